@@ -1,0 +1,73 @@
+"""Campaigns and their status machine."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base, UTCDateTime, created_at_column, str_enum, utcnow, uuid_pk
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    """Being written; editable; not public."""
+    IN_REVIEW = "in_review"
+    """Submitted by a verified nonprofit; waiting for a moderator."""
+    LIVE = "live"
+    """Approved and public; takes donations inside its dates."""
+    PAUSED = "paused"
+    """Public but takes no donations and earns no matches."""
+    ENDED = "ended"
+    """Finished; public for the record, no more donations."""
+    ARCHIVED = "archived"
+    """Hidden from lists; kept for the books."""
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        sa.CheckConstraint("goal_minor > 0", name="goal_positive"),
+        sa.CheckConstraint("min_amount_minor > 0", name="min_amount_positive"),
+        sa.CheckConstraint(
+            "max_amount_minor IS NULL OR max_amount_minor >= min_amount_minor",
+            name="max_not_below_min",
+        ),
+        sa.CheckConstraint(
+            "ends_at IS NULL OR starts_at IS NULL OR ends_at > starts_at",
+            name="dates_ordered",
+        ),
+        sa.CheckConstraint("currency = lower(currency)", name="currency_lowercase"),
+        sa.Index("ix_campaigns_nonprofit_created", "nonprofit_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    nonprofit_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("nonprofits.id"))
+    # Slugs are global because /c/{slug} is the public address of a campaign.
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    story_markdown: Mapped[str] = mapped_column(sa.Text())
+    # Rendered and sanitised once at write time: the public page is the hot path.
+    story_html: Mapped[str] = mapped_column(sa.Text())
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    goal_minor: Mapped[int] = mapped_column(sa.BigInteger())
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    suggested_amounts_minor: Mapped[list[int]] = mapped_column(sa.JSON(), default=list)
+    min_amount_minor: Mapped[int] = mapped_column(sa.BigInteger())
+    max_amount_minor: Mapped[int | None] = mapped_column(sa.BigInteger())
+    cover_image_url: Mapped[str | None] = mapped_column(sa.String(1000))
+    allowed_embed_origins: Mapped[list[str]] = mapped_column(sa.JSON(), default=list)
+    status: Mapped[CampaignStatus] = mapped_column(
+        str_enum(CampaignStatus, "campaign_status"),
+        default=CampaignStatus.DRAFT,
+        index=True,
+    )
+    review_note: Mapped[str | None] = mapped_column(sa.Text())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -1,0 +1,162 @@
+"""JSON API for a nonprofit's campaigns."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from campaigns.campaign import service
+from campaigns.campaign.models import Campaign
+from campaigns.campaign.schemas import CampaignIn, CampaignList, CampaignListQuery, CampaignOut, CampaignPatch
+from campaigns.campaign.status import Action
+from campaigns.nonprofits.web import api_actor
+from service.pagination import next_cursor
+from service.web.api import ApiRoutes, Operation, json_response, parse_json, parse_query
+from service.web.context import database, settings
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def campaign_out(campaign: Campaign, *, base_url: str) -> CampaignOut:
+    return CampaignOut(
+        id=campaign.id,
+        nonprofit_id=campaign.nonprofit_id,
+        slug=campaign.slug,
+        status=campaign.status,
+        title=campaign.title,
+        story=campaign.story_markdown,
+        story_html=campaign.story_html,
+        currency=campaign.currency,
+        goal_minor=campaign.goal_minor,
+        starts_at=campaign.starts_at,
+        ends_at=campaign.ends_at,
+        suggested_amounts_minor=list(campaign.suggested_amounts_minor),
+        min_amount_minor=campaign.min_amount_minor,
+        max_amount_minor=campaign.max_amount_minor,
+        cover_image_url=campaign.cover_image_url,
+        allowed_embed_origins=list(campaign.allowed_embed_origins),
+        review_note=campaign.review_note,
+        submitted_at=campaign.submitted_at,
+        approved_at=campaign.approved_at,
+        created_at=campaign.created_at,
+        updated_at=campaign.updated_at,
+        public_url=f"{base_url}/c/{campaign.slug}",
+    )
+
+
+async def create_campaign(request: Request) -> Response:
+    data = await parse_json(request, CampaignIn)
+    async with database(request).transaction() as session:
+        actor = await api_actor(request, session)
+        campaign = await service.create_campaign(session, actor=actor, data=data)
+    return json_response(campaign_out(campaign, base_url=settings(request).public_base_url), 201)
+
+
+async def list_campaigns(request: Request) -> Response:
+    query = parse_query(request, CampaignListQuery)
+    async with database(request).transaction() as session:
+        actor = await api_actor(request, session)
+        rows = await service.list_campaigns(
+            session, actor=actor, status=query.status, limit=query.limit, cursor=query.cursor
+        )
+    base_url = settings(request).public_base_url
+    page = CampaignList(
+        data=[campaign_out(c, base_url=base_url) for c in rows[: query.limit]],
+        next_cursor=next_cursor(rows, query.limit),
+    )
+    return json_response(page)
+
+
+async def get_campaign(request: Request) -> Response:
+    campaign_id: uuid.UUID = request.path_params["campaign_id"]
+    async with database(request).transaction() as session:
+        actor = await api_actor(request, session)
+        campaign = await service.get_campaign(session, actor=actor, campaign_id=campaign_id)
+    return json_response(campaign_out(campaign, base_url=settings(request).public_base_url))
+
+
+async def update_campaign(request: Request) -> Response:
+    campaign_id: uuid.UUID = request.path_params["campaign_id"]
+    patch = await parse_json(request, CampaignPatch)
+    async with database(request).transaction() as session:
+        actor = await api_actor(request, session)
+        campaign = await service.update_campaign(session, actor=actor, campaign_id=campaign_id, patch=patch)
+    return json_response(campaign_out(campaign, base_url=settings(request).public_base_url))
+
+
+def transition_endpoint(action: Action) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        campaign_id: uuid.UUID = request.path_params["campaign_id"]
+        async with database(request).transaction() as session:
+            actor = await api_actor(request, session)
+            campaign = await service.transition_campaign(
+                session, actor=actor, campaign_id=campaign_id, action=action
+            )
+        return json_response(campaign_out(campaign, base_url=settings(request).public_base_url))
+
+    endpoint.__name__ = f"{action.value}_campaign"
+    return endpoint
+
+
+_TRANSITION_SUMMARIES = {
+    Action.SUBMIT: "Send a draft to moderation (verified nonprofits only)",
+    Action.WITHDRAW: "Take a campaign back from review to draft",
+    Action.PAUSE: "Pause a live campaign: no donations, no matches",
+    Action.RESUME: "Resume a paused campaign",
+    Action.END: "End a campaign",
+    Action.ARCHIVE: "Archive a draft or ended campaign",
+}
+
+
+def build() -> ApiRoutes:
+    api = ApiRoutes()
+    tag = "campaigns"
+    api.add(
+        create_campaign,
+        Operation(
+            "POST",
+            "/campaigns",
+            "Create a draft campaign",
+            tag,
+            body=CampaignIn,
+            response=CampaignOut,
+            status_code=201,
+            errors=(400, 401, 403, 409, 422),
+        ),
+    )
+    api.add(
+        list_campaigns,
+        Operation("GET", "/campaigns", "List campaigns", tag, query=CampaignListQuery, response=CampaignList),
+    )
+    api.add(
+        get_campaign,
+        Operation("GET", "/campaigns/{campaign_id:uuid}", "Get a campaign", tag, response=CampaignOut),
+    )
+    api.add(
+        update_campaign,
+        Operation(
+            "PATCH",
+            "/campaigns/{campaign_id:uuid}",
+            "Edit a campaign",
+            tag,
+            body=CampaignPatch,
+            response=CampaignOut,
+            errors=(400, 401, 403, 404, 409, 422),
+        ),
+    )
+    for action, summary in _TRANSITION_SUMMARIES.items():
+        api.add(
+            transition_endpoint(action),
+            Operation(
+                "POST",
+                f"/campaigns/{{campaign_id:uuid}}/{action.value}",
+                summary,
+                tag,
+                response=CampaignOut,
+                errors=(401, 403, 404, 409),
+            ),
+        )
+    return api

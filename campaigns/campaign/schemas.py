@@ -1,0 +1,137 @@
+"""Request and response shapes for campaigns; money is always `*_minor` with `currency`."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from campaigns.campaign.models import CampaignStatus
+from service.pagination import PageQuery
+from service.money import MoneyError, currency
+from service.validation import HttpsUrl, MinorAmount, Name, Text
+
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,78}[a-z0-9])$")
+# Paths of our own that a slug must not shadow in share links and logs.
+_RESERVED_SLUGS = frozenset({"new", "edit", "admin", "api", "embed", "static", "dashboard", "login"})
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value) or "--" in value:
+        raise ValueError("use 3-80 lowercase letters, digits and single hyphens, e.g. 'winter-coats-2026'")
+    if value in _RESERVED_SLUGS:
+        raise ValueError("this slug is reserved")
+    return value
+
+
+def _currency(value: str) -> str:
+    try:
+        return currency(value).code
+    except MoneyError as e:
+        raise ValueError(str(e)) from e
+
+
+def _origin(value: str) -> str:
+    parts = urlsplit(value.strip())
+    local = parts.hostname in ("localhost", "127.0.0.1")
+    if parts.scheme not in ("https", "http") or (parts.scheme == "http" and not local) or not parts.hostname:
+        raise ValueError("an origin is https://host[:port] (http only for localhost)")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or "*" in value:
+        raise ValueError("an origin has no path, query, credentials or wildcard")
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+def _distinct_sorted(values: list[int]) -> list[int]:
+    if len(set(values)) != len(values):
+        raise ValueError("suggested amounts must be different from each other")
+    return sorted(values)
+
+
+Slug = Annotated[str, StringConstraints(min_length=3, max_length=80), AfterValidator(_slug)]
+CurrencyCode = Annotated[str, StringConstraints(min_length=3, max_length=3), AfterValidator(_currency)]
+Story = Annotated[Text, StringConstraints(max_length=50_000)]
+Origin = Annotated[str, StringConstraints(max_length=300), AfterValidator(_origin)]
+SuggestedAmounts = Annotated[list[MinorAmount], Field(max_length=6), AfterValidator(_distinct_sorted)]
+Origins = Annotated[list[Origin], Field(max_length=20)]
+
+
+class CampaignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Name
+    slug: Slug
+    story: Story
+    currency: CurrencyCode
+    goal_minor: MinorAmount
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    suggested_amounts_minor: SuggestedAmounts = Field(default_factory=list)
+    min_amount_minor: MinorAmount | None = None
+    max_amount_minor: MinorAmount | None = None
+    cover_image_url: HttpsUrl | None = None
+    allowed_embed_origins: Origins = Field(default_factory=list)
+
+
+class CampaignPatch(BaseModel):
+    """Only the fields present change; null clears an optional field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Name | None = None
+    slug: Slug | None = None
+    story: Story | None = None
+    currency: CurrencyCode | None = None
+    goal_minor: MinorAmount | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    suggested_amounts_minor: SuggestedAmounts | None = None
+    min_amount_minor: MinorAmount | None = None
+    max_amount_minor: MinorAmount | None = None
+    cover_image_url: HttpsUrl | None = None
+    allowed_embed_origins: Origins | None = None
+
+
+class CampaignOut(BaseModel):
+    id: uuid.UUID
+    nonprofit_id: uuid.UUID
+    slug: str
+    status: CampaignStatus
+    title: str
+    story: str
+    story_html: str
+    currency: str
+    goal_minor: int
+    starts_at: datetime | None
+    ends_at: datetime | None
+    suggested_amounts_minor: list[int]
+    min_amount_minor: int
+    max_amount_minor: int | None
+    cover_image_url: str | None
+    allowed_embed_origins: list[str]
+    review_note: str | None
+    submitted_at: datetime | None
+    approved_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    public_url: str
+
+
+class CampaignList(BaseModel):
+    data: list[CampaignOut]
+    next_cursor: str | None
+
+
+class CampaignListQuery(PageQuery):
+    status: CampaignStatus | None = None

@@ -1,0 +1,45 @@
+"""Dashboard sessions: log in, log out, and the guard every dashboard page uses."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from campaigns.nonprofits.actors import Actor
+from campaigns.nonprofits.models import Member
+from campaigns.nonprofits.web import SESSION_MEMBER_KEY, session_actor
+from service.errors import DomainError
+from service.ratelimit import Limit
+
+LOGIN_LIMIT_PER_CLIENT = Limit(
+    name="login_client", max_hits=20, window=timedelta(minutes=15),
+    message="too many sign-in attempts from this network; wait a few minutes and try again",
+)
+LOGIN_LIMIT_PER_EMAIL = Limit(
+    name="login_email", max_hits=8, window=timedelta(minutes=15),
+    message="too many sign-in attempts for this account; wait a few minutes and try again",
+)
+
+
+class LoginRequired(DomainError):
+    code = "login_required"
+    status_code = 401
+
+
+def start_session(request: Request, member: Member) -> None:
+    # A fresh session on login: nothing an attacker planted before survives (session fixation).
+    request.session.clear()
+    request.session[SESSION_MEMBER_KEY] = str(member.id)
+
+
+def end_session(request: Request) -> None:
+    request.session.clear()
+
+
+async def require_actor(request: Request, session: AsyncSession) -> Actor:
+    actor = await session_actor(request, session)
+    if actor is None:
+        raise LoginRequired("please sign in")
+    return actor

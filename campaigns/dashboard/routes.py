@@ -1,0 +1,78 @@
+"""Server-rendered dashboard for nonprofit members. Thin: parse form -> service -> render."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from campaigns.campaign import service as campaigns
+from campaigns.dashboard.auth import (
+    LOGIN_LIMIT_PER_CLIENT,
+    LOGIN_LIMIT_PER_EMAIL,
+    end_session,
+    start_session,
+)
+from campaigns.nonprofits import service as nonprofits
+from campaigns.nonprofits.web import session_actor
+from service.errors import RateLimited
+from service.web.context import client_address, database, enforce_rate_limit
+from service.web.pages import flash, form_values, read_form, redirect, render
+
+
+async def home(request: Request) -> Response:
+    return render(request, "home.html")
+
+
+async def login_page(request: Request) -> Response:
+    return render(request, "dashboard/login.html", {"values": {}, "errors": {}})
+
+
+async def login(request: Request) -> Response:
+    form = form_values(await read_form(request))
+    email = form.get("email", "").strip().lower()
+    password = form.get("password", "")
+    try:
+        await enforce_rate_limit(request, LOGIN_LIMIT_PER_CLIENT, client_address(request))
+        await enforce_rate_limit(request, LOGIN_LIMIT_PER_EMAIL, email)
+    except RateLimited as e:
+        response = render(
+            request, "dashboard/login.html", {"values": {"email": email}, "errors": {"form": e.detail}}, 429
+        )
+        response.headers["Retry-After"] = str(e.retry_after_s)
+        return response
+    async with database(request).transaction() as session:
+        member = await nonprofits.authenticate_member(session, email=email, password=password)
+    if member is None:
+        errors = {"form": "that email and password do not match an account"}
+        return render(request, "dashboard/login.html", {"values": {"email": email}, "errors": errors}, 400)
+    start_session(request, member)
+    return redirect("/dashboard")
+
+
+async def logout(request: Request) -> Response:
+    await read_form(request)
+    end_session(request)
+    flash(request, "You are signed out.")
+    return redirect("/dashboard/login")
+
+
+async def dashboard_home(request: Request) -> Response:
+    async with database(request).transaction() as session:
+        actor = await session_actor(request, session)
+        if actor is None:
+            return redirect("/dashboard/login")
+        nonprofit = await nonprofits.get_own_nonprofit(session, actor=actor)
+        rows = await campaigns.list_campaigns(session, actor=actor, status=None, limit=100, cursor=None)
+    return render(
+        request, "dashboard/home.html", {"actor": actor, "nonprofit": nonprofit, "campaigns": rows[:100]}
+    )
+
+
+routes = [
+    Route("/", home, methods=["GET"]),
+    Route("/dashboard/login", login_page, methods=["GET"]),
+    Route("/dashboard/login", login, methods=["POST"]),
+    Route("/dashboard/logout", logout, methods=["POST"]),
+    Route("/dashboard", dashboard_home, methods=["GET"]),
+]

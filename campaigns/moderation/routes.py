@@ -1,0 +1,252 @@
+"""Admin JSON API: nonprofit verification, campaign moderation, the audit log."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from campaigns.campaign import service as campaigns
+from campaigns.campaign.routes import campaign_out
+from campaigns.campaign.schemas import CampaignList, CampaignOut
+from campaigns.nonprofits import service as nonprofits
+from campaigns.nonprofits.models import NonprofitStatus
+from campaigns.nonprofits.routes import nonprofit_out
+from campaigns.nonprofits.schemas import NonprofitList, NonprofitOut, RejectIn
+from service import audit
+from service.auth.admins import authenticate_admin, require_role
+from service.auth.models import Admin, AdminRole
+from service.auth.secrets import token_kind
+from service.errors import Unauthenticated
+from service.pagination import PageQuery, next_cursor
+from service.validation import Reason
+from service.web.api import ApiRoutes, Operation, json_response, parse_json, parse_query
+from service.web.context import bearer_token, database, settings
+
+
+class ApproveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: Reason | None = None
+
+
+class NonprofitQueueQuery(PageQuery):
+    status: NonprofitStatus | None = NonprofitStatus.PENDING_VERIFICATION
+
+
+class AuditQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subject_type: str | None = Field(default=None, max_length=32, pattern=r"^[a-z_]+$")
+    subject_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    action: str | None = Field(default=None, max_length=64, pattern=r"^[a-z_.]+$")
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class AuditEntryOut(BaseModel):
+    id: uuid.UUID
+    created_at: datetime
+    actor_type: str
+    actor_id: str | None
+    actor_label: str
+    action: str
+    subject_type: str
+    subject_id: str
+    nonprofit_id: uuid.UUID | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    note: str | None
+
+
+class AuditList(BaseModel):
+    data: list[AuditEntryOut]
+
+
+async def moderator(request: Request, session: AsyncSession, *roles: AdminRole) -> Admin:
+    token = bearer_token(request)
+    if token_kind(token) != "admin":
+        raise Unauthenticated("this endpoint takes an admin token", code="invalid_admin_token")
+    admin = await authenticate_admin(session, token=token)
+    require_role(admin, *roles)
+    return admin
+
+
+async def list_nonprofits(request: Request) -> Response:
+    query = parse_query(request, NonprofitQueueQuery)
+    async with database(request).transaction() as session:
+        await moderator(request, session, AdminRole.REVIEWER, AdminRole.FINANCE)
+        rows = await nonprofits.list_nonprofits(
+            session, status=query.status, limit=query.limit, cursor=query.cursor
+        )
+    page = NonprofitList(
+        data=[nonprofit_out(n) for n in rows[: query.limit]], next_cursor=next_cursor(rows, query.limit)
+    )
+    return json_response(page)
+
+
+async def verify_nonprofit(request: Request) -> Response:
+    nonprofit_id: uuid.UUID = request.path_params["nonprofit_id"]
+    data = await parse_json(request, ApproveIn)
+    async with database(request).transaction() as session:
+        admin = await moderator(request, session, AdminRole.REVIEWER)
+        nonprofit = await nonprofits.verify_nonprofit(
+            session, admin=admin, nonprofit_id=nonprofit_id, note=data.note
+        )
+    return json_response(nonprofit_out(nonprofit))
+
+
+async def reject_nonprofit(request: Request) -> Response:
+    nonprofit_id: uuid.UUID = request.path_params["nonprofit_id"]
+    data = await parse_json(request, RejectIn)
+    async with database(request).transaction() as session:
+        admin = await moderator(request, session, AdminRole.REVIEWER)
+        nonprofit = await nonprofits.reject_nonprofit(
+            session, admin=admin, nonprofit_id=nonprofit_id, reason=data.reason
+        )
+    return json_response(nonprofit_out(nonprofit))
+
+
+async def list_review_queue(request: Request) -> Response:
+    query = parse_query(request, PageQuery)
+    async with database(request).transaction() as session:
+        await moderator(request, session, AdminRole.REVIEWER)
+        rows = await campaigns.list_review_queue(session, limit=query.limit, cursor=query.cursor)
+    base_url = settings(request).public_base_url
+    page = CampaignList(
+        data=[campaign_out(c, base_url=base_url) for c in rows[: query.limit]],
+        next_cursor=next_cursor(rows, query.limit),
+    )
+    return json_response(page)
+
+
+async def approve_campaign(request: Request) -> Response:
+    campaign_id: uuid.UUID = request.path_params["campaign_id"]
+    data = await parse_json(request, ApproveIn)
+    async with database(request).transaction() as session:
+        admin = await moderator(request, session, AdminRole.REVIEWER)
+        campaign = await campaigns.approve_campaign(
+            session, admin=admin, campaign_id=campaign_id, note=data.note
+        )
+    return json_response(campaign_out(campaign, base_url=settings(request).public_base_url))
+
+
+async def reject_campaign(request: Request) -> Response:
+    campaign_id: uuid.UUID = request.path_params["campaign_id"]
+    data = await parse_json(request, RejectIn)
+    async with database(request).transaction() as session:
+        admin = await moderator(request, session, AdminRole.REVIEWER)
+        campaign = await campaigns.reject_campaign(
+            session, admin=admin, campaign_id=campaign_id, reason=data.reason
+        )
+    return json_response(campaign_out(campaign, base_url=settings(request).public_base_url))
+
+
+async def list_audit_log(request: Request) -> Response:
+    query = parse_query(request, AuditQuery)
+    async with database(request).transaction() as session:
+        await moderator(request, session, AdminRole.REVIEWER, AdminRole.FINANCE)
+        entries = await audit.list_entries(
+            session,
+            subject_type=query.subject_type,
+            subject_id=query.subject_id,
+            action=query.action,
+            limit=query.limit,
+        )
+    out = AuditList(data=[AuditEntryOut.model_validate(e, from_attributes=True) for e in entries])
+    return json_response(out)
+
+
+def build() -> ApiRoutes:
+    api = ApiRoutes()
+    tag = "admin"
+    decision_errors = (400, 401, 403, 404, 409, 422)
+    api.add(
+        list_nonprofits,
+        Operation(
+            "GET",
+            "/admin/nonprofits",
+            "Nonprofits by status (verification queue)",
+            tag,
+            query=NonprofitQueueQuery,
+            response=NonprofitList,
+            errors=(400, 401, 403, 422),
+        ),
+    )
+    api.add(
+        verify_nonprofit,
+        Operation(
+            "POST",
+            "/admin/nonprofits/{nonprofit_id:uuid}/verify",
+            "Verify a nonprofit",
+            tag,
+            body=ApproveIn,
+            response=NonprofitOut,
+            errors=decision_errors,
+        ),
+    )
+    api.add(
+        reject_nonprofit,
+        Operation(
+            "POST",
+            "/admin/nonprofits/{nonprofit_id:uuid}/reject",
+            "Reject a nonprofit",
+            tag,
+            body=RejectIn,
+            response=NonprofitOut,
+            errors=decision_errors,
+        ),
+    )
+    api.add(
+        list_review_queue,
+        Operation(
+            "GET",
+            "/admin/campaigns/review-queue",
+            "Campaigns waiting for moderation",
+            tag,
+            query=PageQuery,
+            response=CampaignList,
+            errors=(400, 401, 403, 422),
+        ),
+    )
+    api.add(
+        approve_campaign,
+        Operation(
+            "POST",
+            "/admin/campaigns/{campaign_id:uuid}/approve",
+            "Approve a campaign: it goes live",
+            tag,
+            body=ApproveIn,
+            response=CampaignOut,
+            errors=decision_errors,
+        ),
+    )
+    api.add(
+        reject_campaign,
+        Operation(
+            "POST",
+            "/admin/campaigns/{campaign_id:uuid}/reject",
+            "Reject a campaign back to draft",
+            tag,
+            body=RejectIn,
+            response=CampaignOut,
+            errors=decision_errors,
+        ),
+    )
+    api.add(
+        list_audit_log,
+        Operation(
+            "GET",
+            "/admin/audit-log",
+            "The audit log, newest first",
+            tag,
+            query=AuditQuery,
+            response=AuditList,
+            errors=(401, 403, 422),
+        ),
+    )
+    return api

@@ -1,0 +1,111 @@
+"""The application factory: the one place that assembles every package's routes and jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from importlib.metadata import version
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from campaigns.campaign import routes as campaign_routes
+from campaigns.dashboard import routes as dashboard_routes
+from campaigns.demo import seed_demo
+from campaigns.moderation import routes as moderation_routes
+from campaigns.nonprofits import routes as nonprofit_routes
+from service.db import Database
+from service.errors import DomainError
+from service.settings import Settings
+from service.web import errors, ops
+from service.web.api import ApiRoutes, Operation, openapi_document
+from service.web.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
+from service.web.pages import STATIC_DIR
+from service.worker import CORE_JOBS, Job, Worker
+
+__all__ = ["create_app", "seed_demo", "worker_jobs"]
+
+API_PREFIX = "/api/v1"
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def api_routes() -> list[ApiRoutes]:
+    return [nonprofit_routes.build(), campaign_routes.build(), moderation_routes.build()]
+
+
+def worker_jobs() -> Sequence[Job]:
+    return CORE_JOBS
+
+
+def build_openapi(parts: Sequence[ApiRoutes]) -> dict[str, object]:
+    operations: list[Operation] = [op for part in parts for op in part.operations]
+    return openapi_document(operations, title="Goodloop API", version=version("goodloop"), prefix=API_PREFIX)
+
+
+def create_app(settings: Settings, *, database: Database | None = None, run_worker: bool = False) -> Starlette:
+    """Build the ASGI app. The database is created here unless a caller (tests) hands one in."""
+    parts = api_routes()
+    openapi = build_openapi(parts)
+
+    async def openapi_json(request: Request) -> Response:
+        return JSONResponse(openapi)
+
+    routes: list[BaseRoute] = [
+        *ops.routes,
+        Route(f"{API_PREFIX}/openapi.json", openapi_json, methods=["GET"]),
+        *[route for part in parts for route in part.routes],
+        *dashboard_routes.routes,
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = database or Database.from_url(settings.database_url)
+        app.state.database = db
+        worker_task: asyncio.Task[None] | None = None
+        worker: Worker | None = None
+        if run_worker:
+            worker = Worker(db, worker_jobs())
+            worker_task = asyncio.create_task(worker.run_forever(), name="goodloop-worker")
+        try:
+            yield
+        finally:
+            if worker is not None and worker_task is not None:
+                worker.stop()
+                await worker_task
+            if database is None:
+                await db.dispose()
+
+    middleware = [
+        Middleware(RequestContextMiddleware),
+        Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie="goodloop_session",
+            max_age=12 * 60 * 60,
+            same_site="lax",
+            https_only=settings.is_production,
+        ),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={
+            DomainError: errors.domain_error,
+            HTTPException: errors.http_error,
+            Exception: errors.server_error,
+        },
+        lifespan=lifespan,
+        max_body_size=MAX_BODY_BYTES,
+    )
+    app.state.settings = settings
+    app.state.openapi = openapi
+    return app

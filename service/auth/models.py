@@ -1,0 +1,35 @@
+"""Platform admin accounts (the nonprofit side lives in campaigns.nonprofits)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base, UTCDateTime, created_at_column, str_enum, uuid_pk
+
+
+class AdminRole(StrEnum):
+    REVIEWER = "reviewer"
+    """Verifies nonprofits, moderates campaigns, reviews matches."""
+    FINANCE = "finance"
+    """Runs matching programs, payouts and the ledger."""
+    SUPERADMIN = "superadmin"
+    """Everything, including the other roles' work."""
+
+
+class Admin(Base):
+    __tablename__ = "admins"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    role: Mapped[AdminRole] = mapped_column(str_enum(AdminRole, "admin_role"))
+    token_prefix: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    token_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = created_at_column()
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,146 @@
+"""The `goodloop` command: serve, worker, migrate, admin create, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from service.settings import Settings, SettingsError, load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as e:
+        print(f"goodloop: {e}", file=sys.stderr)
+        return 2
+    from service.logging import configure_logging
+
+    configure_logging(json=settings.log_json)
+    handler = args.handler
+    result: int = handler(settings, args)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="goodloop", description="Goodloop donation platform")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate to head, then serve HTTP (and run the worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-worker", action="store_true", help="do not run background jobs in this process")
+    serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser("worker", help="run background jobs (webhooks, outbox, housekeeping)")
+    worker.set_defaults(handler=_worker)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database schema to head")
+    migrate.set_defaults(handler=_migrate)
+
+    admin = commands.add_parser("admin", help="manage platform admins")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    create = admin_commands.add_parser("create", help="create an admin; prints a one-time API token last")
+    create.add_argument("--email", required=True)
+    create.add_argument("--role", required=True, choices=["reviewer", "finance", "superadmin"])
+    create.set_defaults(handler=_admin_create)
+
+    demo = commands.add_parser("demo", help="seed a verified nonprofit, a member login and a live campaign")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from migrations.runner import migrate_to_head
+    from service.app import create_app
+
+    migrate_to_head(settings.database_url)
+    if settings.uses_stripe_sandbox:
+        print("goodloop: no STRIPE_SECRET_KEY set; using the local Stripe sandbox", file=sys.stderr)
+    app = create_app(settings, run_worker=not args.no_worker)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+    )
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    import signal
+
+    from service.app import worker_jobs
+    from service.db import Database
+    from service.worker import Worker
+
+    async def run() -> None:
+        database = Database.from_url(settings.database_url)
+        worker = Worker(database, worker_jobs())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, worker.stop)
+        try:
+            await worker.run_forever()
+        finally:
+            await database.dispose()
+
+    asyncio.run(run())
+    return 0
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from migrations.runner import migrate_to_head
+
+    migrate_to_head(settings.database_url)
+    print("database is at head")
+    return 0
+
+
+def _admin_create(settings: Settings, args: argparse.Namespace) -> int:
+    from service.auth.admins import create_admin
+    from service.auth.models import AdminRole
+    from service.db import Database
+    from service.errors import DomainError
+
+    async def run() -> str:
+        database = Database.from_url(settings.database_url)
+        try:
+            async with database.transaction() as session:
+                created = await create_admin(session, email=args.email, role=AdminRole(args.role))
+            return created.token
+        finally:
+            await database.dispose()
+
+    try:
+        token = asyncio.run(run())
+    except DomainError as e:
+        print(f"goodloop: {e.detail}", file=sys.stderr)
+        return 1
+    print(f"created {args.role} admin {args.email.strip().lower()}")
+    print("the API token below is shown once; store it now")
+    print(token)
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from migrations.runner import migrate_to_head
+    from service.app import seed_demo
+
+    migrate_to_head(settings.database_url)
+    for line in asyncio.run(seed_demo(settings)):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

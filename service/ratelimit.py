@@ -1,0 +1,68 @@
+"""Fixed-window rate limits kept in the database, so every `goodloop serve` process shares them.
+
+PostgreSQL is the only shared state in a scaled-out deployment (DESIGN.md), so the counter is
+one upserted row per (key, window): `INSERT ... ON CONFLICT DO UPDATE ... RETURNING hits`.
+Keys are hashed with the secret key so no raw IP address or email is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base, UTCDateTime, utcnow
+from service.errors import RateLimited
+
+
+class RateLimitWindow(Base):
+    __tablename__ = "rate_limit_windows"
+
+    key_digest: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    hits: Mapped[int] = mapped_column(sa.Integer(), nullable=False)
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    max_hits: int
+    window: timedelta
+    message: str
+
+
+def key_digest(secret_key: str, limit_name: str, subject: str) -> str:
+    return hmac.new(secret_key.encode(), f"{limit_name}:{subject}".encode(), hashlib.sha256).hexdigest()
+
+
+async def hit(session: AsyncSession, *, secret_key: str, limit: Limit, subject: str) -> None:
+    """Count one attempt; raise RateLimited once the window's allowance is used up."""
+    now = utcnow()
+    window_s = int(limit.window.total_seconds())
+    start_epoch = int(now.timestamp()) // window_s * window_s
+    window_start = datetime.fromtimestamp(start_epoch, tz=now.tzinfo)
+    digest = key_digest(secret_key, limit.name, subject)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(RateLimitWindow).values(key_digest=digest, window_start=window_start, hits=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["key_digest", "window_start"],
+        set_={"hits": RateLimitWindow.hits + 1},
+    ).returning(RateLimitWindow.hits)
+    hits = (await session.execute(stmt)).scalar_one()
+    if hits > limit.max_hits:
+        retry_after = start_epoch + window_s - int(now.timestamp())
+        raise RateLimited(limit.message, retry_after_s=max(retry_after, 1))
+
+
+async def purge_expired(session: AsyncSession, *, older_than: timedelta = timedelta(days=1)) -> int:
+    result = await session.execute(
+        sa.delete(RateLimitWindow).where(RateLimitWindow.window_start < utcnow() - older_than)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

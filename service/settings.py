@@ -1,0 +1,120 @@
+"""Settings from the environment (DESIGN.md, "Configuration contract")."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./goodloop.db"
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+STRIPE_DEFAULT_API_BASE = "https://api.stripe.com"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class SettingsError(RuntimeError):
+    """The environment cannot run Goodloop safely; the message says what to set."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = field(repr=False)
+    public_base_url: str = DEFAULT_PUBLIC_BASE_URL
+    stripe_secret_key: str | None = field(default=None, repr=False)
+    stripe_webhook_secret: str | None = field(default=None, repr=False)
+    stripe_connect_webhook_secret: str | None = field(default=None, repr=False)
+    stripe_api_base: str = STRIPE_DEFAULT_API_BASE
+    data_dir: Path = Path(".goodloop")
+    log_json: bool = True
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def uses_stripe_sandbox(self) -> bool:
+        """No Stripe key means the local sandbox stands in for Stripe (never in production)."""
+        return self.stripe_secret_key is None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and check the environment; production refuses anything unsafe."""
+    env_vars = os.environ if environ is None else environ
+    raw_env = env_vars.get("GOODLOOP_ENV", Environment.DEVELOPMENT.value).strip().lower()
+    try:
+        env = Environment(raw_env)
+    except ValueError as e:
+        raise SettingsError(f"GOODLOOP_ENV must be 'development' or 'production', not {raw_env!r}") from e
+    data_dir = Path(env_vars.get("GOODLOOP_DATA_DIR", ".goodloop"))
+    if env is Environment.PRODUCTION:
+        _require_production_secrets(env_vars)
+    secret_key = env_vars.get("GOODLOOP_SECRET_KEY") or _development_secret_key(data_dir)
+    return Settings(
+        env=env,
+        database_url=env_vars.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        secret_key=secret_key,
+        public_base_url=(env_vars.get("PUBLIC_BASE_URL") or DEFAULT_PUBLIC_BASE_URL).rstrip("/"),
+        stripe_secret_key=env_vars.get("STRIPE_SECRET_KEY") or None,
+        stripe_webhook_secret=env_vars.get("STRIPE_WEBHOOK_SECRET") or None,
+        stripe_connect_webhook_secret=env_vars.get("STRIPE_CONNECT_WEBHOOK_SECRET") or None,
+        stripe_api_base=(env_vars.get("STRIPE_API_BASE") or STRIPE_DEFAULT_API_BASE).rstrip("/"),
+        data_dir=data_dir,
+        log_json=env_vars.get("GOODLOOP_LOG_FORMAT", "json" if env is Environment.PRODUCTION else "console")
+        == "json",
+    )
+
+
+_PRODUCTION_REQUIRED = (
+    "GOODLOOP_SECRET_KEY",
+    "DATABASE_URL",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_CONNECT_WEBHOOK_SECRET",
+    "PUBLIC_BASE_URL",
+)
+
+
+def _require_production_secrets(env_vars: Mapping[str, str]) -> None:
+    missing = [name for name in _PRODUCTION_REQUIRED if not env_vars.get(name)]
+    if missing:
+        raise SettingsError("production needs these environment variables: " + ", ".join(missing))
+    if len(env_vars["GOODLOOP_SECRET_KEY"]) < 32:
+        raise SettingsError("GOODLOOP_SECRET_KEY must be at least 32 characters in production")
+    if not env_vars["STRIPE_SECRET_KEY"].startswith(("sk_live_", "sk_test_", "rk_live_", "rk_test_")):
+        raise SettingsError("STRIPE_SECRET_KEY does not look like a Stripe secret key")
+    base = env_vars.get("STRIPE_API_BASE")
+    # The sandbox is for development only: production must talk to Stripe itself.
+    if base and base.rstrip("/") != STRIPE_DEFAULT_API_BASE:
+        raise SettingsError("STRIPE_API_BASE cannot point away from Stripe in production")
+    if env_vars["DATABASE_URL"].startswith("sqlite"):
+        raise SettingsError("production runs on PostgreSQL; DATABASE_URL is SQLite")
+
+
+def _development_secret_key(data_dir: Path) -> str:
+    """Generate the development key once and keep it, so sessions survive restarts."""
+    key_file = data_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once agree on one key instead of overwriting.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key

@@ -1,0 +1,187 @@
+"""JSON API plumbing: parse bodies with pydantic, answer errors uniformly, describe in OpenAPI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pydantic
+from pydantic.json_schema import models_json_schema
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from service.errors import DomainError, ValidationFailed
+
+ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class InvalidJson(DomainError):
+    code = "invalid_json"
+    status_code = 400
+
+
+def field_errors(error: pydantic.ValidationError) -> dict[str, str]:
+    """One plain message per field, keyed by dotted path ('suggested_amounts_minor.2')."""
+    fields: dict[str, str] = {}
+    for item in error.errors(include_url=False, include_input=False):
+        name = ".".join(str(part) for part in item["loc"]) or "body"
+        message = str(item["msg"])
+        fields.setdefault(name, message.removeprefix("Value error, "))
+    return fields
+
+
+def validate(model: type[ModelT], data: Any) -> ModelT:
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as e:
+        raise ValidationFailed(field_errors(e)) from e
+
+
+async def parse_json(request: Request, model: type[ModelT]) -> ModelT:
+    body = await request.body()
+    try:
+        data = json.loads(body) if body else {}
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InvalidJson("the request body is not valid JSON") from e
+    if not isinstance(data, dict):
+        raise InvalidJson("the request body must be a JSON object")
+    return validate(model, data)
+
+
+def parse_query(request: Request, model: type[ModelT]) -> ModelT:
+    return validate(model, dict(request.query_params))
+
+
+def json_response(payload: pydantic.BaseModel | dict[str, Any], status_code: int = 200) -> JSONResponse:
+    content = payload.model_dump(mode="json") if isinstance(payload, pydantic.BaseModel) else payload
+    return JSONResponse(content, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+def error_response(error: DomainError) -> JSONResponse:
+    headers = {"Cache-Control": "no-store"}
+    retry_after = getattr(error, "retry_after_s", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse(error.to_json(), status_code=error.status_code, headers=headers)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One API endpoint as OpenAPI sees it."""
+
+    method: str
+    path: str
+    summary: str
+    tag: str
+    body: type[pydantic.BaseModel] | None = None
+    query: type[pydantic.BaseModel] | None = None
+    response: type[pydantic.BaseModel] | None = None
+    status_code: int = 200
+    auth: str | None = "bearer"
+    errors: Sequence[int] = field(default=(400, 401, 404, 422))
+
+
+@dataclass
+class ApiRoutes:
+    """Routes plus the operations that describe them; each package builds one."""
+
+    prefix: str = "/api/v1"
+    routes: list[Route] = field(default_factory=list)
+    operations: list[Operation] = field(default_factory=list)
+
+    def add(self, endpoint: Endpoint, operation: Operation) -> None:
+        self.routes.append(
+            Route(self.prefix + operation.path, endpoint, methods=[operation.method], name=endpoint.__name__)
+        )
+        self.operations.append(operation)
+
+
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {"type": "string"},
+        "detail": {"type": "string"},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
+
+
+def openapi_document(
+    operations: Sequence[Operation], *, title: str, version: str, prefix: str
+) -> dict[str, Any]:
+    models = {m for op in operations for m in (op.body, op.response, op.query) if m is not None}
+    model_list = sorted(models, key=lambda m: m.__name__)
+    mode_pairs = [(m, "validation") for m in model_list] + [(m, "serialization") for m in model_list]
+    refs, definitions = models_json_schema(mode_pairs, ref_template="#/components/schemas/{model}")
+    schemas: dict[str, Any] = dict(definitions.get("$defs", {}))
+    schemas["Error"] = _ERROR_SCHEMA
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        paths.setdefault(prefix + _openapi_path(op.path), {})[op.method.lower()] = _operation_object(op, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _operation_object(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "summary": op.summary,
+        "tags": [op.tag],
+        "operationId": f"{op.method.lower()}_{op.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+    }
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+        for name in _path_params(op.path)
+    ]
+    if op.query is not None:
+        schema = op.query.model_json_schema()
+        for name, prop in schema.get("properties", {}).items():
+            parameters.append(
+                {"name": name, "in": "query", "required": name in schema.get("required", []), "schema": prop}
+            )
+    if parameters:
+        result["parameters"] = parameters
+    if op.body is not None:
+        result["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
+        }
+    success: dict[str, Any] = {"description": "success"}
+    if op.response is not None:
+        success["content"] = {"application/json": {"schema": refs[(op.response, "serialization")]}}
+    responses: dict[str, Any] = {str(op.status_code): success}
+    for status in op.errors:
+        responses[str(status)] = {
+            "description": "error",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    result["responses"] = responses
+    if op.auth:
+        result["security"] = [{op.auth: []}]
+    return result
+
+
+def _path_params(path: str) -> list[str]:
+    names = []
+    for part in path.split("/"):
+        if part.startswith("{") and part.endswith("}"):
+            names.append(part[1:-1].split(":")[0])
+    return names
+
+
+def _openapi_path(path: str) -> str:
+    """'/campaigns/{campaign_id:uuid}' -> '/campaigns/{campaign_id}'."""
+    return "/".join(
+        "{" + part[1:-1].split(":")[0] + "}" if part.startswith("{") else part for part in path.split("/")
+    )

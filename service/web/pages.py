@@ -1,0 +1,74 @@
+"""Server-rendered pages: templates, CSRF-checked forms, flash messages, sessions."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from service.auth.secrets import constant_time_equals
+from service.errors import Forbidden
+from service.money import format_money
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.filters["money"] = lambda amount, cur: format_money(int(amount), str(cur))
+templates.env.globals["csrf_field"] = "csrf_token"
+
+_CSRF_KEY = "csrf"
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+
+
+def csrf_token(request: Request) -> str:
+    """The session's synchronizer token, created on first use."""
+    token = request.session.get(_CSRF_KEY)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session[_CSRF_KEY] = token
+    return token
+
+
+async def read_form(request: Request) -> FormData:
+    """The only way page handlers read a POSTed form: it refuses a missing or wrong CSRF token."""
+    form = await request.form(max_files=0, max_fields=200, max_part_size=256 * 1024)
+    sent = form.get("csrf_token")
+    expected = request.session.get(_CSRF_KEY)
+    if not isinstance(sent, str) or not isinstance(expected, str) or not constant_time_equals(sent, expected):
+        raise CsrfFailed("the form expired or did not come from this site; reload the page and try again")
+    return form
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> Response:
+    ctx = {"csrf_token": csrf_token(request), "flashes": pop_flashes(request), **(context or {})}
+    response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def flash(request: Request, message: str) -> None:
+    request.session.setdefault("flashes", []).append(message)
+
+
+def pop_flashes(request: Request) -> list[str]:
+    messages = request.session.pop("flashes", [])
+    return [str(m) for m in messages] if isinstance(messages, list) else []
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def form_values(form: FormData) -> dict[str, str]:
+    return {key: value for key, value in form.items() if isinstance(value, str) and key != "csrf_token"}
