@@ -1,0 +1,76 @@
+"""Shared fixtures: one database per backend, the app, an HTTP client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from service.app import create_app
+from service.db import Database
+from service.settings import Settings
+from tests import databases
+
+TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-production-checks"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    databases.migrate(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> str:
+    url = databases.postgres_url_or_skip()
+    databases.reset_postgres_schema(url)
+    databases.migrate(url)
+    return url
+
+
+@pytest.fixture(params=databases.BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database on each backend; every test gets its own clean state."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        yield databases.copy_sqlite_template(template, tmp_path)
+        return
+    url: str = request.getfixturevalue("postgres_migrated")
+    databases.truncate_postgres(url)
+    yield url
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=db_url,
+        secret_key=TEST_SECRET_KEY,
+        public_base_url="http://testserver",
+        data_dir=tmp_path / "data",
+        log_json=False,
+    )
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    db = Database.from_url(settings.database_url)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def app(settings: Settings, database: Database) -> AsyncIterator[Starlette]:
+    application = create_app(settings, database=database)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
