@@ -49,7 +49,9 @@ def build_openapi(parts: Sequence[ApiRoutes]) -> dict[str, object]:
     return openapi_document(operations, title="Goodloop API", version=version("goodloop"), prefix=API_PREFIX)
 
 
-def create_app(settings: Settings, *, database: Database | None = None, run_worker: bool = False) -> Starlette:
+def create_app(
+    settings: Settings, *, database: Database | None = None, run_worker: bool = False
+) -> Starlette:
     """Build the ASGI app. The database is created here unless a caller (tests) hands one in."""
     parts = api_routes()
     openapi = build_openapi(parts)

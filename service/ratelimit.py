@@ -50,11 +50,15 @@ async def hit(session: AsyncSession, *, secret_key: str, limit: Limit, subject: 
     digest = key_digest(secret_key, limit.name, subject)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(RateLimitWindow).values(key_digest=digest, window_start=window_start, hits=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["key_digest", "window_start"],
-        set_={"hits": RateLimitWindow.hits + 1},
-    ).returning(RateLimitWindow.hits)
+    stmt = (
+        insert(RateLimitWindow)
+        .values(key_digest=digest, window_start=window_start, hits=1)
+        .on_conflict_do_update(
+            index_elements=["key_digest", "window_start"],
+            set_={"hits": RateLimitWindow.hits + 1},
+        )
+        .returning(RateLimitWindow.hits)
+    )
     hits = (await session.execute(stmt)).scalar_one()
     if hits > limit.max_hits:
         retry_after = start_epoch + window_s - int(now.timestamp())

@@ -9,6 +9,7 @@ LOCKED let any number of workers share them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -68,16 +69,14 @@ class Worker:
         while not self._stopping.is_set():
             done = await self.run_once()
             if done == 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), timeout=self.idle_sleep_s)
-                except TimeoutError:
-                    pass
         log.info("worker stopped")
 
     async def _run_job(self, job: Job) -> int:
         try:
             count = await job.run(self.database)
-        except Exception:  # noqa: BLE001 - one failing job must not stop the others; it is logged and counted
+        except Exception:
             WORKER_JOB_RUNS.labels(job.name, "error").inc()
             log.exception("worker job failed", job=job.name)
             return 0

@@ -59,9 +59,13 @@ async def sign_up(client: httpx.AsyncClient, **overrides: Any) -> Org:
     return Org(id=body["id"], api_key=body["api_key"], email=payload["contact_email"])
 
 
-async def insert_admin(database: Database, *, role: AdminRole = AdminRole.REVIEWER, email: str | None = None) -> AdminUser:
+async def insert_admin(
+    database: Database, *, role: AdminRole = AdminRole.REVIEWER, email: str | None = None
+) -> AdminUser:
     async with database.transaction() as session:
-        created = await create_admin(session, email=email or f"admin-{uuid.uuid4().hex[:8]}@goodloop.org", role=role)
+        created = await create_admin(
+            session, email=email or f"admin-{uuid.uuid4().hex[:8]}@goodloop.org", role=role
+        )
     return AdminUser(id=created.admin.id, email=created.admin.email, token=created.token)
 
 
@@ -90,12 +94,16 @@ async def create_campaign(client: httpx.AsyncClient, org: Org, **overrides: Any)
     return body
 
 
-async def live_campaign(client: httpx.AsyncClient, org: Org, admin: AdminUser, **overrides: Any) -> dict[str, Any]:
+async def live_campaign(
+    client: httpx.AsyncClient, org: Org, admin: AdminUser, **overrides: Any
+) -> dict[str, Any]:
     """A campaign taken through submit and approval; the org must already be verified."""
     campaign = await create_campaign(client, org, **overrides)
     submitted = await client.post(f"/api/v1/campaigns/{campaign['id']}/submit", headers=org.headers)
     assert submitted.status_code == 200, submitted.text
-    approved = await client.post(f"/api/v1/admin/campaigns/{campaign['id']}/approve", json={}, headers=admin.headers)
+    approved = await client.post(
+        f"/api/v1/admin/campaigns/{campaign['id']}/approve", json={}, headers=admin.headers
+    )
     assert approved.status_code == 200, approved.text
     body: dict[str, Any] = approved.json()
     return body

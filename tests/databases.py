@@ -32,7 +32,9 @@ def postgres_url_or_skip() -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         return url
-    message = "PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql+asyncpg://user:pw@127.0.0.1/goodloop_test)"
+    message = (
+        "PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql+asyncpg://user:pw@127.0.0.1/goodloop_test)"
+    )
     if postgres_required():
         pytest.fail(message + "; CI requires them", pytrace=False)
     pytest.skip(message)

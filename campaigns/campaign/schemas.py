@@ -18,8 +18,8 @@ from pydantic import (
 )
 
 from campaigns.campaign.models import CampaignStatus
-from service.pagination import PageQuery
 from service.money import MoneyError, currency
+from service.pagination import PageQuery
 from service.validation import HttpsUrl, MinorAmount, Name, Text
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,78}[a-z0-9])$")

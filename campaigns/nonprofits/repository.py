@@ -8,7 +8,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.pagination import after_cursor
 from campaigns.nonprofits.models import (
     ApiKey,
     Member,
@@ -16,6 +15,7 @@ from campaigns.nonprofits.models import (
     Nonprofit,
     NonprofitStatus,
 )
+from service.pagination import after_cursor
 
 
 async def get_nonprofit(session: AsyncSession, nonprofit_id: uuid.UUID) -> Nonprofit | None:

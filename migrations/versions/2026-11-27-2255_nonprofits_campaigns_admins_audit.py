@@ -12,7 +12,6 @@ from alembic import op
 
 import service.db
 
-
 revision: str = "338be7a802f2"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None

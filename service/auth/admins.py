@@ -12,7 +12,7 @@ from service.auth.secrets import issue_token, token_digest
 from service.db import add_unique, utcnow
 from service.errors import Conflict, Forbidden, Unauthenticated
 
-ADMIN_TOKEN_KIND = "admin"
+ADMIN_TOKEN_KIND = "admin"  # noqa: S105 - a token type label, not a secret
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pydantic
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -116,7 +116,9 @@ def openapi_document(
 ) -> dict[str, Any]:
     models = {m for op in operations for m in (op.body, op.response, op.query) if m is not None}
     model_list = sorted(models, key=lambda m: m.__name__)
-    mode_pairs = [(m, "validation") for m in model_list] + [(m, "serialization") for m in model_list]
+    mode_pairs: list[tuple[type[pydantic.BaseModel], JsonSchemaMode]] = [
+        (m, "validation") for m in model_list
+    ] + [(m, "serialization") for m in model_list]
     refs, definitions = models_json_schema(mode_pairs, ref_template="#/components/schemas/{model}")
     schemas: dict[str, Any] = dict(definitions.get("$defs", {}))
     schemas["Error"] = _ERROR_SCHEMA
@@ -138,7 +140,7 @@ def _operation_object(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {
         "summary": op.summary,
         "tags": [op.tag],
-        "operationId": f"{op.method.lower()}_{op.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+        "operationId": _operation_id(op),
     }
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
@@ -185,3 +187,8 @@ def _openapi_path(path: str) -> str:
     return "/".join(
         "{" + part[1:-1].split(":")[0] + "}" if part.startswith("{") else part for part in path.split("/")
     )
+
+
+def _operation_id(op: Operation) -> str:
+    path = _openapi_path(op.path).strip("/").replace("/", "_").replace("{", "").replace("}", "")
+    return f"{op.method.lower()}_{path.replace('-', '_')}"
