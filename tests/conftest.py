@@ -25,11 +25,13 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_migrated() -> str:
-    url = databases.postgres_url_or_skip()
-    databases.reset_postgres_schema(url)
+def postgres_migrated() -> Iterator[str]:
+    """A database of this test session's own beside TEST_DATABASE_URL, so runs never collide."""
+    server_url = databases.postgres_url_or_skip()
+    url, name = databases.fresh_postgres_database(server_url)
     databases.migrate(url)
-    return url
+    yield url
+    databases.drop_postgres_database(server_url, name)
 
 
 @pytest.fixture(params=databases.BACKENDS)

@@ -51,19 +51,6 @@ def migrate(url: str) -> None:
     asyncio.run(run())
 
 
-def reset_postgres_schema(url: str) -> None:
-    async def run() -> None:
-        engine = create_engine(url)
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-                await conn.execute(sa.text("CREATE SCHEMA public"))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
-
-
 def truncate_postgres(url: str) -> None:
     tables = ", ".join(f'"{t.name}"' for t in target_metadata.sorted_tables)
 

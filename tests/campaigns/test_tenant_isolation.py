@@ -1,0 +1,104 @@
+"""Organisation A can never see or change organisation B's data through the API.
+
+The test walks every operation of the nonprofit API, so an endpoint added later without a
+tenant check fails here instead of leaking.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from service.app import api_routes
+from service.db import Database
+from tests import builders
+
+NONPROFIT_OPERATIONS = [
+    op for part in api_routes() for op in part.operations if op.auth and not op.path.startswith("/admin")
+]
+# A body that would be valid for each operation, so a 404 cannot hide behind a 422.
+VALID_BODIES: dict[str, dict[str, Any]] = {
+    "PATCH /campaigns/{campaign_id:uuid}": {"title": "Hijacked"},
+}
+
+
+def _describe(op: Any) -> str:
+    return f"{op.method} {op.path}"
+
+
+@pytest.fixture
+async def two_orgs(client: httpx.AsyncClient, database: Database) -> dict[str, Any]:
+    admin = await builders.insert_admin(database)
+    a = await builders.sign_up(client)
+    b = await builders.sign_up(client)
+    await builders.verify(client, admin, a)
+    await builders.verify(client, admin, b)
+    b_campaign = await builders.live_campaign(client, b, admin)
+    b_key = (await client.post("/api/v1/api-keys", json={"name": "b-second"}, headers=b.headers)).json()
+    return {"a": a, "b": b, "campaign_id": b_campaign["id"], "api_key_id": b_key["id"]}
+
+
+@pytest.mark.parametrize("op", [op for op in NONPROFIT_OPERATIONS if "{" in op.path], ids=_describe)
+async def test_another_orgs_resource_is_not_found(
+    client: httpx.AsyncClient, two_orgs: dict[str, Any], op: Any
+) -> None:
+    a: builders.Org = two_orgs["a"]
+    b: builders.Org = two_orgs["b"]
+    path = "/api/v1" + op.path.replace("{campaign_id:uuid}", two_orgs["campaign_id"]).replace(
+        "{api_key_id:uuid}", two_orgs["api_key_id"]
+    )
+    assert "{" not in path, f"add the resource for {op.path} to this test"
+    before_campaign = (
+        await client.get(f"/api/v1/campaigns/{two_orgs['campaign_id']}", headers=b.headers)
+    ).json()
+    before_keys = (await client.get("/api/v1/api-keys", headers=b.headers)).json()
+
+    response = await client.request(
+        op.method, path, json=VALID_BODIES.get(_describe(op), {}), headers=a.headers
+    )
+
+    assert response.status_code == 404, response.text
+    after_campaign = (
+        await client.get(f"/api/v1/campaigns/{two_orgs['campaign_id']}", headers=b.headers)
+    ).json()
+    after_keys = (await client.get("/api/v1/api-keys", headers=b.headers)).json()
+    assert after_campaign == before_campaign
+    assert after_keys["data"] == before_keys["data"] or _only_last_used_moved(before_keys, after_keys)
+
+
+def _only_last_used_moved(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    strip = [{k: v for k, v in key.items() if k != "last_used_at"} for key in before["data"]]
+    return strip == [{k: v for k, v in key.items() if k != "last_used_at"} for key in after["data"]]
+
+
+@pytest.mark.parametrize(
+    "path", [op.path for op in NONPROFIT_OPERATIONS if "{" not in op.path and op.method == "GET"]
+)
+async def test_lists_show_only_own_data(
+    client: httpx.AsyncClient, two_orgs: dict[str, Any], path: str
+) -> None:
+    a: builders.Org = two_orgs["a"]
+    b: builders.Org = two_orgs["b"]
+
+    response = await client.get("/api/v1" + path, headers=a.headers)
+
+    assert response.status_code == 200
+    text = response.text
+    assert two_orgs["campaign_id"] not in text
+    assert two_orgs["api_key_id"] not in text
+    assert b.id not in text and b.email not in text
+
+
+def test_every_nonprofit_operation_is_covered() -> None:
+    with_ids = [op for op in NONPROFIT_OPERATIONS if "{" in op.path]
+    listed = [op for op in NONPROFIT_OPERATIONS if "{" not in op.path]
+    assert {p for op in with_ids for p in ("campaign_id", "api_key_id") if p in op.path} == {
+        "campaign_id",
+        "api_key_id",
+    }
+    for op in with_ids:
+        remaining = op.path.replace("{campaign_id:uuid}", "").replace("{api_key_id:uuid}", "")
+        assert "{" not in remaining, f"{op.path} has a path parameter this test does not fill"
+    assert len(listed) >= 4
