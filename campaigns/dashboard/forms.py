@@ -1,0 +1,217 @@
+"""Campaign forms as people type them, turned into the API's shapes and back. Pure, no I/O.
+
+People type amounts in major units ("25.50" EUR, "5000" JPY); the API takes integer minor
+units. The conversion goes through Decimal so no float ever rounds a donation amount.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from campaigns.campaign.models import Campaign
+from service.money import Currency, MoneyError, currency, minimum_charge_minor, to_major
+
+# Form field -> schema field, for the fields whose names differ.
+_AMOUNT_FIELDS = {"goal": "goal_minor", "min_amount": "min_amount_minor", "max_amount": "max_amount_minor"}
+_TEXT_FIELDS = ("title", "slug", "story", "currency")
+_OPTIONAL_TEXT_FIELDS = ("cover_image_url",)
+_DATE_FIELDS = ("starts_at", "ends_at")
+_SCHEMA_TO_FORM = {
+    **{schema: form for form, schema in _AMOUNT_FIELDS.items()},
+    "suggested_amounts_minor": "suggested_amounts",
+}
+_AMOUNT_FORM_FIELDS = frozenset({*_AMOUNT_FIELDS, "suggested_amounts"})
+_FORM_TO_SCHEMA = {form: schema for schema, form in _SCHEMA_TO_FORM.items()}
+FORM_FIELDS = (
+    *_TEXT_FIELDS,
+    *_AMOUNT_FIELDS,
+    "suggested_amounts",
+    *_OPTIONAL_TEXT_FIELDS,
+    *_DATE_FIELDS,
+    "allowed_embed_origins",
+)
+_REQUIRED = ("title", "slug", "currency", "goal")
+_AMOUNT = re.compile(r"^[0-9]{1,16}(?:\.[0-9]{1,16})?$")
+_SEPARATORS = re.compile(r"[\s,;]+")
+_DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class AmountError(ValueError):
+    """An amount a person typed that is not an exact amount of the currency."""
+
+
+@dataclass
+class ParsedCampaign:
+    """Values in the API's shape (schema field names) and per-form-field errors."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    amounts_read: bool = False
+
+    def with_schema_errors(self, schema_errors: Mapping[str, str]) -> dict[str, str]:
+        """Our own messages first, then the schema's, each next to its form field."""
+        errors = dict(self.errors)
+        for name, message in form_errors(schema_errors).items():
+            # Amounts could not be read without a currency; "field required" would mislead.
+            if name in _AMOUNT_FORM_FIELDS and not self.amounts_read:
+                continue
+            errors.setdefault(name, message)
+        return errors
+
+
+def to_minor(text: str, cur: Currency) -> int:
+    """'25.50' EUR -> 2550, '5000' JPY -> 5000, '1.250' KWD -> 1250; refuses what does not fit."""
+    cleaned = text.strip()
+    if not _AMOUNT.match(cleaned):
+        raise AmountError("enter an amount such as 25 or 25.50 (digits and one decimal point)")
+    try:
+        minor = Decimal(cleaned).scaleb(cur.exponent)
+    except InvalidOperation as e:
+        raise AmountError("enter an amount such as 25 or 25.50") from e
+    if minor != minor.to_integral_value():
+        raise AmountError(f"{cur.code.upper()} {_decimals_phrase(cur.exponent)}; {cleaned} has more")
+    return int(minor)
+
+
+def _decimals_phrase(exponent: int) -> str:
+    if exponent == 0:
+        return "has no decimal places"
+    return f"has {exponent} decimal place{'s' if exponent != 1 else ''}"
+
+
+def to_major_text(amount_minor: int | None, currency_code: str) -> str:
+    if amount_minor is None:
+        return ""
+    return format(to_major(amount_minor, currency_code), "f")
+
+
+def parse_campaign(values: Mapping[str, str]) -> ParsedCampaign:
+    """Read every field present in the form; fields absent from the form are left out."""
+    parsed = ParsedCampaign()
+    for name in _TEXT_FIELDS:
+        if name in values:
+            parsed.data[name] = _lines(values[name]) if name == "story" else values[name].strip()
+    for name in _OPTIONAL_TEXT_FIELDS:
+        if name in values:
+            parsed.data[name] = values[name].strip() or None
+    for name in _REQUIRED:
+        if name in values and not values[name].strip():
+            parsed.errors[name] = "this field is required"
+    _parse_amounts(values, parsed)
+    for name in _DATE_FIELDS:
+        if name in values:
+            try:
+                parsed.data[name] = parse_datetime_local(values[name])
+            except ValueError:
+                parsed.errors[name] = "enter a date and time, e.g. 2026-12-01 09:00"
+    if "allowed_embed_origins" in values:
+        parsed.data["allowed_embed_origins"] = [
+            line.strip() for line in values["allowed_embed_origins"].splitlines() if line.strip()
+        ]
+    return parsed
+
+
+def _parse_amounts(values: Mapping[str, str], parsed: ParsedCampaign) -> None:
+    try:
+        cur = currency(values.get("currency", ""))
+    except MoneyError:
+        # Without a currency there is no telling what "25.50" means; the currency field says why.
+        return
+    parsed.amounts_read = True
+    for form_name, schema_name in _AMOUNT_FIELDS.items():
+        text = values.get(form_name)
+        if text is None or form_name in parsed.errors:
+            continue
+        try:
+            parsed.data[schema_name] = to_minor(text, cur) if text.strip() else None
+        except AmountError as e:
+            parsed.errors[form_name] = str(e)
+    text = values.get("suggested_amounts")
+    if text is not None:
+        try:
+            parsed.data["suggested_amounts_minor"] = [to_minor(part, cur) for part in _split(text)]
+        except AmountError as e:
+            parsed.errors["suggested_amounts"] = str(e)
+
+
+def _lines(text: str) -> str:
+    # Browsers send textarea line breaks as CRLF; the story is stored with plain LF.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _split(text: str) -> list[str]:
+    return [part for part in _SEPARATORS.split(text.strip()) if part]
+
+
+def parse_datetime_local(text: str) -> datetime | None:
+    """A browser's datetime-local value ('2026-12-01T09:00'), read as UTC; empty means none."""
+    cleaned = text.strip()
+    if not cleaned:
+        return None
+    parsed = datetime.fromisoformat(cleaned)
+    if parsed.tzinfo is not None:
+        raise ValueError("datetime-local values carry no time zone")
+    return parsed.replace(tzinfo=UTC)
+
+
+def format_datetime_local(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime(_DATETIME_LOCAL) if value is not None else ""
+
+
+def form_errors(schema_errors: Mapping[str, str]) -> dict[str, str]:
+    """Errors keyed by schema path ('suggested_amounts_minor.2') -> keyed by form field."""
+    errors: dict[str, str] = {}
+    for path, message in schema_errors.items():
+        head, _, index = path.partition(".")
+        name = _SCHEMA_TO_FORM.get(head, head)
+        if name not in FORM_FIELDS:
+            name = "form"
+        if name == "allowed_embed_origins" and index.isdigit():
+            message = f"line {int(index) + 1}: {message}"
+        errors.setdefault(name, message)
+    return errors
+
+
+def campaign_values(campaign: Campaign) -> dict[str, str]:
+    """A saved campaign as the edit form shows it."""
+    cur = campaign.currency
+    return {
+        "title": campaign.title,
+        "slug": campaign.slug,
+        "story": campaign.story_markdown,
+        "currency": cur,
+        "goal": to_major_text(campaign.goal_minor, cur),
+        "min_amount": to_major_text(campaign.min_amount_minor, cur),
+        "max_amount": to_major_text(campaign.max_amount_minor, cur),
+        "suggested_amounts": " ".join(to_major_text(a, cur) for a in campaign.suggested_amounts_minor),
+        "cover_image_url": campaign.cover_image_url or "",
+        "starts_at": format_datetime_local(campaign.starts_at),
+        "ends_at": format_datetime_local(campaign.ends_at),
+        "allowed_embed_origins": "\n".join(campaign.allowed_embed_origins),
+    }
+
+
+def parse_campaign_changes(values: Mapping[str, str], campaign: Campaign) -> ParsedCampaign:
+    """Only the fields the person changed: a live campaign refuses any write to a locked field,
+    even one that repeats the current value, and seconds the form cannot show must survive."""
+    current = campaign_values(campaign)
+    changed = {
+        name
+        for name in FORM_FIELDS
+        if name in values and _lines(values[name]).strip() != _lines(current[name]).strip()
+    }
+    if "currency" in changed:
+        # The same digits mean a different amount in another currency.
+        changed |= {name for name in _AMOUNT_FORM_FIELDS if name in values}
+    parsed = parse_campaign(values)
+    keep = {_FORM_TO_SCHEMA.get(name, name) for name in changed}
+    parsed.data = {name: value for name, value in parsed.data.items() if name in keep}
+    if "min_amount_minor" in parsed.data and parsed.data["min_amount_minor"] is None:
+        # The form promises "empty means the lowest Stripe can charge"; a patch cannot send null.
+        parsed.data["min_amount_minor"] = minimum_charge_minor(values.get("currency", campaign.currency))
+    return parsed
