@@ -51,3 +51,8 @@ def next_status(current: S, action: Action) -> S:
             f" (allowed from: {', '.join(sorted(s.value for s in allowed_from))})"
         )
     return target
+
+
+def available_actions(current: S, actions: frozenset[Action] = NONPROFIT_ACTIONS) -> list[Action]:
+    """The actions that can move a campaign on from `current`, in a stable order for buttons."""
+    return [action for action in Action if action in actions and current in _TRANSITIONS[action][0]]

@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.campaign import service as campaigns
+from campaigns.dashboard import account_pages, campaign_pages, member_pages
 from campaigns.dashboard.auth import (
     LOGIN_LIMIT_PER_CLIENT,
     LOGIN_LIMIT_PER_EMAIL,
@@ -75,4 +76,7 @@ routes = [
     Route("/dashboard/login", login, methods=["POST"]),
     Route("/dashboard/logout", logout, methods=["POST"]),
     Route("/dashboard", dashboard_home, methods=["GET"]),
+    *account_pages.routes,
+    *campaign_pages.routes,
+    *member_pages.routes,
 ]

@@ -1,0 +1,255 @@
+"""Dashboard pages for a nonprofit's campaigns: list, create, detail, edit, status actions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import pydantic
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from campaigns.campaign import service as campaigns
+from campaigns.campaign.errors import FieldLocked, IllegalTransition, NonprofitNotVerified, SlugTaken
+from campaigns.campaign.models import Campaign
+from campaigns.campaign.schemas import CampaignIn, CampaignPatch
+from campaigns.campaign.status import NONPROFIT_ACTIONS, Action, available_actions
+from campaigns.campaign.story import render_story
+from campaigns.dashboard import forms
+from campaigns.dashboard.auth import Endpoint, has_role, require_actor, signed_in
+from campaigns.nonprofits.actors import Actor
+from campaigns.nonprofits.models import MemberRole
+from service.errors import DomainError, ValidationFailed
+from service.money import STRIPE_CURRENCIES
+from service.pagination import next_cursor
+from service.web.api import validate
+from service.web.context import database, settings
+from service.web.pages import flash, form_values, read_form, redirect, render
+
+PAGE_SIZE = 50
+CURRENCIES = sorted(STRIPE_CURRENCIES)
+# What each status button says, and what the flash says once it worked.
+ACTION_LABELS = {
+    Action.SUBMIT: ("Submit for review", "Sent for review. A moderator will look at it soon."),
+    Action.WITHDRAW: ("Withdraw from review", "Withdrawn from review; it is a draft again."),
+    Action.PAUSE: ("Pause donations", "Paused: the campaign takes no donations until you resume it."),
+    Action.RESUME: ("Resume donations", "Resumed: the campaign takes donations again."),
+    Action.END: ("End campaign", "Ended. Thank you for running it."),
+    Action.ARCHIVE: ("Archive", "Archived."),
+}
+
+
+def detail_url(campaign_id: uuid.UUID) -> str:
+    return f"/dashboard/campaigns/{campaign_id}"
+
+
+@signed_in
+async def list_campaigns(request: Request) -> Response:
+    cursor = request.query_params.get("cursor") or None
+    async with database(request).transaction() as session:
+        actor = await require_actor(request, session)
+        rows = await campaigns.list_campaigns(
+            session, actor=actor, status=None, limit=PAGE_SIZE, cursor=cursor
+        )
+    context = {
+        "actor": actor,
+        "campaigns": rows[:PAGE_SIZE],
+        "next_cursor": next_cursor(rows, PAGE_SIZE),
+        "can_edit": has_role(actor, MemberRole.EDITOR),
+    }
+    return render(request, "dashboard/campaigns.html", context)
+
+
+@signed_in
+async def new_campaign(request: Request) -> Response:
+    async with database(request).transaction() as session:
+        actor = await require_actor(request, session)
+    actor.require(MemberRole.EDITOR)
+    return _form_page(request, actor, campaign=None, values={"currency": "eur"})
+
+
+@signed_in
+async def create_campaign(request: Request) -> Response:
+    values = form_values(await read_form(request))
+    async with database(request).transaction() as session:
+        actor = await require_actor(request, session)
+        actor.require(MemberRole.EDITOR)
+        if values.get("intent") == "preview":
+            return _preview_page(request, actor, campaign=None, values=values)
+        parsed = forms.parse_campaign(values)
+        try:
+            async with session.begin_nested():
+                data = _validated(CampaignIn, parsed)
+                campaign = await campaigns.create_campaign(session, actor=actor, data=data)
+        except (ValidationFailed, SlugTaken, NonprofitNotVerified, FieldLocked) as e:
+            return _form_error_page(request, actor, None, values, parsed, e)
+    flash(request, "Campaign saved as a draft.")
+    return redirect(detail_url(campaign.id))
+
+
+@signed_in
+async def campaign_detail(request: Request) -> Response:
+    campaign_id: uuid.UUID = request.path_params["campaign_id"]
+    async with database(request).transaction() as session:
+        actor = await require_actor(request, session)
+        campaign = await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
+    return _detail_page(request, actor, campaign)
+
+
+@signed_in
+async def edit_campaign(request: Request) -> Response:
+    campaign_id: uuid.UUID = request.path_params["campaign_id"]
+    async with database(request).transaction() as session:
+        actor = await require_actor(request, session)
+        campaign = await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
+    actor.require(MemberRole.EDITOR)
+    return _form_page(request, actor, campaign=campaign, values=forms.campaign_values(campaign))
+
+
+@signed_in
+async def update_campaign(request: Request) -> Response:
+    campaign_id: uuid.UUID = request.path_params["campaign_id"]
+    values = form_values(await read_form(request))
+    async with database(request).transaction() as session:
+        actor = await require_actor(request, session)
+        campaign = await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
+        actor.require(MemberRole.EDITOR)
+        if values.get("intent") == "preview":
+            return _preview_page(request, actor, campaign=campaign, values=values)
+        parsed = forms.parse_campaign_changes(values, campaign)
+        if not parsed.data and not parsed.errors:
+            flash(request, "Nothing changed.")
+            return redirect(detail_url(campaign_id))
+        try:
+            async with session.begin_nested():
+                patch = _validated(CampaignPatch, parsed)
+                await campaigns.update_campaign(session, actor=actor, campaign_id=campaign_id, patch=patch)
+        except (ValidationFailed, SlugTaken, NonprofitNotVerified, FieldLocked) as e:
+            return _form_error_page(request, actor, campaign, values, parsed, e)
+    flash(request, "Changes saved.")
+    return redirect(detail_url(campaign_id))
+
+
+def transition_endpoint(action: Action) -> Endpoint:
+    @signed_in
+    async def endpoint(request: Request) -> Response:
+        campaign_id: uuid.UUID = request.path_params["campaign_id"]
+        await read_form(request)
+        async with database(request).transaction() as session:
+            actor = await require_actor(request, session)
+            try:
+                async with session.begin_nested():
+                    await campaigns.transition_campaign(
+                        session, actor=actor, campaign_id=campaign_id, action=action
+                    )
+            except (IllegalTransition, NonprofitNotVerified) as e:
+                campaign = await _reloaded(session, actor, campaign_id)
+                return _detail_page(request, actor, campaign, error=e.detail, status_code=e.status_code)
+        flash(request, ACTION_LABELS[action][1])
+        return redirect(detail_url(campaign_id))
+
+    endpoint.__name__ = f"{action.value}_campaign"
+    return endpoint
+
+
+async def _reloaded(session: AsyncSession, actor: Actor, campaign_id: uuid.UUID) -> Campaign:
+    # The savepoint rolled back; read the row again rather than trust expired attributes.
+    campaign = await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
+    await session.refresh(campaign)
+    return campaign
+
+
+def _validated(model: type[pydantic.BaseModel], parsed: forms.ParsedCampaign) -> Any:
+    """The schema's verdict and the form's own (amounts, dates) together, in one error."""
+    try:
+        data = validate(model, parsed.data)
+    except ValidationFailed as e:
+        raise ValidationFailed(parsed.with_schema_errors(e.fields)) from e
+    if parsed.errors:
+        raise ValidationFailed(parsed.errors)
+    return data
+
+
+def _form_error_page(
+    request: Request,
+    actor: Actor,
+    campaign: Campaign | None,
+    values: Mapping[str, str],
+    parsed: forms.ParsedCampaign,
+    error: DomainError,
+) -> Response:
+    if isinstance(error, ValidationFailed):
+        errors = parsed.with_schema_errors(error.fields)
+    elif isinstance(error, SlugTaken):
+        errors = {"slug": error.detail}
+    else:
+        errors = {"form": error.detail}
+    return _form_page(
+        request, actor, campaign=campaign, values=values, errors=errors, status_code=error.status_code
+    )
+
+
+def _preview_page(
+    request: Request, actor: Actor, *, campaign: Campaign | None, values: Mapping[str, str]
+) -> Response:
+    preview_html = render_story(values.get("story", ""))
+    return _form_page(request, actor, campaign=campaign, values=values, preview_html=preview_html)
+
+
+def _form_page(
+    request: Request,
+    actor: Actor,
+    *,
+    campaign: Campaign | None,
+    values: Mapping[str, str],
+    errors: Mapping[str, str] | None = None,
+    preview_html: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "actor": actor,
+        "campaign": campaign,
+        "values": values,
+        "errors": errors or {},
+        "preview_html": preview_html,
+        "currencies": CURRENCIES,
+        "action_url": f"{detail_url(campaign.id)}/edit" if campaign else "/dashboard/campaigns/new",
+    }
+    return render(request, "dashboard/campaign_form.html", context, status_code)
+
+
+def _detail_page(
+    request: Request, actor: Actor, campaign: Campaign, *, error: str | None = None, status_code: int = 200
+) -> Response:
+    can_edit = has_role(actor, MemberRole.EDITOR)
+    actions = available_actions(campaign.status) if can_edit else []
+    context = {
+        "actor": actor,
+        "campaign": campaign,
+        "can_edit": can_edit,
+        "actions": [(a.value, ACTION_LABELS[a][0]) for a in actions],
+        "public_url": f"{settings(request).public_base_url}/c/{campaign.slug}",
+        "error": error,
+    }
+    return render(request, "dashboard/campaign.html", context, status_code)
+
+
+routes = [
+    Route("/dashboard/campaigns", list_campaigns, methods=["GET"]),
+    Route("/dashboard/campaigns/new", new_campaign, methods=["GET"]),
+    Route("/dashboard/campaigns/new", create_campaign, methods=["POST"]),
+    Route("/dashboard/campaigns/{campaign_id:uuid}", campaign_detail, methods=["GET"]),
+    Route("/dashboard/campaigns/{campaign_id:uuid}/edit", edit_campaign, methods=["GET"]),
+    Route("/dashboard/campaigns/{campaign_id:uuid}/edit", update_campaign, methods=["POST"]),
+    *[
+        Route(
+            f"/dashboard/campaigns/{{campaign_id:uuid}}/{action.value}",
+            transition_endpoint(action),
+            methods=["POST"],
+        )
+        for action in sorted(NONPROFIT_ACTIONS)
+    ],
+]

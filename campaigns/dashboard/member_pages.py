@@ -1,0 +1,145 @@
+"""Dashboard pages for the organisation's people and keys: members, invitations, API keys."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from campaigns.dashboard.auth import has_role, require_actor, signed_in
+from campaigns.nonprofits import service as nonprofits
+from campaigns.nonprofits.actors import Actor
+from campaigns.nonprofits.errors import EmailTaken
+from campaigns.nonprofits.models import MemberRole
+from campaigns.nonprofits.routes import invite_url
+from campaigns.nonprofits.schemas import ApiKeyIn, InviteIn
+from service.errors import ValidationFailed
+from service.web.api import validate
+from service.web.context import database
+from service.web.pages import flash, form_values, read_form, redirect, render
+
+ROLES = [role.value for role in MemberRole]
+
+
+@signed_in
+async def list_members(request: Request) -> Response:
+    async with database(request).transaction() as session:
+        actor = await require_actor(request, session)
+        return await _members_page(request, session, actor)
+
+
+@signed_in
+async def invite_member(request: Request) -> Response:
+    values = form_values(await read_form(request))
+    async with database(request).transaction() as session:
+        actor = await require_actor(request, session)
+        actor.require(MemberRole.OWNER)
+        try:
+            async with session.begin_nested():
+                data = validate(InviteIn, {"email": values.get("email", ""), "role": values.get("role", "")})
+                created = await nonprofits.invite_member(
+                    session, actor=actor, email=data.email, role=data.role
+                )
+        except ValidationFailed as e:
+            return await _members_page(
+                request, session, actor, values=values, errors=e.fields, status_code=422
+            )
+        except EmailTaken as e:
+            errors = {"email": e.detail}
+            return await _members_page(request, session, actor, values=values, errors=errors, status_code=409)
+        invite = {
+            "email": created.invite.email,
+            "role": created.invite.role.value,
+            "url": invite_url(request, created.token),
+        }
+        return await _members_page(request, session, actor, invite=invite)
+
+
+async def _members_page(
+    request: Request,
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    invite: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    context: dict[str, Any] = {
+        "actor": actor,
+        "members": await nonprofits.list_members(session, actor=actor),
+        "is_owner": has_role(actor, MemberRole.OWNER),
+        "roles": ROLES,
+        "values": values or {"role": MemberRole.EDITOR.value},
+        "errors": errors or {},
+        "invite": invite,
+    }
+    return render(request, "dashboard/members.html", context, status_code)
+
+
+@signed_in
+async def list_api_keys(request: Request) -> Response:
+    async with database(request).transaction() as session:
+        actor = await require_actor(request, session)
+        return await _api_keys_page(request, session, actor)
+
+
+@signed_in
+async def create_api_key(request: Request) -> Response:
+    values = form_values(await read_form(request))
+    async with database(request).transaction() as session:
+        actor = await require_actor(request, session)
+        actor.require(MemberRole.OWNER)
+        try:
+            data = validate(ApiKeyIn, {"name": values.get("name", "").strip()})
+        except ValidationFailed as e:
+            return await _api_keys_page(
+                request, session, actor, values=values, errors=e.fields, status_code=422
+            )
+        created = await nonprofits.create_api_key_as(session, actor=actor, name=data.name)
+        return await _api_keys_page(request, session, actor, created=created.plaintext)
+
+
+@signed_in
+async def revoke_api_key(request: Request) -> Response:
+    api_key_id: uuid.UUID = request.path_params["api_key_id"]
+    await read_form(request)
+    async with database(request).transaction() as session:
+        actor = await require_actor(request, session)
+        key = await nonprofits.revoke_api_key(session, actor=actor, api_key_id=api_key_id)
+    flash(request, f"The key {key.prefix}… is revoked; requests with it are refused from now on.")
+    return redirect("/dashboard/api-keys")
+
+
+async def _api_keys_page(
+    request: Request,
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    created: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    context: dict[str, Any] = {
+        "actor": actor,
+        "keys": await nonprofits.list_api_keys(session, actor=actor),
+        "values": values or {},
+        "errors": errors or {},
+        "created": created,
+    }
+    return render(request, "dashboard/api_keys.html", context, status_code)
+
+
+routes = [
+    Route("/dashboard/members", list_members, methods=["GET"]),
+    Route("/dashboard/members/invite", invite_member, methods=["POST"]),
+    Route("/dashboard/api-keys", list_api_keys, methods=["GET"]),
+    Route("/dashboard/api-keys", create_api_key, methods=["POST"]),
+    Route("/dashboard/api-keys/{api_key_id:uuid}/revoke", revoke_api_key, methods=["POST"]),
+]
