@@ -7,12 +7,13 @@ input into a 500, so they are refused here as a 422.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from babel import Locale
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, JsonValue, StringConstraints
 from pydantic import EmailStr as _EmailStr
+from pydantic.config import JsonDict
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -68,15 +69,59 @@ _COUNTRIES = frozenset(
     if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
 )
 
-Text = Annotated[str, AfterValidator(_clean_text)]
-Line = Annotated[str, AfterValidator(_single_line)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_single_line)]
-HttpUrl = Annotated[str, StringConstraints(max_length=500), AfterValidator(_http_url)]
-HttpsUrl = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_https_url)]
-Country = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_country)]
+
+def documented(**schema: JsonValue) -> Any:
+    """Extra JSON Schema for the OpenAPI document (and the fuzzer), without changing validation.
+
+    The validators above give friendlier messages than a failed regex would, so the patterns
+    here only describe the rule for clients.
+    """
+    extra: JsonDict = dict(schema)
+    return Field(json_schema_extra=extra)
+
+
+_TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+_LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+
+Text = Annotated[str, AfterValidator(_clean_text), documented(pattern=_TEXT_PATTERN)]
+Line = Annotated[str, AfterValidator(_single_line), documented(pattern=_LINE_PATTERN)]
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    AfterValidator(_single_line),
+    documented(pattern=r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"),
+]
+HttpUrl = Annotated[
+    str,
+    StringConstraints(max_length=500),
+    AfterValidator(_http_url),
+    documented(format="uri", pattern=r"^https?://[a-z0-9-]+(\.[a-z0-9-]+)+(/[A-Za-z0-9._~/-]*)?$"),
+]
+HttpsUrl = Annotated[
+    str,
+    StringConstraints(max_length=1000),
+    AfterValidator(_https_url),
+    documented(format="uri", pattern=r"^https://[a-z0-9-]+(\.[a-z0-9-]+)+(/[A-Za-z0-9._~/-]*)?$"),
+]
 Email = Annotated[_EmailStr, StringConstraints(max_length=320), AfterValidator(_email)]
-Password = Annotated[str, StringConstraints(min_length=10, max_length=1024), AfterValidator(_clean_text)]
-Reason = Annotated[str, StringConstraints(min_length=3, max_length=2000), AfterValidator(_clean_text)]
+Password = Annotated[
+    str,
+    StringConstraints(min_length=10, max_length=1024),
+    AfterValidator(_clean_text),
+    documented(pattern=_TEXT_PATTERN),
+]
+Reason = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=2000),
+    AfterValidator(_clean_text),
+    documented(pattern=_TEXT_PATTERN),
+]
+Country = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=2),
+    AfterValidator(_country),
+    documented(enum=sorted(_COUNTRIES)),
+]
 # Large enough for any real campaign, small enough never to overflow a BIGINT or a float.
 MAX_MINOR = 10**13
 MinorAmount = Annotated[int, Field(strict=True, gt=0, le=MAX_MINOR)]

@@ -18,9 +18,9 @@ from pydantic import (
 )
 
 from campaigns.campaign.models import CampaignStatus
-from service.money import MoneyError, currency
+from service.money import STRIPE_CURRENCIES, MoneyError, currency
 from service.pagination import PageQuery
-from service.validation import HttpsUrl, MinorAmount, Name, Text
+from service.validation import HttpsUrl, MinorAmount, Name, Text, documented
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,78}[a-z0-9])$")
 # Paths of our own that a slug must not shadow in share links and logs.
@@ -59,11 +59,28 @@ def _distinct_sorted(values: list[int]) -> list[int]:
     return sorted(values)
 
 
-Slug = Annotated[str, StringConstraints(min_length=3, max_length=80), AfterValidator(_slug)]
-CurrencyCode = Annotated[str, StringConstraints(min_length=3, max_length=3), AfterValidator(_currency)]
+Slug = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=80),
+    AfterValidator(_slug),
+    documented(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$"),
+]
+CurrencyCode = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=3),
+    AfterValidator(_currency),
+    documented(enum=sorted(STRIPE_CURRENCIES), description="lowercase ISO code Stripe supports"),
+]
 Story = Annotated[Text, StringConstraints(max_length=50_000)]
-Origin = Annotated[str, StringConstraints(max_length=300), AfterValidator(_origin)]
-SuggestedAmounts = Annotated[list[MinorAmount], Field(max_length=6), AfterValidator(_distinct_sorted)]
+Origin = Annotated[
+    str,
+    StringConstraints(max_length=300),
+    AfterValidator(_origin),
+    documented(pattern=r"^https://[a-z0-9-]+(\.[a-z0-9-]+)+(:[0-9]{2,5})?$"),
+]
+SuggestedAmounts = Annotated[
+    list[MinorAmount], Field(max_length=6), AfterValidator(_distinct_sorted), documented(uniqueItems=True)
+]
 Origins = Annotated[list[Origin], Field(max_length=20)]
 
 
