@@ -22,9 +22,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(settings: Settings, *, run_worker: bool = False) -> Iterator[str]:
-    """Serve the app on a free loopback port; yields the base URL, stops the server on exit."""
-    port = free_port()
+def serve(settings: Settings, *, port: int | None = None, run_worker: bool = False) -> Iterator[str]:
+    """Serve the app on a loopback port (a free one by default); yields the base URL."""
+    port = port or free_port()
     app = create_app(settings, run_worker=run_worker)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"

@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, ViewportSize, sync_playwright
 
-from service.app import create_app
 from service.auth.admins import create_admin
 from service.auth.models import AdminRole
 from service.db import Database
 from service.settings import Settings
 from tests import databases
+from tests.live_server import free_port, serve
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -62,17 +58,10 @@ class LiveServer:
             return pool.submit(asyncio.run, create()).result()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def live_server(sqlite_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
     database_url = databases.copy_sqlite_template(sqlite_template, tmp_path)
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     settings = Settings(
         database_url=database_url,
@@ -81,22 +70,8 @@ def live_server(sqlite_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
         data_dir=tmp_path / "data",
         log_json=False,
     )
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"browser-server-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the app server did not start")
-        time.sleep(0.02)
-    try:
+    with serve(settings, port=port):
         yield LiveServer(base_url, database_url)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
 
 
 @pytest.fixture(scope="session")
