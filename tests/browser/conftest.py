@@ -74,9 +74,11 @@ def live_server(sqlite_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
         yield LiveServer(base_url, database_url)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(sqlite_template: Path) -> Iterator[Browser]:
     # Depends on the template so its migration (asyncio.run) happens before Playwright's loop starts.
+    # Module scope: Playwright's sync API runs an event loop on this thread while it is open, which
+    # would stop every later test's asyncio.run; it must be closed before other modules run.
     if not os.path.exists(CHROMIUM):
         message = f"browser tests need Chromium at {CHROMIUM}"
         if databases.postgres_required():
