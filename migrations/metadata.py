@@ -5,20 +5,28 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 import campaigns.campaign.models
+import campaigns.donations.models
 import campaigns.nonprofits.models
+import campaigns.sharing.models
 import service.audit
 import service.auth.models
+import service.ledger
 import service.ratelimit
+import webhooks.models
 from service.db import Base
 
 __all__ = ["target_metadata"]
 
 _MODEL_MODULES = (
     campaigns.campaign.models,
+    campaigns.donations.models,
     campaigns.nonprofits.models,
+    campaigns.sharing.models,
     service.audit,
     service.auth.models,
+    service.ledger,
     service.ratelimit,
+    webhooks.models,
 )
 
 target_metadata: sa.MetaData = Base.metadata

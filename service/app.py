@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from importlib.metadata import version
 
+import stripe
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -24,6 +25,7 @@ from campaigns.nonprofits import routes as nonprofit_routes
 from service.db import Database
 from service.errors import DomainError
 from service.settings import Settings
+from service.stripe_gateway import create_client
 from service.web import errors, ops
 from service.web.api import ApiRoutes, Operation, openapi_document
 from service.web.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
@@ -50,9 +52,13 @@ def build_openapi(parts: Sequence[ApiRoutes]) -> dict[str, object]:
 
 
 def create_app(
-    settings: Settings, *, database: Database | None = None, run_worker: bool = False
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    stripe_client: stripe.StripeClient | None = None,
+    run_worker: bool = False,
 ) -> Starlette:
-    """Build the ASGI app. The database is created here unless a caller (tests) hands one in."""
+    """Build the ASGI app; database and Stripe client are made here unless tests hand them in."""
     parts = api_routes()
     openapi = build_openapi(parts)
 
@@ -109,5 +115,6 @@ def create_app(
         max_body_size=MAX_BODY_BYTES,
     )
     app.state.settings = settings
+    app.state.stripe = stripe_client or create_client(settings)
     app.state.openapi = openapi
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Mapping
@@ -12,6 +14,8 @@ from pathlib import Path
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./goodloop.db"
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 STRIPE_DEFAULT_API_BASE = "https://api.stripe.com"
+SANDBOX_API_KEY = "sk_test_goodloop_sandbox"
+SANDBOX_PATH = "/_sandbox/stripe"
 
 
 class Environment(StrEnum):
@@ -46,6 +50,20 @@ class Settings:
         return self.stripe_secret_key is None
 
     @property
+    def stripe_api_key(self) -> str:
+        """The key the SDK sends; the sandbox accepts its own fixed test key."""
+        return self.stripe_secret_key or SANDBOX_API_KEY
+
+    @property
+    def webhook_secret(self) -> str:
+        """Platform endpoint secret; in the sandbox, one derived from the secret key."""
+        return self.stripe_webhook_secret or _derived_secret(self.secret_key, "platform")
+
+    @property
+    def connect_webhook_secret(self) -> str:
+        return self.stripe_connect_webhook_secret or _derived_secret(self.secret_key, "connect")
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -70,7 +88,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         stripe_secret_key=env_vars.get("STRIPE_SECRET_KEY") or None,
         stripe_webhook_secret=env_vars.get("STRIPE_WEBHOOK_SECRET") or None,
         stripe_connect_webhook_secret=env_vars.get("STRIPE_CONNECT_WEBHOOK_SECRET") or None,
-        stripe_api_base=(env_vars.get("STRIPE_API_BASE") or STRIPE_DEFAULT_API_BASE).rstrip("/"),
+        stripe_api_base=_stripe_api_base(env_vars),
         data_dir=data_dir,
         log_json=env_vars.get("GOODLOOP_LOG_FORMAT", "json" if env is Environment.PRODUCTION else "console")
         == "json",
@@ -101,6 +119,22 @@ def _require_production_secrets(env_vars: Mapping[str, str]) -> None:
         raise SettingsError("STRIPE_API_BASE cannot point away from Stripe in production")
     if env_vars["DATABASE_URL"].startswith("sqlite"):
         raise SettingsError("production runs on PostgreSQL; DATABASE_URL is SQLite")
+
+
+def _stripe_api_base(env_vars: Mapping[str, str]) -> str:
+    explicit = env_vars.get("STRIPE_API_BASE")
+    if explicit:
+        return explicit.rstrip("/")
+    if env_vars.get("STRIPE_SECRET_KEY"):
+        return STRIPE_DEFAULT_API_BASE
+    # No key: the SDK talks to the sandbox that `goodloop serve` mounts on its own address.
+    public = (env_vars.get("PUBLIC_BASE_URL") or DEFAULT_PUBLIC_BASE_URL).rstrip("/")
+    return public + SANDBOX_PATH
+
+
+def _derived_secret(secret_key: str, purpose: str) -> str:
+    digest = hmac.new(secret_key.encode(), f"sandbox-webhook:{purpose}".encode(), hashlib.sha256).hexdigest()
+    return f"whsec_{digest}"
 
 
 def _development_secret_key(data_dir: Path) -> str:

@@ -69,5 +69,9 @@ class Campaign(Base):
     review_note: Mapped[str | None] = mapped_column(sa.Text())
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Derived from settled donations and recomputed (never incremented) whenever one changes;
+    # the campaign page reads them without aggregating on every view.
+    raised_minor: Mapped[int] = mapped_column(sa.BigInteger(), default=0, server_default="0")
+    donor_count: Mapped[int] = mapped_column(sa.Integer(), default=0, server_default="0")
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

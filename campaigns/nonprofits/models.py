@@ -46,6 +46,12 @@ class Nonprofit(Base):
     status_reason: Mapped[str | None] = mapped_column(sa.Text())
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()
+    # Stripe Connect (Express): kept current by account.updated webhooks.
+    stripe_account_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    charges_enabled: Mapped[bool] = mapped_column(sa.Boolean(), default=False, server_default=sa.false())
+    payouts_enabled: Mapped[bool] = mapped_column(sa.Boolean(), default=False, server_default=sa.false())
+    details_submitted: Mapped[bool] = mapped_column(sa.Boolean(), default=False, server_default=sa.false())
+    requirements_due: Mapped[list[str]] = mapped_column(sa.JSON(), default=list, server_default="[]")
 
 
 class Member(Base):

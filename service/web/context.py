@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
+import stripe
 from starlette.requests import Request
 
 from service import ratelimit
@@ -15,6 +16,10 @@ from service.settings import Settings
 
 def database(request: Request) -> Database:
     return cast(Database, request.app.state.database)
+
+
+def stripe_client(request: Request) -> stripe.StripeClient:
+    return cast(stripe.StripeClient, request.app.state.stripe)
 
 
 def settings(request: Request) -> Settings:

@@ -1,0 +1,152 @@
+"""Double-entry, append-only ledger (after TigerBeetle): accounts and transfers.
+
+A transfer moves a positive amount from one account (debit) to another (credit) in one
+currency. Its idempotency key is derived from the Stripe object or our own row, so posting
+the same fact twice is a no-op enforced by a UNIQUE constraint, not by a read first.
+Corrections are new transfers; the table refuses UPDATE and DELETE (trigger in the
+migration). Two-phase transfers: a PENDING transfer reserves, a later POST_PENDING or
+VOID_PENDING transfer (referring to it) settles or releases it. Balances are derived.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base, created_at_column, str_enum, uuid_pk
+
+
+class TransferKind(StrEnum):
+    POSTED = "posted"
+    """A settled movement."""
+    PENDING = "pending"
+    """A reservation (phase one of a two-phase transfer)."""
+    POST_PENDING = "post_pending"
+    """Settles a pending transfer (phase two)."""
+    VOID_PENDING = "void_pending"
+    """Releases a pending transfer (phase two)."""
+
+
+class LedgerAccount(Base):
+    __tablename__ = "ledger_accounts"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    # e.g. "stripe:balance", "nonprofit:<uuid>:donations"; one account per (code, currency).
+    code: Mapped[str] = mapped_column(sa.String(120))
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        sa.CheckConstraint("currency = lower(currency)", name="currency_lowercase"),
+        sa.UniqueConstraint("code", "currency", name="uq_ledger_accounts_code_currency"),
+    )
+
+
+class LedgerTransfer(Base):
+    __tablename__ = "ledger_transfers"
+    __table_args__ = (
+        sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
+        sa.CheckConstraint("debit_account_id <> credit_account_id", name="distinct_accounts"),
+        sa.CheckConstraint(
+            "(kind IN ('post_pending', 'void_pending')) = (pending_id IS NOT NULL)", name="phase_two_refers"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    idempotency_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    debit_account_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("ledger_accounts.id"), index=True)
+    credit_account_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("ledger_accounts.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(sa.BigInteger())
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    code: Mapped[str] = mapped_column(sa.String(64), index=True)
+    kind: Mapped[TransferKind] = mapped_column(str_enum(TransferKind, "ledger_transfer_kind"))
+    # Phase two of a two-phase transfer names its pending transfer; one settlement each.
+    pending_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("ledger_transfers.id"), unique=True)
+    donation_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid(), index=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+@dataclass(frozen=True)
+class Posting:
+    idempotency_key: str
+    debit: str
+    credit: str
+    amount_minor: int
+    currency: str
+    code: str
+    donation_id: uuid.UUID | None = None
+    kind: TransferKind = TransferKind.POSTED
+    pending_id: uuid.UUID | None = None
+
+
+def _insert(session: AsyncSession) -> Callable[..., Any]:
+    """Both dialects spell ON CONFLICT the same way; pick the one that compiles for this bind."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+async def account_id(session: AsyncSession, *, code: str, currency: str) -> uuid.UUID:
+    """The account for (code, currency), created on first use without a race."""
+    insert = _insert(session)
+    await session.execute(
+        insert(LedgerAccount)
+        .values(id=uuid.uuid4(), code=code, currency=currency)
+        .on_conflict_do_nothing(index_elements=["code", "currency"])
+    )
+    found = await session.scalar(
+        sa.select(LedgerAccount.id).where(LedgerAccount.code == code, LedgerAccount.currency == currency)
+    )
+    assert found is not None
+    return found
+
+
+async def post(session: AsyncSession, posting: Posting) -> uuid.UUID | None:
+    """Record a transfer once; returns its id, or None when the key was already posted."""
+    if posting.amount_minor <= 0:
+        raise ValueError("ledger transfers move a positive amount")
+    debit = await account_id(session, code=posting.debit, currency=posting.currency)
+    credit = await account_id(session, code=posting.credit, currency=posting.currency)
+    insert = _insert(session)
+    inserted: uuid.UUID | None = await session.scalar(
+        insert(LedgerTransfer)
+        .values(
+            id=uuid.uuid4(),
+            idempotency_key=posting.idempotency_key,
+            debit_account_id=debit,
+            credit_account_id=credit,
+            amount_minor=posting.amount_minor,
+            currency=posting.currency,
+            code=posting.code,
+            kind=posting.kind,
+            pending_id=posting.pending_id,
+            donation_id=posting.donation_id,
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(LedgerTransfer.id)
+    )
+    return inserted
+
+
+async def balance(session: AsyncSession, *, code: str, currency: str) -> int:
+    """Credits minus debits of posted (and settled two-phase) transfers on an account."""
+    account = await session.scalar(
+        sa.select(LedgerAccount.id).where(LedgerAccount.code == code, LedgerAccount.currency == currency)
+    )
+    if account is None:
+        return 0
+    counted = LedgerTransfer.kind.in_([TransferKind.POSTED, TransferKind.POST_PENDING])
+    credits = sa.select(sa.func.coalesce(sa.func.sum(LedgerTransfer.amount_minor), 0)).where(
+        LedgerTransfer.credit_account_id == account, counted
+    )
+    debits = sa.select(sa.func.coalesce(sa.func.sum(LedgerTransfer.amount_minor), 0)).where(
+        LedgerTransfer.debit_account_id == account, counted
+    )
+    return int(await session.scalar(credits) or 0) - int(await session.scalar(debits) or 0)
