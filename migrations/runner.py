@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -37,13 +38,33 @@ def downgrade_sync(connection: Connection, revision: str = "base") -> None:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(upgrade_sync, revision)
+    await _run(engine, upgrade_sync, revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(downgrade_sync, revision)
+    await _run(engine, downgrade_sync, revision)
+
+
+async def _run(engine: AsyncEngine, step: Callable[[Connection, str], None], revision: str) -> None:
+    async with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it and dropping the original; with foreign keys
+            # enforced, dropping a referenced table fails once rows point at it. The switch only
+            # takes effect outside a transaction, so it is flipped before BEGIN and after COMMIT.
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await conn.commit()
+        try:
+            async with conn.begin():
+                await conn.run_sync(step, revision)
+                if sqlite:
+                    violations = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if violations:
+                        raise RuntimeError(f"migration left dangling foreign keys: {violations[:5]}")
+        finally:
+            if sqlite:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await conn.commit()
 
 
 def migrate_to_head(database_url: str) -> None:

@@ -12,7 +12,6 @@ from alembic import op
 
 import service.db
 
-
 revision: str = "bed1471ce100"
 down_revision: str | None = "a7d1f0c2e9b4"
 branch_labels: str | Sequence[str] | None = None

@@ -82,3 +82,39 @@ class TestMigrations:
 
         assert len(script.get_heads()) == 1
         assert len(script.get_bases()) == 1
+
+
+class TestUpgradeKeepsData:
+    async def test_upgrade_from_the_first_release_keeps_rows_that_reference_altered_tables(
+        self, empty_db_url: str
+    ) -> None:
+        first = "a7d1f0c2e9b4"  # the first released schema: nonprofits, campaigns, audit log
+        engine = create_engine(empty_db_url)
+        try:
+            await upgrade(engine, first)
+            async with engine.begin() as conn:
+                for statement in _FIRST_RELEASE_ROWS:
+                    await conn.execute(sa.text(statement))
+            await upgrade(engine)
+            async with engine.connect() as conn:
+                campaigns = (await conn.execute(sa.text("SELECT slug, raised_minor FROM campaigns"))).all()
+                charges = (
+                    (await conn.execute(sa.text("SELECT charges_enabled FROM nonprofits"))).scalars().all()
+                )
+        finally:
+            await engine.dispose()
+
+        assert campaigns == [("winter-meals", 0)]
+        assert charges == [False]
+
+
+_FIRST_RELEASE_ROWS = [
+    "INSERT INTO nonprofits (id, name, contact_email, country, registration_number, website, status, "
+    "created_at) VALUES ('11111111111141118111111111111111', 'Harbor', 'h@harbor.org', 'IE', 'CHY 1', "
+    "'https://harbor.org', 'verified', '2026-11-01 00:00:00')",
+    "INSERT INTO campaigns (id, nonprofit_id, slug, title, story_markdown, story_html, currency, goal_minor, "
+    "suggested_amounts_minor, min_amount_minor, allowed_embed_origins, status, created_at, updated_at) "
+    "VALUES ('22222222222241118111222222222222', '11111111111141118111111111111111', 'winter-meals', "
+    "'Winter', 's', '<p>s</p>', 'eur', 1000, '[]', 50, '[]', 'live', '2026-11-01 00:00:00', "
+    "'2026-11-01 00:00:00')",
+]

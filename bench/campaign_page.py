@@ -1,0 +1,184 @@
+"""Campaign page throughput and p99 against a hello-world Starlette endpoint, same run, same machine.
+
+    .venv/bin/python bench/campaign_page.py [--database-url URL] [--seconds 10] [--connections 64]
+
+Without --database-url it creates a throwaway database beside TEST_DATABASE_URL (PostgreSQL,
+as the issue asks), or falls back to SQLite and says so. The campaign is realistic: a long
+story and 1,000 confirmed donations. Both servers run as `uvicorn` in their own process; wrk
+loads each in turn, twice, interleaved, and the best round of each is compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from bench.load import Load, free_port, python, server, wrk  # noqa: E402
+from campaigns.campaign import service as campaigns  # noqa: E402
+from campaigns.campaign.models import Campaign  # noqa: E402
+from campaigns.campaign.schemas import CampaignIn  # noqa: E402
+from campaigns.campaign.status import Action  # noqa: E402
+from campaigns.donations.models import Donation, DonationStatus  # noqa: E402
+from campaigns.nonprofits import service as nonprofits  # noqa: E402
+from campaigns.nonprofits.actors import actor_for_member  # noqa: E402
+from campaigns.nonprofits.schemas import SignUpIn  # noqa: E402
+from migrations.runner import migrate_to_head  # noqa: E402
+from service.auth.admins import create_admin  # noqa: E402
+from service.auth.models import AdminRole  # noqa: E402
+from service.db import Database, utcnow  # noqa: E402
+
+SECRET = "bench-secret-key-" + "k" * 40
+STORY = "\n\n".join(
+    f"## Chapter {i}\n\nEvery winter our volunteers cook **{i * 40} meals** a night for families across the "
+    f"harbour. [Read more](https://example.org/{i}). " + "Your gift keeps the kitchen warm. " * 12
+    for i in range(1, 13)
+)
+
+
+async def seed(database_url: str, donations: int) -> str:
+    database = Database.from_url(database_url)
+    slug = f"bench-{uuid.uuid4().hex[:8]}"
+    try:
+        async with database.transaction() as session:
+            signed = await nonprofits.sign_up(
+                session,
+                data=SignUpIn(
+                    name="Harbor Food Bank",
+                    contact_email=f"{slug}@harbor-food-bank.org",
+                    password="correct horse battery",
+                    country="IE",
+                    registration_number="CHY 1",
+                    website="https://harbor-food-bank.org",
+                ),
+            )
+            admin = await create_admin(session, email=f"{slug}@goodloop.org", role=AdminRole.SUPERADMIN)
+            await nonprofits.verify_nonprofit(
+                session, admin=admin.admin, nonprofit_id=signed.nonprofit.id, note=None
+            )
+            actor = await actor_for_member(session, member_id=signed.owner.id)
+            assert actor is not None
+            campaign = await campaigns.create_campaign(
+                session,
+                actor=actor,
+                data=CampaignIn(
+                    title="Winter meals for 500 families",
+                    slug=slug,
+                    story=STORY,
+                    currency="eur",
+                    goal_minor=5_000_000,
+                    suggested_amounts_minor=[1000, 2500, 5000, 10000],
+                    cover_image_url="https://images.example.org/winter-meals.jpg",
+                ),
+            )
+            await campaigns.transition_campaign(
+                session, actor=actor, campaign_id=campaign.id, action=Action.SUBMIT
+            )
+            await campaigns.approve_campaign(session, admin=admin.admin, campaign_id=campaign.id, note=None)
+            rng = random.Random(7)
+            for i in range(donations):
+                session.add(
+                    Donation(
+                        campaign_id=campaign.id,
+                        nonprofit_id=signed.nonprofit.id,
+                        amount_minor=rng.choice([500, 1000, 2500, 5000, 10000]),
+                        currency="eur",
+                        status=DonationStatus.CONFIRMED,
+                        donor_email=f"donor{i}@example.org",
+                        donor_name=f"Donor {i}",
+                        anonymous=rng.random() < 0.2,
+                        message="Keep going!" if rng.random() < 0.3 else None,
+                        stripe_checkout_session_id=f"cs_bench_{slug}_{i}",
+                        confirmed_at=utcnow(),
+                    )
+                )
+            await session.flush()
+            raised = sa.select(sa.func.sum(Donation.amount_minor)).where(Donation.campaign_id == campaign.id)
+            await session.execute(
+                sa.update(Campaign)
+                .where(Campaign.id == campaign.id)
+                .values(raised_minor=raised.scalar_subquery(), donor_count=donations)
+            )
+    finally:
+        await database.dispose()
+    return slug
+
+
+def database_url(explicit: str | None, tmp: str) -> tuple[str, str]:
+    if explicit:
+        return explicit, "given"
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if server_url:
+        from tests.databases import fresh_postgres_database
+
+        url, name = fresh_postgres_database(server_url)
+        return url, f"throwaway PostgreSQL database {name}"
+    return (
+        f"sqlite+aiosqlite:///{tmp}/bench.db",
+        "SQLite (set TEST_DATABASE_URL for PostgreSQL, as the issue asks)",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--donations", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url, where = database_url(args.database_url, tmp)
+        migrate_to_head(url)
+        slug = asyncio.run(seed(url, args.donations))
+        app_port, hello_port = free_port(), free_port()
+        env = {"DATABASE_URL": url, "GOODLOOP_SECRET_KEY": SECRET, "GOODLOOP_LOG_FORMAT": "json"}
+        goodloop = [python(), "-m", "service.cli", "serve", "--no-worker", "--port", str(app_port)]
+        hello = [
+            python(),
+            "-m",
+            "uvicorn",
+            "bench.hello:app",
+            "--port",
+            str(hello_port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
+        results: dict[str, list[Load]] = {"baseline": [], "campaign": []}
+        for _ in range(2):
+            with server(hello, env={"PYTHONPATH": str(ROOT)}, ready_path="/", port=hello_port) as base:
+                results["baseline"].append(
+                    wrk(base + "/", connections=args.connections, seconds=args.seconds)
+                )
+            with server(goodloop, env=env, ready_path="/readyz", port=app_port) as base:
+                wrk(f"{base}/c/{slug}", connections=args.connections, seconds=2)  # warm-up
+                results["campaign"].append(
+                    wrk(f"{base}/c/{slug}", connections=args.connections, seconds=args.seconds)
+                )
+    baseline = max(results["baseline"], key=lambda r: r.requests_per_s)
+    campaign = max(results["campaign"], key=lambda r: r.requests_per_s)
+    print(f"database: {where}; {args.connections} connections, {args.seconds}s per round, best of 2 rounds")
+    print(f"  baseline hello-world   {baseline.requests_per_s:9.0f} req/s   p99 {baseline.p99_ms:6.1f} ms")
+    print(
+        f"  GET /c/{{slug}}          {campaign.requests_per_s:9.0f} req/s   p99 {campaign.p99_ms:6.1f} ms"
+        f"   errors {campaign.errors}"
+    )
+    ratio = campaign.requests_per_s / baseline.requests_per_s
+    print(f"  throughput ratio {ratio:.2f}x of baseline (target >= 0.40)")
+    print(
+        f"  p99 ratio        {campaign.p99_ms / baseline.p99_ms:.2f}x of baseline (target: p99 under 25 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
