@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Sequence
 from importlib.metadata import version
 
@@ -13,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -24,8 +25,9 @@ from campaigns.moderation import routes as moderation_routes
 from campaigns.nonprofits import routes as nonprofit_routes
 from service.db import Database
 from service.errors import DomainError
-from service.settings import Settings
+from service.settings import SANDBOX_PATH, Settings
 from service.stripe_gateway import create_client
+from service.stripe_sandbox.app import create_sandbox_app
 from service.web import errors, ops
 from service.web.api import ApiRoutes, Operation, openapi_document
 from service.web.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
@@ -62,8 +64,10 @@ def create_app(
     parts = api_routes()
     openapi = build_openapi(parts)
 
+    openapi_body = json.dumps(openapi, separators=(",", ":")).encode()
+
     async def openapi_json(request: Request) -> Response:
-        return JSONResponse(openapi)
+        return Response(openapi_body, media_type="application/json")
 
     routes: list[BaseRoute] = [
         *ops.routes,
@@ -72,6 +76,8 @@ def create_app(
         *dashboard_routes.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
+    if settings.uses_stripe_sandbox and not settings.is_production:
+        routes.append(Mount(SANDBOX_PATH, app=create_sandbox_app(settings)))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -19,6 +19,9 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+# Templates ship with the code; checking every file's mtime on every render costs a stat()
+# per template per request on the hottest pages. Restart to pick up template edits.
+templates.env.auto_reload = False
 templates.env.filters["money"] = lambda amount, cur: format_money(int(amount), str(cur))
 templates.env.globals["csrf_field"] = "csrf_token"
 
