@@ -33,6 +33,9 @@ from service.web.api import ApiRoutes, Operation, openapi_document
 from service.web.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
 from service.web.pages import STATIC_DIR
 from service.worker import CORE_JOBS, Job, Worker
+from webhooks import intake as webhook_intake
+from webhooks import processor as webhook_processor
+from webhooks import routes as webhook_routes
 
 __all__ = ["create_app", "seed_demo", "worker_jobs"]
 
@@ -41,11 +44,16 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 def api_routes() -> list[ApiRoutes]:
-    return [nonprofit_routes.build(), campaign_routes.build(), moderation_routes.build()]
+    return [
+        nonprofit_routes.build(),
+        campaign_routes.build(),
+        moderation_routes.build(),
+        webhook_routes.build(),
+    ]
 
 
 def worker_jobs() -> Sequence[Job]:
-    return CORE_JOBS
+    return (*CORE_JOBS, webhook_processor.JOB)
 
 
 def build_openapi(parts: Sequence[ApiRoutes]) -> dict[str, object]:
@@ -71,6 +79,7 @@ def create_app(
 
     routes: list[BaseRoute] = [
         *ops.routes,
+        *webhook_intake.routes,
         Route(f"{API_PREFIX}/openapi.json", openapi_json, methods=["GET"]),
         *[route for part in parts for route in part.routes],
         *dashboard_routes.routes,

@@ -1,0 +1,220 @@
+"""Ledger postings for donations: every movement of donors' money, keyed by what caused it.
+
+Accounts (one per code and currency; balance = credits - debits):
+
+    donors:payments                    outside world: what donors paid in (goes negative)
+    campaign:{campaign_id}:donations   gifts held for a campaign, net of refunds and disputes
+    platform:fee_cover                 what donors added to cover fees; Stripe's fees are paid from it
+    stripe:fees                        Stripe's processing fees
+    donors:refunds                     refunds returned to donors
+    donors:disputes                    funds withdrawn by disputes (returned when reinstated)
+    nonprofit:{nonprofit_id}:connected_account   moved to the nonprofit's Stripe account
+
+Transfers and their idempotency keys (the same fact posted twice is a no-op, so sibling and
+duplicate events count a donation exactly once):
+
+    donation:{id}:received      donors:payments -> campaign            amount_minor
+    donation:{id}:fee_cover     donors:payments -> platform:fee_cover  fee_cover_minor
+    charge:{ch}:fee             platform:fee_cover -> stripe:fees      the charge's Stripe fee
+    refund:{re}                 campaign -> donors:refunds             refund amount
+    refund:{re}:failed          donors:refunds -> campaign             a failed refund comes back
+    dispute:{dp}:withdrawn      campaign -> donors:disputes            disputed amount
+    dispute:{dp}:reinstated     donors:disputes -> campaign            dispute won
+    transfer:{tr}               campaign -> nonprofit connected account
+    transfer:{tr}:reversed:{n}  nonprofit connected account -> campaign (up to n reversed in total)
+
+Refunds are taken from the campaign's account in full, including any fee-cover part.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns.donations.models import Donation
+from service.ledger import LedgerTransfer, Posting, post
+
+DONORS_PAYMENTS = "donors:payments"
+PLATFORM_FEE_COVER = "platform:fee_cover"
+STRIPE_FEES = "stripe:fees"
+DONORS_REFUNDS = "donors:refunds"
+DONORS_DISPUTES = "donors:disputes"
+
+
+class Code(StrEnum):
+    RECEIVED = "donation_received"
+    FEE_COVER = "donation_fee_cover"
+    STRIPE_FEE = "stripe_fee"
+    REFUND = "refund"
+    REFUND_FAILED = "refund_failed"
+    DISPUTE_WITHDRAWN = "dispute_withdrawn"
+    DISPUTE_REINSTATED = "dispute_reinstated"
+    TRANSFER = "transfer_to_nonprofit"
+    TRANSFER_REVERSED = "transfer_reversed"
+
+
+def campaign_account(campaign_id: uuid.UUID) -> str:
+    return f"campaign:{campaign_id}:donations"
+
+
+def nonprofit_account(nonprofit_id: uuid.UUID) -> str:
+    return f"nonprofit:{nonprofit_id}:connected_account"
+
+
+async def _post(
+    session: AsyncSession, donation: Donation, *, key: str, debit: str, credit: str, amount: int, code: Code
+) -> None:
+    if amount <= 0:
+        return
+    await post(
+        session,
+        Posting(
+            idempotency_key=key,
+            debit=debit,
+            credit=credit,
+            amount_minor=amount,
+            currency=donation.currency,
+            code=code,
+            donation_id=donation.id,
+        ),
+    )
+
+
+async def book_receipt(session: AsyncSession, donation: Donation) -> None:
+    campaign = campaign_account(donation.campaign_id)
+    await _post(
+        session,
+        donation,
+        key=f"donation:{donation.id}:received",
+        debit=DONORS_PAYMENTS,
+        credit=campaign,
+        amount=donation.amount_minor,
+        code=Code.RECEIVED,
+    )
+    await _post(
+        session,
+        donation,
+        key=f"donation:{donation.id}:fee_cover",
+        debit=DONORS_PAYMENTS,
+        credit=PLATFORM_FEE_COVER,
+        amount=donation.fee_cover_minor,
+        code=Code.FEE_COVER,
+    )
+
+
+async def book_stripe_fee(
+    session: AsyncSession, donation: Donation, *, charge_id: str, fee_minor: int
+) -> None:
+    await _post(
+        session,
+        donation,
+        key=f"charge:{charge_id}:fee",
+        debit=PLATFORM_FEE_COVER,
+        credit=STRIPE_FEES,
+        amount=fee_minor,
+        code=Code.STRIPE_FEE,
+    )
+
+
+async def book_refund(
+    session: AsyncSession, donation: Donation, *, refund_id: str, amount_minor: int, failed: bool
+) -> None:
+    campaign = campaign_account(donation.campaign_id)
+    # A failure seen before the refund itself still implies the refund was made first.
+    await _post(
+        session,
+        donation,
+        key=f"refund:{refund_id}",
+        debit=campaign,
+        credit=DONORS_REFUNDS,
+        amount=amount_minor,
+        code=Code.REFUND,
+    )
+    if failed:
+        await _post(
+            session,
+            donation,
+            key=f"refund:{refund_id}:failed",
+            debit=DONORS_REFUNDS,
+            credit=campaign,
+            amount=amount_minor,
+            code=Code.REFUND_FAILED,
+        )
+
+
+async def book_dispute(
+    session: AsyncSession, donation: Donation, *, dispute_id: str, amount_minor: int, reinstated: bool
+) -> None:
+    campaign = campaign_account(donation.campaign_id)
+    await _post(
+        session,
+        donation,
+        key=f"dispute:{dispute_id}:withdrawn",
+        debit=campaign,
+        credit=DONORS_DISPUTES,
+        amount=amount_minor,
+        code=Code.DISPUTE_WITHDRAWN,
+    )
+    if reinstated:
+        await _post(
+            session,
+            donation,
+            key=f"dispute:{dispute_id}:reinstated",
+            debit=DONORS_DISPUTES,
+            credit=campaign,
+            amount=amount_minor,
+            code=Code.DISPUTE_REINSTATED,
+        )
+
+
+async def book_transfer(
+    session: AsyncSession, donation: Donation, *, transfer_id: str, amount_minor: int, reversed_minor: int
+) -> None:
+    """The transfer, and its reversals up to the absolute amount reversed so far."""
+    campaign = campaign_account(donation.campaign_id)
+    nonprofit = nonprofit_account(donation.nonprofit_id)
+    await _post(
+        session,
+        donation,
+        key=f"transfer:{transfer_id}",
+        debit=campaign,
+        credit=nonprofit,
+        amount=amount_minor,
+        code=Code.TRANSFER,
+    )
+    already = await sum_by_key_prefix(session, prefix=f"transfer:{transfer_id}:reversed:")
+    await _post(
+        session,
+        donation,
+        key=f"transfer:{transfer_id}:reversed:{reversed_minor}",
+        debit=nonprofit,
+        credit=campaign,
+        amount=reversed_minor - already,
+        code=Code.TRANSFER_REVERSED,
+    )
+
+
+async def sum_by_key_prefix(session: AsyncSession, *, prefix: str) -> int:
+    total = await session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(LedgerTransfer.amount_minor), 0)).where(
+            LedgerTransfer.idempotency_key.startswith(prefix, autoescape=True)
+        )
+    )
+    return int(total or 0)
+
+
+async def donation_sums(session: AsyncSession, donation_id: uuid.UUID) -> dict[str, int]:
+    """Total amount per transfer code for one donation."""
+    rows = await session.execute(
+        sa.select(LedgerTransfer.code, sa.func.sum(LedgerTransfer.amount_minor))
+        .where(LedgerTransfer.donation_id == donation_id)
+        .group_by(LedgerTransfer.code)
+    )
+    return {code: int(total) for code, total in rows.tuples()}
+
+
+def net_refunded(sums: dict[str, int]) -> int:
+    return sums.get(Code.REFUND, 0) - sums.get(Code.REFUND_FAILED, 0)

@@ -1,0 +1,243 @@
+"""Donation settlement: the use cases verified Stripe events drive.
+
+Every change follows two rules, because Stripe delivers events late, twice and out of order:
+status only moves forward (STATUS_RANK), and amounts come from absolute facts (a refund's
+amount, the total refunded per the ledger), never from deltas. Each use case locks the
+donation, applies the fact, books the money (idempotent ledger keys), recomputes the
+campaign's totals from scratch when a settled amount may have changed, and calls the
+settlement hook. Callers own the transaction; None means "no such donation (yet)".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns.donations import bookkeeping, hooks
+from campaigns.donations.models import STATUS_RANK, Donation, DonationStatus
+from campaigns.donations.repository import DonationRef, lock_campaign, lock_donation, settled_totals
+from service.db import utcnow
+
+PAID = frozenset(
+    {
+        DonationStatus.CONFIRMED,
+        DonationStatus.PARTIALLY_REFUNDED,
+        DonationStatus.REFUNDED,
+        DonationStatus.DISPUTED,
+    }
+)
+"""Statuses in which the donor's money reached us (the receipt is in the ledger)."""
+
+
+@dataclass(frozen=True)
+class ChargeFacts:
+    charge_id: str
+    payment_intent_id: str | None = None
+    card_fingerprint: str | None = None
+    risk_score: int | None = None
+    risk_level: str | None = None
+    fee_minor: int | None = None
+
+
+def advance(donation: Donation, target: DonationStatus) -> bool:
+    """Move to `target` only if it is further along; True when the status changed."""
+    if STATUS_RANK[target] <= STATUS_RANK[donation.status]:
+        return False
+    donation.status = target
+    return True
+
+
+async def _after(session: AsyncSession, donation: Donation, before: tuple[DonationStatus, int]) -> Donation:
+    """Recompute the campaign's totals and call the hook when the settled picture changed."""
+    if (donation.status, donation.refunded_minor) == before:
+        return donation
+    await session.flush()
+    campaign = await lock_campaign(session, donation.campaign_id)
+    campaign.raised_minor, campaign.donor_count = await settled_totals(session, donation.campaign_id)
+    if donation.status in PAID:
+        await hooks.on_donation_settled_changed(session, donation)
+    await session.flush()
+    return donation
+
+
+async def _mark_paid(session: AsyncSession, donation: Donation) -> None:
+    """The donor's money arrived: book it once and make the donation at least confirmed.
+
+    Refund and dispute events imply payment too, so they call this as well; whichever
+    sibling event comes first books the receipt and the rest find it already booked.
+    """
+    await bookkeeping.book_receipt(session, donation)
+    if donation.confirmed_at is None:
+        donation.confirmed_at = utcnow()
+    advance(donation, DonationStatus.CONFIRMED)
+
+
+def _snapshot(donation: Donation) -> tuple[DonationStatus, int]:
+    return donation.status, donation.refunded_minor
+
+
+def _link(donation: Donation, *, payment_intent_id: str | None = None, charge_id: str | None = None) -> None:
+    # Stripe ids never change once set; the first one seen is the donation's.
+    if payment_intent_id and donation.stripe_payment_intent_id is None:
+        donation.stripe_payment_intent_id = payment_intent_id
+    if charge_id and donation.stripe_charge_id is None:
+        donation.stripe_charge_id = charge_id
+
+
+async def confirm_donation(
+    session: AsyncSession,
+    *,
+    ref: DonationRef,
+    payment_intent_id: str | None = None,
+    donor_email: str | None = None,
+) -> Donation | None:
+    donation = await lock_donation(session, ref)
+    if donation is None:
+        return None
+    before = _snapshot(donation)
+    _link(donation, payment_intent_id=payment_intent_id)
+    if donor_email and donation.donor_email is None:
+        donation.donor_email = donor_email.strip().lower()[:320]
+    await _mark_paid(session, donation)
+    return await _after(session, donation, before)
+
+
+async def _move(
+    session: AsyncSession, ref: DonationRef, target: DonationStatus, payment_intent_id: str | None
+) -> Donation | None:
+    donation = await lock_donation(session, ref)
+    if donation is None:
+        return None
+    before = _snapshot(donation)
+    _link(donation, payment_intent_id=payment_intent_id)
+    advance(donation, target)
+    return await _after(session, donation, before)
+
+
+async def mark_processing(
+    session: AsyncSession, *, ref: DonationRef, payment_intent_id: str | None = None
+) -> Donation | None:
+    """Checkout completed with a delayed method; the money is not there yet."""
+    return await _move(session, ref, DonationStatus.PROCESSING, payment_intent_id)
+
+
+async def fail_donation(
+    session: AsyncSession, *, ref: DonationRef, payment_intent_id: str | None = None
+) -> Donation | None:
+    return await _move(session, ref, DonationStatus.FAILED, payment_intent_id)
+
+
+async def expire_donation(session: AsyncSession, *, ref: DonationRef) -> Donation | None:
+    return await _move(session, ref, DonationStatus.EXPIRED, None)
+
+
+async def record_charge(session: AsyncSession, *, ref: DonationRef, charge: ChargeFacts) -> Donation | None:
+    """Card fingerprint, Radar risk and Stripe's fee; the charge alone does not confirm."""
+    donation = await lock_donation(session, ref)
+    if donation is None:
+        return None
+    _link(donation, payment_intent_id=charge.payment_intent_id, charge_id=charge.charge_id)
+    if donation.stripe_charge_id != charge.charge_id:
+        return donation
+    donation.card_fingerprint = donation.card_fingerprint or charge.card_fingerprint
+    if donation.risk_score is None:
+        donation.risk_score = charge.risk_score
+    donation.risk_level = donation.risk_level or charge.risk_level
+    if charge.fee_minor is not None:
+        donation.stripe_fee_minor = charge.fee_minor
+        await bookkeeping.book_stripe_fee(
+            session, donation, charge_id=charge.charge_id, fee_minor=charge.fee_minor
+        )
+    await session.flush()
+    return donation
+
+
+async def record_refund(
+    session: AsyncSession, *, ref: DonationRef, stripe_refund_id: str, amount_minor: int, failed: bool
+) -> Donation | None:
+    """One refund's absolute state: made (pending or succeeded) or failed (money came back)."""
+    donation = await lock_donation(session, ref)
+    if donation is None:
+        return None
+    before = _snapshot(donation)
+    await _mark_paid(session, donation)
+    await bookkeeping.book_refund(
+        session, donation, refund_id=stripe_refund_id, amount_minor=amount_minor, failed=failed
+    )
+    sums = await bookkeeping.donation_sums(session, donation.id)
+    donation.refunded_minor = min(max(bookkeeping.net_refunded(sums), 0), donation.charged_minor)
+    if donation.refunded_minor >= donation.charged_minor:
+        advance(donation, DonationStatus.REFUNDED)
+    elif donation.refunded_minor > 0:
+        advance(donation, DonationStatus.PARTIALLY_REFUNDED)
+    return await _after(session, donation, before)
+
+
+async def refunds_known(
+    session: AsyncSession, *, ref: DonationRef, amount_refunded_minor: int
+) -> bool | None:
+    """Whether every refund behind a charge's `amount_refunded` has been recorded (None: no donation).
+
+    A charge only gives the total; the refunds themselves arrive as refund.* events, possibly
+    later. Until they have, the charge event must wait rather than guess which refund it was.
+    """
+    donation = await lock_donation(session, ref)
+    if donation is None:
+        return None
+    sums = await bookkeeping.donation_sums(session, donation.id)
+    return sums.get(bookkeeping.Code.REFUND, 0) >= amount_refunded_minor
+
+
+async def record_dispute(
+    session: AsyncSession,
+    *,
+    ref: DonationRef,
+    stripe_dispute_id: str,
+    amount_minor: int,
+    withdrawn: bool,
+    reinstated: bool,
+) -> Donation | None:
+    """A dispute exists; funds withdrawn and reinstated are booked once each, in either order."""
+    donation = await lock_donation(session, ref)
+    if donation is None:
+        return None
+    before = _snapshot(donation)
+    await _mark_paid(session, donation)
+    advance(donation, DonationStatus.DISPUTED)
+    if withdrawn or reinstated:
+        await bookkeeping.book_dispute(
+            session, donation, dispute_id=stripe_dispute_id, amount_minor=amount_minor, reinstated=reinstated
+        )
+    return await _after(session, donation, before)
+
+
+async def record_early_fraud_warning(session: AsyncSession, *, ref: DonationRef) -> Donation | None:
+    donation = await lock_donation(session, ref)
+    if donation is None:
+        return None
+    donation.early_fraud_warning = True
+    await session.flush()
+    return donation
+
+
+async def record_transfer(
+    session: AsyncSession,
+    *,
+    ref: DonationRef,
+    stripe_transfer_id: str,
+    amount_minor: int,
+    reversed_minor: int,
+) -> Donation | None:
+    """Stripe moved (part of) a destination charge to the nonprofit's connected account."""
+    donation = await lock_donation(session, ref)
+    if donation is None:
+        return None
+    await bookkeeping.book_transfer(
+        session,
+        donation,
+        transfer_id=stripe_transfer_id,
+        amount_minor=amount_minor,
+        reversed_minor=reversed_minor,
+    )
+    return donation

@@ -1,0 +1,99 @@
+"""Typed builders for webhook tests: a live campaign, pending donations, delivery, processing."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from campaigns.campaign.models import Campaign
+from campaigns.donations.models import Donation
+from service.db import Database, utcnow
+from tests.builders import insert_admin, live_campaign, sign_up, verify
+from tests.webhooks import stripe_events
+from webhooks.processor import process_due_events
+
+
+@dataclass(frozen=True)
+class LiveCampaign:
+    id: uuid.UUID
+    nonprofit_id: uuid.UUID
+    currency: str
+
+
+async def create_live_campaign(client: httpx.AsyncClient, database: Database) -> LiveCampaign:
+    org = await sign_up(client)
+    admin = await insert_admin(database)
+    await verify(client, admin, org)
+    campaign = await live_campaign(client, org, admin)
+    return LiveCampaign(
+        id=uuid.UUID(campaign["id"]), nonprofit_id=uuid.UUID(org.id), currency=campaign["currency"]
+    )
+
+
+async def insert_donation(
+    database: Database,
+    campaign: LiveCampaign,
+    *,
+    amount_minor: int = 2500,
+    fee_cover_minor: int = 0,
+    donor_email: str | None = None,
+) -> stripe_events.Payment:
+    """A pending donation as donor checkout leaves it, and the Stripe objects that will pay it."""
+    donation_id = uuid.uuid4()
+    session_id = stripe_events.new_id("cs_test")
+    async with database.transaction() as session:
+        session.add(
+            Donation(
+                id=donation_id,
+                campaign_id=campaign.id,
+                nonprofit_id=campaign.nonprofit_id,
+                amount_minor=amount_minor,
+                fee_cover_minor=fee_cover_minor,
+                currency=campaign.currency,
+                donor_email=donor_email,
+                stripe_checkout_session_id=session_id,
+            )
+        )
+    return stripe_events.Payment(
+        donation_id=donation_id,
+        session_id=session_id,
+        amount_minor=amount_minor + fee_cover_minor,
+        currency=campaign.currency,
+    )
+
+
+async def deliver(
+    client: httpx.AsyncClient, evt: dict[str, Any], secret: str, *, path: str = "/webhooks/stripe"
+) -> httpx.Response:
+    payload = stripe_events.encode(evt)
+    return await client.post(path, content=payload, headers=stripe_events.signed_headers(payload, secret))
+
+
+async def process_all(database: Database, *, rounds: int = 20) -> int:
+    """Run the processor until nothing is due, jumping the clock past every backoff."""
+    total = 0
+    for i in range(rounds):
+        done = await process_due_events(database, now=utcnow() + timedelta(days=1 + i))
+        total += done
+        if done == 0:
+            break
+    return total
+
+
+async def get_donation(database: Database, donation_id: str) -> Donation:
+    async with database.transaction() as session:
+        found = await session.get(Donation, uuid.UUID(donation_id))
+    assert found is not None
+    return found
+
+
+async def get_campaign(database: Database, campaign_id: uuid.UUID) -> Campaign:
+    async with database.transaction() as session:
+        found = await session.scalar(sa.select(Campaign).where(Campaign.id == campaign_id))
+    assert found is not None
+    return found

@@ -1,0 +1,73 @@
+"""What every handler shares: how a Stripe object points at a donation, and "not yet known"."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns.donations.repository import DonationRef
+from webhooks.errors import NotYetKnown
+from webhooks.events import StripeEvent, stripe_id
+
+Handler = Callable[[AsyncSession, StripeEvent], Awaitable[None]]
+T = TypeVar("T")
+
+
+def metadata_donation_id(obj: dict[str, Any]) -> uuid.UUID | None:
+    metadata = obj.get("metadata")
+    raw = metadata.get("donation_id") if isinstance(metadata, dict) else None
+    if not isinstance(raw, str):
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        return None
+
+
+def session_ref(obj: dict[str, Any]) -> DonationRef:
+    return DonationRef(
+        donation_id=metadata_donation_id(obj),
+        checkout_session_id=stripe_id(obj.get("id")),
+        payment_intent_id=stripe_id(obj.get("payment_intent")),
+    )
+
+
+def payment_intent_ref(obj: dict[str, Any]) -> DonationRef:
+    return DonationRef(donation_id=metadata_donation_id(obj), payment_intent_id=stripe_id(obj.get("id")))
+
+
+def charge_ref(obj: dict[str, Any]) -> DonationRef:
+    return DonationRef(
+        donation_id=metadata_donation_id(obj),
+        charge_id=stripe_id(obj.get("id")),
+        payment_intent_id=stripe_id(obj.get("payment_intent")),
+    )
+
+
+def child_of_charge_ref(obj: dict[str, Any]) -> DonationRef:
+    """Refunds, disputes and fraud warnings name the charge (and usually the intent) they concern."""
+    return DonationRef(
+        donation_id=metadata_donation_id(obj),
+        charge_id=stripe_id(obj.get("charge")),
+        payment_intent_id=stripe_id(obj.get("payment_intent")),
+    )
+
+
+def require(found: T | None, *, what: str, required: bool) -> T | None:
+    """Retry later when the event must concern something we will know; else let it pass.
+
+    An object carrying our donation_id, or a refund or dispute naming a charge, is ours and
+    the donation will turn up (events overtake each other). A checkout or payment with no
+    metadata of ours was made by someone else on the account, and is ignored.
+    """
+    if found is None and required:
+        raise NotYetKnown(f"{what} is not known yet")
+    return found
+
+
+def amount(obj: dict[str, Any], key: str) -> int:
+    value = obj.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0

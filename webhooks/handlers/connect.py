@@ -1,0 +1,63 @@
+"""Connect: a nonprofit's account status (account.updated) and transfers of destination charges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns.donations import settlement
+from campaigns.donations.repository import DonationRef
+from campaigns.nonprofits.connect import record_account_status
+from service.logging import get_logger
+from webhooks import inbox
+from webhooks.events import StripeEvent, stripe_id
+from webhooks.handlers.common import amount, metadata_donation_id, require
+
+log = get_logger("goodloop.webhooks")
+
+
+def _currently_due(obj: dict[str, Any]) -> list[str]:
+    requirements = obj.get("requirements")
+    due = requirements.get("currently_due") if isinstance(requirements, dict) else None
+    return [str(item)[:200] for item in due if isinstance(item, str)] if isinstance(due, list) else []
+
+
+async def account_updated(session: AsyncSession, event: StripeEvent) -> None:
+    account_id = stripe_id(event.obj.get("id"))
+    if account_id is None:
+        return
+    # Each event carries the whole account; an older one processed late must not win.
+    if event.account and await inbox.newer_processed_exists(
+        session, event_type=event.type, account=event.account, created_at=event.created_at, event_id=event.id
+    ):
+        log.info("stale account.updated skipped", event_id=event.id, account=account_id)
+        return
+    found = await record_account_status(
+        session,
+        stripe_account_id=account_id,
+        charges_enabled=event.obj.get("charges_enabled") is True,
+        payouts_enabled=event.obj.get("payouts_enabled") is True,
+        details_submitted=event.obj.get("details_submitted") is True,
+        requirements_due=_currently_due(event.obj),
+    )
+    # A connected account's event may overtake our own write of its id; the platform's own is not ours.
+    require(found, what=f"the nonprofit with account {account_id}", required=event.account is not None)
+
+
+async def transfer_changed(session: AsyncSession, event: StripeEvent) -> None:
+    """transfer.created / transfer.reversed: the transfer and the absolute amount reversed."""
+    transfer_id = stripe_id(event.obj.get("id"))
+    charge_id = stripe_id(event.obj.get("source_transaction"))
+    if transfer_id is None or charge_id is None:
+        # Not a destination-charge transfer: there are no platform payouts yet to match it to.
+        log.info("transfer without a source charge noted", event_id=event.id, transfer=transfer_id)
+        return
+    found = await settlement.record_transfer(
+        session,
+        ref=DonationRef(donation_id=metadata_donation_id(event.obj), charge_id=charge_id),
+        stripe_transfer_id=transfer_id,
+        amount_minor=amount(event.obj, "amount"),
+        reversed_minor=amount(event.obj, "amount_reversed"),
+    )
+    require(found, what="the transferred charge's donation", required=True)

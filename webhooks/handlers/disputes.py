@@ -1,0 +1,42 @@
+"""Disputes: the donation is disputed; withdrawn and reinstated funds are booked once each."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns.donations import settlement
+from service.logging import get_logger
+from webhooks.events import StripeEvent
+from webhooks.handlers.common import amount, child_of_charge_ref, require
+
+log = get_logger("goodloop.webhooks")
+
+
+def _funds(event: StripeEvent) -> tuple[bool, bool]:
+    """(withdrawn, reinstated) as far as this event tells."""
+    if event.type == "charge.dispute.funds_withdrawn":
+        return True, False
+    if event.type == "charge.dispute.funds_reinstated":
+        return True, True
+    if event.type == "charge.dispute.closed" and event.obj.get("status") == "lost":
+        return True, False
+    return False, False
+
+
+async def dispute_changed(session: AsyncSession, event: StripeEvent) -> None:
+    dispute_id = event.obj.get("id")
+    status = event.obj.get("status")
+    # Inquiries (warning_*) move no money and may never become disputes: note, do not settle.
+    if not isinstance(dispute_id, str) or (isinstance(status, str) and status.startswith("warning_")):
+        log.info("dispute inquiry noted", event_id=event.id, status=status)
+        return
+    withdrawn, reinstated = _funds(event)
+    found = await settlement.record_dispute(
+        session,
+        ref=child_of_charge_ref(event.obj),
+        stripe_dispute_id=dispute_id,
+        amount_minor=amount(event.obj, "amount"),
+        withdrawn=withdrawn,
+        reinstated=reinstated,
+    )
+    require(found, what="the disputed charge's donation", required=True)

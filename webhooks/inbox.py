@@ -1,0 +1,181 @@
+"""The event inbox: store a verified event once, claim due events, record outcomes, replay.
+
+Named queries only; callers own the transaction. Storing is INSERT ... ON CONFLICT DO NOTHING
+on the Stripe event id, so a duplicate delivery is a no-op decided by the UNIQUE constraint.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db import utcnow
+from webhooks.events import Envelope
+from webhooks.models import WebhookEvent
+
+MAX_ATTEMPTS = 10
+BACKOFF_BASE_S = 2.0
+BACKOFF_CAP_S = 3600.0
+ERROR_TEXT_LIMIT = 2000
+
+
+def _insert(session: AsyncSession) -> Callable[..., Any]:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+async def store_event(session: AsyncSession, *, envelope: Envelope, payload: dict[str, Any]) -> bool:
+    """Store the event unless it is already there; True when this delivery was the first."""
+    insert = _insert(session)
+    stored: uuid.UUID | None = await session.scalar(
+        insert(WebhookEvent)
+        .values(
+            id=uuid.uuid4(),
+            stripe_event_id=envelope.id,
+            type=envelope.type,
+            account=envelope.account,
+            api_version=envelope.api_version,
+            livemode=envelope.livemode,
+            payload=payload,
+            stripe_created_at=_timestamp(envelope.created),
+            received_at=utcnow(),
+            attempts=0,
+            dead=False,
+        )
+        .on_conflict_do_nothing(index_elements=["stripe_event_id"])
+        .returning(WebhookEvent.id)
+    )
+    return stored is not None
+
+
+def _timestamp(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        WebhookEvent.processed_at.is_(None),
+        WebhookEvent.dead.is_(False),
+        sa.or_(WebhookEvent.next_attempt_at.is_(None), WebhookEvent.next_attempt_at <= now),
+    )
+
+
+async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> Sequence[WebhookEvent]:
+    """Lock up to `limit` due events in arrival order; other workers skip the locked ones.
+
+    SQLite has no row locks: its single writer serialises processors, so a plain select inside
+    the write transaction is enough there.
+    """
+    query = (
+        sa.select(WebhookEvent)
+        .where(_due(now))
+        .order_by(WebhookEvent.received_at, WebhookEvent.id)
+        .limit(limit)
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return (await session.scalars(query)).all()
+
+
+async def mark_processed(session: AsyncSession, *, event_id: uuid.UUID, now: datetime) -> None:
+    await session.execute(
+        sa.update(WebhookEvent)
+        .where(WebhookEvent.id == event_id)
+        .values(processed_at=now, attempts=WebhookEvent.attempts + 1, last_error=None, next_attempt_at=None)
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before attempt `attempts + 1`: 2 s, 4 s, 8 s ... capped at an hour."""
+    return timedelta(seconds=min(BACKOFF_BASE_S * 2 ** max(attempts - 1, 0), BACKOFF_CAP_S))
+
+
+async def record_failure(
+    session: AsyncSession, *, event_id: uuid.UUID, attempts_before: int, error: str, now: datetime
+) -> bool:
+    """Count a failed attempt and schedule the next; returns True when the event is now dead."""
+    attempts = attempts_before + 1
+    dead = attempts >= MAX_ATTEMPTS
+    await session.execute(
+        sa.update(WebhookEvent)
+        .where(WebhookEvent.id == event_id)
+        .values(
+            attempts=attempts,
+            last_error=error[:ERROR_TEXT_LIMIT],
+            dead=dead,
+            next_attempt_at=None if dead else now + backoff(attempts),
+        )
+    )
+    return dead
+
+
+async def get_event(session: AsyncSession, *, key: str) -> WebhookEvent | None:
+    """By our row id (a UUID) or by Stripe's event id (evt_...)."""
+    try:
+        row_id = uuid.UUID(key)
+    except ValueError:
+        return await session.scalar(sa.select(WebhookEvent).where(WebhookEvent.stripe_event_id == key))
+    return await session.get(WebhookEvent, row_id)
+
+
+async def replay(session: AsyncSession, *, event: WebhookEvent, now: datetime) -> WebhookEvent:
+    """Queue the event to run again; handlers are idempotent, so a replay of a done event is safe."""
+    event.processed_at = None
+    event.dead = False
+    event.attempts = 0
+    event.last_error = None
+    event.next_attempt_at = now
+    await session.flush()
+    return event
+
+
+async def list_events(
+    session: AsyncSession, *, dead: bool | None, limit: int, before: datetime | None = None
+) -> Sequence[WebhookEvent]:
+    query = sa.select(WebhookEvent).order_by(WebhookEvent.received_at.desc(), WebhookEvent.id).limit(limit)
+    if dead is not None:
+        query = query.where(WebhookEvent.dead.is_(dead))
+    if before is not None:
+        query = query.where(WebhookEvent.received_at < before)
+    return (await session.scalars(query)).all()
+
+
+async def counts(session: AsyncSession) -> tuple[int, int]:
+    """(backlog, dead letters): unprocessed live events and dead ones."""
+    backlog = sa.func.count().filter(WebhookEvent.processed_at.is_(None), WebhookEvent.dead.is_(False))
+    dead = sa.func.count().filter(WebhookEvent.dead.is_(True))
+    row = (await session.execute(sa.select(backlog, dead).select_from(WebhookEvent))).one()
+    return int(row[0]), int(row[1])
+
+
+async def known_event_ids(session: AsyncSession, *, ids: Sequence[str]) -> set[str]:
+    if not ids:
+        return set()
+    found = await session.scalars(
+        sa.select(WebhookEvent.stripe_event_id).where(WebhookEvent.stripe_event_id.in_(ids))
+    )
+    return set(found)
+
+
+async def newer_processed_exists(
+    session: AsyncSession, *, event_type: str, account: str, created_at: datetime, event_id: str
+) -> bool:
+    """Whether a later event of this type for this connected account was already applied."""
+    found = await session.scalar(
+        sa.select(WebhookEvent.id)
+        .where(
+            WebhookEvent.type == event_type,
+            WebhookEvent.account == account,
+            WebhookEvent.stripe_created_at > created_at,
+            WebhookEvent.processed_at.is_not(None),
+            WebhookEvent.stripe_event_id != event_id,
+        )
+        .limit(1)
+    )
+    return found is not None

@@ -1,0 +1,86 @@
+"""Webhook intake: verify Stripe's signature on the raw body, store the event once, answer 2xx.
+
+No business logic and no Stripe calls here: the route only decides whether the delivery is a
+genuine event we handle and makes it durable. The processor does the rest, so a slow handler
+can never make Stripe time out and redeliver.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pydantic
+import stripe
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from service.logging import get_logger
+from service.settings import Settings
+from service.web.context import database, settings
+from webhooks import inbox
+from webhooks.errors import InboxUnavailable, WebhookRejected
+from webhooks.events import HANDLED_TYPES, Envelope
+from webhooks.metrics import WEBHOOKS_RECEIVED
+
+log = get_logger("goodloop.webhooks")
+
+SIGNATURE_TOLERANCE_S = 300
+
+
+def is_live(config: Settings) -> bool:
+    key = config.stripe_secret_key or ""
+    return key.startswith(("sk_live_", "rk_live_"))
+
+
+def verify(payload: bytes, signature: str | None, secret: str) -> tuple[Envelope, dict[str, Any]]:
+    """The verified envelope and payload, or WebhookRejected; nothing is trusted before this."""
+    if not signature:
+        raise WebhookRejected("missing Stripe-Signature header", code="missing_signature")
+    try:
+        text = payload.decode("utf-8")
+        stripe.Webhook.construct_event(text, signature, secret, tolerance=SIGNATURE_TOLERANCE_S)
+    except stripe.SignatureVerificationError as e:
+        raise WebhookRejected("the signature does not match or is too old", code="bad_signature") from e
+    except (UnicodeDecodeError, ValueError, TypeError, AttributeError, KeyError) as e:
+        # Signed but not a JSON object: only Stripe can sign, so this is a bug, not an attack.
+        raise WebhookRejected("the payload is not a Stripe event", code="invalid_payload") from e
+    try:
+        data = json.loads(text)
+        return Envelope.model_validate(data), data
+    except (ValueError, pydantic.ValidationError) as e:
+        raise WebhookRejected("the payload is not a Stripe event", code="invalid_payload") from e
+
+
+async def receive(request: Request, *, secret: str, endpoint: str) -> Response:
+    config = settings(request)
+    envelope, payload = verify(await request.body(), request.headers.get("stripe-signature"), secret)
+    if envelope.livemode != is_live(config):
+        raise WebhookRejected("the event's livemode does not match this deployment", code="wrong_livemode")
+    if envelope.type not in HANDLED_TYPES:
+        WEBHOOKS_RECEIVED.labels(endpoint, "ignored").inc()
+        return JSONResponse({"received": True, "stored": False})
+    try:
+        async with database(request).transaction() as session:
+            first = await inbox.store_event(session, envelope=envelope, payload=payload)
+    except (DBAPIError, OperationalError, OSError, TimeoutError) as e:
+        log.warning("webhook inbox unavailable", event_id=envelope.id, error=type(e).__name__)
+        raise InboxUnavailable("the event could not be stored; retry later") from e
+    WEBHOOKS_RECEIVED.labels(endpoint, "stored" if first else "duplicate").inc()
+    return JSONResponse({"received": True, "stored": True})
+
+
+async def platform_webhook(request: Request) -> Response:
+    return await receive(request, secret=settings(request).webhook_secret, endpoint="platform")
+
+
+async def connect_webhook(request: Request) -> Response:
+    return await receive(request, secret=settings(request).connect_webhook_secret, endpoint="connect")
+
+
+routes = [
+    Route("/webhooks/stripe", platform_webhook, methods=["POST"]),
+    Route("/webhooks/stripe/connect", connect_webhook, methods=["POST"]),
+]
