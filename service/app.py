@@ -21,8 +21,11 @@ from starlette.staticfiles import StaticFiles
 from campaigns.campaign import routes as campaign_routes
 from campaigns.dashboard import routes as dashboard_routes
 from campaigns.demo import seed_demo
+from campaigns.giving import api as giving_api
+from campaigns.giving import pages as giving_pages
 from campaigns.moderation import routes as moderation_routes
 from campaigns.nonprofits import routes as nonprofit_routes
+from campaigns.sharing import routes as sharing_routes
 from service.db import Database
 from service.errors import DomainError
 from service.settings import SANDBOX_PATH, Settings
@@ -48,6 +51,7 @@ def api_routes() -> list[ApiRoutes]:
         nonprofit_routes.build(),
         campaign_routes.build(),
         moderation_routes.build(),
+        giving_api.build(),
         webhook_routes.build(),
     ]
 
@@ -83,6 +87,8 @@ def create_app(
         Route(f"{API_PREFIX}/openapi.json", openapi_json, methods=["GET"]),
         *[route for part in parts for route in part.routes],
         *dashboard_routes.routes,
+        *giving_pages.routes,
+        *sharing_routes.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     if settings.uses_stripe_sandbox and not settings.is_production:

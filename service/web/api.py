@@ -143,8 +143,8 @@ def _operation_object(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
         "operationId": _operation_id(op),
     }
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
-        for name in _path_params(op.path)
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(converter)}
+        for name, converter in _path_params(op.path)
     ]
     if op.query is not None:
         schema = op.query.model_json_schema()
@@ -174,12 +174,20 @@ def _operation_object(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     return result
 
 
-def _path_params(path: str) -> list[str]:
-    names = []
+def _path_params(path: str) -> list[tuple[str, str]]:
+    """(name, converter) of each path parameter; a parameter without a converter is a str."""
+    params = []
     for part in path.split("/"):
         if part.startswith("{") and part.endswith("}"):
-            names.append(part[1:-1].split(":")[0])
-    return names
+            name, _, converter = part[1:-1].partition(":")
+            params.append((name, converter or "str"))
+    return params
+
+
+def _path_schema(converter: str) -> dict[str, Any]:
+    if converter == "uuid":
+        return {"type": "string", "format": "uuid"}
+    return {"type": "string", "minLength": 1, "maxLength": 200}
 
 
 def _openapi_path(path: str) -> str:

@@ -1,0 +1,46 @@
+"""POST /api/v1/public/campaigns/{slug}/checkout: the JSON twin of the donate form."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from campaigns.giving import checkout
+from campaigns.giving.pages import checkout_request, enforce_checkout_limits
+from campaigns.giving.schemas import CheckoutIn, CheckoutOut
+from service.web.api import ApiRoutes, Operation, json_response, parse_json
+from service.web.context import database, settings, stripe_client
+
+
+async def start_checkout(request: Request) -> Response:
+    slug: str = request.path_params["slug"]
+    data = await parse_json(request, CheckoutIn)
+    await enforce_checkout_limits(request, data.email)
+    config = settings(request)
+    started = await checkout.start_checkout(
+        database(request),
+        stripe_client(request),
+        request=checkout_request(request, slug, data),
+        base_url=config.public_base_url,
+        secret_key=config.secret_key,
+    )
+    return json_response(CheckoutOut(donation_id=started.donation_id, checkout_url=started.checkout_url), 201)
+
+
+def build() -> ApiRoutes:
+    api = ApiRoutes()
+    api.add(
+        start_checkout,
+        Operation(
+            "POST",
+            "/public/campaigns/{slug}/checkout",
+            "Start a donation: a pending donation and a Stripe Checkout Session to redirect the donor to",
+            "giving",
+            body=CheckoutIn,
+            response=CheckoutOut,
+            status_code=201,
+            auth=None,
+            errors=(400, 404, 409, 422, 429, 502, 503),
+        ),
+    )
+    return api

@@ -1,0 +1,258 @@
+"""Starting a donation: a pending row, then a Stripe Checkout Session, then the row remembers it.
+
+`start_checkout` spans two short transactions with the Stripe call between them, because no
+network call may run inside an open transaction: the pending donation is committed first so
+its id can be the idempotency key (`donation:{id}:checkout`) and the metadata Stripe echoes
+back in webhooks. If Stripe fails, the donation is marked failed and the donor hears that the
+payment provider is unavailable; nothing is left half-done that a webhook could confirm.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import cast
+from urllib.parse import quote
+
+import stripe
+from sqlalchemy.ext.asyncio import AsyncSession
+from stripe import RequestOptions
+from stripe.params.checkout import SessionCreateParams
+from stripe.params.checkout._session_create_params import SessionCreateParamsLineItem
+
+from campaigns.campaign.errors import CampaignNotFound
+from campaigns.campaign.models import Campaign
+from campaigns.donations.models import STATUS_RANK, Donation, DonationStatus
+from campaigns.giving import repository
+from campaigns.giving.availability import closed_reason, is_public
+from campaigns.giving.errors import DonationsClosed, PaymentProviderUnavailable
+from campaigns.giving.fees import fee_cover_minor
+from campaigns.giving.tokens import thanks_token
+from campaigns.nonprofits.models import Nonprofit
+from campaigns.sharing import referral
+from campaigns.sharing import service as sharing
+from service.db import Database, utcnow
+from service.errors import ValidationFailed
+from service.money import MoneyError, check_amount, format_money, minimum_charge_minor
+from service.ratelimit import Limit
+from service.stripe_gateway import request_options
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """A donor's choices plus what the edge knows about the visit (hashes only, never raw)."""
+
+    slug: str
+    amount_minor: int
+    currency: str
+    email: str | None = None
+    anonymous: bool = False
+    cover_fees: bool = False
+    message: str | None = None
+    referral_cookies: Mapping[str, str] = field(default_factory=dict)
+    """The browser's cookies named by `referral.cookie_name`; the campaign's one is read."""
+    ref_code: str | None = None
+    device_hash: str | None = None
+    client_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutStarted:
+    donation_id: uuid.UUID
+    checkout_url: str
+
+
+@dataclass(frozen=True)
+class PendingCheckout:
+    donation: Donation
+    campaign: Campaign
+    nonprofit: Nonprofit
+
+
+def amount_errors(campaign: Campaign, *, amount_minor: int, currency_code: str) -> dict[str, str]:
+    """Per-field messages for an amount this campaign cannot take; empty when it can."""
+    if currency_code.strip().lower() != campaign.currency:
+        return {"currency": f"this campaign takes donations in {campaign.currency.upper()}"}
+    try:
+        check_amount(amount_minor, campaign.currency)
+    except MoneyError as e:
+        return {"amount_minor": str(e)}
+    smallest = max(campaign.min_amount_minor, minimum_charge_minor(campaign.currency))
+    if amount_minor < smallest:
+        return {"amount_minor": f"the smallest donation is {format_money(smallest, campaign.currency)}"}
+    if campaign.max_amount_minor is not None and amount_minor > campaign.max_amount_minor:
+        largest = format_money(campaign.max_amount_minor, campaign.currency)
+        return {"amount_minor": f"the largest donation is {largest}"}
+    return {}
+
+
+async def create_pending_donation(
+    session: AsyncSession, *, request: CheckoutRequest, secret_key: str, now: datetime
+) -> PendingCheckout:
+    """Check everything Stripe should never see rejected, then add the pending donation."""
+    found = await repository.get_campaign_with_nonprofit(session, request.slug)
+    if found is None or not is_public(found[0]):
+        raise CampaignNotFound("no such campaign")
+    campaign, nonprofit = found
+    reason = closed_reason(campaign, nonprofit, now=now)
+    if reason is not None:
+        raise DonationsClosed(reason)
+    errors = amount_errors(campaign, amount_minor=request.amount_minor, currency_code=request.currency)
+    if errors:
+        raise ValidationFailed(errors)
+    # First touch wins: the signed cookie from the first share link, else the explicit code.
+    cookie = request.referral_cookies.get(referral.cookie_name(campaign.id))
+    first_touch = referral.read_referral(secret_key, cookie, campaign_id=campaign.id)
+    referral_link_id = await sharing.referral_link_id(
+        session, campaign_id=campaign.id, link_id=first_touch, code=request.ref_code
+    )
+    destination = nonprofit.stripe_account_id if nonprofit.charges_enabled else None
+    donation = Donation(
+        id=uuid.uuid4(),
+        campaign_id=campaign.id,
+        nonprofit_id=nonprofit.id,
+        amount_minor=request.amount_minor,
+        fee_cover_minor=fee_cover_minor(request.amount_minor, campaign.currency) if request.cover_fees else 0,
+        currency=campaign.currency,
+        status=DonationStatus.PENDING,
+        donor_email=request.email,
+        anonymous=request.anonymous,
+        message=request.message or None,
+        referral_link_id=referral_link_id,
+        device_hash=request.device_hash,
+        client_hash=request.client_hash,
+        destination_account_id=destination,
+    )
+    session.add(donation)
+    await session.flush()
+    return PendingCheckout(donation=donation, campaign=campaign, nonprofit=nonprofit)
+
+
+def checkout_params(pending: PendingCheckout, *, base_url: str, secret_key: str) -> SessionCreateParams:
+    donation, campaign = pending.donation, pending.campaign
+    donation_id = str(donation.id)
+    metadata = {"donation_id": donation_id, "campaign_id": str(campaign.id)}
+    line_items: list[SessionCreateParamsLineItem] = [
+        _line_item(donation.currency, donation.amount_minor, f"Donation to {campaign.title}"[:250])
+    ]
+    if donation.fee_cover_minor:
+        line_items.append(_line_item(donation.currency, donation.fee_cover_minor, "Processing fee cover"))
+    campaign_url = f"{base_url}/c/{quote(campaign.slug)}"
+    token = thanks_token(secret_key, donation.id)
+    params: SessionCreateParams = {
+        "mode": "payment",
+        "submit_type": "donate",
+        "line_items": line_items,
+        "client_reference_id": donation_id,
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "success_url": (
+            f"{campaign_url}/thanks?donation={donation_id}&t={token}&session_id={{CHECKOUT_SESSION_ID}}"
+        ),
+        "cancel_url": campaign_url,
+    }
+    if donation.donor_email:
+        params["customer_email"] = donation.donor_email
+    if donation.destination_account_id:
+        params["payment_intent_data"]["transfer_data"] = {"destination": donation.destination_account_id}
+    return params
+
+
+def _line_item(currency_code: str, amount_minor: int, name: str) -> SessionCreateParamsLineItem:
+    return {
+        "quantity": 1,
+        "price_data": {
+            "currency": currency_code,
+            "unit_amount": amount_minor,
+            "product_data": {"name": name},
+        },
+    }
+
+
+def checkout_options(donation_id: uuid.UUID) -> RequestOptions:
+    return cast(RequestOptions, request_options(f"donation:{donation_id}:checkout"))
+
+
+async def open_checkout_session(
+    client: stripe.StripeClient, pending: PendingCheckout, *, base_url: str, secret_key: str
+) -> stripe.checkout.Session:
+    """Create (or, on a retry, get back) the donation's Checkout Session. Never inside a transaction."""
+    params = checkout_params(pending, base_url=base_url, secret_key=secret_key)
+    return await client.v1.checkout.sessions.create_async(
+        params, options=checkout_options(pending.donation.id)
+    )
+
+
+async def record_checkout_session(
+    session: AsyncSession, *, donation_id: uuid.UUID, stripe_checkout_session_id: str, checkout_url: str
+) -> None:
+    donation = await repository.lock_donation(session, donation_id)
+    if donation is None:
+        return
+    donation.stripe_checkout_session_id = stripe_checkout_session_id
+    donation.checkout_url = checkout_url
+
+
+async def mark_checkout_failed(session: AsyncSession, *, donation_id: uuid.UUID) -> None:
+    donation = await repository.lock_donation(session, donation_id)
+    # Forward only: a webhook that already moved the donation on wins.
+    if donation is not None and STATUS_RANK[donation.status] < STATUS_RANK[DonationStatus.FAILED]:
+        donation.status = DonationStatus.FAILED
+
+
+async def start_checkout(
+    database: Database,
+    client: stripe.StripeClient,
+    *,
+    request: CheckoutRequest,
+    base_url: str,
+    secret_key: str,
+) -> CheckoutStarted:
+    async with database.transaction() as session:
+        pending = await create_pending_donation(session, request=request, secret_key=secret_key, now=utcnow())
+    donation_id = pending.donation.id
+    try:
+        checkout = await open_checkout_session(client, pending, base_url=base_url, secret_key=secret_key)
+    except stripe.StripeError as e:
+        async with database.transaction() as session:
+            await mark_checkout_failed(session, donation_id=donation_id)
+        raise _unavailable(e) from e
+    if not checkout.url:
+        async with database.transaction() as session:
+            await mark_checkout_failed(session, donation_id=donation_id)
+        raise PaymentProviderUnavailable("the payment provider returned no checkout page", status_code=502)
+    async with database.transaction() as session:
+        await record_checkout_session(
+            session,
+            donation_id=donation_id,
+            stripe_checkout_session_id=checkout.id,
+            checkout_url=checkout.url,
+        )
+    return CheckoutStarted(donation_id=donation_id, checkout_url=checkout.url)
+
+
+def _unavailable(error: stripe.StripeError) -> PaymentProviderUnavailable:
+    # Unreachable or failing on its side: try again later (503). Refused our request: 502.
+    reachable = not isinstance(error, stripe.APIConnectionError) and (error.http_status or 500) < 500
+    return PaymentProviderUnavailable(
+        "our payment provider is not available right now; nothing was charged, please try again in a minute",
+        status_code=502 if reachable else 503,
+    )
+
+
+# Card testers create many sessions with stolen numbers; these limits make that slow and
+# visible without bothering real donors (one person rarely starts more than a few checkouts).
+CHECKOUT_LIMIT_PER_CLIENT = Limit(
+    name="checkout_client",
+    max_hits=10,
+    window=timedelta(minutes=10),
+    message="too many donation attempts from your network; please wait a few minutes and try again",
+)
+CHECKOUT_LIMIT_PER_EMAIL = Limit(
+    name="checkout_email",
+    max_hits=5,
+    window=timedelta(hours=1),
+    message="too many donation attempts with this email address; please try again later",
+)

@@ -1,0 +1,260 @@
+"""Public pages of the donor's path: campaign page, embed, donate form, thank-you page.
+
+These pages never touch the session (no session cookie for anonymous viral traffic) and set
+their own Content-Security-Policy: `form-action` must allow the redirect to Stripe Checkout,
+and the embed's `frame-ancestors` lists the campaign's allowed origins.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from campaigns.dashboard.forms import AmountError, to_major_text, to_minor
+from campaigns.giving import checkout, service, tokens
+from campaigns.giving.errors import DonationNotFound, DonationsClosed, PaymentProviderUnavailable
+from campaigns.giving.fees import RATE_BPS
+from campaigns.giving.schemas import CheckoutIn, DonationStatusOut
+from campaigns.sharing.referral import COOKIE_PREFIX
+from service.db import utcnow
+from service.errors import RateLimited, ValidationFailed
+from service.money import MoneyError, currency
+from service.settings import Settings
+from service.web.api import validate
+from service.web.context import client_address, database, enforce_rate_limit, settings, stripe_client
+from service.web.middleware import DEFAULT_CSP
+from service.web.pages import STATIC_DIR, templates
+
+STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+# The page is the same for every visitor, so shared caches may keep it briefly; viral spikes
+# then hit the cache, and the totals are at most a few seconds old.
+PUBLIC_CACHE = "public, max-age=15, stale-while-revalidate=60"
+# Form field -> message key: the service speaks the API's names.
+_FORM_FIELDS = {"amount_minor": "amount"}
+
+
+def page_csp(settings: Settings, *, frame_ancestors: str = "'none'") -> str:
+    targets = {STRIPE_CHECKOUT_ORIGIN}
+    api = urlsplit(settings.stripe_api_base)
+    if urlsplit(settings.public_base_url).netloc != api.netloc:
+        targets.add(f"{api.scheme}://{api.netloc}")  # a sandbox served elsewhere
+    csp = DEFAULT_CSP.replace("form-action 'self'", "form-action 'self' " + " ".join(sorted(targets)))
+    csp = csp.replace("frame-ancestors 'none'", f"frame-ancestors {frame_ancestors}")
+    assert csp != DEFAULT_CSP
+    return csp
+
+
+def _render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+    frame_ancestors: str | None = None,
+) -> Response:
+    config = settings(request)
+    response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    response.headers["Content-Security-Policy"] = page_csp(
+        config, frame_ancestors=frame_ancestors or "'none'"
+    )
+    if frame_ancestors is None:
+        response.headers["X-Frame-Options"] = "DENY"
+    device = request.cookies.get(tokens.DEVICE_COOKIE)
+    cacheable = status_code == 200 and device is not None
+    response.headers["Cache-Control"] = PUBLIC_CACHE if cacheable else "private, no-store"
+    if device is None:
+        # First-party device id, stored only as a keyed hash on donations (identity clusters).
+        response.set_cookie(
+            tokens.DEVICE_COOKIE,
+            tokens.new_device_id(),
+            max_age=tokens.DEVICE_COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=config.is_production,
+        )
+    return response
+
+
+async def _campaign_context(request: Request, slug: str) -> dict[str, Any]:
+    async with database(request).transaction() as session:
+        view = await service.campaign_view(session, slug=slug, now=utcnow())
+    config = settings(request)
+    campaign = view.campaign
+    return {
+        "view": view,
+        "campaign": campaign,
+        "canonical_url": f"{config.public_base_url}/c/{campaign.slug}",
+        "form_token": tokens.form_token(config.secret_key, campaign.slug),
+        "suggested": [to_major_text(a, campaign.currency) for a in campaign.suggested_amounts_minor],
+        "fee_rate": f"{RATE_BPS / 100:g}%",
+        "values": {},
+        "errors": {},
+    }
+
+
+async def campaign_page(request: Request) -> Response:
+    context = await _campaign_context(request, request.path_params["slug"])
+    return _render(request, "giving/campaign.html", context)
+
+
+async def embed_page(request: Request) -> Response:
+    context = await _campaign_context(request, request.path_params["slug"])
+    origins = context["campaign"].allowed_embed_origins
+    ancestors = " ".join(origins) if origins else "'none'"
+    return _render(request, "giving/embed.html", context, frame_ancestors=ancestors)
+
+
+async def embed_script(request: Request) -> Response:
+    return FileResponse(
+        STATIC_DIR / "embed.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+def _form_data(values: Mapping[str, str], currency_code: str) -> dict[str, Any]:
+    """The form as the API's CheckoutIn; an amount that is not exact raises AmountError."""
+    text = values.get("custom_amount", "").strip() or values.get("amount", "").strip()
+    if not text:
+        raise AmountError("choose or type an amount")
+    try:
+        amount_minor = to_minor(text, currency(currency_code))
+    except MoneyError as e:
+        raise AmountError(str(e)) from e
+    return {
+        "amount_minor": amount_minor,
+        "currency": currency_code,
+        "email": values.get("email", "").strip() or None,
+        "anonymous": values.get("anonymous") == "on",
+        "cover_fees": values.get("cover_fees") == "on",
+        "message": values.get("message", "").replace("\r\n", "\n").strip() or None,
+    }
+
+
+async def donate(request: Request) -> Response:
+    slug: str = request.path_params["slug"]
+    form = await request.form(max_files=0, max_fields=20, max_part_size=16 * 1024)
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    config = settings(request)
+    if not tokens.form_token_valid(config.secret_key, values.get("form_token"), slug):
+        message = "This form expired. Please check your choices and press Donate again."
+        return await _form_page(request, slug, values, {"form": message}, 400)
+    try:
+        data = validate(CheckoutIn, _form_data(values, values.get("currency", "")))
+        await enforce_checkout_limits(request, data.email)
+        started = await checkout.start_checkout(
+            database(request),
+            stripe_client(request),
+            request=checkout_request(request, slug, data),
+            base_url=config.public_base_url,
+            secret_key=config.secret_key,
+        )
+    except AmountError as e:
+        return await _form_page(request, slug, values, {"amount": str(e)}, 422)
+    except ValidationFailed as e:
+        errors = {_FORM_FIELDS.get(k, k): v for k, v in e.fields.items()}
+        return await _form_page(request, slug, values, errors, 422)
+    except RateLimited as e:
+        response = await _form_page(request, slug, values, {"form": e.detail}, 429)
+        response.headers["Retry-After"] = str(e.retry_after_s)
+        return response
+    except (DonationsClosed, PaymentProviderUnavailable) as e:
+        return await _form_page(request, slug, values, {"form": e.detail}, e.status_code)
+    return RedirectResponse(started.checkout_url, status_code=303)
+
+
+async def _form_page(
+    request: Request, slug: str, values: Mapping[str, str], errors: Mapping[str, str], status_code: int
+) -> Response:
+    context = await _campaign_context(request, slug)
+    context.update(values=values, errors=errors)
+    return _render(request, "giving/campaign.html", context, status_code=status_code)
+
+
+async def enforce_checkout_limits(request: Request, email: str | None) -> None:
+    await enforce_rate_limit(request, checkout.CHECKOUT_LIMIT_PER_CLIENT, client_address(request))
+    if email:
+        await enforce_rate_limit(request, checkout.CHECKOUT_LIMIT_PER_EMAIL, email)
+
+
+def checkout_request(request: Request, slug: str, data: CheckoutIn) -> checkout.CheckoutRequest:
+    """The donor's choices plus what the edge knows: cookies and address, hashed here."""
+    secret = settings(request).secret_key
+    return checkout.CheckoutRequest(
+        slug=slug,
+        amount_minor=data.amount_minor,
+        currency=data.currency,
+        email=data.email,
+        anonymous=data.anonymous,
+        cover_fees=data.cover_fees,
+        message=data.message,
+        referral_cookies={k: v for k, v in request.cookies.items() if k.startswith(COOKIE_PREFIX)},
+        ref_code=data.ref,
+        device_hash=tokens.device_hash(secret, request.cookies.get(tokens.DEVICE_COOKIE)),
+        client_hash=tokens.client_hash(secret, client_address(request)),
+    )
+
+
+async def _progress(request: Request) -> service.DonationProgress:
+    try:
+        donation_id = uuid.UUID(request.query_params.get("donation", ""))
+    except ValueError as e:
+        raise DonationNotFound("no such donation") from e
+    async with database(request).transaction() as session:
+        return await service.donation_progress(
+            session,
+            slug=request.path_params["slug"],
+            donation_id=donation_id,
+            token=request.query_params.get("t"),
+            stripe_checkout_session_id=request.query_params.get("session_id"),
+            secret_key=settings(request).secret_key,
+        )
+
+
+async def thanks_page(request: Request) -> Response:
+    progress = await _progress(request)
+    async with database(request).transaction() as session:
+        view = await service.campaign_view(session, slug=request.path_params["slug"], now=utcnow())
+    base = settings(request).public_base_url
+    context = {
+        "progress": progress,
+        "donation": progress.donation,
+        "campaign": view.campaign,
+        "share_url": f"{base}/s/{progress.share_code}" if progress.share_code else None,
+        "status_url": request.url.path + "/status?" + request.url.query,
+        "refresh_url": request.url.path + "?" + request.url.query,
+    }
+    response = templates.TemplateResponse(request, "giving/thanks.html", context)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+async def thanks_status(request: Request) -> Response:
+    progress = await _progress(request)
+    donation = progress.donation
+    share = f"{settings(request).public_base_url}/s/{progress.share_code}" if progress.share_code else None
+    body = DonationStatusOut(
+        state=progress.state,
+        amount_minor=donation.amount_minor,
+        fee_cover_minor=donation.fee_cover_minor,
+        currency=donation.currency,
+        share_url=share,
+    )
+    return JSONResponse(body.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+
+
+routes = [
+    Route("/c/{slug:str}", campaign_page, methods=["GET"]),
+    Route("/c/{slug:str}/donate", donate, methods=["POST"]),
+    Route("/c/{slug:str}/thanks", thanks_page, methods=["GET"]),
+    Route("/c/{slug:str}/thanks/status", thanks_status, methods=["GET"]),
+    Route("/embed/{slug:str}", embed_page, methods=["GET"]),
+    Route("/embed.js", embed_script, methods=["GET"]),
+]

@@ -1,0 +1,42 @@
+"""Request and response shapes of the public checkout API; money is `amount_minor` + `currency`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from service.validation import Email, MinorAmount, Text, documented
+
+Message = Annotated[Text, StringConstraints(max_length=500)]
+ShareCode = Annotated[
+    str, StringConstraints(min_length=1, max_length=32), documented(pattern=r"^[A-Za-z0-9_-]+$")
+]
+
+
+class CheckoutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_minor: MinorAmount = Field(description="the gift in minor units of the campaign's currency")
+    currency: Annotated[str, StringConstraints(min_length=3, max_length=3)] = Field(
+        description="must be the campaign's currency (lowercase ISO code)"
+    )
+    email: Email | None = Field(default=None, description="for the receipt; optional")
+    anonymous: bool = Field(default=False, description="hide the donor's name on the campaign page")
+    cover_fees: bool = Field(default=False, description="add an estimate of the processing fee on top")
+    message: Message | None = Field(default=None, description="shown with the donation on the campaign page")
+    ref: ShareCode | None = Field(default=None, description="code of the share link that brought the donor")
+
+
+class CheckoutOut(BaseModel):
+    donation_id: uuid.UUID
+    checkout_url: str
+
+
+class DonationStatusOut(BaseModel):
+    state: str = Field(description="processing, confirmed, or the donation status (failed, expired...)")
+    amount_minor: int
+    fee_cover_minor: int
+    currency: str
+    share_url: str | None

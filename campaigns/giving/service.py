@@ -1,0 +1,114 @@
+"""Read-side use cases of the donor's path: the campaign page and the thank-you page."""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import nh3
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns.campaign.errors import CampaignNotFound
+from campaigns.campaign.models import Campaign
+from campaigns.donations.models import Donation, DonationStatus
+from campaigns.giving import repository
+from campaigns.giving.availability import closed_reason, is_public
+from campaigns.giving.errors import DonationNotFound
+from campaigns.giving.repository import Supporter
+from campaigns.giving.tokens import thanks_token_valid
+from campaigns.nonprofits.models import Nonprofit
+from campaigns.sharing import service as sharing
+
+RECENT_SUPPORTERS = 10
+_DESCRIPTION_LENGTH = 200
+_SPACES = re.compile(r"\s+")
+# A supporter link is handed out once the payment went through (or is on its way, for SEPA).
+_SHAREABLE = frozenset(
+    {DonationStatus.PROCESSING, DonationStatus.CONFIRMED, DonationStatus.PARTIALLY_REFUNDED}
+)
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    campaign: Campaign
+    nonprofit: Nonprofit
+    closed_reason: str | None
+    supporters: list[Supporter]
+    description: str
+
+    @property
+    def progress_percent(self) -> int:
+        return min(100, self.campaign.raised_minor * 100 // self.campaign.goal_minor)
+
+
+@dataclass(frozen=True)
+class DonationProgress:
+    donation: Donation
+    share_code: str | None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.donation.status in _SHAREABLE
+
+    @property
+    def state(self) -> str:
+        """What the thank-you page shows: processing, confirmed, or the donation's own status."""
+        if self.donation.status is DonationStatus.PENDING:
+            return "processing"
+        return "confirmed" if self.confirmed else self.donation.status.value
+
+
+def story_text(story_html: str, *, limit: int = _DESCRIPTION_LENGTH) -> str:
+    """Plain text of the sanitised story, for Open Graph descriptions."""
+    text = _SPACES.sub(" ", html.unescape(nh3.clean(story_html, tags=set()))).strip()
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+async def campaign_view(session: AsyncSession, *, slug: str, now: datetime) -> CampaignView:
+    """Two queries whatever the traffic: campaign with nonprofit, then the recent supporters."""
+    found = await repository.get_campaign_with_nonprofit(session, slug)
+    if found is None or not is_public(found[0]):
+        raise CampaignNotFound("no such campaign")
+    campaign, nonprofit = found
+    supporters = await repository.list_recent_supporters(session, campaign.id, limit=RECENT_SUPPORTERS)
+    return CampaignView(
+        campaign=campaign,
+        nonprofit=nonprofit,
+        closed_reason=closed_reason(campaign, nonprofit, now=now),
+        supporters=supporters,
+        description=story_text(campaign.story_html),
+    )
+
+
+async def donation_progress(
+    session: AsyncSession,
+    *,
+    slug: str,
+    donation_id: uuid.UUID,
+    token: str | None,
+    stripe_checkout_session_id: str | None,
+    secret_key: str,
+) -> DonationProgress:
+    """Only the holder of the success URL learns anything: its signed token or its session id."""
+    donation = await repository.get_donation(session, donation_id)
+    if donation is None or not _may_read(donation, token, stripe_checkout_session_id, secret_key):
+        raise DonationNotFound("no such donation")
+    campaign = await session.get(Campaign, donation.campaign_id)
+    if campaign is None or campaign.slug != slug:
+        raise DonationNotFound("no such donation")
+    share_code: str | None = None
+    if donation.status in _SHAREABLE:
+        link = await sharing.ensure_supporter_link(session, campaign_id=campaign.id, donation_id=donation.id)
+        share_code = link.code
+    return DonationProgress(donation=donation, share_code=share_code)
+
+
+def _may_read(donation: Donation, token: str | None, session_id: str | None, secret_key: str) -> bool:
+    if thanks_token_valid(secret_key, token, donation.id):
+        return True
+    return bool(session_id) and session_id == donation.stripe_checkout_session_id
