@@ -39,8 +39,16 @@ from service.worker import CORE_JOBS, Job, Worker
 from webhooks import intake as webhook_intake
 from webhooks import processor as webhook_processor
 from webhooks import routes as webhook_routes
+from webhooks.commands import check_ledger, reconcile_events, replay_event
 
-__all__ = ["create_app", "seed_demo", "worker_jobs"]
+__all__ = [
+    "check_ledger",
+    "create_app",
+    "reconcile_events",
+    "replay_event",
+    "seed_demo",
+    "worker_jobs",
+]
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1024 * 1024

@@ -1,4 +1,4 @@
-"""The `goodloop` command: serve, worker, migrate, admin create, demo."""
+"""The `goodloop` command: serve, worker, migrate, admin create, demo, events, ledger, stripe."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from service.settings import Settings, SettingsError, load_settings
 
@@ -51,6 +52,23 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="seed a verified nonprofit, a member login and a live campaign")
     demo.set_defaults(handler=_demo)
+
+    events = commands.add_parser("events", help="the Stripe event inbox")
+    events_commands = events.add_subparsers(dest="events_command", required=True)
+    replay = events_commands.add_parser("replay", help="queue a stored Stripe event to be processed again")
+    replay.add_argument("event_id", help="Stripe event id (evt_...) or inbox row id")
+    replay.set_defaults(handler=_events_replay)
+
+    ledger = commands.add_parser("ledger", help="the double-entry ledger")
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)
+    check = ledger_commands.add_parser("check", help="verify ledger, donations and campaign totals agree")
+    check.set_defaults(handler=_ledger_check)
+
+    stripe_cmd = commands.add_parser("stripe", help="Stripe operations")
+    stripe_commands = stripe_cmd.add_subparsers(dest="stripe_command", required=True)
+    reconcile = stripe_commands.add_parser("reconcile", help="enqueue Stripe events the inbox lacks")
+    reconcile.add_argument("--since", required=True, type=_timestamp, help="ISO 8601 time or Unix seconds")
+    reconcile.set_defaults(handler=_stripe_reconcile)
     return parser
 
 
@@ -139,6 +157,73 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     migrate_to_head(settings.database_url)
     for line in asyncio.run(seed_demo(settings)):
         print(line)
+    return 0
+
+
+def _timestamp(value: str) -> datetime:
+    try:
+        parsed = datetime.fromtimestamp(int(value), UTC) if value.isdigit() else datetime.fromisoformat(value)
+    except (ValueError, OverflowError, OSError) as e:
+        raise argparse.ArgumentTypeError(f"not a time: {value!r}") from e
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _events_replay(settings: Settings, args: argparse.Namespace) -> int:
+    from service.app import replay_event
+    from service.db import Database
+
+    async def run() -> bool:
+        database = Database.from_url(settings.database_url)
+        try:
+            return await replay_event(database, key=args.event_id) is not None
+        finally:
+            await database.dispose()
+
+    if not asyncio.run(run()):
+        print(f"goodloop: no stored event {args.event_id}", file=sys.stderr)
+        return 1
+    print(f"event {args.event_id} queued for processing")
+    return 0
+
+
+def _ledger_check(settings: Settings, args: argparse.Namespace) -> int:
+    from service.app import check_ledger
+    from service.db import Database
+
+    async def run() -> list[str]:
+        database = Database.from_url(settings.database_url)
+        try:
+            return await check_ledger(database)
+        finally:
+            await database.dispose()
+
+    problems = asyncio.run(run())
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"goodloop: ledger check found {len(problems)} mismatches", file=sys.stderr)
+        return 1
+    print("ledger check passed")
+    return 0
+
+
+def _stripe_reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    from service.app import reconcile_events
+    from service.db import Database
+    from service.stripe_gateway import create_client
+
+    async def run() -> tuple[int, list[str]]:
+        database = Database.from_url(settings.database_url)
+        try:
+            result = await reconcile_events(database, create_client(settings), since=args.since)
+            return result.listed, result.enqueued
+        finally:
+            await database.dispose()
+
+    listed, enqueued = asyncio.run(run())
+    for event_id in enqueued:
+        print(f"enqueued {event_id}")
+    print(f"{listed} events listed, {len(enqueued)} enqueued")
     return 0
 
 

@@ -213,7 +213,7 @@ async def donation_sums(session: AsyncSession, donation_id: uuid.UUID) -> dict[s
         .where(LedgerTransfer.donation_id == donation_id)
         .group_by(LedgerTransfer.code)
     )
-    return {code: int(total) for code, total in rows.tuples()}
+    return {code: int(total) for code, total in rows}
 
 
 def net_refunded(sums: dict[str, int]) -> int:

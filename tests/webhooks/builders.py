@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -12,9 +11,10 @@ import sqlalchemy as sa
 
 from campaigns.campaign.models import Campaign
 from campaigns.donations.models import Donation
-from service.db import Database, utcnow
+from service.db import Database
 from tests.builders import insert_admin, live_campaign, sign_up, verify
 from tests.webhooks import stripe_events
+from webhooks.models import WebhookEvent
 from webhooks.processor import process_due_events
 
 
@@ -75,12 +75,20 @@ async def deliver(
 
 
 async def process_all(database: Database, *, rounds: int = 20) -> int:
-    """Run the processor until nothing is due, jumping the clock past every backoff."""
+    """Run the processor until nothing is left, making backed-off events due again each round."""
     total = 0
-    for i in range(rounds):
-        done = await process_due_events(database, now=utcnow() + timedelta(days=1 + i))
-        total += done
-        if done == 0:
+    for _ in range(rounds):
+        async with database.transaction() as session:
+            await session.execute(
+                sa.update(WebhookEvent)
+                .where(WebhookEvent.processed_at.is_(None), WebhookEvent.dead.is_(False))
+                .values(next_attempt_at=None)
+            )
+        done_this_round = 0
+        while (done := await process_due_events(database)) > 0:
+            done_this_round += done
+        total += done_this_round
+        if done_this_round == 0:
             break
     return total
 
