@@ -42,8 +42,8 @@ _FORM_FIELDS = {"amount_minor": "amount"}
 def page_csp(settings: Settings, *, frame_ancestors: str = "'none'") -> str:
     targets = {STRIPE_CHECKOUT_ORIGIN}
     api = urlsplit(settings.stripe_api_base)
-    if urlsplit(settings.public_base_url).netloc != api.netloc:
-        targets.add(f"{api.scheme}://{api.netloc}")  # a sandbox served elsewhere
+    if settings.uses_stripe_sandbox and urlsplit(settings.public_base_url).netloc != api.netloc:
+        targets.add(f"{api.scheme}://{api.netloc}")  # the sandbox's checkout page, served elsewhere
     csp = DEFAULT_CSP.replace("form-action 'self'", "form-action 'self' " + " ".join(sorted(targets)))
     csp = csp.replace("frame-ancestors 'none'", f"frame-ancestors {frame_ancestors}")
     assert csp != DEFAULT_CSP

@@ -10,7 +10,7 @@ import json
 import secrets
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 import anyio
@@ -27,6 +27,7 @@ class Call:
 
 @dataclass
 class StripeDouble(stripe.HTTPClient):
+    name: ClassVar[str] = "double"
     fail_with: int | None = None
     """An HTTP status to answer every call with (e.g. 500), or 0 for a network error."""
     calls: list[Call] = field(default_factory=list)
