@@ -31,7 +31,7 @@ def display_amount(amount: int, currency: str) -> str:
         return f"{amount} {currency.upper()} (minor units)"
 
 
-def _render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
+def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -48,7 +48,7 @@ def _page(request: Request, session: Obj, *, message: str | None = None, card_nu
         "card_number": card_number or payments.DEFAULT_CARD,
         "action_url": str(request.url),
     }
-    return _render(request, "sandbox/checkout.html", context)
+    return render(request, "sandbox/checkout.html", context)
 
 
 async def _session(request: Request) -> Obj | Response:
@@ -56,7 +56,7 @@ async def _session(request: Request) -> Obj | Response:
     session_id = request.path_params["session_id"]
     session = state.find("checkout.session", session_id)
     if session is None:
-        return _render(request, "sandbox/not_found.html", {"what": "checkout session"}, status_code=404)
+        return render(request, "sandbox/not_found.html", {"what": "checkout session"}, status_code=404)
     await perform(state, lambda: expire_if_due(state, session))
     return session
 

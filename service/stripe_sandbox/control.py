@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from service.stripe_sandbox import payments, refunds
+from service.stripe_sandbox import connect, payments, refunds
 from service.stripe_sandbox.actions import perform, schedule_settlement
 from service.stripe_sandbox.api import sandbox_state, stripe_error_response
 from service.stripe_sandbox.errors import StripeApiError, invalid_param
@@ -168,6 +168,13 @@ async def warn_early_fraud(request: Request) -> Response:
     return _events_response(events, events[0]["data"]["object"])
 
 
+async def onboard_account(request: Request) -> Response:
+    state = sandbox_state(request)
+    account_id = request.path_params["id"]
+    events = await perform(state, lambda: connect.complete_onboarding(state, account_id))
+    return _events_response(events, state.get("account", account_id))
+
+
 routes = [
     Route("/_control/delivery", _control(set_delivery), methods=["POST"]),
     Route("/_control/events", _control(list_emitted), methods=["GET"]),
@@ -177,6 +184,7 @@ routes = [
     Route("/_control/sessions/{id}/decline", _control(decline_session), methods=["POST"]),
     Route("/_control/sessions/{id}/pay_delayed", _control(pay_session_delayed), methods=["POST"]),
     Route("/_control/sessions/{id}/settle", _control(settle_session), methods=["POST"]),
+    Route("/_control/accounts/{id}/onboard", _control(onboard_account), methods=["POST"]),
     Route("/_control/charges/{id}/dispute", _control(dispute_charge), methods=["POST"]),
     Route("/_control/charges/{id}/early_fraud_warning", _control(warn_early_fraud), methods=["POST"]),
 ]

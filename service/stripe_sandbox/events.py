@@ -6,7 +6,7 @@ go to `/webhooks/stripe`, events that carry `account` (Connect) to `/webhooks/st
 
 Delivery runs in background tasks so an API call or a checkout click never waits for our own
 webhook route. A batch (the events one action emitted) is delivered in order, one event at a
-time, so `reverse` really reverses what the receiver sees.
+time, and batches one after another, so `reverse` really reverses what the receiver sees.
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ class Deliverer:
     policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     records: list[DeliveryRecord] = field(default_factory=list)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _sending: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def send(self, events: list[dict[str, Any]]) -> None:
         """Schedule a batch; returns at once. Must be called from the serving event loop."""
@@ -100,7 +101,8 @@ class Deliverer:
     async def _deliver_batch(self, events: list[dict[str, Any]], policy: DeliveryPolicy) -> None:
         if policy.delay_s > 0:
             await asyncio.sleep(policy.delay_s)
-        async with httpx.AsyncClient(timeout=TIMEOUT_S) as client:
+        # One batch at a time: without a policy asking for it, batches never interleave.
+        async with self._sending, httpx.AsyncClient(timeout=TIMEOUT_S) as client:
             for event in events:
                 for _ in range(max(policy.duplicate, 0)):
                     await self._deliver_one(client, event, dropped=policy.drop)
