@@ -52,8 +52,7 @@ async def _run(engine: AsyncEngine, step: Callable[[Connection, str], None], rev
             # SQLite alters a table by copying it and dropping the original; with foreign keys
             # enforced, dropping a referenced table fails once rows point at it. The switch only
             # takes effect outside a transaction, so it is flipped before BEGIN and after COMMIT.
-            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            await conn.commit()
+            await conn.run_sync(_set_foreign_keys, "OFF")
         try:
             async with conn.begin():
                 await conn.run_sync(step, revision)
@@ -63,8 +62,14 @@ async def _run(engine: AsyncEngine, step: Callable[[Connection, str], None], rev
                         raise RuntimeError(f"migration left dangling foreign keys: {violations[:5]}")
         finally:
             if sqlite:
-                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-                await conn.commit()
+                await conn.run_sync(_set_foreign_keys, "ON")
+
+
+def _set_foreign_keys(connection: Connection, value: str) -> None:
+    # Straight on the driver connection: a SQLAlchemy execute would open a transaction first.
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(f"PRAGMA foreign_keys={value}")
+    cursor.close()
 
 
 def migrate_to_head(database_url: str) -> None:

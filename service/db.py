@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -79,6 +79,7 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     if database_url.startswith("sqlite"):
         engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        event.listen(engine.sync_engine, "begin", _begin_sqlite)
         return engine
     return create_async_engine(database_url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -90,6 +91,15 @@ def _configure_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> No
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # The sqlite3 module's own transaction handling starts transactions late (only before
+    # DML) and lets a SAVEPOINT become the outermost transaction, so a RELEASE would commit
+    # half a unit of work. Take control: no implicit BEGIN from the driver, an explicit one
+    # from SQLAlchemy whenever a transaction starts (the documented SQLAlchemy recipe).
+    dbapi_connection.isolation_level = None
+
+
+def _begin_sqlite(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 async def add_unique(session: AsyncSession, row: Base, conflict: Exception) -> None:
