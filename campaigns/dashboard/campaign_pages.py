@@ -18,10 +18,11 @@ from campaigns.campaign.models import Campaign
 from campaigns.campaign.schemas import CampaignIn, CampaignPatch
 from campaigns.campaign.status import NONPROFIT_ACTIONS, Action, available_actions
 from campaigns.campaign.story import render_story
-from campaigns.dashboard import forms
+from campaigns.dashboard import forms, share_pages
 from campaigns.dashboard.auth import Endpoint, has_role, require_actor, signed_in
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.models import MemberRole
+from campaigns.sharing import service as sharing
 from service.errors import DomainError, ValidationFailed
 from service.money import STRIPE_CURRENCIES
 from service.pagination import next_cursor
@@ -96,7 +97,9 @@ async def campaign_detail(request: Request) -> Response:
     async with database(request).transaction() as session:
         actor = await require_actor(request, session)
         campaign = await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
-    return _detail_page(request, actor, campaign)
+        links = await sharing.list_channel_links(session, actor=actor, campaign_id=campaign_id)
+    kit = share_pages.share_kit(campaign, links, base_url=settings(request).public_base_url)
+    return _detail_page(request, actor, campaign, kit=kit)
 
 
 @signed_in
@@ -222,7 +225,13 @@ def _form_page(
 
 
 def _detail_page(
-    request: Request, actor: Actor, campaign: Campaign, *, error: str | None = None, status_code: int = 200
+    request: Request,
+    actor: Actor,
+    campaign: Campaign,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    kit: share_pages.ShareKit | None = None,
 ) -> Response:
     can_edit = has_role(actor, MemberRole.EDITOR)
     actions = available_actions(campaign.status) if can_edit else []
@@ -233,6 +242,7 @@ def _detail_page(
         "actions": [(a.value, ACTION_LABELS[a][0]) for a in actions],
         "public_url": f"{settings(request).public_base_url}/c/{campaign.slug}",
         "error": error,
+        "kit": kit,
     }
     return render(request, "dashboard/campaign.html", context, status_code)
 

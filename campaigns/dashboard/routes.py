@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.campaign import service as campaigns
-from campaigns.dashboard import account_pages, campaign_pages, member_pages
+from campaigns.dashboard import account_pages, campaign_pages, connect_pages, member_pages, share_pages
 from campaigns.dashboard.auth import (
     LOGIN_LIMIT_PER_CLIENT,
     LOGIN_LIMIT_PER_EMAIL,
@@ -17,7 +17,7 @@ from campaigns.dashboard.auth import (
 from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.web import session_actor
 from service.errors import RateLimited
-from service.web.context import client_address, database, enforce_rate_limit
+from service.web.context import client_address, database, enforce_rate_limit, settings
 from service.web.pages import flash, form_values, read_form, redirect, render
 
 
@@ -65,9 +65,10 @@ async def dashboard_home(request: Request) -> Response:
             return redirect("/dashboard/login")
         nonprofit = await nonprofits.get_own_nonprofit(session, actor=actor)
         rows = await campaigns.list_campaigns(session, actor=actor, status=None, limit=100, cursor=None)
-    return render(
+    response = render(
         request, "dashboard/home.html", {"actor": actor, "nonprofit": nonprofit, "campaigns": rows[:100]}
     )
+    return connect_pages.allow_connect_redirect(response, settings(request))
 
 
 routes = [
@@ -79,4 +80,6 @@ routes = [
     *account_pages.routes,
     *campaign_pages.routes,
     *member_pages.routes,
+    *share_pages.routes,
+    *connect_pages.routes,
 ]

@@ -1,0 +1,90 @@
+"""Dashboard: a campaign's share kit (link, iframe and button snippets, QR code) and channel links."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass
+
+import segno
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from campaigns.campaign import service as campaigns
+from campaigns.campaign.models import Campaign
+from campaigns.dashboard.auth import require_actor, signed_in
+from campaigns.sharing import service as sharing
+from campaigns.sharing.models import ShareLink
+from campaigns.sharing.service import Channel
+from service.web.context import database, settings
+from service.web.pages import flash, read_form, redirect
+
+
+@dataclass(frozen=True)
+class ShareKit:
+    link: str
+    iframe: str
+    button: str
+    qr_url: str
+    channel_links: list[tuple[ShareLink, str]]
+    channels: list[str]
+
+
+def share_kit(campaign: Campaign, links: list[ShareLink], *, base_url: str) -> ShareKit:
+    public = f"{base_url}/c/{campaign.slug}"
+    iframe = (
+        f'<iframe src="{base_url}/embed/{campaign.slug}" title="Donate to {campaign.title}" '
+        'width="100%" height="720" loading="lazy"></iframe>'
+    )
+    button = (
+        f'<script src="{base_url}/embed.js" defer></script>\n'
+        f'<a href="{public}" data-goodloop="{campaign.slug}">Donate</a>'
+    )
+    return ShareKit(
+        link=public,
+        iframe=iframe,
+        button=button,
+        qr_url=f"/dashboard/campaigns/{campaign.id}/qr.svg",
+        channel_links=[(link, f"{base_url}/s/{link.code}") for link in links],
+        channels=[c.value for c in Channel],
+    )
+
+
+@signed_in
+async def qr_code(request: Request) -> Response:
+    campaign_id: uuid.UUID = request.path_params["campaign_id"]
+    async with database(request).transaction() as session:
+        actor = await require_actor(request, session)
+        campaign = await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
+    buffer = io.BytesIO()
+    url = f"{settings(request).public_base_url}/c/{campaign.slug}"
+    segno.make(url, error="m").save(buffer, kind="svg", scale=8, border=2, xmldecl=False, svgns=True)
+    return Response(
+        buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=300"}
+    )
+
+
+@signed_in
+async def create_channel_link(request: Request) -> Response:
+    campaign_id: uuid.UUID = request.path_params["campaign_id"]
+    form = await read_form(request)
+    raw = form.get("channel")
+    try:
+        channel = Channel(raw if isinstance(raw, str) else "")
+    except ValueError:
+        flash(request, "Choose a channel for the new link.")
+        return redirect(f"/dashboard/campaigns/{campaign_id}")
+    async with database(request).transaction() as session:
+        actor = await require_actor(request, session)
+        link = await sharing.create_channel_link(
+            session, actor=actor, campaign_id=campaign_id, channel=channel
+        )
+    flash(request, f"New {channel.value} link: {settings(request).public_base_url}/s/{link.code}")
+    return redirect(f"/dashboard/campaigns/{campaign_id}#share")
+
+
+routes = [
+    Route("/dashboard/campaigns/{campaign_id:uuid}/qr.svg", qr_code, methods=["GET"]),
+    Route("/dashboard/campaigns/{campaign_id:uuid}/share-links", create_channel_link, methods=["POST"]),
+]
