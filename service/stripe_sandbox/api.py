@@ -54,7 +54,9 @@ def sandbox_state(request: Request) -> SandboxState:
 
 def sandbox_base_url(request: Request) -> str:
     """Where the sandbox is reachable, as seen by the caller (honours the mount path)."""
-    return str(request.base_url).rstrip("/")
+    # Not request.base_url: under a Mount that drops the mount path; root_path keeps it.
+    root = str(request.scope.get("root_path", ""))
+    return str(request.url.replace(path=root, query="")).rstrip("/")
 
 
 def stripe_error_response(error: StripeApiError, *, request_id: str | None = None) -> JSONResponse:
