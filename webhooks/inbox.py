@@ -80,6 +80,12 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> Sequ
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
+    else:
+        # Take SQLite's write lock before reading: a reader that upgrades to a writer while
+        # another connection writes gets SQLITE_BUSY at once instead of waiting its turn.
+        await session.execute(
+            sa.update(WebhookEvent).where(sa.false()).values(attempts=WebhookEvent.attempts)
+        )
     return (await session.scalars(query)).all()
 
 

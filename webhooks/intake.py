@@ -44,13 +44,13 @@ def verify(payload: bytes, signature: str | None, secret: str) -> tuple[Envelope
         stripe.Webhook.construct_event(text, signature, secret, tolerance=SIGNATURE_TOLERANCE_S)
     except stripe.SignatureVerificationError as e:
         raise WebhookRejected("the signature does not match or is too old", code="bad_signature") from e
-    except (UnicodeDecodeError, ValueError, TypeError, AttributeError, KeyError) as e:
-        # Signed but not a JSON object: only Stripe can sign, so this is a bug, not an attack.
+    except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as e:
+        # Signed but not an event (or nested too deep to parse): refuse it, never a 500.
         raise WebhookRejected("the payload is not a Stripe event", code="invalid_payload") from e
     try:
         data = json.loads(text)
         return Envelope.model_validate(data), data
-    except (ValueError, pydantic.ValidationError) as e:
+    except (ValueError, RecursionError, pydantic.ValidationError) as e:
         raise WebhookRejected("the payload is not a Stripe event", code="invalid_payload") from e
 
 

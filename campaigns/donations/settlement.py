@@ -48,9 +48,9 @@ def advance(donation: Donation, target: DonationStatus) -> bool:
     return True
 
 
-async def _after(session: AsyncSession, donation: Donation, before: tuple[DonationStatus, int]) -> Donation:
+async def _after(session: AsyncSession, donation: Donation, before: Snapshot) -> Donation:
     """Recompute the campaign's totals and call the hook when the settled picture changed."""
-    if (donation.status, donation.refunded_minor) == before:
+    if _snapshot(donation) == before:
         return donation
     await session.flush()
     campaign = await lock_campaign(session, donation.campaign_id)
@@ -73,8 +73,12 @@ async def _mark_paid(session: AsyncSession, donation: Donation) -> None:
     advance(donation, DonationStatus.CONFIRMED)
 
 
-def _snapshot(donation: Donation) -> tuple[DonationStatus, int]:
-    return donation.status, donation.refunded_minor
+Snapshot = tuple[DonationStatus, int, str | None]
+
+
+def _snapshot(donation: Donation) -> Snapshot:
+    """What campaign totals depend on: status, refunds and the donor (donor_count)."""
+    return donation.status, donation.refunded_minor, donation.donor_email
 
 
 def _link(donation: Donation, *, payment_intent_id: str | None = None, charge_id: str | None = None) -> None:

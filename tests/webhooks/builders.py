@@ -105,3 +105,17 @@ async def get_campaign(database: Database, campaign_id: uuid.UUID) -> Campaign:
         found = await session.scalar(sa.select(Campaign).where(Campaign.id == campaign_id))
     assert found is not None
     return found
+
+
+async def clone_campaign(database: Database, campaign: LiveCampaign) -> LiveCampaign:
+    """Another live campaign of the same nonprofit, inserted directly (sign-up is rate limited)."""
+    async with database.transaction() as session:
+        original = await session.get(Campaign, campaign.id)
+        assert original is not None
+        copy_id = uuid.uuid4()
+        columns = {c.key: getattr(original, c.key) for c in sa.inspect(Campaign).column_attrs}
+        columns.update(
+            id=copy_id, slug=f"{original.slug[:60]}-{copy_id.hex[:8]}", raised_minor=0, donor_count=0
+        )
+        session.add(Campaign(**columns))
+    return LiveCampaign(id=copy_id, nonprofit_id=campaign.nonprofit_id, currency=campaign.currency)
