@@ -99,7 +99,11 @@ def _configure_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> No
 
 
 def _begin_sqlite(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front. A deferred transaction that read first and
+    # writes later fails at once with "database is locked" when another writer got in
+    # between (the busy timeout cannot help there); waiting for the lock at BEGIN can.
+    # SQLite is the single-machine default, so serialised writers are the right trade.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 async def add_unique(session: AsyncSession, row: Base, conflict: Exception) -> None:
