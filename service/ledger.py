@@ -93,8 +93,24 @@ def _insert(session: AsyncSession) -> Callable[..., Any]:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
+_ACCOUNT_CACHE = "ledger_account_ids"
+
+
+def forget_cached_accounts(session: AsyncSession) -> None:
+    """Drop the session's account-id cache; call after rolling back to a savepoint."""
+    session.info.pop(_ACCOUNT_CACHE, None)
+
+
 async def account_id(session: AsyncSession, *, code: str, currency: str) -> uuid.UUID:
-    """The account for (code, currency), created on first use without a race."""
+    """The account for (code, currency), created on first use without a race.
+
+    Ids are cached for the session's life (accounts are never deleted), so a worker posting
+    many transfers in one transaction asks the database once per account.
+    """
+    cache: dict[tuple[str, str], uuid.UUID] = session.info.setdefault(_ACCOUNT_CACHE, {})
+    cached = cache.get((code, currency))
+    if cached is not None:
+        return cached
     insert = _insert(session)
     await session.execute(
         insert(LedgerAccount)
@@ -105,6 +121,7 @@ async def account_id(session: AsyncSession, *, code: str, currency: str) -> uuid
         sa.select(LedgerAccount.id).where(LedgerAccount.code == code, LedgerAccount.currency == currency)
     )
     assert found is not None
+    cache[(code, currency)] = found
     return found
 
 

@@ -94,6 +94,8 @@ async def mark_processed(session: AsyncSession, *, event_id: uuid.UUID, now: dat
         sa.update(WebhookEvent)
         .where(WebhookEvent.id == event_id)
         .values(processed_at=now, attempts=WebhookEvent.attempts + 1, last_error=None, next_attempt_at=None)
+        # The batch's session holds every object it touched; matching them all per update is O(n^2).
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -117,6 +119,7 @@ async def record_failure(
             dead=dead,
             next_attempt_at=None if dead else now + backoff(attempts),
         )
+        .execution_options(synchronize_session=False)
     )
     return dead
 
@@ -153,11 +156,13 @@ async def list_events(
 
 
 async def counts(session: AsyncSession) -> tuple[int, int]:
-    """(backlog, dead letters): unprocessed live events and dead ones."""
-    backlog = sa.func.count().filter(WebhookEvent.processed_at.is_(None), WebhookEvent.dead.is_(False))
-    dead = sa.func.count().filter(WebhookEvent.dead.is_(True))
-    row = (await session.execute(sa.select(backlog, dead).select_from(WebhookEvent))).one()
-    return int(row[0]), int(row[1])
+    """(backlog, dead letters); both read only unprocessed rows, through the claim index."""
+    unprocessed = (
+        sa.select(sa.func.count()).select_from(WebhookEvent).where(WebhookEvent.processed_at.is_(None))
+    )
+    backlog = await session.scalar(unprocessed.where(WebhookEvent.dead.is_(False)))
+    dead = await session.scalar(unprocessed.where(WebhookEvent.dead.is_(True)))
+    return int(backlog or 0), int(dead or 0)
 
 
 async def known_event_ids(session: AsyncSession, *, ids: Sequence[str]) -> set[str]:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import ledger
 from service.db import Database, utcnow
 from service.logging import get_logger
 from service.worker import Job
@@ -62,6 +63,7 @@ async def _process_one(
             if handler is not None:
                 await handler(session, StripeEvent.from_payload(event.payload))
     except NotYetKnown as e:
+        ledger.forget_cached_accounts(session)
         await _failed(
             session,
             row_id=row_id,
@@ -73,6 +75,7 @@ async def _process_one(
         )
         return
     except Exception as e:  # noqa: BLE001 - one bad event must not stop the others; it is recorded
+        ledger.forget_cached_accounts(session)
         await _failed(
             session,
             row_id=row_id,

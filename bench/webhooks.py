@@ -1,0 +1,297 @@
+"""Webhook benchmark: intake against a same-run baseline, and end-to-end processing on PostgreSQL.
+
+    .venv/bin/python bench/webhooks.py --database-url postgresql+asyncpg://goodloop:goodloop@127.0.0.1/goodloop_test
+
+Intake: N signed deliveries at 64 concurrent connections to Goodloop's POST /webhooks/stripe
+and to bench/webhook_baseline.py (HMAC check + one asyncpg INSERT, nothing else), each in its
+own uvicorn process, alternated round by round; reported as requests/s ratio and p99.
+End to end: donations are seeded, their events (session completed, intent succeeded, charge
+succeeded) are delivered at full speed while one `goodloop worker` process runs; events/s from
+first receipt to last processed, and the lag (processed_at - received_at) p99, from the inbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from campaigns.campaign.models import Campaign, CampaignStatus  # noqa: E402
+from campaigns.donations.models import Donation  # noqa: E402
+from campaigns.nonprofits.models import Nonprofit, NonprofitStatus  # noqa: E402
+from migrations.runner import migrate_to_head  # noqa: E402
+from service.db import Database  # noqa: E402
+from tests.databases import drop_postgres_database, fresh_postgres_database  # noqa: E402
+from tests.live_server import free_port  # noqa: E402
+from tests.webhooks import stripe_events  # noqa: E402
+from tests.webhooks.scenarios import card  # noqa: E402
+from webhooks.models import WebhookEvent  # noqa: E402
+
+SECRET = "whsec_bench_" + "s" * 32
+BIN = Path(sys.executable).parent
+CONNECTIONS = 64
+
+
+def env_for(database_url: str, data_dir: Path) -> dict[str, str]:
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("GOODLOOP_", "STRIPE_", "DATABASE_URL"))
+    }
+    return {
+        **clean,
+        "DATABASE_URL": database_url,
+        "GOODLOOP_SECRET_KEY": "bench-" + "k" * 40,
+        "GOODLOOP_DATA_DIR": str(data_dir),
+        "GOODLOOP_LOG_FORMAT": "json",
+        "STRIPE_WEBHOOK_SECRET": SECRET,
+        "BASELINE_WEBHOOK_SECRET": SECRET,
+        "BASELINE_DSN": make_url(database_url)
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False),
+    }
+
+
+def start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(f"http://127.0.0.1:{port}/", timeout=1)
+            return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"{args} did not start")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def signed(evt: dict[str, object]) -> tuple[bytes, dict[str, str]]:
+    payload = stripe_events.encode(evt)
+    return payload, stripe_events.signed_headers(payload, SECRET)
+
+
+async def fire(url: str, deliveries: list[tuple[bytes, dict[str, str]]]) -> tuple[float, list[float]]:
+    """Send all deliveries over CONNECTIONS connections; (requests/s, latencies)."""
+    latencies: list[float] = []
+    queue = iter(deliveries)
+    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+
+        async def lane() -> None:
+            for body, headers in queue:
+                started = time.perf_counter()
+                try:
+                    response = await client.post(url, content=body, headers=headers)
+                except httpx.TransportError:
+                    # A keep-alive connection closed under us: resend, as Stripe would.
+                    response = await client.post(url, content=body, headers=headers)
+                latencies.append(time.perf_counter() - started)
+                if response.status_code != 200:
+                    raise SystemExit(f"{url} answered {response.status_code}: {response.text}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(lane() for _ in range(CONNECTIONS)))
+        elapsed = time.perf_counter() - started
+    return len(deliveries) / elapsed, latencies
+
+
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[98]
+
+
+def unhandled_event_batch(count: int) -> list[tuple[bytes, dict[str, str]]]:
+    """Stored-but-inert events for the intake test (a handled type, objects that match no donation)."""
+    return [
+        signed(stripe_events.event("charge.succeeded", stripe_events.example("charge"))) for _ in range(count)
+    ]
+
+
+def measure_intake(env: dict[str, str], requests: int, rounds: int) -> dict[str, list[float]]:
+    goodloop_port, baseline_port = free_port(), free_port()
+    goodloop = start(
+        [str(BIN / "goodloop"), "serve", "--no-worker", "--port", str(goodloop_port)], env, goodloop_port
+    )
+    baseline = start(
+        [
+            str(BIN / "uvicorn"),
+            "bench.webhook_baseline:app",
+            "--port",
+            str(baseline_port),
+            "--log-level",
+            "warning",
+        ],
+        env,
+        baseline_port,
+    )
+    results: dict[str, list[float]] = {
+        "baseline rps": [],
+        "goodloop rps": [],
+        "baseline lat": [],
+        "goodloop lat": [],
+    }
+    try:
+        for _name, url in [
+            ("baseline", f"http://127.0.0.1:{baseline_port}/hook"),
+            ("goodloop", f"http://127.0.0.1:{goodloop_port}/webhooks/stripe"),
+        ]:
+            asyncio.run(fire(url, unhandled_event_batch(500)))  # warm-up
+        for _ in range(rounds):
+            for name, url in [
+                ("baseline", f"http://127.0.0.1:{baseline_port}/hook"),
+                ("goodloop", f"http://127.0.0.1:{goodloop_port}/webhooks/stripe"),
+            ]:
+                rps, latencies = asyncio.run(fire(url, unhandled_event_batch(requests)))
+                results[f"{name} rps"].append(rps)
+                results[f"{name} lat"].extend(latencies)
+    finally:
+        stop(goodloop)
+        stop(baseline)
+    return results
+
+
+async def seed_donations(database_url: str, count: int) -> list[stripe_events.Payment]:
+    database = Database.from_url(database_url)
+    try:
+        async with database.transaction() as session:
+            nonprofit = Nonprofit(
+                id=uuid.uuid4(),
+                name="Bench",
+                contact_email="b@bench.org",
+                country="IE",
+                registration_number="1",
+                website="https://bench.org",
+                status=NonprofitStatus.VERIFIED,
+            )
+            session.add(nonprofit)
+            await session.flush()
+            campaign = Campaign(
+                id=uuid.uuid4(),
+                nonprofit_id=nonprofit.id,
+                slug=f"bench-{uuid.uuid4().hex[:8]}",
+                title="Bench",
+                story_markdown="x",
+                story_html="<p>x</p>",
+                currency="eur",
+                goal_minor=10**9,
+                min_amount_minor=100,
+                status=CampaignStatus.LIVE,
+            )
+            session.add(campaign)
+            await session.flush()
+            payments = []
+            for i in range(count):
+                session_id = stripe_events.new_id("cs_test")
+                donation = Donation(
+                    id=uuid.uuid4(),
+                    campaign_id=campaign.id,
+                    nonprofit_id=nonprofit.id,
+                    amount_minor=1000 + i,
+                    currency="eur",
+                    donor_email=f"d{i}@bench.org",
+                    stripe_checkout_session_id=session_id,
+                )
+                session.add(donation)
+                payments.append(
+                    stripe_events.Payment(
+                        donation_id=donation.id, session_id=session_id, amount_minor=1000 + i, currency="eur"
+                    )
+                )
+        return payments
+    finally:
+        await database.dispose()
+
+
+async def inbox_figures(database_url: str) -> tuple[int, float, float]:
+    database = Database.from_url(database_url)
+    try:
+        async with database.transaction() as session:
+            rows = (
+                await session.execute(sa.select(WebhookEvent.received_at, WebhookEvent.processed_at))
+            ).all()
+    finally:
+        await database.dispose()
+    done = [(r, p) for r, p in rows if p is not None]
+    span = (max(p for _, p in done) - min(r for r, _ in done)).total_seconds()
+    lags = [(p - r).total_seconds() for r, p in done]
+    return len(done), len(done) / span, p99(lags)
+
+
+def measure_end_to_end(env: dict[str, str], database_url: str, donations: int) -> tuple[int, float, float]:
+    payments = asyncio.run(seed_donations(database_url, donations))
+    deliveries = [signed(evt) for payment in payments for evt in card(payment)]
+    port = free_port()
+    server = start([str(BIN / "goodloop"), "serve", "--no-worker", "--port", str(port)], env, port)
+    worker = subprocess.Popen(
+        [str(BIN / "goodloop"), "worker"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(2)  # the worker's startup is not part of the figure
+        asyncio.run(fire(f"http://127.0.0.1:{port}/webhooks/stripe", deliveries))
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            processed, _, _ = asyncio.run(inbox_figures(database_url))
+            if processed >= len(deliveries):
+                break
+            time.sleep(0.5)
+    finally:
+        stop(worker)
+        stop(server)
+    return asyncio.run(inbox_figures(database_url))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--database-url", required=True, help="a PostgreSQL server; a scratch database is made beside it"
+    )
+    parser.add_argument("--requests", type=int, default=3000, help="intake deliveries per round and endpoint")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--donations", type=int, default=1000, help="end to end: 3 events each")
+    args = parser.parse_args()
+    intake_url, intake_name = fresh_postgres_database(args.database_url)
+    e2e_url, e2e_name = fresh_postgres_database(args.database_url)
+    data_dir = ROOT / ".goodloop-bench"
+    try:
+        migrate_to_head(intake_url)
+        migrate_to_head(e2e_url)
+        intake = measure_intake(env_for(intake_url, data_dir), args.requests, args.rounds)
+        processed, events_per_s, lag_p99 = measure_end_to_end(
+            env_for(e2e_url, data_dir), e2e_url, args.donations
+        )
+    finally:
+        drop_postgres_database(args.database_url, intake_name)
+        drop_postgres_database(args.database_url, e2e_name)
+    base_rps, good_rps = statistics.median(intake["baseline rps"]), statistics.median(intake["goodloop rps"])
+    base_p99, good_p99 = p99(intake["baseline lat"]) * 1000, p99(intake["goodloop lat"]) * 1000
+    print(f"intake, {CONNECTIONS} connections, {args.rounds} rounds x {args.requests} each (median round):")
+    print(f"  baseline (HMAC + asyncpg INSERT)  {base_rps:8.0f} req/s   p99 {base_p99:6.1f} ms")
+    print(f"  goodloop POST /webhooks/stripe    {good_rps:8.0f} req/s   p99 {good_p99:6.1f} ms")
+    print(f"  ratio goodloop / baseline         {good_rps / base_rps:8.2f}x   (target >= 0.60; p99 < 50 ms)")
+    print(f"end to end, one worker, PostgreSQL: {processed} events")
+    print(f"  {events_per_s:8.0f} events/s from first receipt to last processed   (target >= 1000)")
+    print(f"  lag p99 {lag_p99 * 1000:8.1f} ms (processed_at - received_at)")
+
+
+if __name__ == "__main__":
+    main()
