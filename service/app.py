@@ -33,6 +33,7 @@ from service.stripe_gateway import create_client
 from service.stripe_sandbox.app import create_sandbox_app
 from service.web import errors, ops
 from service.web.api import ApiRoutes, Operation, openapi_document
+from service.web.microcache import MicroCache
 from service.web.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
 from service.web.pages import STATIC_DIR
 from service.worker import CORE_JOBS, Job, Worker
@@ -89,14 +90,16 @@ def create_app(
     async def openapi_json(request: Request) -> Response:
         return Response(openapi_body, media_type="application/json")
 
+    # Starlette tries routes in order: the donor's path (viral traffic) and Stripe's
+    # deliveries come first so they are matched after a handful of patterns, not a hundred.
     routes: list[BaseRoute] = [
-        *ops.routes,
+        *giving_pages.routes,
+        *sharing_routes.routes,
         *webhook_intake.routes,
+        *ops.routes,
         Route(f"{API_PREFIX}/openapi.json", openapi_json, methods=["GET"]),
         *[route for part in parts for route in part.routes],
         *dashboard_routes.routes,
-        *giving_pages.routes,
-        *sharing_routes.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     if settings.uses_stripe_sandbox and not settings.is_production:
@@ -145,5 +148,6 @@ def create_app(
     )
     app.state.settings = settings
     app.state.stripe = stripe_client or create_client(settings)
+    app.state.page_cache = MicroCache(settings.public_page_ttl_s)
     app.state.openapi = openapi
     return app

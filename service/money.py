@@ -6,6 +6,7 @@ Babel, decides how many minor units a currency has. Babel only formats at the ed
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -227,6 +228,7 @@ def to_major(amount_minor: int, currency_code: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-cur.exponent)
 
 
+@functools.lru_cache(maxsize=8192)
 def format_money(amount_minor: int, currency_code: str, *, locale: str = "en") -> str:
     """Human text such as '€1,250.00' or '¥5,000'; for display only."""
     cur = currency(currency_code)

@@ -39,6 +39,8 @@ class Settings:
     stripe_api_base: str = STRIPE_DEFAULT_API_BASE
     data_dir: Path = Path(".goodloop")
     log_json: bool = True
+    public_page_ttl_s: float = 0.0
+    """How long a rendered public campaign page may be served from memory (0: never)."""
 
     @property
     def is_production(self) -> bool:
@@ -92,6 +94,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         log_json=env_vars.get("GOODLOOP_LOG_FORMAT", "json" if env is Environment.PRODUCTION else "console")
         == "json",
+        public_page_ttl_s=_seconds(env_vars, "GOODLOOP_PAGE_CACHE_SECONDS", default=2.0),
     )
 
 
@@ -119,6 +122,19 @@ def _require_production_secrets(env_vars: Mapping[str, str]) -> None:
         raise SettingsError("STRIPE_API_BASE cannot point away from Stripe in production")
     if env_vars["DATABASE_URL"].startswith("sqlite"):
         raise SettingsError("production runs on PostgreSQL; DATABASE_URL is SQLite")
+
+
+def _seconds(env_vars: Mapping[str, str], name: str, *, default: float) -> float:
+    raw = env_vars.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as e:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from e
+    if not 0 <= value <= 60:
+        raise SettingsError(f"{name} must be between 0 and 60 seconds")
+    return value
 
 
 def _stripe_api_base(env_vars: Mapping[str, str]) -> str:

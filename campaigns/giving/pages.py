@@ -27,7 +27,15 @@ from service.errors import RateLimited, ValidationFailed
 from service.money import MoneyError, currency
 from service.settings import Settings
 from service.web.api import validate
-from service.web.context import client_address, database, enforce_rate_limit, settings, stripe_client
+from service.web.context import (
+    client_address,
+    database,
+    enforce_rate_limit,
+    page_cache,
+    settings,
+    stripe_client,
+)
+from service.web.microcache import CachedPage
 from service.web.middleware import DEFAULT_CSP
 from service.web.pages import STATIC_DIR, templates
 
@@ -58,15 +66,28 @@ def _render(
     status_code: int = 200,
     frame_ancestors: str | None = None,
 ) -> Response:
-    config = settings(request)
-    response = templates.TemplateResponse(request, template, context, status_code=status_code)
-    response.headers["Content-Security-Policy"] = page_csp(
-        config, frame_ancestors=frame_ancestors or "'none'"
-    )
+    return _for_visitor(request, _page(request, template, context, status_code, frame_ancestors))
+
+
+def _page(
+    request: Request, template: str, context: dict[str, Any], status_code: int, frame_ancestors: str | None
+) -> CachedPage:
+    """The part of a page that is the same for every visitor (cacheable)."""
+    rendered = templates.TemplateResponse(request, template, context, status_code=status_code)
+    headers = {
+        "Content-Type": rendered.headers["content-type"],
+        "Content-Security-Policy": page_csp(settings(request), frame_ancestors=frame_ancestors or "'none'"),
+    }
     if frame_ancestors is None:
-        response.headers["X-Frame-Options"] = "DENY"
+        headers["X-Frame-Options"] = "DENY"
+    return CachedPage(body=bytes(rendered.body), status_code=status_code, headers=tuple(headers.items()))
+
+
+def _for_visitor(request: Request, page: CachedPage) -> Response:
+    """The per-visitor part: the device cookie, and whether shared caches may keep the page."""
+    response = Response(page.body, status_code=page.status_code, headers=dict(page.headers))
     device = request.cookies.get(tokens.DEVICE_COOKIE)
-    cacheable = status_code == 200 and device is not None
+    cacheable = page.status_code == 200 and device is not None
     response.headers["Cache-Control"] = PUBLIC_CACHE if cacheable else "private, no-store"
     if device is None:
         # First-party device id, stored only as a keyed hash on donations (identity clusters).
@@ -76,7 +97,7 @@ def _render(
             max_age=tokens.DEVICE_COOKIE_MAX_AGE,
             httponly=True,
             samesite="lax",
-            secure=config.is_production,
+            secure=settings(request).is_production,
         )
     return response
 
@@ -99,15 +120,25 @@ async def _campaign_context(request: Request, slug: str) -> dict[str, Any]:
 
 
 async def campaign_page(request: Request) -> Response:
-    context = await _campaign_context(request, request.path_params["slug"])
-    return _render(request, "giving/campaign.html", context)
+    slug: str = request.path_params["slug"]
+
+    async def render() -> CachedPage:
+        context = await _campaign_context(request, slug)
+        return _page(request, "giving/campaign.html", context, 200, None)
+
+    return _for_visitor(request, await page_cache(request).get_or_render(("campaign", slug), render))
 
 
 async def embed_page(request: Request) -> Response:
-    context = await _campaign_context(request, request.path_params["slug"])
-    origins = context["campaign"].allowed_embed_origins
-    ancestors = " ".join(origins) if origins else "'none'"
-    return _render(request, "giving/embed.html", context, frame_ancestors=ancestors)
+    slug: str = request.path_params["slug"]
+
+    async def render() -> CachedPage:
+        context = await _campaign_context(request, slug)
+        origins = context["campaign"].allowed_embed_origins
+        ancestors = " ".join(origins) if origins else "'none'"
+        return _page(request, "giving/embed.html", context, 200, ancestors)
+
+    return _for_visitor(request, await page_cache(request).get_or_render(("embed", slug), render))
 
 
 async def embed_script(request: Request) -> Response:

@@ -12,6 +12,7 @@ from service.db import Database
 from service.errors import RateLimited, Unauthenticated
 from service.metrics import RATE_LIMITED
 from service.settings import Settings
+from service.web.microcache import MicroCache
 
 
 def database(request: Request) -> Database:
@@ -20,6 +21,10 @@ def database(request: Request) -> Database:
 
 def stripe_client(request: Request) -> stripe.StripeClient:
     return cast(stripe.StripeClient, request.app.state.stripe)
+
+
+def page_cache(request: Request) -> MicroCache:
+    return cast(MicroCache, request.app.state.page_cache)
 
 
 def settings(request: Request) -> Settings:

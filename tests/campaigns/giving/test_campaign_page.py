@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +11,9 @@ import sqlalchemy as sa
 
 from campaigns.campaign.models import Campaign, CampaignStatus
 from campaigns.donations.models import Donation, DonationStatus
+from service.app import create_app
 from service.db import Database
+from service.settings import Settings
 from tests import builders
 from tests.campaigns.giving.helpers import live
 
@@ -172,3 +175,28 @@ class TestClosedCampaigns:
         await _set(database, campaign["slug"], ends_at=datetime.now(UTC) - timedelta(minutes=1))
 
         assert "over" in await self._closed_page(client, campaign["slug"])
+
+
+class TestPageCache:
+    async def test_cached_page_may_be_seconds_old_but_donations_stop_at_once(
+        self, settings: Settings, database: Database
+    ) -> None:
+        cached_settings = dataclasses.replace(settings, public_page_ttl_s=30.0)
+        app = create_app(cached_settings, database=database)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, client=("203.0.113.50", 1234))
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                campaign = await live(client, database)
+                slug = campaign["slug"]
+                first = await client.get(f"/c/{slug}")
+                await _set(database, slug, status=CampaignStatus.PAUSED)
+
+                second = await client.get(f"/c/{slug}")
+                checkout = await client.post(
+                    f"/api/v1/public/campaigns/{slug}/checkout",
+                    json={"amount_minor": 2500, "currency": campaign["currency"]},
+                )
+
+        assert second.text == first.text
+        assert 'id="donate-form"' in second.text
+        assert checkout.status_code == 409
