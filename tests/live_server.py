@@ -1,4 +1,4 @@
-"""A real HTTP server (uvicorn in a thread) for tests that need a socket: browsers, fuzzers."""
+"""Real HTTP servers (uvicorn in a thread) for tests that need a socket: browsers, fuzzers, Stripe."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from service.app import create_app
 from service.settings import Settings
@@ -22,12 +24,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(settings: Settings, *, port: int | None = None, run_worker: bool = False) -> Iterator[str]:
-    """Serve the app on a loopback port (a free one by default); yields the base URL."""
+def serve_asgi(
+    app: ASGIApp, *, port: int | None = None, lifespan: Literal["on", "off"] = "off"
+) -> Iterator[str]:
+    """Serve any ASGI app on a loopback port (a free one by default); yields the base URL."""
     port = port or free_port()
-    app = create_app(settings, run_worker=run_worker)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan=lifespan
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"live-server-{port}", daemon=True)
@@ -42,3 +45,10 @@ def serve(settings: Settings, *, port: int | None = None, run_worker: bool = Fal
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+@contextmanager
+def serve(settings: Settings, *, port: int | None = None, run_worker: bool = False) -> Iterator[str]:
+    """Serve the whole Goodloop app (with its lifespan) for these settings."""
+    with serve_asgi(create_app(settings, run_worker=run_worker), port=port, lifespan="on") as base_url:
+        yield base_url

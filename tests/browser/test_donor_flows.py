@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-import threading
-import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,7 +17,6 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -33,8 +30,7 @@ from service.db import Database
 from tests import builders, databases
 from tests.browser.conftest import PHONE
 from tests.campaigns.giving.sandboxed import sandbox_settings
-from tests.live_server import free_port, serve
-from tests.service.stripe_sandbox.servers import serve_asgi
+from tests.live_server import free_port, serve, serve_asgi
 
 T = TypeVar("T")
 
@@ -204,21 +200,6 @@ class TestEmbed:
         context.close()
 
 
-@contextmanager
-def serve_on(app: Starlette, port: int) -> Iterator[str]:
+def serve_on(app: Starlette, port: int) -> AbstractContextManager[str]:
     """A host page on a chosen port: the campaign lists this origin before the server starts."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, name=f"host-page-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the host page server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    return serve_asgi(app, port=port)
