@@ -15,6 +15,7 @@ from pydantic import AfterValidator, Field, JsonValue, StringConstraints
 from pydantic import EmailStr as _EmailStr
 from pydantic.config import JsonDict
 
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -29,24 +30,36 @@ def _clean_text(value: str) -> str:
 
 
 def _single_line(value: str) -> str:
-    value = _clean_text(value).strip()
-    if "\n" in value or "\r" in value:
-        raise ValueError("must be a single line")
+    if _ANY_CONTROL.search(_clean_text(value)):
+        raise ValueError("must be a single line without tabs or control characters")
+    return value.strip()
+
+
+def _name(value: str) -> str:
+    value = _single_line(value)
+    if not value:
+        raise ValueError("must not be blank")
     return value
+
+
+# One rule, used both to validate and to document (so the OpenAPI document never promises
+# less than the server enforces): a dotted host name, an optional port, then path/query.
+_URL_REST = r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:[0-9]{1,5})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/?#-]*)?$"
+HTTP_URL_PATTERN = r"^https?://" + _URL_REST
+HTTPS_URL_PATTERN = r"^https://" + _URL_REST
 
 
 def _http_url(value: str) -> str:
     value = _single_line(value)
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http(s) URL")
+    if not re.fullmatch(HTTP_URL_PATTERN, value) or not urlsplit(value).hostname:
+        raise ValueError("must be a web address like https://example.org/page")
     return value
 
 
 def _https_url(value: str) -> str:
-    value = _http_url(value)
-    if urlsplit(value).scheme != "https":
-        raise ValueError("must be an https URL")
+    value = _single_line(value)
+    if not re.fullmatch(HTTPS_URL_PATTERN, value) or not urlsplit(value).hostname:
+        raise ValueError("must be an https address like https://example.org/image.jpg")
     return value
 
 
@@ -88,20 +101,20 @@ Line = Annotated[str, AfterValidator(_single_line), documented(pattern=_LINE_PAT
 Name = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200),
-    AfterValidator(_single_line),
+    AfterValidator(_name),
     documented(pattern=r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"),
 ]
 HttpUrl = Annotated[
     str,
     StringConstraints(max_length=500),
     AfterValidator(_http_url),
-    documented(format="uri", pattern=r"^https?://[a-z0-9-]+(\.[a-z0-9-]+)+(/[A-Za-z0-9._~/-]*)?$"),
+    documented(format="uri", pattern=HTTP_URL_PATTERN),
 ]
 HttpsUrl = Annotated[
     str,
     StringConstraints(max_length=1000),
     AfterValidator(_https_url),
-    documented(format="uri", pattern=r"^https://[a-z0-9-]+(\.[a-z0-9-]+)+(/[A-Za-z0-9._~/-]*)?$"),
+    documented(format="uri", pattern=HTTPS_URL_PATTERN),
 ]
 Email = Annotated[_EmailStr, StringConstraints(max_length=320), AfterValidator(_email)]
 Password = Annotated[

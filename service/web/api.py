@@ -53,6 +53,11 @@ async def parse_json(request: Request, model: type[ModelT]) -> ModelT:
 
 
 def parse_query(request: Request, model: type[ModelT]) -> ModelT:
+    keys = [key for key, _ in request.query_params.multi_items()]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        # A repeated parameter would silently mean "the last one"; say so instead.
+        raise ValidationFailed({key: "give this parameter once" for key in repeated})
     return validate(model, dict(request.query_params))
 
 

@@ -188,6 +188,14 @@ class TestListCampaigns:
 
         assert response.status_code in (400, 422)
 
+    async def test_a_repeated_query_parameter_is_refused(
+        self, client: httpx.AsyncClient, org: builders.Org
+    ) -> None:
+        response = await client.get("/api/v1/campaigns?limit=1&limit=50", headers=org.headers)
+
+        assert response.status_code == 422
+        assert response.json()["fields"] == {"limit": "give this parameter once"}
+
     async def test_forged_cursor_is_a_400(self, client: httpx.AsyncClient, org: builders.Org) -> None:
         response = await client.get("/api/v1/campaigns", params={"cursor": "Zm9vYmFy"}, headers=org.headers)
 

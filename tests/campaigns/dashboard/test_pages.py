@@ -100,7 +100,7 @@ class TestSignUp:
         assert response.status_code == 422
         assert field_error(response.text, "password") is not None
         assert field_error(response.text, "country") == "must be an ISO 3166 two-letter country code"
-        assert field_error(response.text, "website") == "must be an http(s) URL"
+        assert field_error(response.text, "website") == "must be a web address like https://example.org/page"
         assert field_error(response.text, "name") is None
         assert input_value(response.text, "name") == "Coats for Kids"
         assert "short" not in re.findall(r'id="password"[^>]*>', response.text)[0]
