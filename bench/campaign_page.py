@@ -37,6 +37,7 @@ from migrations.runner import migrate_to_head  # noqa: E402
 from service.auth.admins import create_admin  # noqa: E402
 from service.auth.models import AdminRole  # noqa: E402
 from service.db import Database, utcnow  # noqa: E402
+from tests.databases import drop_postgres_database, fresh_postgres_database  # noqa: E402
 
 SECRET = "bench-secret-key-" + "k" * 40
 STORY = "\n\n".join(
@@ -114,19 +115,16 @@ async def seed(database_url: str, donations: int) -> str:
     return slug
 
 
-def database_url(explicit: str | None, tmp: str) -> tuple[str, str]:
+def database_url(explicit: str | None, tmp: str) -> tuple[str, str, str | None]:
+    """(url, description, name of a throwaway database to drop afterwards)."""
     if explicit:
-        return explicit, "given"
+        return explicit, "given", None
     server_url = os.environ.get("TEST_DATABASE_URL")
     if server_url:
-        from tests.databases import fresh_postgres_database
-
         url, name = fresh_postgres_database(server_url)
-        return url, f"throwaway PostgreSQL database {name}"
-    return (
-        f"sqlite+aiosqlite:///{tmp}/bench.db",
-        "SQLite (set TEST_DATABASE_URL for PostgreSQL, as the issue asks)",
-    )
+        return url, f"throwaway PostgreSQL database {name}", name
+    where = "SQLite (set TEST_DATABASE_URL for PostgreSQL, as the issue asks)"
+    return f"sqlite+aiosqlite:///{tmp}/bench.db", where, None
 
 
 def main() -> None:
@@ -137,34 +135,35 @@ def main() -> None:
     parser.add_argument("--donations", type=int, default=1000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        url, where = database_url(args.database_url, tmp)
-        migrate_to_head(url)
-        slug = asyncio.run(seed(url, args.donations))
-        app_port, hello_port = free_port(), free_port()
-        env = {"DATABASE_URL": url, "GOODLOOP_SECRET_KEY": SECRET, "GOODLOOP_LOG_FORMAT": "json"}
-        goodloop = [python(), "-m", "service.cli", "serve", "--no-worker", "--port", str(app_port)]
-        hello = [
-            python(),
-            "-m",
-            "uvicorn",
-            "bench.hello:app",
-            "--port",
-            str(hello_port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ]
-        results: dict[str, list[Load]] = {"baseline": [], "campaign": []}
-        for _ in range(2):
-            with server(hello, env={"PYTHONPATH": str(ROOT)}, ready_path="/", port=hello_port) as base:
-                results["baseline"].append(
-                    wrk(base + "/", connections=args.connections, seconds=args.seconds)
-                )
-            with server(goodloop, env=env, ready_path="/readyz", port=app_port) as base:
-                wrk(f"{base}/c/{slug}", connections=args.connections, seconds=2)  # warm-up
-                results["campaign"].append(
-                    wrk(f"{base}/c/{slug}", connections=args.connections, seconds=args.seconds)
-                )
+        url, where, throwaway = database_url(args.database_url, tmp)
+        try:
+            results = run_rounds(url, args)
+        finally:
+            if throwaway is not None:
+                drop_postgres_database(os.environ["TEST_DATABASE_URL"], throwaway)
+    report(results, where, args)
+
+
+def run_rounds(url: str, args: argparse.Namespace) -> dict[str, list[Load]]:
+    migrate_to_head(url)
+    slug = asyncio.run(seed(url, args.donations))
+    app_port, hello_port = free_port(), free_port()
+    env = {"DATABASE_URL": url, "GOODLOOP_SECRET_KEY": SECRET, "GOODLOOP_LOG_FORMAT": "json"}
+    goodloop = [python(), "-m", "service.cli", "serve", "--no-worker", "--port", str(app_port)]
+    hello = [python(), "-m", "uvicorn", "bench.hello:app", "--port", str(hello_port)]
+    hello += ["--no-access-log", "--log-level", "warning"]
+    load = {"connections": args.connections, "seconds": args.seconds}
+    results: dict[str, list[Load]] = {"baseline": [], "campaign": []}
+    for _ in range(2):
+        with server(hello, env={"PYTHONPATH": str(ROOT)}, ready_path="/", port=hello_port) as base:
+            results["baseline"].append(wrk(base + "/", **load))
+        with server(goodloop, env=env, ready_path="/readyz", port=app_port) as base:
+            wrk(f"{base}/c/{slug}", connections=args.connections, seconds=2)  # warm-up
+            results["campaign"].append(wrk(f"{base}/c/{slug}", **load))
+    return results
+
+
+def report(results: dict[str, list[Load]], where: str, args: argparse.Namespace) -> None:
     baseline = max(results["baseline"], key=lambda r: r.requests_per_s)
     campaign = max(results["campaign"], key=lambda r: r.requests_per_s)
     print(f"database: {where}; {args.connections} connections, {args.seconds}s per round, best of 2 rounds")
@@ -175,9 +174,8 @@ def main() -> None:
     )
     ratio = campaign.requests_per_s / baseline.requests_per_s
     print(f"  throughput ratio {ratio:.2f}x of baseline (target >= 0.40)")
-    print(
-        f"  p99 ratio        {campaign.p99_ms / baseline.p99_ms:.2f}x of baseline (target: p99 under 25 ms)"
-    )
+    p99_ratio = campaign.p99_ms / baseline.p99_ms
+    print(f"  p99 ratio        {p99_ratio:.2f}x of baseline (target: p99 under 25 ms)")
 
 
 if __name__ == "__main__":
