@@ -122,51 +122,58 @@ async def book_stripe_fee(
 async def book_refund(
     session: AsyncSession, donation: Donation, *, refund_id: str, amount_minor: int, failed: bool
 ) -> None:
-    campaign = campaign_account(donation.campaign_id)
     # A failure seen before the refund itself still implies the refund was made first.
-    await _post(
+    await _book_outflow(
         session,
         donation,
         key=f"refund:{refund_id}",
-        debit=campaign,
-        credit=DONORS_REFUNDS,
+        returned_to=DONORS_REFUNDS,
         amount=amount_minor,
-        code=Code.REFUND,
+        codes=(Code.REFUND, Code.REFUND_FAILED),
+        undone=failed,
+        undo_key=f"refund:{refund_id}:failed",
     )
-    if failed:
-        await _post(
-            session,
-            donation,
-            key=f"refund:{refund_id}:failed",
-            debit=DONORS_REFUNDS,
-            credit=campaign,
-            amount=amount_minor,
-            code=Code.REFUND_FAILED,
-        )
 
 
 async def book_dispute(
     session: AsyncSession, donation: Donation, *, dispute_id: str, amount_minor: int, reinstated: bool
 ) -> None:
-    campaign = campaign_account(donation.campaign_id)
-    await _post(
+    await _book_outflow(
         session,
         donation,
         key=f"dispute:{dispute_id}:withdrawn",
-        debit=campaign,
-        credit=DONORS_DISPUTES,
+        returned_to=DONORS_DISPUTES,
         amount=amount_minor,
-        code=Code.DISPUTE_WITHDRAWN,
+        codes=(Code.DISPUTE_WITHDRAWN, Code.DISPUTE_REINSTATED),
+        undone=reinstated,
+        undo_key=f"dispute:{dispute_id}:reinstated",
     )
-    if reinstated:
+
+
+async def _book_outflow(
+    session: AsyncSession,
+    donation: Donation,
+    *,
+    key: str,
+    returned_to: str,
+    amount: int,
+    codes: tuple[Code, Code],
+    undone: bool,
+    undo_key: str,
+) -> None:
+    """Money leaving the campaign back to the donor's side, and its undoing if that happened."""
+    campaign = campaign_account(donation.campaign_id)
+    out_code, undo_code = codes
+    await _post(session, donation, key=key, debit=campaign, credit=returned_to, amount=amount, code=out_code)
+    if undone:
         await _post(
             session,
             donation,
-            key=f"dispute:{dispute_id}:reinstated",
-            debit=DONORS_DISPUTES,
+            key=undo_key,
+            debit=returned_to,
             credit=campaign,
-            amount=amount_minor,
-            code=Code.DISPUTE_REINSTATED,
+            amount=amount,
+            code=undo_code,
         )
 
 
