@@ -75,27 +75,23 @@ def copy_sqlite_template(template: Path, directory: Path) -> str:
 def fresh_postgres_database(url: str) -> tuple[str, str]:
     """Create an empty database beside the test database; returns (url, name) for dropping."""
     name = f"goodloop_t_{uuid.uuid4().hex[:12]}"
-
-    async def run() -> None:
-        engine = create_engine(url)
-        try:
-            async with engine.connect() as conn:
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
+    _outside_transaction(url, f'CREATE DATABASE "{name}"')
     return make_url(url).set(database=name).render_as_string(hide_password=False), name
 
 
 def drop_postgres_database(url: str, name: str) -> None:
+    _outside_transaction(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _outside_transaction(url: str, statement: str) -> None:
+    """CREATE/DROP DATABASE refuse to run inside a transaction block."""
+
     async def run() -> None:
         engine = create_engine(url)
         try:
             async with engine.connect() as conn:
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                await conn.execute(sa.text(statement))
         finally:
             await engine.dispose()
 
