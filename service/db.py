@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -104,6 +105,13 @@ def _begin_sqlite(conn: Connection) -> None:
     # between (the busy timeout cannot help there); waiting for the lock at BEGIN can.
     # SQLite is the single-machine default, so serialised writers are the right trade.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_for(session: AsyncSession, model: type[Any]) -> Any:
+    """The dialect's INSERT for model, which knows ON CONFLICT (both backends speak it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 async def add_unique(session: AsyncSession, row: Base, conflict: Exception) -> None:

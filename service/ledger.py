@@ -11,18 +11,15 @@ VOID_PENDING transfer (referring to it) settles or releases it. Balances are der
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, created_at_column, str_enum, uuid_pk
+from service.db import Base, created_at_column, insert_for, str_enum, uuid_pk
 
 
 class TransferKind(StrEnum):
@@ -88,11 +85,6 @@ class Posting:
     pending_id: uuid.UUID | None = None
 
 
-def _insert(session: AsyncSession) -> Callable[..., Any]:
-    """Both dialects spell ON CONFLICT the same way; pick the one that compiles for this bind."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 _ACCOUNT_CACHE = "ledger_account_ids"
 
 
@@ -111,9 +103,8 @@ async def account_id(session: AsyncSession, *, code: str, currency: str) -> uuid
     cached = cache.get((code, currency))
     if cached is not None:
         return cached
-    insert = _insert(session)
     await session.execute(
-        insert(LedgerAccount)
+        insert_for(session, LedgerAccount)
         .values(id=uuid.uuid4(), code=code, currency=currency)
         .on_conflict_do_nothing(index_elements=["code", "currency"])
     )
@@ -131,9 +122,8 @@ async def post(session: AsyncSession, posting: Posting) -> uuid.UUID | None:
         raise ValueError("ledger transfers move a positive amount")
     debit = await account_id(session, code=posting.debit, currency=posting.currency)
     credit = await account_id(session, code=posting.credit, currency=posting.currency)
-    insert = _insert(session)
     inserted: uuid.UUID | None = await session.scalar(
-        insert(LedgerTransfer)
+        insert_for(session, LedgerTransfer)
         .values(
             id=uuid.uuid4(),
             idempotency_key=posting.idempotency_key,

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, UTCDateTime, utcnow
+from service.db import Base, UTCDateTime, insert_for, utcnow
 from service.errors import RateLimited
 
 
@@ -48,10 +47,8 @@ async def hit(session: AsyncSession, *, secret_key: str, limit: Limit, subject: 
     start_epoch = int(now.timestamp()) // window_s * window_s
     window_start = datetime.fromtimestamp(start_epoch, tz=now.tzinfo)
     digest = key_digest(secret_key, limit.name, subject)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (
-        insert(RateLimitWindow)
+        insert_for(session, RateLimitWindow)
         .values(key_digest=digest, window_start=window_start, hits=1)
         .on_conflict_do_update(
             index_elements=["key_digest", "window_start"],

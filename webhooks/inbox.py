@@ -7,15 +7,14 @@ on the Stripe event id, so a duplicate delivery is a no-op decided by the UNIQUE
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import utcnow
+from service.db import insert_for, utcnow
 from webhooks.events import Envelope
 from webhooks.models import WebhookEvent
 
@@ -25,15 +24,10 @@ BACKOFF_CAP_S = 3600.0
 ERROR_TEXT_LIMIT = 2000
 
 
-def _insert(session: AsyncSession) -> Callable[..., Any]:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 async def store_event(session: AsyncSession, *, envelope: Envelope, payload: dict[str, Any]) -> bool:
     """Store the event unless it is already there; True when this delivery was the first."""
-    insert = _insert(session)
     stored: uuid.UUID | None = await session.scalar(
-        insert(WebhookEvent)
+        insert_for(session, WebhookEvent)
         .values(
             id=uuid.uuid4(),
             stripe_event_id=envelope.id,

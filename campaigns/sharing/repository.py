@@ -5,20 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.campaign.models import Campaign
 from campaigns.sharing.models import ShareLink, ShareLinkKind, ShareVisit
-
-
-def _insert(session: AsyncSession, model: type[Any]) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT (both backends speak it)."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+from service.db import insert_for
 
 
 async def get_link_and_slug(session: AsyncSession, code: str) -> tuple[ShareLink, str] | None:
@@ -49,7 +42,7 @@ async def insert_visit(
 ) -> bool:
     """True when this visitor is new for the link in this window; the UNIQUE constraint decides."""
     stmt = (
-        _insert(session, ShareVisit)
+        insert_for(session, ShareVisit)
         .values(
             id=uuid.uuid4(), share_link_id=share_link_id, visitor_hash=visitor_hash, window_start=window_start
         )
@@ -78,7 +71,7 @@ async def insert_link(
 ) -> uuid.UUID | None:
     """Insert unless the code or the donation already has a link; returns the new id or None."""
     stmt = (
-        _insert(session, ShareLink)
+        insert_for(session, ShareLink)
         .values(
             id=uuid.uuid4(),
             campaign_id=campaign_id,
