@@ -20,6 +20,21 @@ WORKER_JOB_RUNS = Counter(
 )
 RATE_LIMITED = Counter("goodloop_rate_limited_total", "Requests refused by a rate limit", ["limit"])
 
+# `.labels()` validates and stringifies its arguments and takes a lock on every call; the
+# children never change, so each (method, route, status) looks them up once.
+_HTTP_CHILDREN: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    """Count one HTTP request and its latency under its route template."""
+    key = (method, route, status)
+    children = _HTTP_CHILDREN.get(key)
+    if children is None:
+        children = (HTTP_REQUESTS.labels(method, route, str(status)), HTTP_LATENCY.labels(method, route))
+        _HTTP_CHILDREN[key] = children
+    children[0].inc()
+    children[1].observe(seconds)
+
 
 def render_latest() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
