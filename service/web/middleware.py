@@ -8,12 +8,11 @@ import time
 from collections.abc import Iterable
 
 import structlog
-from starlette.datastructures import MutableHeaders
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.logging import get_logger
-from service.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from service.metrics import observe_request
 
 log = get_logger("goodloop.http")
 
@@ -32,8 +31,8 @@ class RequestContextMiddleware:
             return
         request_id = _incoming_request_id(scope) or secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        id_header = (b"x-request-id", request_id.encode("latin-1"))
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
 
@@ -41,7 +40,7 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
         try:
@@ -49,8 +48,7 @@ class RequestContextMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
-            HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
-            HTTP_LATENCY.labels(scope["method"], route).observe(elapsed)
+            observe_request(scope["method"], route, status, elapsed)
             log.info(
                 "request",
                 method=scope["method"],
@@ -59,7 +57,7 @@ class RequestContextMiddleware:
                 status=status,
                 duration_ms=round(elapsed * 1000, 2),
             )
-            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.reset_contextvars(**bound)
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
@@ -84,38 +82,55 @@ DEFAULT_CSP = (
 )
 
 
+RawHeader = tuple[bytes, bytes]
+_CSP = b"content-security-policy"
+_FRAME_OPTIONS = b"x-frame-options"
+
+
+def _raw(name: str, value: str) -> RawHeader:
+    return name.lower().encode("latin-1"), value.encode("latin-1")
+
+
+_DEFAULT_FRAMING = (_raw("Content-Security-Policy", DEFAULT_CSP), _raw("X-Frame-Options", "DENY"))
+
+
 class SecurityHeadersMiddleware:
     """Strict headers on every response. A route that may be framed sets its own CSP first."""
 
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
-        self.headers: list[tuple[str, str]] = [
+        defaults = [
             ("X-Content-Type-Options", "nosniff"),
             ("Referrer-Policy", "strict-origin-when-cross-origin"),
             ("Cross-Origin-Opener-Policy", "same-origin"),
             ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
         ]
         if hsts:
-            self.headers.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+            defaults.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+        self.headers: tuple[RawHeader, ...] = tuple(_raw(name, value) for name, value in defaults)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        defaults = self.headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                _set_defaults(headers, self.headers)
-                if "content-security-policy" not in headers:
-                    headers["Content-Security-Policy"] = DEFAULT_CSP
-                    headers["X-Frame-Options"] = "DENY"
+                message["headers"] = _with_defaults(message.get("headers", ()), defaults)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
-def _set_defaults(headers: MutableHeaders, defaults: Iterable[tuple[str, str]]) -> None:
-    for name, value in defaults:
-        if name.lower() not in headers:
-            headers[name] = value
+def _with_defaults(sent: Iterable[RawHeader], defaults: Iterable[RawHeader]) -> list[RawHeader]:
+    """A new header list (the response may be sent again) with every default it lacks."""
+    headers = list(sent)
+    present = {name.lower() for name, _ in headers}
+    headers += [header for header in defaults if header[0] not in present]
+    if _CSP not in present:
+        # No policy of its own means the page may never be framed, whatever else it said.
+        if _FRAME_OPTIONS in present:
+            headers = [header for header in headers if header[0].lower() != _FRAME_OPTIONS]
+        headers += _DEFAULT_FRAMING
+    return headers
