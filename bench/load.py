@@ -66,6 +66,11 @@ def wrk(url: str, *, connections: int, seconds: int, threads: int = 2) -> Load:
         text=True,
         check=True,
     ).stdout
+    return parse_wrk(out)
+
+
+def parse_wrk(out: str) -> Load:
+    """Throughput, p99 and failures (non-2xx/3xx answers and socket errors) from wrk --latency."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
     errors_match = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
