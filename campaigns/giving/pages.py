@@ -85,21 +85,28 @@ def _page(
 
 def _for_visitor(request: Request, page: CachedPage) -> Response:
     """The per-visitor part: the device cookie, and whether shared caches may keep the page."""
-    response = Response(page.body, status_code=page.status_code, headers=dict(page.headers))
+    response = Response(page.body, status_code=page.status_code)
+    response.raw_headers += page.raw_headers
     device = request.cookies.get(tokens.DEVICE_COOKIE)
     cacheable = page.status_code == 200 and device is not None
-    response.headers["Cache-Control"] = PUBLIC_CACHE if cacheable else "private, no-store"
+    response.raw_headers.append(_PUBLIC_CACHE if cacheable else _PRIVATE_CACHE)
     if device is None:
         # First-party device id, stored only as a keyed hash on donations (identity clusters).
-        response.set_cookie(
-            tokens.DEVICE_COOKIE,
-            tokens.new_device_id(),
-            max_age=tokens.DEVICE_COOKIE_MAX_AGE,
-            httponly=True,
-            samesite="lax",
-            secure=settings(request).is_production,
-        )
+        secure = settings(request).is_production
+        response.raw_headers.append(_device_cookie(tokens.new_device_id(), secure=secure))
     return response
+
+
+_PUBLIC_CACHE = (b"cache-control", PUBLIC_CACHE.encode())
+_PRIVATE_CACHE = (b"cache-control", b"private, no-store")
+
+
+def _device_cookie(device_id: str, *, secure: bool) -> tuple[bytes, bytes]:
+    # What Response.set_cookie writes, without building a SimpleCookie on every first visit;
+    # the id is URL-safe base64, which needs no quoting in a cookie.
+    max_age = tokens.DEVICE_COOKIE_MAX_AGE
+    value = f"{tokens.DEVICE_COOKIE}={device_id}; HttpOnly; Max-Age={max_age}; Path=/; SameSite=lax"
+    return b"set-cookie", (value + "; Secure" if secure else value).encode("latin-1")
 
 
 async def _campaign_context(request: Request, slug: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,11 @@ class CachedPage:
     body: bytes
     status_code: int
     headers: tuple[tuple[str, str], ...]
+
+    @cached_property
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """The headers as an ASGI response sends them, encoded once per cached page."""
+        return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in self.headers]
 
 
 class MicroCache:
