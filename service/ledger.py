@@ -10,12 +10,14 @@ VOID_PENDING transfer (referring to it) settles or releases it. Balances are der
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -86,11 +88,14 @@ class Posting:
 
 
 _ACCOUNT_CACHE = "ledger_account_ids"
+_POSTED_KEYS = "ledger_posted_keys"
 
 
-def forget_cached_accounts(session: AsyncSession) -> None:
-    """Drop the session's account-id cache; call after rolling back to a savepoint."""
+def forget_session_caches(session: AsyncSession) -> None:
+    """Drop the session's caches (account ids, keys posted); call after rolling back to a savepoint."""
     session.info.pop(_ACCOUNT_CACHE, None)
+    session.info.pop(_POSTED_KEYS, None)
+    session.info.pop(_DEFERRED, None)
 
 
 async def account_id(session: AsyncSession, *, code: str, currency: str) -> uuid.UUID:
@@ -116,34 +121,91 @@ async def account_id(session: AsyncSession, *, code: str, currency: str) -> uuid
     return found
 
 
+@functools.cache
+def _insert_transfer(dialect: str, *, returning: bool) -> sa.Insert:
+    """One INSERT ... ON CONFLICT DO NOTHING per dialect, built once.
+
+    A worker posts thousands of transfers a second; building the statement each time cost
+    more than running it. Core, on the session's connection: nothing here needs the ORM.
+    """
+    insert = postgresql.insert(LedgerTransfer) if dialect == "postgresql" else sqlite.insert(LedgerTransfer)
+    statement = insert.values({column: sa.bindparam(column) for column in _TRANSFER_COLUMNS})
+    statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return statement.returning(LedgerTransfer.id) if returning else statement
+
+
+_TRANSFER_COLUMNS = (
+    "id",
+    "idempotency_key",
+    "debit_account_id",
+    "credit_account_id",
+    "amount_minor",
+    "currency",
+    "code",
+    "kind",
+    "pending_id",
+    "donation_id",
+)
+
+_DEFERRED = "ledger_deferred_postings"
+
+
+def defer_postings(session: AsyncSession) -> None:
+    """From now on, post() queues transfers until flush_postings() writes them in one go.
+
+    For a batch worker: one multi-row INSERT instead of a round trip per transfer. While
+    postings are deferred, post() answers None (whether a key was new is decided at the
+    flush), and every ledger read in this module flushes first, so reads see the queue.
+    """
+    session.info[_DEFERRED] = []
+
+
+async def flush_postings(session: AsyncSession) -> None:
+    """Write the queued transfers, if any; each key still counts once (ON CONFLICT DO NOTHING)."""
+    queued: list[dict[str, object]] | None = session.info.get(_DEFERRED)
+    if not queued:
+        return
+    session.info[_DEFERRED] = []
+    connection = await session.connection()
+    await connection.execute(_insert_transfer(connection.dialect.name, returning=False), queued)
+
+
 async def post(session: AsyncSession, posting: Posting) -> uuid.UUID | None:
     """Record a transfer once; returns its id, or None when the key was already posted."""
     if posting.amount_minor <= 0:
         raise ValueError("ledger transfers move a positive amount")
-    debit = await account_id(session, code=posting.debit, currency=posting.currency)
-    credit = await account_id(session, code=posting.credit, currency=posting.currency)
-    inserted: uuid.UUID | None = await session.scalar(
-        insert_for(session, LedgerTransfer)
-        .values(
-            id=uuid.uuid4(),
-            idempotency_key=posting.idempotency_key,
-            debit_account_id=debit,
-            credit_account_id=credit,
-            amount_minor=posting.amount_minor,
-            currency=posting.currency,
-            code=posting.code,
-            kind=posting.kind,
-            pending_id=posting.pending_id,
-            donation_id=posting.donation_id,
-        )
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(LedgerTransfer.id)
-    )
+    # Sibling events in one batch post the same fact again; a key posted in this very
+    # transaction needs no round trip to learn that it conflicts.
+    posted: set[str] = session.info.setdefault(_POSTED_KEYS, set())
+    if posting.idempotency_key in posted:
+        return None
+    row = {
+        "id": uuid.uuid4(),
+        "idempotency_key": posting.idempotency_key,
+        "debit_account_id": await account_id(session, code=posting.debit, currency=posting.currency),
+        "credit_account_id": await account_id(session, code=posting.credit, currency=posting.currency),
+        "amount_minor": posting.amount_minor,
+        "currency": posting.currency,
+        "code": posting.code,
+        "kind": posting.kind,
+        "pending_id": posting.pending_id,
+        "donation_id": posting.donation_id,
+    }
+    posted.add(posting.idempotency_key)
+    deferred: list[dict[str, object]] | None = session.info.get(_DEFERRED)
+    if deferred is not None:
+        deferred.append(row)
+        return None
+    connection = await session.connection()
+    inserted: uuid.UUID | None = (
+        await connection.execute(_insert_transfer(connection.dialect.name, returning=True), row)
+    ).scalar()
     return inserted
 
 
 async def balance(session: AsyncSession, *, code: str, currency: str) -> int:
     """Credits minus debits of posted (and settled two-phase) transfers on an account."""
+    await flush_postings(session)
     account = await session.scalar(
         sa.select(LedgerAccount.id).where(LedgerAccount.code == code, LedgerAccount.currency == currency)
     )

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations.models import Donation
-from service.ledger import LedgerTransfer, Posting, post
+from service.ledger import LedgerTransfer, Posting, flush_postings, post
 
 DONORS_PAYMENTS = "donors:payments"
 PLATFORM_FEE_COVER = "platform:fee_cover"
@@ -205,6 +205,7 @@ async def book_transfer(
 
 
 async def sum_by_key_prefix(session: AsyncSession, *, prefix: str) -> int:
+    await flush_postings(session)
     total = await session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(LedgerTransfer.amount_minor), 0)).where(
             LedgerTransfer.idempotency_key.startswith(prefix, autoescape=True)
@@ -215,6 +216,7 @@ async def sum_by_key_prefix(session: AsyncSession, *, prefix: str) -> int:
 
 async def donation_sums(session: AsyncSession, donation_id: uuid.UUID) -> dict[str, int]:
     """Total amount per transfer code for one donation."""
+    await flush_postings(session)
     rows = await session.execute(
         sa.select(LedgerTransfer.code, sa.func.sum(LedgerTransfer.amount_minor))
         .where(LedgerTransfer.donation_id == donation_id)

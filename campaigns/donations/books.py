@@ -21,10 +21,11 @@ from campaigns.donations.bookkeeping import Code
 from campaigns.donations.models import SETTLED, Donation
 from campaigns.donations.repository import settled_totals
 from campaigns.donations.settlement import PAID
-from service.ledger import LedgerAccount, LedgerTransfer
+from service.ledger import LedgerAccount, LedgerTransfer, flush_postings
 
 
 async def check_books(session: AsyncSession) -> list[str]:
+    await flush_postings(session)
     problems = await _check_double_entry(session)
     sums = await _sums_by_donation(session)
     raised_from_ledger: dict[uuid.UUID, int] = defaultdict(int)
