@@ -3,20 +3,28 @@
 Every change follows two rules, because Stripe delivers events late, twice and out of order:
 status only moves forward (STATUS_RANK), and amounts come from absolute facts (a refund's
 amount, the total refunded per the ledger), never from deltas. Each use case locks the
-donation, applies the fact, books the money (idempotent ledger keys), recomputes the
-campaign's totals from scratch when a settled amount may have changed, and calls the
-settlement hook. Callers own the transaction; None means "no such donation (yet)".
+donation, applies the fact, books the money (idempotent ledger keys), notes the campaign
+when a settled amount may have changed, and calls the settlement hook. Callers own the
+transaction and call refresh_campaign_totals before committing; None means "no such
+donation (yet)".
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations import bookkeeping, hooks
 from campaigns.donations.models import STATUS_RANK, Donation, DonationStatus
-from campaigns.donations.repository import DonationRef, lock_campaign, lock_donation, settled_totals
+from campaigns.donations.repository import (
+    DonationRef,
+    lock_campaign,
+    lock_donation,
+    note_stripe_ids,
+    settled_totals,
+)
 from service.db import utcnow
 
 PAID = frozenset(
@@ -48,17 +56,36 @@ def advance(donation: Donation, target: DonationStatus) -> bool:
     return True
 
 
+_TOTALS_DUE = "campaign_totals_due"
+
+
 async def _after(session: AsyncSession, donation: Donation, before: Snapshot) -> Donation:
-    """Recompute the campaign's totals and call the hook when the settled picture changed."""
+    """Note the campaign for a totals refresh and call the hook when the settled picture changed."""
     if _snapshot(donation) == before:
         return donation
-    await session.flush()
-    campaign = await lock_campaign(session, donation.campaign_id)
-    campaign.raised_minor, campaign.donor_count = await settled_totals(session, donation.campaign_id)
+    due: set[uuid.UUID] = session.info.setdefault(_TOTALS_DUE, set())
+    due.add(donation.campaign_id)
     if donation.status in PAID:
         await hooks.on_donation_settled_changed(session, donation)
-    await session.flush()
     return donation
+
+
+async def refresh_campaign_totals(session: AsyncSession) -> None:
+    """Recompute raised and donors of each campaign whose settled donations changed.
+
+    Whoever runs the use cases above calls this once before committing: a batch of events
+    touching one campaign a hundred times recomputes its totals once. Campaigns are locked in
+    id order (two workers never wait on each other in a cycle) and totals are computed from
+    scratch after the lock is held, so concurrent units of work cannot lose each other's gifts.
+    """
+    due: set[uuid.UUID] = session.info.pop(_TOTALS_DUE, set())
+    if not due:
+        return
+    await session.flush()
+    for campaign_id in sorted(due):
+        campaign = await lock_campaign(session, campaign_id)
+        campaign.raised_minor, campaign.donor_count = await settled_totals(session, campaign_id)
+    await session.flush()
 
 
 async def _mark_paid(session: AsyncSession, donation: Donation) -> None:
@@ -81,12 +108,19 @@ def _snapshot(donation: Donation) -> Snapshot:
     return donation.status, donation.refunded_minor, donation.donor_email
 
 
-def _link(donation: Donation, *, payment_intent_id: str | None = None, charge_id: str | None = None) -> None:
+def _link(
+    session: AsyncSession,
+    donation: Donation,
+    *,
+    payment_intent_id: str | None = None,
+    charge_id: str | None = None,
+) -> None:
     # Stripe ids never change once set; the first one seen is the donation's.
     if payment_intent_id and donation.stripe_payment_intent_id is None:
         donation.stripe_payment_intent_id = payment_intent_id
     if charge_id and donation.stripe_charge_id is None:
         donation.stripe_charge_id = charge_id
+    note_stripe_ids(session, donation)
 
 
 async def confirm_donation(
@@ -100,7 +134,7 @@ async def confirm_donation(
     if donation is None:
         return None
     before = _snapshot(donation)
-    _link(donation, payment_intent_id=payment_intent_id)
+    _link(session, donation, payment_intent_id=payment_intent_id)
     if donor_email and donation.donor_email is None:
         donation.donor_email = donor_email.strip().lower()[:320]
     await _mark_paid(session, donation)
@@ -114,7 +148,7 @@ async def _move(
     if donation is None:
         return None
     before = _snapshot(donation)
-    _link(donation, payment_intent_id=payment_intent_id)
+    _link(session, donation, payment_intent_id=payment_intent_id)
     advance(donation, target)
     return await _after(session, donation, before)
 
@@ -141,7 +175,7 @@ async def record_charge(session: AsyncSession, *, ref: DonationRef, charge: Char
     donation = await lock_donation(session, ref)
     if donation is None:
         return None
-    _link(donation, payment_intent_id=charge.payment_intent_id, charge_id=charge.charge_id)
+    _link(session, donation, payment_intent_id=charge.payment_intent_id, charge_id=charge.charge_id)
     if donation.stripe_charge_id != charge.charge_id:
         return donation
     donation.card_fingerprint = donation.card_fingerprint or charge.card_fingerprint
@@ -153,7 +187,6 @@ async def record_charge(session: AsyncSession, *, ref: DonationRef, charge: Char
         await bookkeeping.book_stripe_fee(
             session, donation, charge_id=charge.charge_id, fee_minor=charge.fee_minor
         )
-    await session.flush()
     return donation
 
 
@@ -221,7 +254,6 @@ async def record_early_fraud_warning(session: AsyncSession, *, ref: DonationRef)
     if donation is None:
         return None
     donation.early_fraud_warning = True
-    await session.flush()
     return donation
 
 
