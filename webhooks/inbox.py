@@ -6,15 +6,17 @@ on the Stripe event id, so a duplicate delivery is a no-op decided by the UNIQUE
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import insert_for, utcnow
+from service.db import utcnow
 from webhooks.events import Envelope
 from webhooks.models import WebhookEvent
 
@@ -26,25 +28,53 @@ ERROR_TEXT_LIMIT = 2000
 
 async def store_event(session: AsyncSession, *, envelope: Envelope, payload: dict[str, Any]) -> bool:
     """Store the event unless it is already there; True when this delivery was the first."""
-    stored: uuid.UUID | None = await session.scalar(
-        insert_for(session, WebhookEvent)
-        .values(
-            id=uuid.uuid4(),
-            stripe_event_id=envelope.id,
-            type=envelope.type,
-            account=envelope.account,
-            api_version=envelope.api_version,
-            livemode=envelope.livemode,
-            payload=payload,
-            stripe_created_at=_timestamp(envelope.created),
-            received_at=utcnow(),
-            attempts=0,
-            dead=False,
+    connection = await session.connection()
+    stored: uuid.UUID | None = (
+        await connection.execute(
+            _insert_event(connection.dialect.name),
+            {
+                "id": uuid.uuid4(),
+                "stripe_event_id": envelope.id,
+                "type": envelope.type,
+                "account": envelope.account,
+                "api_version": envelope.api_version,
+                "livemode": envelope.livemode,
+                "payload": payload,
+                "stripe_created_at": _timestamp(envelope.created),
+                "received_at": utcnow(),
+                "attempts": 0,
+                "dead": False,
+            },
         )
+    ).scalar()
+    return stored is not None
+
+
+@functools.cache
+def _insert_event(dialect: str) -> sa.Insert:
+    """INSERT ... ON CONFLICT (stripe_event_id) DO NOTHING RETURNING id, built once per dialect.
+
+    The intake runs this for every delivery; building the statement cost as much as running it.
+    """
+    insert = postgresql.insert(WebhookEvent) if dialect == "postgresql" else sqlite.insert(WebhookEvent)
+    columns = (
+        "id",
+        "stripe_event_id",
+        "type",
+        "account",
+        "api_version",
+        "livemode",
+        "payload",
+        "stripe_created_at",
+        "received_at",
+        "attempts",
+        "dead",
+    )
+    return (
+        insert.values({column: sa.bindparam(column) for column in columns})
         .on_conflict_do_nothing(index_elements=["stripe_event_id"])
         .returning(WebhookEvent.id)
     )
-    return stored is not None
 
 
 def _timestamp(seconds: int) -> datetime:
@@ -83,10 +113,10 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> Sequ
     return (await session.scalars(query)).all()
 
 
-async def mark_processed(session: AsyncSession, *, event_id: uuid.UUID, now: datetime) -> None:
+async def mark_processed(session: AsyncSession, *, event_ids: Sequence[uuid.UUID], now: datetime) -> None:
     await session.execute(
         sa.update(WebhookEvent)
-        .where(WebhookEvent.id == event_id)
+        .where(WebhookEvent.id.in_(event_ids))
         .values(processed_at=now, attempts=WebhookEvent.attempts + 1, last_error=None, next_attempt_at=None)
         # The batch's session holds every object it touched; matching them all per update is O(n^2).
         .execution_options(synchronize_session=False)

@@ -1,21 +1,31 @@
 """The inbox processor: runs each stored event's handler exactly once.
 
 A batch of due events is claimed (FOR UPDATE SKIP LOCKED on PostgreSQL, so any number of
-workers can share the inbox) and each event runs in its own savepoint. The handler's effects
-and the "processed" mark commit in the same transaction, so a crash anywhere leaves either
-both or neither. A failed event's savepoint is rolled back and the failure recorded instead:
-NotYetKnown (out-of-order delivery) and any other error are retried with exponential backoff
-and become dead letters after inbox.MAX_ATTEMPTS; the worker never crashes on one event.
+workers can share the inbox). The handlers' effects and the "processed" marks commit in the
+same transaction, so a crash anywhere leaves either both or neither.
+
+Two ways through a batch. The fast way runs every handler in one transaction with the
+batch's donations locked up front in one query, its ledger transfers written in one
+multi-row INSERT, campaign totals refreshed once per campaign and one UPDATE marking the
+batch processed: a few statements per batch instead of a dozen per event.
+
+If any handler fails, that transaction is rolled back whole and the batch is claimed again
+and run one by one, each event in its own savepoint, so the failure is recorded against the
+one event that caused it: NotYetKnown (out-of-order delivery) and any
+other error are retried with exponential backoff and become dead letters after
+inbox.MAX_ATTEMPTS; the worker never crashes on one event.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from campaigns.donations import settlement
+from campaigns.donations.repository import lock_donations
 from service import ledger
 from service.db import Database, utcnow
 from service.logging import get_logger
@@ -23,14 +33,18 @@ from service.worker import Job
 from webhooks import inbox
 from webhooks.errors import NotYetKnown
 from webhooks.events import StripeEvent
-from webhooks.handlers.common import Handler
+from webhooks.handlers.common import Handler, any_ref
 from webhooks.handlers.registry import HANDLERS
 from webhooks.metrics import WEBHOOK_BACKLOG, WEBHOOK_DEAD_LETTERS, WEBHOOK_FAILURES, WEBHOOK_LAG
 from webhooks.models import WebhookEvent
 
 log = get_logger("goodloop.webhooks")
 
-BATCH_SIZE = 100
+BATCH_SIZE = 200
+
+
+class _OneByOne(Exception):
+    """A handler failed in the fast way; the batch must be run again one event at a time."""
 
 
 async def process_due_events(
@@ -40,30 +54,82 @@ async def process_due_events(
     limit: int = BATCH_SIZE,
     handlers: Mapping[str, Handler] = HANDLERS,
 ) -> int:
-    """Process one batch of due events in one transaction; returns how many were attempted."""
+    """Process one batch of due events; returns how many were attempted."""
+    at = now or utcnow()
+    try:
+        return await _process_together(database, now=at, limit=limit, handlers=handlers)
+    except _OneByOne as e:
+        log.info("webhook batch retried one by one", cause=repr(e.__cause__)[:300])
+        return await _process_one_by_one(database, now=at, limit=limit, handlers=handlers)
+
+
+async def _process_together(
+    database: Database, *, now: datetime, limit: int, handlers: Mapping[str, Handler]
+) -> int:
     async with database.transaction() as session:
-        at = now or utcnow()
-        events = await inbox.claim_due(session, now=at, limit=limit)
-        for event in events:
-            await _process_one(session, event, now=at, handlers=handlers)
-        backlog, dead = await inbox.counts(session) if events else (0, None)
-    if events:
-        WEBHOOK_BACKLOG.set(backlog)
-        WEBHOOK_DEAD_LETTERS.set(dead or 0)
-    return len(events)
+        rows = await inbox.claim_due(session, now=now, limit=limit)
+        if not rows:
+            return 0
+        received = [row.received_at for row in rows]
+        try:
+            events = [StripeEvent.from_payload(row.payload) for row in rows]
+            await lock_donations(session, [any_ref(event.obj) for event in events])
+            ledger.defer_postings(session)
+            for event in events:
+                handler = handlers.get(event.type)
+                if handler is not None:
+                    await handler(session, event)
+            await ledger.flush_postings(session)
+            await settlement.refresh_campaign_totals(session)
+            await session.flush()
+        except Exception as e:  # rolled back whole; the slow way records it against its event
+            raise _OneByOne from e
+        await inbox.mark_processed(session, event_ids=[row.id for row in rows], now=now)
+        await _publish_counts(session)
+    _observe_lag(received)
+    return len(rows)
+
+
+async def _process_one_by_one(
+    database: Database, *, now: datetime, limit: int, handlers: Mapping[str, Handler]
+) -> int:
+    async with database.transaction() as session:
+        rows = await inbox.claim_due(session, now=now, limit=limit)
+        done: list[datetime] = []
+        for row in rows:
+            if await _process_one(session, row, now=now, handlers=handlers):
+                done.append(row.received_at)
+        await settlement.refresh_campaign_totals(session)
+        if rows:
+            await _publish_counts(session)
+    _observe_lag(done)
+    return len(rows)
+
+
+async def _publish_counts(session: AsyncSession) -> None:
+    backlog, dead = await inbox.counts(session)
+    WEBHOOK_BACKLOG.set(backlog)
+    WEBHOOK_DEAD_LETTERS.set(dead)
+
+
+def _observe_lag(received: Sequence[datetime]) -> None:
+    at = utcnow()
+    for received_at in received:
+        WEBHOOK_LAG.observe(max((at - received_at).total_seconds(), 0.0))
 
 
 async def _process_one(
     session: AsyncSession, event: WebhookEvent, *, now: datetime, handlers: Mapping[str, Handler]
-) -> None:
-    row_id, attempts, event_type, received_at = event.id, event.attempts, event.type, event.received_at
+) -> bool:
+    """Run one event in its own savepoint; True when it was processed, False when it failed."""
+    row_id, attempts, event_type = event.id, event.attempts, event.type
     handler = handlers.get(event_type)
     try:
         async with session.begin_nested():
             if handler is not None:
                 await handler(session, StripeEvent.from_payload(event.payload))
     except NotYetKnown as e:
-        ledger.forget_cached_accounts(session)
+        ledger.forget_session_caches(session)
         await _failed(
             session,
             row_id=row_id,
@@ -73,9 +139,9 @@ async def _process_one(
             error=str(e),
             now=now,
         )
-        return
+        return False
     except Exception as e:  # noqa: BLE001 - one bad event must not stop the others; it is recorded
-        ledger.forget_cached_accounts(session)
+        ledger.forget_session_caches(session)
         await _failed(
             session,
             row_id=row_id,
@@ -85,9 +151,9 @@ async def _process_one(
             error=repr(e),
             now=now,
         )
-        return
-    await inbox.mark_processed(session, event_id=row_id, now=now)
-    WEBHOOK_LAG.observe(max((utcnow() - received_at).total_seconds(), 0.0))
+        return False
+    await inbox.mark_processed(session, event_ids=[row_id], now=now)
+    return True
 
 
 async def _failed(

@@ -112,21 +112,32 @@ class TestWorkerKilled:
         campaign: LiveCampaign,
         tmp_path: Path,
     ) -> None:
-        events = await bulk_donations(database, campaign, count=240)
-        assert len(events) >= 1000
+        events = await bulk_donations(database, campaign, count=400)
+        assert len(events) >= 1500
         for evt in events:
             assert (await deliver(client, evt, settings.webhook_secret)).status_code == 200
         rng = random.Random(4)
         env = worker_env(postgres_only, tmp_path)
-        kills = 0
-        # Kill the worker at random moments (startup included), so an event may be cut off
-        # anywhere between its first effect and its commit; then let one worker finish.
-        while kills < 8 and await unprocessed(database) > 0:
+        mid_run_kills = 0
+        # Kill the worker at random moments: now and then during startup, mostly just after
+        # it has committed some progress, so a batch may be cut off anywhere between its
+        # first effect and its commit. The worker is fast, so waiting for progress (not a
+        # fixed delay) is what lands the kills mid-run. Then let one worker finish.
+        for attempt in range(10):
+            left = await unprocessed(database)
+            if left == 0:
+                break
             process = start_worker(env)
-            await asyncio.sleep(rng.uniform(0.5, 5.0))
+            if attempt % 4 == 0:
+                await asyncio.sleep(rng.uniform(0.05, 0.6))
+            else:
+                while await unprocessed(database) == left and process.poll() is None:
+                    await asyncio.sleep(0.005)
+                await asyncio.sleep(rng.uniform(0.0, 0.05))
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=30)
-            kills += 1
+            if 0 < await unprocessed(database) < len(events):
+                mid_run_kills += 1
         left_after_kills = await unprocessed(database)
         process = start_worker(env)
         try:
@@ -138,8 +149,8 @@ class TestWorkerKilled:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
 
-        assert 0 < left_after_kills < len(events), "kills must land mid-run, after some progress"
-        assert kills >= 3, "the worker must have been killed mid-run several times"
+        assert left_after_kills < len(events), "the killed workers must have made progress"
+        assert mid_run_kills >= 3, "the worker must have been killed mid-run several times"
         assert await unprocessed(database) == 0
         async with database.transaction() as session:
             attempts = set((await session.scalars(sa.select(WebhookEvent.attempts))).all())

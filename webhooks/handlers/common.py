@@ -56,6 +56,23 @@ def child_of_charge_ref(obj: dict[str, Any]) -> DonationRef:
     )
 
 
+def any_ref(obj: dict[str, Any]) -> DonationRef:
+    """Every id by which an event's object may point at a donation, whatever its type.
+
+    The processor locks a batch's donations up front with these; each handler still builds
+    its own, narrower reference, and anything not found up front is looked up as before.
+    """
+    own = stripe_id(obj.get("id")) or ""
+    return DonationRef(
+        donation_id=metadata_donation_id(obj),
+        checkout_session_id=own if own.startswith("cs_") else None,
+        payment_intent_id=own if own.startswith("pi_") else stripe_id(obj.get("payment_intent")),
+        charge_id=own
+        if own.startswith(("ch_", "py_"))
+        else stripe_id(obj.get("charge")) or stripe_id(obj.get("source_transaction")),
+    )
+
+
 def require(found: T | None, *, what: str, required: bool) -> T | None:
     """Retry later when the event must concern something we will know; else let it pass.
 
