@@ -2,12 +2,15 @@
 
     .venv/bin/python bench/webhooks.py --database-url postgresql+asyncpg://goodloop:goodloop@127.0.0.1/goodloop_test
 
-Intake: N signed deliveries at 64 concurrent connections to Goodloop's POST /webhooks/stripe
-and to bench/webhook_baseline.py (HMAC check + one asyncpg INSERT, nothing else), each in its
-own uvicorn process, alternated round by round; reported as requests/s ratio and p99.
+Intake: N signed deliveries (distinct events) at 64 concurrent connections to Goodloop's
+POST /webhooks/stripe and to bench/webhook_baseline.py (HMAC check + one asyncpg INSERT,
+nothing else), each in its own uvicorn process, alternated round by round; reported as the
+requests/s ratio and p99. The load generator is wrk (C, its own process), fed pre-signed
+deliveries by bench/webhook_deliveries.lua, so the harness is never the bottleneck.
 End to end: donations are seeded, their events (session completed, intent succeeded, charge
-succeeded) are delivered at full speed while one `goodloop worker` process runs; events/s from
-first receipt to last processed, and the lag (processed_at - received_at) p99, from the inbox.
+succeeded) are delivered the same way at full speed while one `goodloop worker` process
+runs; events/s from first receipt to last processed, and the lag (processed_at -
+received_at) p99, from the inbox.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -30,6 +36,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.load import parse_wrk  # noqa: E402
 from campaigns.campaign.models import Campaign, CampaignStatus  # noqa: E402
 from campaigns.donations.models import Donation  # noqa: E402
 from campaigns.nonprofits.models import Nonprofit, NonprofitStatus  # noqa: E402
@@ -44,6 +51,7 @@ from webhooks.models import WebhookEvent  # noqa: E402
 SECRET = "whsec_bench_" + "s" * 32
 BIN = Path(sys.executable).parent
 CONNECTIONS = 64
+WRK_THREADS = 2
 
 
 def env_for(database_url: str, data_dir: Path) -> dict[str, str]:
@@ -82,48 +90,57 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
-def signed(evt: dict[str, object]) -> tuple[bytes, dict[str, str]]:
+def signed(evt: dict[str, object]) -> tuple[bytes, str]:
     payload = stripe_events.encode(evt)
-    return payload, stripe_events.signed_headers(payload, SECRET)
+    return payload, stripe_events.sign(payload, SECRET)
 
 
-async def fire(url: str, deliveries: list[tuple[bytes, dict[str, str]]]) -> tuple[float, list[float]]:
-    """Send all deliveries over CONNECTIONS connections; (requests/s, latencies)."""
-    latencies: list[float] = []
-    queue = iter(deliveries)
-    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+@dataclass(frozen=True)
+class Round:
+    requests_per_s: float
+    p99_ms: float
 
-        async def lane() -> None:
-            for body, headers in queue:
-                started = time.perf_counter()
-                try:
-                    response = await client.post(url, content=body, headers=headers)
-                except httpx.TransportError:
-                    # A keep-alive connection closed under us: resend, as Stripe would.
-                    response = await client.post(url, content=body, headers=headers)
-                latencies.append(time.perf_counter() - started)
-                if response.status_code != 200:
-                    raise SystemExit(f"{url} answered {response.status_code}: {response.text}")
 
-        started = time.perf_counter()
-        await asyncio.gather(*(lane() for _ in range(CONNECTIONS)))
-        elapsed = time.perf_counter() - started
-    return len(deliveries) / elapsed, latencies
+def fire(url: str, deliveries: list[tuple[bytes, str]]) -> Round:
+    """Send every delivery once over CONNECTIONS connections with wrk."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("the benchmarks use wrk: apt-get install wrk")
+    with tempfile.NamedTemporaryFile("wb", suffix=".deliveries") as file:
+        for body, signature in deliveries:
+            file.write(signature.encode() + b"\n" + body + b"\n")
+        file.flush()
+        script = [
+            "-s",
+            str(ROOT / "bench" / "webhook_deliveries.lua"),
+            url,
+            "--",
+            file.name,
+            str(WRK_THREADS),
+        ]
+        out = subprocess.run(
+            ["wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", "-d600s", "--latency", *script],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    load = parse_wrk(out)
+    if load.errors:
+        raise SystemExit(f"{url}: {load.errors} deliveries were not answered 2xx\n{out}")
+    return Round(load.requests_per_s, load.p99_ms)
 
 
 def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98]
 
 
-def unhandled_event_batch(count: int) -> list[tuple[bytes, dict[str, str]]]:
+def unhandled_event_batch(count: int) -> list[tuple[bytes, str]]:
     """Stored-but-inert events for the intake test (a handled type, objects that match no donation)."""
     return [
         signed(stripe_events.event("charge.succeeded", stripe_events.example("charge"))) for _ in range(count)
     ]
 
 
-def measure_intake(env: dict[str, str], requests: int, rounds: int) -> dict[str, list[float]]:
+def measure_intake(env: dict[str, str], requests: int, rounds: int) -> dict[str, list[Round]]:
     goodloop_port, baseline_port = free_port(), free_port()
     goodloop = start(
         [str(BIN / "goodloop"), "serve", "--no-worker", "--port", str(goodloop_port)], env, goodloop_port
@@ -140,26 +157,17 @@ def measure_intake(env: dict[str, str], requests: int, rounds: int) -> dict[str,
         env,
         baseline_port,
     )
-    results: dict[str, list[float]] = {
-        "baseline rps": [],
-        "goodloop rps": [],
-        "baseline lat": [],
-        "goodloop lat": [],
+    results: dict[str, list[Round]] = {"baseline": [], "goodloop": []}
+    urls = {
+        "baseline": f"http://127.0.0.1:{baseline_port}/hook",
+        "goodloop": f"http://127.0.0.1:{goodloop_port}/webhooks/stripe",
     }
     try:
-        for _name, url in [
-            ("baseline", f"http://127.0.0.1:{baseline_port}/hook"),
-            ("goodloop", f"http://127.0.0.1:{goodloop_port}/webhooks/stripe"),
-        ]:
-            asyncio.run(fire(url, unhandled_event_batch(500)))  # warm-up
+        for url in urls.values():
+            fire(url, unhandled_event_batch(1000))  # warm-up
         for _ in range(rounds):
-            for name, url in [
-                ("baseline", f"http://127.0.0.1:{baseline_port}/hook"),
-                ("goodloop", f"http://127.0.0.1:{goodloop_port}/webhooks/stripe"),
-            ]:
-                rps, latencies = asyncio.run(fire(url, unhandled_event_batch(requests)))
-                results[f"{name} rps"].append(rps)
-                results[f"{name} lat"].extend(latencies)
+            for name, url in urls.items():
+                results[name].append(fire(url, unhandled_event_batch(requests)))
     finally:
         stop(goodloop)
         stop(baseline)
@@ -247,7 +255,7 @@ def measure_end_to_end(env: dict[str, str], database_url: str, donations: int) -
     )
     try:
         time.sleep(2)  # the worker's startup is not part of the figure
-        asyncio.run(fire(f"http://127.0.0.1:{port}/webhooks/stripe", deliveries))
+        fire(f"http://127.0.0.1:{port}/webhooks/stripe", deliveries)
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             processed, _, _ = asyncio.run(inbox_figures(database_url))
@@ -267,7 +275,7 @@ def main() -> None:
     )
     parser.add_argument("--requests", type=int, default=3000, help="intake deliveries per round and endpoint")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--donations", type=int, default=1000, help="end to end: 3 events each")
+    parser.add_argument("--donations", type=int, default=3000, help="end to end: 3 events each")
     args = parser.parse_args()
     intake_url, intake_name = fresh_postgres_database(args.database_url)
     e2e_url, e2e_name = fresh_postgres_database(args.database_url)
@@ -282,8 +290,10 @@ def main() -> None:
     finally:
         drop_postgres_database(args.database_url, intake_name)
         drop_postgres_database(args.database_url, e2e_name)
-    base_rps, good_rps = statistics.median(intake["baseline rps"]), statistics.median(intake["goodloop rps"])
-    base_p99, good_p99 = p99(intake["baseline lat"]) * 1000, p99(intake["goodloop lat"]) * 1000
+    base_rps = statistics.median(r.requests_per_s for r in intake["baseline"])
+    good_rps = statistics.median(r.requests_per_s for r in intake["goodloop"])
+    base_p99 = statistics.median(r.p99_ms for r in intake["baseline"])
+    good_p99 = statistics.median(r.p99_ms for r in intake["goodloop"])
     print(f"intake, {CONNECTIONS} connections, {args.rounds} rounds x {args.requests} each (median round):")
     print(f"  baseline (HMAC + asyncpg INSERT)  {base_rps:8.0f} req/s   p99 {base_p99:6.1f} ms")
     print(f"  goodloop POST /webhooks/stripe    {good_rps:8.0f} req/s   p99 {good_p99:6.1f} ms")
