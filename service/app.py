@@ -117,6 +117,7 @@ def create_app(
         try:
             yield
         finally:
+            await app.state.page_cache.aclose()
             if worker is not None and worker_task is not None:
                 worker.stop()
                 await worker_task

@@ -5,6 +5,12 @@ rendered bytes for `ttl_s` turns a spike of thousands of views into one render a
 database read per process per interval, and single flight stops a cold key from stampeding
 the database. Everything that must be exact (checkout validation, totals in the ledger)
 reads the database itself; only what people look at may be `ttl_s` old.
+
+A page still being asked for late in its life is rendered again in the background while the
+current copy is served, so a hot page never expires under load: otherwise every visitor
+arriving during the re-render (every connection, on a busy page) waits for it, once per
+`ttl_s`, and that wait is the slowest percentile of the page's latency. A served copy is
+still never older than `ttl_s`.
 """
 
 from __future__ import annotations
@@ -13,8 +19,15 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
+
+from service.logging import get_logger
+
+log = get_logger("goodloop.microcache")
+
+# Fraction of the ttl after which a request for the page starts a background re-render.
+REFRESH_AFTER = 0.75
 
 
 @dataclass(frozen=True)
@@ -29,25 +42,71 @@ class CachedPage:
         return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in self.headers]
 
 
+@dataclass(frozen=True)
+class _Entry:
+    refresh_at: float
+    expires_at: float
+    page: CachedPage
+
+
+Render = Callable[[], Awaitable[CachedPage]]
+
+
 class MicroCache:
-    def __init__(self, ttl_s: float, *, max_entries: int = 2048) -> None:
+    def __init__(
+        self, ttl_s: float, *, max_entries: int = 2048, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
-        self._entries: OrderedDict[Hashable, tuple[float, CachedPage]] = OrderedDict()
+        self._clock = clock
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._inflight: dict[Hashable, asyncio.Future[CachedPage]] = {}
+        self._refreshes: set[asyncio.Task[None]] = set()
 
-    async def get_or_render(self, key: Hashable, render: Callable[[], Awaitable[CachedPage]]) -> CachedPage:
+    async def get_or_render(self, key: Hashable, render: Render) -> CachedPage:
         if self.ttl_s <= 0:
             return await render()
-        now = time.monotonic()
+        now = self._clock()
         hit = self._entries.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        if hit is not None and hit.expires_at > now:
+            if hit.refresh_at <= now and key not in self._inflight:
+                self._refresh_in_background(key, render)
+            return hit.page
         pending = self._inflight.get(key)
         if pending is not None:
             return await asyncio.shield(pending)
+        return await self._render(key, render, self._claim(key))
+
+    async def aclose(self) -> None:
+        """Stop background re-renders (at shutdown, before the database goes away)."""
+        for task in self._refreshes:
+            task.cancel()
+        await asyncio.gather(*self._refreshes, return_exceptions=True)
+
+    def _claim(self, key: Hashable) -> asyncio.Future[CachedPage]:
+        # Registered before any await, so concurrent requests find it: single flight.
         future: asyncio.Future[CachedPage] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
+        return future
+
+    def _refresh_in_background(self, key: Hashable, render: Render) -> None:
+        task = asyncio.create_task(self._refresh(key, render, self._claim(key)))
+        self._refreshes.add(task)
+        task.add_done_callback(self._refreshes.discard)
+
+    async def _refresh(self, key: Hashable, render: Render, future: asyncio.Future[CachedPage]) -> None:
+        try:
+            await self._render(key, render, future)
+        except Exception:
+            # The current copy is served until it expires, without further background tries;
+            # then a visitor's request renders the page itself and sees the error.
+            log.exception("background page render failed", key=repr(key))
+            hit = self._entries.get(key)
+            if hit is not None:
+                self._entries[key] = replace(hit, refresh_at=hit.expires_at)
+
+    async def _render(self, key: Hashable, render: Render, future: asyncio.Future[CachedPage]) -> CachedPage:
+        now = self._clock()
         try:
             page = await render()
         except BaseException as e:
@@ -63,7 +122,7 @@ class MicroCache:
         return page
 
     def _store(self, key: Hashable, page: CachedPage, now: float) -> None:
-        self._entries[key] = (now + self.ttl_s, page)
+        self._entries[key] = _Entry(now + self.ttl_s * REFRESH_AFTER, now + self.ttl_s, page)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)

@@ -90,3 +90,84 @@ class TestMicroCache:
             await cache.get_or_render(key, renderer(key))
 
         assert renders == ["a", "b", "c", "a"]
+
+    async def test_a_page_asked_for_late_in_its_life_is_rendered_again_in_the_background(self) -> None:
+        clock = Clock()
+        cache = MicroCache(ttl_s=2, clock=clock)
+        renders: list[int] = []
+        release, rendered = asyncio.Event(), asyncio.Event()
+
+        async def render() -> CachedPage:
+            renders.append(1)
+            if len(renders) > 1:
+                await release.wait()
+                rendered.set()
+            return page(f"render {len(renders)}")
+
+        await cache.get_or_render("k", render)
+        clock.now = 1.6
+        during = await asyncio.gather(*(cache.get_or_render("k", render) for _ in range(10)))
+        release.set()
+        await asyncio.wait_for(rendered.wait(), timeout=10)
+        after = await cache.get_or_render("k", render)
+
+        assert {p.body for p in during} == {b"render 1"}
+        assert after.body == b"render 2"
+        assert len(renders) == 2
+
+    async def test_a_copy_is_never_served_past_its_ttl_while_a_re_render_is_slow(self) -> None:
+        clock = Clock()
+        cache = MicroCache(ttl_s=2, clock=clock)
+        renders: list[int] = []
+        release = asyncio.Event()
+
+        async def render() -> CachedPage:
+            renders.append(1)
+            if len(renders) > 1:
+                await release.wait()
+            return page(f"render {len(renders)}")
+
+        await cache.get_or_render("k", render)
+        clock.now = 1.6
+        early = await cache.get_or_render("k", render)
+        clock.now = 2.1
+        late = asyncio.create_task(cache.get_or_render("k", render))
+        await asyncio.sleep(0)
+        release.set()
+
+        assert early.body == b"render 1"
+        assert (await late).body == b"render 2"
+        assert len(renders) == 2
+
+    async def test_a_failed_background_render_keeps_the_current_copy_until_it_expires(self) -> None:
+        clock = Clock()
+        cache = MicroCache(ttl_s=2, clock=clock)
+        renders: list[int] = []
+        failed = asyncio.Event()
+
+        async def render() -> CachedPage:
+            renders.append(1)
+            if len(renders) == 2:
+                failed.set()
+                raise LookupError("database gone")
+            return page(f"render {len(renders)}")
+
+        await cache.get_or_render("k", render)
+        clock.now = 1.6
+        served = await cache.get_or_render("k", render)
+        await asyncio.wait_for(failed.wait(), timeout=10)
+        still = await cache.get_or_render("k", render)
+        clock.now = 2.1
+        expired = await cache.get_or_render("k", render)
+
+        assert served.body == still.body == b"render 1"
+        assert expired.body == b"render 3"
+        assert len(renders) == 3
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
