@@ -34,7 +34,7 @@ from service.stripe_sandbox.app import create_sandbox_app
 from service.web import errors, ops
 from service.web.api import ApiRoutes, Operation, openapi_document
 from service.web.microcache import MicroCache
-from service.web.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
+from service.web.middleware import RequestBodyLimitMiddleware, RequestContextMiddleware
 from service.web.pages import STATIC_DIR
 from service.worker import CORE_JOBS, Job, Worker
 from webhooks import intake as webhook_intake
@@ -125,8 +125,8 @@ def create_app(
                 await db.dispose()
 
     middleware = [
-        Middleware(RequestContextMiddleware),
-        Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),
+        Middleware(RequestContextMiddleware, hsts=settings.is_production),
+        Middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES),
         Middleware(
             SessionMiddleware,
             secret_key=settings.secret_key,
@@ -145,7 +145,6 @@ def create_app(
             Exception: errors.server_error,
         },
         lifespan=lifespan,
-        max_body_size=MAX_BODY_BYTES,
     )
     app.state.settings = settings
     app.state.stripe = stripe_client or create_client(settings)

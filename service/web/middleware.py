@@ -1,4 +1,4 @@
-"""ASGI middleware: request context (id, logs, metrics) and security headers."""
+"""ASGI middleware: request context (id, security headers, logs, metrics) and the body limit."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterable
 
 import structlog
+from starlette.middleware import body_limit
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,10 +21,17 @@ _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 class RequestContextMiddleware:
-    """Give every request an id (kept from X-Request-ID when sane), log it, count it."""
+    """Every request gets an id (kept from X-Request-ID when sane), the strict security
+    headers, one access log line and its metrics.
 
-    def __init__(self, app: ASGIApp) -> None:
+    One middleware rather than one per concern: every layer wraps `send` and costs a coroutine
+    and a closure per request and a call per message. A route that may be framed sets its own
+    Content-Security-Policy first.
+    """
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
+        self.security_headers = security_headers(hsts=hsts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -32,19 +40,22 @@ class RequestContextMiddleware:
         request_id = _incoming_request_id(scope) or secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
         id_header = (b"x-request-id", request_id.encode("latin-1"))
+        defaults = self.security_headers
         bound = structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
 
-        async def send_with_id(message: Message) -> None:
+        async def send_with_context(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), id_header]
+                headers = _with_defaults(message.get("headers", ()), defaults)
+                headers.append(id_header)
+                message["headers"] = headers
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_context)
         finally:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
@@ -58,6 +69,32 @@ class RequestContextMiddleware:
                 duration_ms=round(elapsed * 1000, 2),
             )
             structlog.contextvars.reset_contextvars(**bound)
+
+
+class RequestBodyLimitMiddleware:
+    """Starlette's request body limit, for the requests that can have a body.
+
+    A request with neither Content-Length nor Transfer-Encoding has none (RFC 9112, 6.3), so
+    the page views that make up most traffic skip the wrapper around `receive` and `send`.
+    Placed inside RequestContextMiddleware, so a 413 is logged as one and gets the headers.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_body_size: int) -> None:
+        self.app = app
+        self.limited = body_limit.RequestBodyLimitMiddleware(app, max_body_size=max_body_size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _may_have_body(scope):
+            await self.limited(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def _may_have_body(scope: Scope) -> bool:
+    return any(name in _BODY_HEADERS for name, _ in scope["headers"])
+
+
+_BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
@@ -94,33 +131,16 @@ def _raw(name: str, value: str) -> RawHeader:
 _DEFAULT_FRAMING = (_raw("Content-Security-Policy", DEFAULT_CSP), _raw("X-Frame-Options", "DENY"))
 
 
-class SecurityHeadersMiddleware:
-    """Strict headers on every response. A route that may be framed sets its own CSP first."""
-
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
-        self.app = app
-        defaults = [
-            ("X-Content-Type-Options", "nosniff"),
-            ("Referrer-Policy", "strict-origin-when-cross-origin"),
-            ("Cross-Origin-Opener-Policy", "same-origin"),
-            ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
-        ]
-        if hsts:
-            defaults.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
-        self.headers: tuple[RawHeader, ...] = tuple(_raw(name, value) for name, value in defaults)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        defaults = self.headers
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = _with_defaults(message.get("headers", ()), defaults)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def security_headers(*, hsts: bool) -> tuple[RawHeader, ...]:
+    defaults = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+    ]
+    if hsts:
+        defaults.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+    return tuple(_raw(name, value) for name, value in defaults)
 
 
 def _with_defaults(sent: Iterable[RawHeader], defaults: Iterable[RawHeader]) -> list[RawHeader]:

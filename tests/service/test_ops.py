@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -97,5 +98,16 @@ class TestSecurityHeaders:
 
     async def test_oversized_body_is_413(self, client: httpx.AsyncClient) -> None:
         response = await client.post("/api/v1/nonprofits", content=b"x" * (2 * 1024 * 1024))
+
+        assert response.status_code == 413
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert len(response.headers["x-request-id"]) == 16
+
+    async def test_oversized_chunked_body_is_413(self, client: httpx.AsyncClient) -> None:
+        async def chunks() -> AsyncIterator[bytes]:
+            for _ in range(4):
+                yield b"x" * (512 * 1024)
+
+        response = await client.post("/api/v1/nonprofits", content=chunks())
 
         assert response.status_code == 413
