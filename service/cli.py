@@ -73,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import gc
+
     import uvicorn
 
     from migrations.runner import migrate_to_head
@@ -82,6 +84,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if settings.uses_stripe_sandbox:
         print("goodloop: no STRIPE_SECRET_KEY set; using the local Stripe sandbox", file=sys.stderr)
     app = create_app(settings, run_worker=not args.no_worker)
+    # Everything built so far (modules, routes, templates) lives as long as the process; the
+    # cyclic collector need not walk it again on every full collection while serving.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
         app,
         host=args.host,
