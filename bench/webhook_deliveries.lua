@@ -1,4 +1,4 @@
--- wrk sends pre-signed Stripe deliveries, each exactly once, then stops.
+-- wrk sends pre-signed Stripe deliveries, each exactly once; a thread stops when its share is answered.
 --
 --   wrk -t2 -c64 -d300s --latency -s bench/webhook_deliveries.lua URL -- FILE THREADS
 --
@@ -36,15 +36,17 @@ function init(args)
 end
 
 function request()
-   -- Connections still in flight when the share runs out resend the last delivery (a no-op
-   -- duplicate); the thread stops as soon as its share has been answered.
+   -- wrk may call request() once before sending (its result unused), so the index wraps
+   -- around: a delivery skipped that way goes out after the others. A thread stops once
+   -- its share (plus that one) has been answered; the harness also stops wrk as soon as
+   -- every delivery is stored. Anything resent is a duplicate (ON CONFLICT DO NOTHING).
    sent = sent + 1
-   return deliveries[math.min(sent, #deliveries)]
+   return deliveries[(sent - 1) % #deliveries + 1]
 end
 
 function response(status, headers, body)
    answered = answered + 1
-   if answered >= #deliveries then
+   if answered > #deliveries then
       wrk.thread:stop()
    end
 end

@@ -13,7 +13,13 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -144,6 +150,21 @@ class Database:
         """One unit of work: commits when the block ends, rolls back if it raises."""
         async with self.sessions.begin() as session:
             yield session
+
+    @asynccontextmanager
+    async def single_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one statement that is a whole unit of work by itself.
+
+        On PostgreSQL it runs in autocommit: the statement is its own transaction, so there
+        is no BEGIN and COMMIT round trip around it (the webhook intake's single INSERT).
+        SQLite keeps its explicit BEGIN IMMEDIATE transaction (see _begin_immediate).
+        """
+        if self.engine.dialect.name == "postgresql":
+            async with self.engine.connect() as conn:
+                yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            async with self.engine.begin() as conn:
+                yield conn
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

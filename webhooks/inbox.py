@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from service.db import utcnow
 from webhooks.events import Envelope
@@ -26,9 +26,12 @@ BACKOFF_CAP_S = 3600.0
 ERROR_TEXT_LIMIT = 2000
 
 
-async def store_event(session: AsyncSession, *, envelope: Envelope, payload: dict[str, Any]) -> bool:
-    """Store the event unless it is already there; True when this delivery was the first."""
-    connection = await session.connection()
+async def store_event(connection: AsyncConnection, *, envelope: Envelope, payload: dict[str, Any]) -> bool:
+    """Store the event unless it is already there; True when this delivery was the first.
+
+    Takes a connection (a session's, or Database.single_statement's): the intake needs
+    nothing from the ORM, and one autocommitted INSERT is all a delivery costs.
+    """
     stored: uuid.UUID | None = (
         await connection.execute(
             _insert_event(connection.dialect.name),

@@ -67,8 +67,8 @@ async def receive(request: Request, *, secret: str, endpoint: str) -> Response:
         WEBHOOKS_RECEIVED.labels(endpoint, "ignored").inc()
         return JSONResponse({"received": True, "stored": False})
     try:
-        async with database(request).transaction() as session:
-            first = await inbox.store_event(session, envelope=envelope, payload=payload)
+        async with database(request).single_statement() as connection:
+            first = await inbox.store_event(connection, envelope=envelope, payload=payload)
     except (DBAPIError, OperationalError, OSError, TimeoutError) as e:
         log.warning("webhook inbox unavailable", event_id=envelope.id, error=type(e).__name__)
         raise InboxUnavailable("the event could not be stored; retry later") from e

@@ -49,9 +49,10 @@ async def enqueue_missing(database: Database, *, events: Iterable[dict[str, Any]
     enqueued: list[str] = []
     async with database.transaction() as session:
         known = await inbox.known_event_ids(session, ids=[envelope.id for envelope, _ in candidates])
+        connection = await session.connection()
         for envelope, payload in candidates:
             if envelope.id not in known and await inbox.store_event(
-                session, envelope=envelope, payload=payload
+                connection, envelope=envelope, payload=payload
             ):
                 enqueued.append(envelope.id)
     return Reconciled(listed=listed, enqueued=enqueued)
