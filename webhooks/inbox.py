@@ -26,11 +26,13 @@ BACKOFF_CAP_S = 3600.0
 ERROR_TEXT_LIMIT = 2000
 
 
-async def store_event(connection: AsyncConnection, *, envelope: Envelope, payload: dict[str, Any]) -> bool:
+async def store_event(connection: AsyncConnection, *, envelope: Envelope, payload_json: str) -> bool:
     """Store the event unless it is already there; True when this delivery was the first.
 
     Takes a connection (a session's, or Database.single_statement's): the intake needs
-    nothing from the ORM, and one autocommitted INSERT is all a delivery costs.
+    nothing from the ORM, and one autocommitted INSERT is all a delivery costs. The payload
+    is stored as the JSON text it arrived as (already parsed and validated by the caller),
+    so it is not serialised a second time.
     """
     stored: uuid.UUID | None = (
         await connection.execute(
@@ -42,7 +44,7 @@ async def store_event(connection: AsyncConnection, *, envelope: Envelope, payloa
                 "account": envelope.account,
                 "api_version": envelope.api_version,
                 "livemode": envelope.livemode,
-                "payload": payload,
+                "payload": payload_json,
                 "stripe_created_at": _timestamp(envelope.created),
                 "received_at": utcnow(),
                 "attempts": 0,
@@ -59,7 +61,6 @@ def _insert_event(dialect: str) -> sa.Insert:
 
     The intake runs this for every delivery; building the statement cost as much as running it.
     """
-    insert = postgresql.insert(WebhookEvent) if dialect == "postgresql" else sqlite.insert(WebhookEvent)
     columns = (
         "id",
         "stripe_event_id",
@@ -67,14 +68,20 @@ def _insert_event(dialect: str) -> sa.Insert:
         "account",
         "api_version",
         "livemode",
-        "payload",
         "stripe_created_at",
         "received_at",
         "attempts",
         "dead",
     )
+    values: dict[str, Any] = {column: sa.bindparam(column) for column in columns}
+    # The JSON text goes in as text: PostgreSQL casts it to json itself; SQLite keeps JSON
+    # as text anyway (and its CAST(... AS JSON) would mean NUMERIC).
+    text = sa.bindparam("payload", type_=sa.Text())
+    postgres = dialect == "postgresql"
+    values["payload"] = sa.cast(text, sa.JSON()) if postgres else text
+    insert = postgresql.insert(WebhookEvent) if postgres else sqlite.insert(WebhookEvent)
     return (
-        insert.values({column: sa.bindparam(column) for column in columns})
+        insert.values(values)
         .on_conflict_do_nothing(index_elements=["stripe_event_id"])
         .returning(WebhookEvent.id)
     )

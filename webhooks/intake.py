@@ -8,7 +8,6 @@ can never make Stripe time out and redeliver.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pydantic
 import stripe
@@ -35,8 +34,15 @@ def is_live(config: Settings) -> bool:
     return key.startswith(("sk_live_", "rk_live_"))
 
 
-def verify(payload: bytes, signature: str | None, secret: str) -> tuple[Envelope, dict[str, Any]]:
-    """The verified envelope and payload, or WebhookRejected; nothing is trusted before this."""
+def _no_constants(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+def verify(payload: bytes, signature: str | None, secret: str) -> tuple[Envelope, str]:
+    """The verified envelope and the payload's JSON text, or WebhookRejected.
+
+    Nothing is trusted before this. The text is returned as received (it is stored as is).
+    """
     if not signature:
         raise WebhookRejected("missing Stripe-Signature header", code="missing_signature")
     try:
@@ -51,8 +57,8 @@ def verify(payload: bytes, signature: str | None, secret: str) -> tuple[Envelope
     except (ValueError, TypeError, AttributeError, KeyError) as e:
         raise WebhookRejected("the payload is not a Stripe event", code="invalid_payload") from e
     try:
-        data = json.loads(text)
-        return Envelope.model_validate(data), data
+        # Strict JSON: Python would accept NaN and Infinity, which no database takes as JSON.
+        return Envelope.model_validate(json.loads(text, parse_constant=_no_constants)), text
     except (ValueError, RecursionError, pydantic.ValidationError) as e:
         # Signed but not an event (or nested too deep to parse): refuse it, never a 500.
         raise WebhookRejected("the payload is not a Stripe event", code="invalid_payload") from e
@@ -68,7 +74,7 @@ async def receive(request: Request, *, secret: str, endpoint: str) -> Response:
         return JSONResponse({"received": True, "stored": False})
     try:
         async with database(request).single_statement() as connection:
-            first = await inbox.store_event(connection, envelope=envelope, payload=payload)
+            first = await inbox.store_event(connection, envelope=envelope, payload_json=payload)
     except (DBAPIError, OperationalError, OSError, TimeoutError) as e:
         log.warning("webhook inbox unavailable", event_id=envelope.id, error=type(e).__name__)
         raise InboxUnavailable("the event could not be stored; retry later") from e

@@ -9,6 +9,7 @@ listing per connected account (Stripe-Account header) and are not covered yet.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,7 +53,7 @@ async def enqueue_missing(database: Database, *, events: Iterable[dict[str, Any]
         connection = await session.connection()
         for envelope, payload in candidates:
             if envelope.id not in known and await inbox.store_event(
-                connection, envelope=envelope, payload=payload
+                connection, envelope=envelope, payload_json=json.dumps(payload)
             ):
                 enqueued.append(envelope.id)
     return Reconciled(listed=listed, enqueued=enqueued)
