@@ -13,7 +13,7 @@ import pydantic
 import stripe
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from service.logging import get_logger
@@ -27,6 +27,10 @@ from webhooks.metrics import WEBHOOKS_RECEIVED
 log = get_logger("goodloop.webhooks")
 
 SIGNATURE_TOLERANCE_S = 300
+
+# The only two answers to a good delivery, rendered once (Stripe ignores the body anyway).
+_STORED = json.dumps({"received": True, "stored": True}).encode()
+_IGNORED = json.dumps({"received": True, "stored": False}).encode()
 
 
 def is_live(config: Settings) -> bool:
@@ -71,7 +75,7 @@ async def receive(request: Request, *, secret: str, endpoint: str) -> Response:
         raise WebhookRejected("the event's livemode does not match this deployment", code="wrong_livemode")
     if envelope.type not in HANDLED_TYPES:
         WEBHOOKS_RECEIVED.labels(endpoint, "ignored").inc()
-        return JSONResponse({"received": True, "stored": False})
+        return Response(_IGNORED, media_type="application/json")
     try:
         async with database(request).single_statement() as connection:
             first = await inbox.store_event(connection, envelope=envelope, payload_json=payload)
@@ -79,7 +83,7 @@ async def receive(request: Request, *, secret: str, endpoint: str) -> Response:
         log.warning("webhook inbox unavailable", event_id=envelope.id, error=type(e).__name__)
         raise InboxUnavailable("the event could not be stored; retry later") from e
     WEBHOOKS_RECEIVED.labels(endpoint, "stored" if first else "duplicate").inc()
-    return JSONResponse({"received": True, "stored": True})
+    return Response(_STORED, media_type="application/json")
 
 
 async def platform_webhook(request: Request) -> Response:
