@@ -4,8 +4,9 @@
 
 Without --database-url it creates a throwaway database beside TEST_DATABASE_URL (PostgreSQL,
 as the issue asks), or falls back to SQLite and says so. The campaign is realistic: a long
-story and 1,000 confirmed donations. Both servers run as `uvicorn` in their own process; wrk
-loads each in turn, twice, interleaved, and the best round of each is compared.
+story and 1,000 confirmed donations. Both servers run as `uvicorn` in their own process, with
+the same options (`service.cli.SERVER_OPTIONS`: httptools, asyncio loop); wrk loads each in
+turn, twice, interleaved, and the best round of each is compared.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from campaigns.nonprofits.schemas import SignUpIn  # noqa: E402
 from migrations.runner import migrate_to_head  # noqa: E402
 from service.auth.admins import create_admin  # noqa: E402
 from service.auth.models import AdminRole  # noqa: E402
+from service.cli import SERVER_OPTIONS, ServerOptions  # noqa: E402
 from service.db import Database, utcnow  # noqa: E402
 from tests.databases import drop_postgres_database, fresh_postgres_database  # noqa: E402
 
@@ -151,7 +153,7 @@ def run_rounds(url: str, args: argparse.Namespace) -> dict[str, list[Load]]:
     env = {"DATABASE_URL": url, "GOODLOOP_SECRET_KEY": SECRET, "GOODLOOP_LOG_FORMAT": "json"}
     goodloop = [python(), "-m", "service.cli", "serve", "--no-worker", "--port", str(app_port)]
     hello = [python(), "-m", "uvicorn", "bench.hello:app", "--port", str(hello_port)]
-    hello += ["--no-access-log", "--log-level", "warning"]
+    hello += [*uvicorn_flags(SERVER_OPTIONS), "--log-level", "warning"]
     load = {"connections": args.connections, "seconds": args.seconds}
     results: dict[str, list[Load]] = {"baseline": [], "campaign": []}
     for _ in range(2):
@@ -163,10 +165,20 @@ def run_rounds(url: str, args: argparse.Namespace) -> dict[str, list[Load]]:
     return results
 
 
+def uvicorn_flags(options: ServerOptions) -> list[str]:
+    """`goodloop serve`'s uvicorn options as command-line flags: the baseline is served alike."""
+    flags = ["--http", options["http"], "--loop", options["loop"]]
+    flags.append("--proxy-headers" if options["proxy_headers"] else "--no-proxy-headers")
+    flags.append("--server-header" if options["server_header"] else "--no-server-header")
+    flags.append("--access-log" if options["access_log"] else "--no-access-log")
+    return flags
+
+
 def report(results: dict[str, list[Load]], where: str, args: argparse.Namespace) -> None:
     baseline = max(results["baseline"], key=lambda r: r.requests_per_s)
     campaign = max(results["campaign"], key=lambda r: r.requests_per_s)
     print(f"database: {where}; {args.connections} connections, {args.seconds}s per round, best of 2 rounds")
+    print(f"servers: uvicorn {' '.join(uvicorn_flags(SERVER_OPTIONS))}, one process each")
     print(f"  baseline hello-world   {baseline.requests_per_s:9.0f} req/s   p99 {baseline.p99_ms:6.1f} ms")
     print(
         f"  GET /c/{{slug}}          {campaign.requests_per_s:9.0f} req/s   p99 {campaign.p99_ms:6.1f} ms"
