@@ -1,28 +1,90 @@
-"""Structured logs: one JSON (or console) line per event, with the request id bound in."""
+"""Structured logs: one JSON (or console) line per event, with the request id bound in.
+
+Every request writes an access line, so the path of a line is kept short: loggers keep their
+bound structlog logger between calls, the standard fields are added by one processor, and a
+line goes straight to the handler's stream instead of through a stdlib LogRecord. Lines from
+other libraries (uvicorn, alembic) take the stdlib route through the same processors.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+import time
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 import structlog
+from structlog.contextvars import merge_contextvars
+from structlog.typing import EventDict, FilteringBoundLogger, WrappedLogger
 
-_SHARED_PROCESSORS: list[structlog.typing.Processor] = [
-    structlog.contextvars.merge_contextvars,
-    structlog.stdlib.add_log_level,
-    structlog.stdlib.add_logger_name,
-    structlog.processors.TimeStamper(fmt="iso", utc=True),
-]
+_LEVEL_NAMES = {"warn": "warning", "exception": "error"}
+
+
+def add_standard_fields(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """structlog's merge_contextvars, add_log_level, add_logger_name and an ISO UTC TimeStamper,
+    as one processor: same fields, same values."""
+    merge_contextvars(logger, method_name, event_dict)
+    event_dict["level"] = _LEVEL_NAMES.get(method_name, method_name)
+    record = event_dict.get("_record")
+    event_dict["logger"] = record.name if record is not None else logger.name
+    event_dict["timestamp"] = iso_utc_now()
+    return event_dict
+
+
+_second_and_prefix: tuple[int, str] = (-1, "")
+
+
+def iso_utc_now() -> str:
+    return iso_utc(time.time_ns())
+
+
+def iso_utc(epoch_ns: int) -> str:
+    """What `datetime.isoformat()` writes for this UTC instant, with Z; the date and time of
+    day are formatted once per second."""
+    global _second_and_prefix
+    second, nanos = divmod(epoch_ns, 1_000_000_000)
+    cached_second, prefix = _second_and_prefix
+    if second != cached_second:
+        prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _second_and_prefix = (second, prefix)
+    micros = nanos // 1000
+    return f"{prefix}.{micros:06d}Z" if micros else f"{prefix}Z"
+
+
+def _json_default(value: Any) -> Any:
+    # What structlog's JSONRenderer does with values json cannot encode.
+    try:
+        return value.__structlog__()
+    except AttributeError:
+        return repr(value)
+
+
+_encoder = json.JSONEncoder(default=_json_default)
+# json.dumps builds an encoder on every call; the C one is built once here, with the
+# arguments JSONEncoder.iterencode gives it (same output, minus the circular-reference check).
+_c_make_encoder: Callable[..., Callable[[Any, int], Iterable[str]]] | None = getattr(
+    json.encoder, "c_make_encoder", None
+)
+_c_encode = (
+    _c_make_encoder(
+        None, _json_default, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+    if _c_make_encoder is not None
+    else None
+)
+
+
+def render_json(value: Any, **_: Any) -> str:
+    if _c_encode is None or not isinstance(value, dict):
+        return _encoder.encode(value)
+    return "".join(_c_encode(value, 0))
 
 
 class LineWriter:
-    """structlog's final logger: writes each rendered line to the stdlib handler's stream.
-
-    Our own lines (one access line per request) skip the stdlib machinery (a LogRecord, the
-    handler chain, a second pass through the processors) and cost a fraction of it; the
-    handler's lock keeps them whole beside lines that uvicorn and alembic log through it.
-    """
+    """structlog's final logger: writes each rendered line to the stdlib handler's stream,
+    under the handler's lock so lines stay whole beside the ones logged through it."""
 
     def __init__(self, name: str, handler: logging.StreamHandler[TextIO]) -> None:
         self.name = name
@@ -33,7 +95,6 @@ class LineWriter:
         handler.acquire()
         try:
             handler.stream.write(line + "\n")
-            handler.stream.flush()
         finally:
             handler.release()
 
@@ -53,6 +114,49 @@ class LineWriterFactory:
         return writer
 
 
+class Logger:
+    """A named logger that follows structlog's current configuration.
+
+    structlog's lazy proxy (what `structlog.get_logger` returns) assembles a new bound logger
+    on every call; this one keeps the logger it assembled until structlog is configured again
+    (`configure_logging`, or `structlog.reset_defaults` in tests).
+    """
+
+    __slots__ = ("_bound", "_config", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._bound: FilteringBoundLogger | None = None
+        self._config: tuple[object, object, object] = (None, None, None)
+
+    def _logger(self) -> FilteringBoundLogger:
+        config = structlog.get_config()
+        processors, factory, wrapper = config["processors"], config["logger_factory"], config["wrapper_class"]
+        bound = self._bound
+        if bound is None or self._config != (processors, factory, wrapper):
+            bound = self._bound = structlog.get_logger(self.name).bind()
+            self._config = (processors, factory, wrapper)
+        return bound
+
+    def debug(self, event: str, *args: Any, **kw: Any) -> Any:
+        return self._logger().debug(event, *args, **kw)
+
+    def info(self, event: str, *args: Any, **kw: Any) -> Any:
+        return self._logger().info(event, *args, **kw)
+
+    def warning(self, event: str, *args: Any, **kw: Any) -> Any:
+        return self._logger().warning(event, *args, **kw)
+
+    def error(self, event: str, *args: Any, **kw: Any) -> Any:
+        return self._logger().error(event, *args, **kw)
+
+    def exception(self, event: str, *args: Any, **kw: Any) -> Any:
+        return self._logger().exception(event, *args, **kw)
+
+    def critical(self, event: str, *args: Any, **kw: Any) -> Any:
+        return self._logger().critical(event, *args, **kw)
+
+
 def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
     """Write structlog and stdlib logging (uvicorn, alembic) as one format to one stream.
 
@@ -60,12 +164,14 @@ def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
     whichever library wrote it.
     """
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer(serializer=render_json)
+        if json
+        else structlog.dev.ConsoleRenderer(colors=False)
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=_SHARED_PROCESSORS,
+            foreign_pre_chain=[add_standard_fields],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
@@ -74,10 +180,9 @@ def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
         )
     )
     structlog.configure(
-        processors=[*_SHARED_PROCESSORS, structlog.processors.format_exc_info, renderer],
+        processors=[add_standard_fields, structlog.processors.format_exc_info, renderer],
         logger_factory=LineWriterFactory(handler),
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        # Module-level loggers are created before configuration runs; caching would pin them.
         cache_logger_on_first_use=False,
     )
     root = logging.getLogger()
@@ -91,6 +196,5 @@ def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
     logging.getLogger("uvicorn.access").disabled = True
 
 
-def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
-    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(name)
-    return logger
+def get_logger(name: str) -> Logger:
+    return Logger(name)
