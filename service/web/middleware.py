@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import random
 import re
-import secrets
 import time
 from collections.abc import Iterable
 
-import structlog
 from starlette.middleware import body_limit
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.logging import get_logger
+from service.logging import REQUEST_ID, get_logger
 from service.metrics import observe_request
 
 log = get_logger("goodloop.http")
@@ -37,11 +36,12 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_request_id(scope) or secrets.token_hex(8)
+        # An id to find a request's lines by, not a secret: the OS's random source is not needed.
+        request_id = _incoming_request_id(scope) or f"{random.getrandbits(64):016x}"
         scope.setdefault("state", {})["request_id"] = request_id
         id_header = (b"x-request-id", request_id.encode("latin-1"))
         defaults = self.security_headers
-        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+        bound = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = 500
 
@@ -68,7 +68,7 @@ class RequestContextMiddleware:
                 status=status,
                 duration_ms=round(elapsed * 1000, 2),
             )
-            structlog.contextvars.reset_contextvars(**bound)
+            REQUEST_ID.reset(bound)
 
 
 class RequestBodyLimitMiddleware:
