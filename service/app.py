@@ -12,7 +12,6 @@ import stripe
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -36,6 +35,7 @@ from service.web.api import ApiRoutes, Operation, openapi_document
 from service.web.microcache import MicroCache
 from service.web.middleware import RequestBodyLimitMiddleware, RequestContextMiddleware
 from service.web.pages import STATIC_DIR
+from service.web.sessions import SessionMiddleware
 from service.worker import CORE_JOBS, Job, Worker
 from webhooks import intake as webhook_intake
 from webhooks import processor as webhook_processor
