@@ -92,6 +92,8 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     # A pool big enough for a busy process's concurrent requests, so connections are reused
     # instead of opened and closed per request under load (an asyncpg connect costs ms).
     engine = create_async_engine(database_url, echo=echo, pool_size=20, max_overflow=10)
+    # A connection just opened is as fresh as one just returned: no ping on its first use.
+    event.listen(engine.sync_engine, "connect", _note_checkin)
     event.listen(engine.sync_engine, "checkin", _note_checkin)
     event.listen(engine.sync_engine, "checkout", _ping_if_idle)
     return engine
