@@ -29,41 +29,39 @@ class DonationRef:
         return self.donation_id is not None
 
 
+_COLUMNS = (
+    Donation.id,
+    Donation.stripe_checkout_session_id,
+    Donation.stripe_payment_intent_id,
+    Donation.stripe_charge_id,
+)
+"""How a DonationRef is looked up, in precedence order: our id, then Stripe's ids."""
+
+
+def _keys(ref: DonationRef) -> tuple[uuid.UUID | str | None, ...]:
+    """The ref's key for each of _COLUMNS, in the same order."""
+    return ref.donation_id, ref.checkout_session_id, ref.payment_intent_id, ref.charge_id
+
+
 @dataclass
 class LockedDonations:
-    """Donations already locked in this transaction, by every id a Stripe object may use.
+    """Donations already locked in this transaction, by each of _COLUMNS.
 
-    `searched` holds the ids that were looked up in advance: an id found in no map but
-    searched has no donation; an id never searched must go to the database.
+    `searched` holds the keys that were looked up in advance: a key found in no map but
+    searched has no donation; a key never searched must go to the database.
     """
 
-    by_id: dict[uuid.UUID, Donation] = field(default_factory=dict)
-    by_session: dict[str, Donation] = field(default_factory=dict)
-    by_intent: dict[str, Donation] = field(default_factory=dict)
-    by_charge: dict[str, Donation] = field(default_factory=dict)
+    by_column: tuple[dict[Any, Donation], ...] = field(default_factory=lambda: tuple({} for _ in _COLUMNS))
     searched: set[uuid.UUID | str] = field(default_factory=set)
 
     def add(self, donation: Donation) -> None:
-        self.by_id[donation.id] = donation
-        if donation.stripe_checkout_session_id:
-            self.by_session[donation.stripe_checkout_session_id] = donation
-        if donation.stripe_payment_intent_id:
-            self.by_intent[donation.stripe_payment_intent_id] = donation
-        if donation.stripe_charge_id:
-            self.by_charge[donation.stripe_charge_id] = donation
+        for column, found_by in zip(_COLUMNS, self.by_column, strict=True):
+            if (key := getattr(donation, column.key)) is not None:
+                found_by[key] = donation
 
     def find(self, ref: DonationRef) -> Donation | None:
-        """What lock_donation's queries would return, when memory can tell; else None.
-
-        Same precedence as the queries: our id, then the session, intent and charge ids.
-        """
-        lookups: tuple[tuple[uuid.UUID | str | None, dict[Any, Donation]], ...] = (
-            (ref.donation_id, self.by_id),
-            (ref.checkout_session_id, self.by_session),
-            (ref.payment_intent_id, self.by_intent),
-            (ref.charge_id, self.by_charge),
-        )
-        for key, found_by in lookups:
+        """What lock_donation's queries would return, when memory can tell; else None."""
+        for key, found_by in zip(_keys(ref), self.by_column, strict=True):
             if not key:
                 continue
             if key in found_by:
@@ -76,7 +74,7 @@ class LockedDonations:
 _LOCKED = "donations_locked"
 
 
-async def lock_donations(session: AsyncSession, refs: Iterable[DonationRef]) -> LockedDonations:
+async def lock_donations(session: AsyncSession, refs: Iterable[DonationRef]) -> None:
     """Lock every donation a batch of events points at, in one query, in id order.
 
     The processor calls this before running a batch's handlers; lock_donation then answers
@@ -84,30 +82,13 @@ async def lock_donations(session: AsyncSession, refs: Iterable[DonationRef]) -> 
     Only for a session that keeps its objects for the whole transaction (no savepoint
     rollbacks), since a rolled-back savepoint would leave these objects stale.
     """
-    ids: set[uuid.UUID] = set()
-    sessions: set[str] = set()
-    intents: set[str] = set()
-    charges: set[str] = set()
+    wanted: tuple[set[uuid.UUID | str], ...] = tuple(set() for _ in _COLUMNS)
     for ref in refs:
-        if ref.donation_id:
-            ids.add(ref.donation_id)
-        if ref.checkout_session_id:
-            sessions.add(ref.checkout_session_id)
-        if ref.payment_intent_id:
-            intents.add(ref.payment_intent_id)
-        if ref.charge_id:
-            charges.add(ref.charge_id)
-    locked = LockedDonations(searched={*ids, *sessions, *intents, *charges})
-    conditions = [
-        column.in_(values)
-        for column, values in (
-            (Donation.id, ids),
-            (Donation.stripe_checkout_session_id, sessions),
-            (Donation.stripe_payment_intent_id, intents),
-            (Donation.stripe_charge_id, charges),
-        )
-        if values
-    ]
+        for key, keys in zip(_keys(ref), wanted, strict=True):
+            if key:
+                keys.add(key)
+    locked = LockedDonations(searched=set().union(*wanted))
+    conditions = [column.in_(keys) for column, keys in zip(_COLUMNS, wanted, strict=True) if keys]
     if conditions:
         found = await session.scalars(
             sa.select(Donation)
@@ -119,11 +100,6 @@ async def lock_donations(session: AsyncSession, refs: Iterable[DonationRef]) -> 
         for donation in found:
             locked.add(donation)
     session.info[_LOCKED] = locked
-    return locked
-
-
-def forget_locked_donations(session: AsyncSession) -> None:
-    session.info.pop(_LOCKED, None)
 
 
 def note_stripe_ids(session: AsyncSession, donation: Donation) -> None:
@@ -143,15 +119,7 @@ async def lock_donation(session: AsyncSession, ref: DonationRef) -> Donation | N
     locked: LockedDonations | None = session.info.get(_LOCKED)
     if locked is not None and (known := locked.find(ref)) is not None:
         return known
-    conditions: list[sa.ColumnElement[bool]] = []
-    if ref.donation_id is not None:
-        conditions.append(Donation.id == ref.donation_id)
-    if ref.checkout_session_id:
-        conditions.append(Donation.stripe_checkout_session_id == ref.checkout_session_id)
-    if ref.payment_intent_id:
-        conditions.append(Donation.stripe_payment_intent_id == ref.payment_intent_id)
-    if ref.charge_id:
-        conditions.append(Donation.stripe_charge_id == ref.charge_id)
+    conditions = [column == key for column, key in zip(_COLUMNS, _keys(ref), strict=True) if key]
     for condition in conditions:
         found = await session.scalar(
             sa.select(Donation).where(condition).with_for_update().execution_options(populate_existing=True)
