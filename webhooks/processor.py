@@ -128,27 +128,17 @@ async def _process_one(
         async with session.begin_nested():
             if handler is not None:
                 await handler(session, StripeEvent.from_payload(event.payload))
-    except NotYetKnown as e:
-        ledger.forget_session_caches(session)
-        await _failed(
-            session,
-            row_id=row_id,
-            attempts=attempts,
-            event_type=event_type,
-            kind="not_yet_known",
-            error=str(e),
-            now=now,
-        )
-        return False
     except Exception as e:  # noqa: BLE001 - one bad event must not stop the others; it is recorded
         ledger.forget_session_caches(session)
+        # NotYetKnown is an out-of-order delivery (its message says what is missing).
+        known = isinstance(e, NotYetKnown)
         await _failed(
             session,
             row_id=row_id,
             attempts=attempts,
             event_type=event_type,
-            kind="error",
-            error=repr(e),
+            kind="not_yet_known" if known else "error",
+            error=str(e) if known else repr(e),
             now=now,
         )
         return False
