@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 import campaigns.campaign.models
 import campaigns.donations.models
+import campaigns.matching.models
 import campaigns.nonprofits.models
 import campaigns.sharing.models
 import service.audit
@@ -20,6 +21,7 @@ __all__ = ["target_metadata"]
 _MODEL_MODULES = (
     campaigns.campaign.models,
     campaigns.donations.models,
+    campaigns.matching.models,
     campaigns.nonprofits.models,
     campaigns.sharing.models,
     service.audit,

@@ -87,6 +87,16 @@ class Posting:
     pending_id: uuid.UUID | None = None
 
 
+_TRANSFER_ID_NAMESPACE = uuid.UUID("5b0f3c52-7d1e-4e0a-9a57-0c0d6f7e2b11")
+
+
+def transfer_id_for(idempotency_key: str) -> uuid.UUID:
+    """A transfer's id, derived from its idempotency key (ids as idempotency keys, as in
+    TigerBeetle): phase two of a two-phase transfer can name its pending transfer before
+    the deferred INSERT has run, and a replay names the same row."""
+    return uuid.uuid5(_TRANSFER_ID_NAMESPACE, idempotency_key)
+
+
 _ACCOUNT_CACHE = "ledger_account_ids"
 _POSTED_KEYS = "ledger_posted_keys"
 
@@ -180,7 +190,7 @@ async def post(session: AsyncSession, posting: Posting) -> uuid.UUID | None:
     if posting.idempotency_key in posted:
         return None
     row = {
-        "id": uuid.uuid4(),
+        "id": transfer_id_for(posting.idempotency_key),
         "idempotency_key": posting.idempotency_key,
         "debit_account_id": await account_id(session, code=posting.debit, currency=posting.currency),
         "credit_account_id": await account_id(session, code=posting.credit, currency=posting.currency),

@@ -67,6 +67,8 @@ async def _after(session: AsyncSession, donation: Donation, before: Snapshot) ->
     due.add(donation.campaign_id)
     if donation.status in PAID:
         await hooks.on_donation_settled_changed(session, donation)
+    elif donation.status in (DonationStatus.FAILED, DonationStatus.EXPIRED):
+        await hooks.on_donation_checkout_closed(session, donation)
     return donation
 
 
@@ -178,6 +180,7 @@ async def record_charge(session: AsyncSession, *, ref: DonationRef, charge: Char
     _link(session, donation, payment_intent_id=charge.payment_intent_id, charge_id=charge.charge_id)
     if donation.stripe_charge_id != charge.charge_id:
         return donation
+    facts = (donation.card_fingerprint, donation.risk_score, donation.risk_level)
     donation.card_fingerprint = donation.card_fingerprint or charge.card_fingerprint
     if donation.risk_score is None:
         donation.risk_score = charge.risk_score
@@ -187,6 +190,8 @@ async def record_charge(session: AsyncSession, *, ref: DonationRef, charge: Char
         await bookkeeping.book_stripe_fee(
             session, donation, charge_id=charge.charge_id, fee_minor=charge.fee_minor
         )
+    if (donation.card_fingerprint, donation.risk_score, donation.risk_level) != facts:
+        await hooks.on_donation_facts_changed(session, donation)
     return donation
 
 
@@ -253,7 +258,9 @@ async def record_early_fraud_warning(session: AsyncSession, *, ref: DonationRef)
     donation = await lock_donation(session, ref)
     if donation is None:
         return None
-    donation.early_fraud_warning = True
+    if not donation.early_fraud_warning:
+        donation.early_fraud_warning = True
+        await hooks.on_donation_facts_changed(session, donation)
     return donation
 
 

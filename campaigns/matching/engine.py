@@ -1,0 +1,348 @@
+"""The matching engine's reactions to money: reserve on settle, shrink on partial refunds,
+void or claw back on refunds and disputes, release quotes on failed checkouts.
+
+Called from the donation hooks inside the webhook processor's transaction, so everything here
+is idempotent: a replayed event finds the match already made (UNIQUE per donation and
+program) and the ledger keys already posted. Program rows are locked in id order, all of the
+programs one call needs in one statement, so two workers never wait on each other in a cycle.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns.campaign.models import Campaign
+from campaigns.donations.models import SETTLED, Donation, DonationStatus
+from campaigns.matching import amounts, identity, pool, repository, risk
+from campaigns.matching.eligibility import Context, ineligible_reason, net_gift_minor, program_takes, scaled
+from campaigns.matching.journal import note
+from campaigns.matching.models import (
+    Match,
+    MatchingProgram,
+    MatchQuote,
+    MatchStatus,
+    Policy,
+    ProgramStatus,
+    QuoteStatus,
+)
+from campaigns.matching.policies import ChallengeUnlockParams, challenge_bonus_minor
+from campaigns.nonprofits.models import Nonprofit
+from service.db import utcnow
+
+UNWOUND = frozenset({DonationStatus.REFUNDED, DonationStatus.DISPUTED})
+VOIDABLE = frozenset({MatchStatus.PENDING, MatchStatus.HELD_FOR_REVIEW, MatchStatus.APPROVED})
+
+
+async def lock_programs(
+    session: AsyncSession, program_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, MatchingProgram]:
+    ids = sorted(set(program_ids))
+    if not ids:
+        return {}
+    rows = await session.scalars(
+        sa.select(MatchingProgram)
+        .where(MatchingProgram.id.in_(ids))
+        .order_by(MatchingProgram.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {p.id: p for p in rows}
+
+
+async def context_of(session: AsyncSession, campaign_id: uuid.UUID) -> Context:
+    row = (
+        await session.execute(
+            sa.select(Campaign, Nonprofit)
+            .join(Nonprofit, Nonprofit.id == Campaign.nonprofit_id)
+            .where(Campaign.id == campaign_id)
+        )
+    ).one()
+    return Context(campaign=row[0], nonprofit=row[1])
+
+
+async def on_money_changed(session: AsyncSession, donation: Donation) -> None:
+    """A donation was confirmed, refunded (in part or whole) or disputed."""
+    if not await repository.any_program(session):
+        return
+    if donation.status in UNWOUND:
+        await _unwind(session, donation)
+        return
+    if donation.status in SETTLED:
+        await _settle(session, donation)
+
+
+@dataclass
+class _Locked:
+    programs: dict[uuid.UUID, MatchingProgram]
+    matches: dict[uuid.UUID, Match]
+    quotes: dict[uuid.UUID, MatchQuote]
+
+
+async def _lock_for(session: AsyncSession, donation: Donation, *, also: Iterable[uuid.UUID] = ()) -> _Locked:
+    """The donation's programs, then its matches and held quotes, locked in that order.
+
+    Programs come first on every path (admin decisions, chores, checkout), so no two
+    transactions wait on each other in a cycle.
+    """
+    seen = await repository.matches_of_donation(session, donation.id)
+    held = await repository.held_quotes(session, donation.id)
+    programs = await lock_programs(
+        session, [*also, *(m.program_id for m in seen), *(q.program_id for q in held)]
+    )
+    if not programs:
+        return _Locked({}, {}, {})
+    matches = await repository.matches_of_donation(session, donation.id, lock=bool(seen))
+    quotes = await repository.held_quotes(session, donation.id, lock=bool(held))
+    return _Locked(programs, {m.program_id: m for m in matches}, {q.program_id: q for q in quotes})
+
+
+async def on_checkout_closed(session: AsyncSession, donation: Donation) -> None:
+    """Checkout failed or expired unpaid: what was quoted goes back to the pool."""
+    if not await repository.any_program(session):
+        return
+    locked = await _lock_for(session, donation)
+    for program_id, quote in locked.quotes.items():
+        await release_quote(session, locked.programs[program_id], quote)
+
+
+async def on_facts_changed(session: AsyncSession, donation: Donation) -> None:
+    """New facts about a settled donation (card, Radar score, early fraud warning): look again."""
+    if donation.status not in SETTLED or not await repository.any_program(session):
+        return
+    locked = await _lock_for(session, donation)
+    live = [m for m in locked.matches.values() if m.status in VOIDABLE]
+    if not live:
+        return
+    cluster_id = await identity.link_donation(session, donation)
+    ctx = await context_of(session, donation.campaign_id)
+    for match in live:
+        program = locked.programs[match.program_id]
+        match.cluster_id = cluster_id
+        reason = await ineligible_reason(session, program, donation, cluster_id=cluster_id, ctx=ctx)
+        if reason is not None:
+            await void_match(session, program, match, reason=reason)
+
+
+async def release_quote(session: AsyncSession, program: MatchingProgram, quote: MatchQuote) -> None:
+    await pool.close_quote(session, program, quote)
+    quote.status = QuoteStatus.RELEASED
+
+
+async def void_match(session: AsyncSession, program: MatchingProgram, match: Match, *, reason: str) -> None:
+    """Give a match's reservation back to the pool (a paid one is clawed back instead)."""
+    if match.status is MatchStatus.VOIDED:
+        return
+    if match.status is MatchStatus.PAID:
+        await claw_back(session, program, match, total_minor=match.amount_minor, reason=reason)
+        return
+    before = match.status
+    await pool.release(session, program, match)
+    match.status = MatchStatus.VOIDED
+    match.void_reason = reason
+    note(session, match, action="match.voided", before=before, note=reason)
+
+
+async def claw_back(
+    session: AsyncSession, program: MatchingProgram, match: Match, *, total_minor: int, reason: str
+) -> None:
+    if total_minor <= match.recovered_minor:
+        return
+    before = {"recovered_minor": match.recovered_minor}
+    await pool.claw_back(session, program, match, total_minor=total_minor)
+    note(
+        session,
+        match,
+        action="match.clawed_back",
+        before=match.status,
+        note=reason,
+        extra_before=before,
+        extra_after={"recovered_minor": match.recovered_minor},
+    )
+
+
+async def _unwind(session: AsyncSession, donation: Donation) -> None:
+    locked = await _lock_for(session, donation)
+    reason = "refunded" if donation.status is DonationStatus.REFUNDED else "disputed"
+    for program_id, quote in locked.quotes.items():
+        await release_quote(session, locked.programs[program_id], quote)
+    for program_id, match in locked.matches.items():
+        await void_match(session, locked.programs[program_id], match, reason=reason)
+
+
+async def _settle(session: AsyncSession, donation: Donation) -> None:
+    candidates = await repository.programs_for(
+        session, currency=donation.currency, campaign_id=donation.campaign_id, at=donation.created_at
+    )
+    locked = await _lock_for(session, donation, also=(p.id for p in candidates))
+    if not locked.programs:
+        return
+    cluster_id = await identity.link_donation(session, donation)
+    ctx = await context_of(session, donation.campaign_id)
+    for program_id, program in locked.programs.items():
+        match = locked.matches.get(program_id)
+        quote = locked.quotes.get(program_id)
+        if match is not None:
+            await _shrink_for_refunds(session, program, match, donation)
+        elif program.policy in amounts.DONATION_POLICIES:
+            await _match_donation(session, program, donation, cluster_id=cluster_id, ctx=ctx, quote=quote)
+        elif quote is not None:
+            await release_quote(session, program, quote)
+        if program.policy is Policy.CHALLENGE_UNLOCK and program.status is ProgramStatus.ACTIVE:
+            await check_challenge(session, program, ctx=ctx, at=utcnow(), final=False)
+
+
+async def _match_donation(
+    session: AsyncSession,
+    program: MatchingProgram,
+    donation: Donation,
+    *,
+    cluster_id: uuid.UUID,
+    ctx: Context,
+    quote: MatchQuote | None,
+) -> None:
+    reason = await ineligible_reason(session, program, donation, cluster_id=cluster_id, ctx=ctx)
+    held = quote.amount_minor if quote is not None else 0
+    offer = amounts.Offer(0, 0)
+    if reason is None:
+        offer = await amounts.donation_offer(
+            session, program, donation, cluster_id=cluster_id, already_held_minor=held
+        )
+    if quote is not None:
+        await pool.close_quote(session, program, quote)
+        # The promise is kept: a quote the donor saw is honoured even if the pool ran low since,
+        # scaled only by what was refunded before the money settled.
+        promised = scaled(held, original_gift_minor=donation.amount_minor, net_gift=net_gift_minor(donation))
+        offer = amounts.Offer(
+            max(offer.amount_minor, promised if reason is None else 0),
+            offer.uncapped_minor,
+            offer.referrer_cluster_id,
+        )
+        quote.status = QuoteStatus.CONVERTED if offer.amount_minor > 0 else QuoteStatus.RELEASED
+    if offer.amount_minor <= 0:
+        return
+    match = Match(
+        id=uuid.uuid4(),
+        key=f"{program.id}:donation:{donation.id}",
+        program_id=program.id,
+        donation_id=donation.id,
+        campaign_id=donation.campaign_id,
+        nonprofit_id=donation.nonprofit_id,
+        cluster_id=cluster_id,
+        referrer_cluster_id=offer.referrer_cluster_id,
+        currency=program.currency,
+        amount_minor=offer.amount_minor,
+        original_minor=offer.amount_minor,
+        status=MatchStatus.PENDING,
+        revision=0,
+        recovered_minor=0,
+        hold_until=utcnow() + timedelta(days=program.hold_days),
+    )
+    await _open(session, program, match, ctx=ctx, donation=donation)
+
+
+async def _open(
+    session: AsyncSession, program: MatchingProgram, match: Match, *, ctx: Context, donation: Donation | None
+) -> None:
+    signals = await risk.assess(
+        session,
+        program=program,
+        donation=donation,
+        amount_minor=match.amount_minor,
+        nonprofit=ctx.nonprofit,
+        at=utcnow(),
+    )
+    match.risk_reasons = risk.reasons_json(signals)
+    session.add(match)
+    await pool.reserve(session, program, match)
+    await session.flush()
+    note(session, match, action="match.reserved", before=None)
+
+
+async def _shrink_for_refunds(
+    session: AsyncSession, program: MatchingProgram, match: Match, donation: Donation
+) -> None:
+    """A partial refund voids the match in proportion (a new, smaller reservation)."""
+    target = scaled(
+        match.original_minor, original_gift_minor=donation.amount_minor, net_gift=net_gift_minor(donation)
+    )
+    if match.status is MatchStatus.PAID:
+        await claw_back(
+            session, program, match, total_minor=match.amount_minor - target, reason="partially refunded"
+        )
+        return
+    if match.status is MatchStatus.VOIDED or target >= match.amount_minor:
+        return
+    before = match.amount_minor
+    await pool.resize(session, program, match, amount_minor=target)
+    note(
+        session,
+        match,
+        action="match.resized",
+        before=match.status,
+        note="partially refunded",
+        extra_before={"amount_minor": before},
+        extra_after={"amount_minor": target},
+    )
+
+
+async def check_challenge(
+    session: AsyncSession, program: MatchingProgram, *, ctx: Context, at: datetime, final: bool
+) -> None:
+    """Unlock a campaign's challenge bonus once its target is met (pro rata at the deadline)."""
+    key = f"{program.id}:campaign:{ctx.campaign.id}"
+    if program_takes(program, ctx) is not None or await repository.get_match(
+        session, program_id=program.id, key=key
+    ):
+        return
+    params = ChallengeUnlockParams.model_validate(program.policy_params)
+    clusters = await repository.settled_clusters(
+        session,
+        campaign_id=ctx.campaign.id,
+        since=program.starts_at,
+        until=min(program.ends_at, params.deadline),
+    )
+    clusters = {
+        c: v
+        for c, v in clusters.items()
+        if not await identity.is_owner_linked(session, cluster_id=c, nonprofit_id=ctx.nonprofit.id)
+    }
+    bonus = challenge_bonus_minor(
+        params, donors=len(clusters), raised_minor=sum(clusters.values()), at=at, final=final
+    )
+    await open_campaign_match(session, program, ctx=ctx, amount_minor=bonus)
+
+
+async def open_campaign_match(
+    session: AsyncSession, program: MatchingProgram, *, ctx: Context, amount_minor: int
+) -> Match | None:
+    """A campaign-level match (challenge bonus, quadratic share), within the caps and the pool."""
+    room = [amount_minor, program.available_minor]
+    if program.per_campaign_cap_minor is not None:
+        used = await repository.committed_minor(session, program_id=program.id, campaign_id=ctx.campaign.id)
+        room.append(program.per_campaign_cap_minor - used)
+    amount = max(min(room), 0)
+    if amount <= 0 or (amount < amount_minor and not program.allow_partial):
+        return None
+    match = Match(
+        id=uuid.uuid4(),
+        key=f"{program.id}:campaign:{ctx.campaign.id}",
+        program_id=program.id,
+        donation_id=None,
+        campaign_id=ctx.campaign.id,
+        nonprofit_id=ctx.nonprofit.id,
+        currency=program.currency,
+        amount_minor=amount,
+        original_minor=amount,
+        status=MatchStatus.PENDING,
+        revision=0,
+        recovered_minor=0,
+        hold_until=utcnow() + timedelta(days=program.hold_days),
+    )
+    await _open(session, program, match, ctx=ctx, donation=None)
+    return match

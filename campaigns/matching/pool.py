@@ -1,0 +1,248 @@
+"""A program's pool: every movement is a ledger transfer and a counter change, under the row lock.
+
+Accounts (balance = credits - debits; pending transfers count only once posted):
+
+    funder:platform | funder:sponsor:{name}   who funds programs (goes negative)
+    program:{id}:pool                         the funded budget, net of what was paid out
+    program:{id}:quotes                       quote holds (pending only: voided at settle or expiry)
+    nonprofit:{id}:matches                    matches reserved (pending) and paid (posted) to a nonprofit
+
+Transfers and keys:
+
+    program:{id}:funded               funder -> pool                      posted   budget
+    quote:{id}:hold / quote:{id}:close  pool -> quotes                   pending / void
+    match:{id}:r{n}                   pool -> nonprofit matches           pending  (revision n)
+    match:{id}:r{n}:void              releases revision n                 void
+    match:{id}:r{n}:post              pays revision n                     post
+    match:{id}:clawback:{total}       nonprofit matches -> pool           posted   (refund after payment)
+    program:{id}:returned:{total}     pool -> funder                      posted   (unspent, once ended)
+
+The counters on the program row mirror these (held, reserved, paid, recovered, returned)
+and a CHECK constraint keeps held + reserved + paid - recovered + returned <= budget, so no
+code path can overspend the pool: PostgreSQL refuses the UPDATE. Callers hold the program's
+row lock (`lock_program`), which serialises every worker reserving from one pool.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns.matching.models import FunderKind, Match, MatchingProgram, MatchQuote
+from service.ledger import Posting, TransferKind, post, transfer_id_for
+
+
+def funder_account(program: MatchingProgram) -> str:
+    if program.funder_kind is FunderKind.PLATFORM:
+        return "funder:platform"
+    return f"funder:sponsor:{program.funder_name.strip().lower()}"[:120]
+
+
+def pool_account(program_id: uuid.UUID) -> str:
+    return f"program:{program_id}:pool"
+
+
+def quotes_account(program_id: uuid.UUID) -> str:
+    return f"program:{program_id}:quotes"
+
+
+def matches_account(nonprofit_id: uuid.UUID) -> str:
+    return f"nonprofit:{nonprofit_id}:matches"
+
+
+async def lock_program(session: AsyncSession, program_id: uuid.UUID) -> MatchingProgram | None:
+    return await session.scalar(
+        sa.select(MatchingProgram)
+        .where(MatchingProgram.id == program_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def _post(
+    session: AsyncSession,
+    program: MatchingProgram,
+    *,
+    key: str,
+    debit: str,
+    credit: str,
+    amount_minor: int,
+    code: str,
+    kind: TransferKind = TransferKind.POSTED,
+    pending_key: str | None = None,
+    donation_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    await post(
+        session,
+        Posting(
+            idempotency_key=key,
+            debit=debit,
+            credit=credit,
+            amount_minor=amount_minor,
+            currency=program.currency,
+            code=code,
+            kind=kind,
+            pending_id=transfer_id_for(pending_key) if pending_key else None,
+            donation_id=donation_id,
+        ),
+    )
+    return transfer_id_for(key)
+
+
+async def fund(session: AsyncSession, program: MatchingProgram) -> None:
+    await _post(
+        session,
+        program,
+        key=f"program:{program.id}:funded",
+        debit=funder_account(program),
+        credit=pool_account(program.id),
+        amount_minor=program.budget_minor,
+        code="matching_program_funded",
+    )
+
+
+async def hold_quote(session: AsyncSession, program: MatchingProgram, quote: MatchQuote) -> None:
+    quote.transfer_id = await _post(
+        session,
+        program,
+        key=f"quote:{quote.id}:hold",
+        debit=pool_account(program.id),
+        credit=quotes_account(program.id),
+        amount_minor=quote.amount_minor,
+        code="match_quote_held",
+        kind=TransferKind.PENDING,
+        donation_id=quote.donation_id,
+    )
+    program.held_minor += quote.amount_minor
+
+
+async def close_quote(session: AsyncSession, program: MatchingProgram, quote: MatchQuote) -> None:
+    """Release a quote's hold (converted into a match or let go); the caller sets its status."""
+    await _post(
+        session,
+        program,
+        key=f"quote:{quote.id}:close",
+        debit=pool_account(program.id),
+        credit=quotes_account(program.id),
+        amount_minor=quote.amount_minor,
+        code="match_quote_closed",
+        kind=TransferKind.VOID_PENDING,
+        pending_key=f"quote:{quote.id}:hold",
+        donation_id=quote.donation_id,
+    )
+    program.held_minor -= quote.amount_minor
+
+
+def _revision_key(match: Match) -> str:
+    return f"match:{match.id}:r{match.revision}"
+
+
+async def reserve(session: AsyncSession, program: MatchingProgram, match: Match) -> None:
+    """Reserve the match's amount as a pending transfer (its current revision)."""
+    if match.amount_minor <= 0:
+        match.reservation_transfer_id = None
+        return
+    match.reservation_transfer_id = await _post(
+        session,
+        program,
+        key=_revision_key(match),
+        debit=pool_account(program.id),
+        credit=matches_account(match.nonprofit_id),
+        amount_minor=match.amount_minor,
+        code="match_reserved",
+        kind=TransferKind.PENDING,
+        donation_id=match.donation_id,
+    )
+    program.reserved_minor += match.amount_minor
+
+
+async def release(session: AsyncSession, program: MatchingProgram, match: Match) -> None:
+    """Void the current reservation; the amount goes back to the pool's available budget."""
+    if match.amount_minor <= 0 or match.reservation_transfer_id is None:
+        return
+    key = _revision_key(match)
+    await _post(
+        session,
+        program,
+        key=f"{key}:void",
+        debit=pool_account(program.id),
+        credit=matches_account(match.nonprofit_id),
+        amount_minor=match.amount_minor,
+        code="match_voided",
+        kind=TransferKind.VOID_PENDING,
+        pending_key=key,
+        donation_id=match.donation_id,
+    )
+    program.reserved_minor -= match.amount_minor
+    match.reservation_transfer_id = None
+
+
+async def resize(session: AsyncSession, program: MatchingProgram, match: Match, *, amount_minor: int) -> None:
+    """Void the current reservation and reserve `amount_minor` instead (a new revision)."""
+    if amount_minor == match.amount_minor:
+        return
+    await release(session, program, match)
+    match.revision += 1
+    match.amount_minor = amount_minor
+    await reserve(session, program, match)
+
+
+async def pay(session: AsyncSession, program: MatchingProgram, match: Match) -> None:
+    """Post the reservation: the match's money now belongs to the nonprofit."""
+    key = _revision_key(match)
+    await _post(
+        session,
+        program,
+        key=f"{key}:post",
+        debit=pool_account(program.id),
+        credit=matches_account(match.nonprofit_id),
+        amount_minor=match.amount_minor,
+        code="match_paid",
+        kind=TransferKind.POST_PENDING,
+        pending_key=key,
+        donation_id=match.donation_id,
+    )
+    program.reserved_minor -= match.amount_minor
+    program.paid_minor += match.amount_minor
+
+
+async def claw_back(
+    session: AsyncSession, program: MatchingProgram, match: Match, *, total_minor: int
+) -> None:
+    """Recover a paid match down to `total_minor` clawed back in all (absolute, so replays add nothing)."""
+    more = total_minor - match.recovered_minor
+    if more <= 0:
+        return
+    await _post(
+        session,
+        program,
+        key=f"match:{match.id}:clawback:{total_minor}",
+        debit=matches_account(match.nonprofit_id),
+        credit=pool_account(program.id),
+        amount_minor=more,
+        code="match_clawed_back",
+        donation_id=match.donation_id,
+    )
+    match.recovered_minor = total_minor
+    program.recovered_minor += more
+
+
+async def return_unspent(session: AsyncSession, program: MatchingProgram) -> int:
+    """Give what is available back to the funder (an ended program); returns the amount."""
+    amount = program.available_minor
+    if amount <= 0:
+        return 0
+    total = program.returned_minor + amount
+    await _post(
+        session,
+        program,
+        key=f"program:{program.id}:returned:{total}",
+        debit=pool_account(program.id),
+        credit=funder_account(program),
+        amount_minor=amount,
+        code="matching_budget_returned",
+    )
+    program.returned_minor = total
+    return amount
