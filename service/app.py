@@ -22,6 +22,8 @@ from campaigns.dashboard import routes as dashboard_routes
 from campaigns.demo import seed_demo
 from campaigns.giving import api as giving_api
 from campaigns.giving import pages as giving_pages
+from campaigns.matching import rounds as matching_rounds
+from campaigns.matching import routes as matching_routes
 from campaigns.moderation import routes as moderation_routes
 from campaigns.nonprofits import routes as nonprofit_routes
 from campaigns.sharing import routes as sharing_routes
@@ -61,12 +63,13 @@ def api_routes() -> list[ApiRoutes]:
         campaign_routes.build(),
         moderation_routes.build(),
         giving_api.build(),
+        matching_routes.build(),
         webhook_routes.build(),
     ]
 
 
 def worker_jobs() -> Sequence[Job]:
-    return (*CORE_JOBS, webhook_processor.JOB)
+    return (*CORE_JOBS, webhook_processor.JOB, matching_rounds.JOB)
 
 
 def build_openapi(parts: Sequence[ApiRoutes]) -> dict[str, object]:
