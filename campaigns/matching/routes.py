@@ -43,7 +43,9 @@ def program_out(program: MatchingProgram) -> ProgramOut:
         starts_at=program.starts_at,
         ends_at=program.ends_at,
         status=program.status,
-        campaign_ids=[uuid.UUID(c) for c in program.campaign_ids] if program.campaign_ids is not None else None,
+        campaign_ids=[uuid.UUID(c) for c in program.campaign_ids]
+        if program.campaign_ids is not None
+        else None,
         verified_nonprofits_only=program.verified_nonprofits_only,
         min_donation_minor=program.min_donation_minor,
         per_donation_cap_minor=program.per_donation_cap_minor,
@@ -85,8 +87,12 @@ async def list_programs(request: Request) -> Response:
     query = parse_query(request, ProgramQuery)
     async with database(request).transaction() as session:
         await moderator(request, session, *FINANCE, AdminRole.REVIEWER)
-        rows = await programs.list_programs(session, status=query.status, limit=query.limit, cursor=query.cursor)
-    page = ProgramList(data=[program_out(p) for p in rows[: query.limit]], next_cursor=next_cursor(rows, query.limit))
+        rows = await programs.list_programs(
+            session, status=query.status, limit=query.limit, cursor=query.cursor
+        )
+    page = ProgramList(
+        data=[program_out(p) for p in rows[: query.limit]], next_cursor=next_cursor(rows, query.limit)
+    )
     return json_response(page)
 
 
@@ -103,7 +109,9 @@ async def update_program(request: Request) -> Response:
     data = await parse_json(request, ProgramPatch)
     async with database(request).transaction() as session:
         admin = await moderator(request, session, *FINANCE)
-        program = await programs.update_program(session, admin=admin, program_id=program_id, data=data, now=utcnow())
+        program = await programs.update_program(
+            session, admin=admin, program_id=program_id, data=data, now=utcnow()
+        )
     return json_response(program_out(program))
 
 
@@ -127,7 +135,9 @@ async def list_matches(request: Request) -> Response:
             limit=query.limit,
             cursor=query.cursor,
         )
-    page = MatchList(data=[match_out(m) for m in rows[: query.limit]], next_cursor=next_cursor(rows, query.limit))
+    page = MatchList(
+        data=[match_out(m) for m in rows[: query.limit]], next_cursor=next_cursor(rows, query.limit)
+    )
     return json_response(page)
 
 
@@ -157,22 +167,101 @@ def build() -> ApiRoutes:
     programs_path = "/admin/matching-programs"
     one_program = f"{programs_path}/{{program_id:uuid}}"
     for endpoint, operation in (
-        (create_program, Operation("POST", programs_path, "Create a funded matching program", tag,
-                                   body=ProgramIn, response=ProgramOut, errors=writes, status_code=201)),
-        (list_programs, Operation("GET", programs_path, "Matching programs, oldest first", tag,
-                                  query=ProgramQuery, response=ProgramList, errors=reads)),
-        (get_program, Operation("GET", one_program, "One matching program and its pool", tag,
-                                response=ProgramOut, errors=(401, 403, 404))),
-        (update_program, Operation("PATCH", one_program, "Change a program that has not started", tag,
-                                   body=ProgramPatch, response=ProgramOut, errors=writes)),
-        (end_program, Operation("POST", f"{one_program}/end", "End a program now; unspent budget returns", tag,
-                                response=ProgramOut, errors=(401, 403, 404))),
-        (list_matches, Operation("GET", "/admin/matches", "Matches by status, program or campaign", tag,
-                                 query=MatchQuery, response=MatchList, errors=reads)),
-        (approve_match, Operation("POST", "/admin/matches/{match_id:uuid}/approve", "Approve a match", tag,
-                                  body=DecisionIn, response=MatchOut, errors=writes)),
-        (reject_match, Operation("POST", "/admin/matches/{match_id:uuid}/reject", "Reject a match (note required)",
-                                 tag, body=RejectIn, response=MatchOut, errors=writes)),
-    ):  # fmt: skip
+        (
+            create_program,
+            Operation(
+                "POST",
+                programs_path,
+                "Create a funded matching program",
+                tag,
+                body=ProgramIn,
+                response=ProgramOut,
+                errors=writes,
+                status_code=201,
+            ),
+        ),
+        (
+            list_programs,
+            Operation(
+                "GET",
+                programs_path,
+                "Matching programs, oldest first",
+                tag,
+                query=ProgramQuery,
+                response=ProgramList,
+                errors=reads,
+            ),
+        ),
+        (
+            get_program,
+            Operation(
+                "GET",
+                one_program,
+                "One matching program and its pool",
+                tag,
+                response=ProgramOut,
+                errors=(401, 403, 404),
+            ),
+        ),
+        (
+            update_program,
+            Operation(
+                "PATCH",
+                one_program,
+                "Change a program that has not started",
+                tag,
+                body=ProgramPatch,
+                response=ProgramOut,
+                errors=writes,
+            ),
+        ),
+        (
+            end_program,
+            Operation(
+                "POST",
+                f"{one_program}/end",
+                "End a program now; unspent budget returns",
+                tag,
+                response=ProgramOut,
+                errors=(401, 403, 404),
+            ),
+        ),
+        (
+            list_matches,
+            Operation(
+                "GET",
+                "/admin/matches",
+                "Matches by status, program or campaign",
+                tag,
+                query=MatchQuery,
+                response=MatchList,
+                errors=reads,
+            ),
+        ),
+        (
+            approve_match,
+            Operation(
+                "POST",
+                "/admin/matches/{match_id:uuid}/approve",
+                "Approve a match",
+                tag,
+                body=DecisionIn,
+                response=MatchOut,
+                errors=writes,
+            ),
+        ),
+        (
+            reject_match,
+            Operation(
+                "POST",
+                "/admin/matches/{match_id:uuid}/reject",
+                "Reject a match (note required)",
+                tag,
+                body=RejectIn,
+                response=MatchOut,
+                errors=writes,
+            ),
+        ),
+    ):
         api.add(endpoint, operation)
     return api
