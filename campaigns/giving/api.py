@@ -5,9 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from campaigns.engagement.recorder import recorder
 from campaigns.giving import checkout
 from campaigns.giving.pages import checkout_request, enforce_checkout_limits
-from campaigns.giving.schemas import CheckoutIn, CheckoutOut
+from campaigns.giving.schemas import CheckoutIn, CheckoutOut, MatchQuoteOut
 from service.web.api import ApiRoutes, Operation, json_response, parse_json
 from service.web.context import database, settings, stripe_client
 
@@ -24,7 +25,16 @@ async def start_checkout(request: Request) -> Response:
         base_url=config.public_base_url,
         secret_key=config.secret_key,
     )
-    return json_response(CheckoutOut(donation_id=started.donation_id, checkout_url=started.checkout_url), 201)
+    recorder(request).record_checkout_started(slug)
+    out = CheckoutOut(
+        donation_id=started.donation_id,
+        checkout_url=started.checkout_url,
+        match_quotes=[
+            MatchQuoteOut(program_name=q.program_name, currency=q.currency, amount_minor=q.amount_minor)
+            for q in started.match_quotes
+        ],
+    )
+    return json_response(out, 201)
 
 
 def build() -> ApiRoutes:

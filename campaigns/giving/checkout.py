@@ -24,12 +24,15 @@ from stripe.params.checkout._session_create_params import SessionCreateParamsLin
 
 from campaigns.campaign.errors import CampaignNotFound
 from campaigns.campaign.models import Campaign
+from campaigns.donations import hooks
 from campaigns.donations.models import STATUS_RANK, Donation, DonationStatus
 from campaigns.giving import repository
 from campaigns.giving.availability import closed_reason, is_public
 from campaigns.giving.errors import DonationsClosed, PaymentProviderUnavailable
 from campaigns.giving.fees import fee_cover_minor
 from campaigns.giving.tokens import thanks_token
+from campaigns.matching import quotes
+from campaigns.matching.eligibility import Context
 from campaigns.nonprofits.models import Nonprofit
 from campaigns.sharing import referral
 from campaigns.sharing import service as sharing
@@ -62,6 +65,7 @@ class CheckoutRequest:
 class CheckoutStarted:
     donation_id: uuid.UUID
     checkout_url: str
+    match_quotes: tuple[quotes.HeldQuote, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,12 @@ class PendingCheckout:
     donation: Donation
     campaign: Campaign
     nonprofit: Nonprofit
+    match_quotes: tuple[quotes.HeldQuote, ...] = ()
+
+
+CHECKOUT_LIFETIME = timedelta(hours=1)
+"""How long a donor has on Checkout. Match quotes are held from the pool for as long, so a
+short session keeps budget from sitting in abandoned checkouts (Stripe allows 30 min-24 h)."""
 
 
 def amount_errors(campaign: Campaign, *, amount_minor: int, currency_code: str) -> dict[str, str]:
@@ -127,7 +137,19 @@ async def create_pending_donation(
     )
     session.add(donation)
     await session.flush()
-    return PendingCheckout(donation=donation, campaign=campaign, nonprofit=nonprofit)
+    held = await quotes.hold_quotes(
+        session,
+        donation=donation,
+        ctx=Context(campaign=campaign, nonprofit=nonprofit),
+        at=now,
+        expires_at=checkout_expires_at(donation),
+    )
+    return PendingCheckout(
+        donation=donation,
+        campaign=campaign,
+        nonprofit=nonprofit,
+        match_quotes=tuple(held),
+    )
 
 
 def checkout_params(pending: PendingCheckout, *, base_url: str, secret_key: str) -> SessionCreateParams:
@@ -153,11 +175,24 @@ def checkout_params(pending: PendingCheckout, *, base_url: str, secret_key: str)
         ),
         "cancel_url": campaign_url,
     }
+    params["expires_at"] = int(checkout_expires_at(donation).timestamp())
+    if pending.match_quotes:
+        params["custom_text"] = {"submit": {"message": match_message(pending.match_quotes)[:1200]}}
     if donation.donor_email:
         params["customer_email"] = donation.donor_email
     if donation.destination_account_id:
         params["payment_intent_data"]["transfer_data"] = {"destination": donation.destination_account_id}
     return params
+
+
+def checkout_expires_at(donation: Donation) -> datetime:
+    """Derived from the donation, so a retried create sends the same parameters (idempotency)."""
+    return donation.created_at + CHECKOUT_LIFETIME
+
+
+def match_message(held: tuple[quotes.HeldQuote, ...]) -> str:
+    parts = [f"{format_money(q.amount_minor, q.currency)} from {q.program_name}" for q in held]
+    return "Your gift unlocks a match: " + "; ".join(parts) + "."
 
 
 def _line_item(currency_code: str, amount_minor: int, name: str) -> SessionCreateParamsLineItem:
@@ -200,6 +235,8 @@ async def mark_checkout_failed(session: AsyncSession, *, donation_id: uuid.UUID)
     # Forward only: a webhook that already moved the donation on wins.
     if donation is not None and STATUS_RANK[donation.status] < STATUS_RANK[DonationStatus.FAILED]:
         donation.status = DonationStatus.FAILED
+        # The match quoted for this checkout goes back to the pool at once.
+        await hooks.on_donation_checkout_closed(session, donation)
 
 
 async def start_checkout(
@@ -230,7 +267,9 @@ async def start_checkout(
             stripe_checkout_session_id=checkout.id,
             checkout_url=checkout.url,
         )
-    return CheckoutStarted(donation_id=donation_id, checkout_url=checkout.url)
+    return CheckoutStarted(
+        donation_id=donation_id, checkout_url=checkout.url, match_quotes=pending.match_quotes
+    )
 
 
 def _unavailable(error: stripe.StripeError) -> PaymentProviderUnavailable:

@@ -29,9 +29,16 @@ class CheckoutIn(BaseModel):
     ref: ShareCode | None = Field(default=None, description="code of the share link that brought the donor")
 
 
+class MatchQuoteOut(BaseModel):
+    program_name: str
+    currency: str
+    amount_minor: int = Field(description="held from the pool until the Checkout Session expires")
+
+
 class CheckoutOut(BaseModel):
     donation_id: uuid.UUID
     checkout_url: str
+    match_quotes: list[MatchQuoteOut] = Field(default_factory=list)
 
 
 class DonationStatusOut(BaseModel):

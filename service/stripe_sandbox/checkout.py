@@ -98,6 +98,17 @@ def _check_basics(params: Obj) -> None:
         raise invalid_param("submit_type", f"Invalid submit_type: {submit_type}")
 
 
+def _custom_submit(params: Obj) -> Obj | None:
+    custom = params.get("custom_text") or {}
+    submit = custom.get("submit") if isinstance(custom, dict) else None
+    if submit is None:
+        return None
+    message = submit.get("message") if isinstance(submit, dict) else None
+    if not isinstance(message, str) or not message or len(message) > 1200:
+        raise invalid_param("custom_text[submit][message]", "Invalid string: custom_text[submit][message]")
+    return {"message": message}
+
+
 def create_session(state: SandboxState, params: Obj, *, checkout_base: str) -> Obj:
     _check_basics(params)
     lines, currency = _line_items(params)
@@ -127,7 +138,7 @@ def create_session(state: SandboxState, params: Obj, *, checkout_base: str) -> O
         custom_text={
             "after_submit": None,
             "shipping_address": None,
-            "submit": None,
+            "submit": _custom_submit(params),
             "terms_of_service_acceptance": None,
         },
         customer_details=None,
