@@ -45,6 +45,9 @@ async def lock_programs(
     ids = sorted(set(program_ids))
     if not ids:
         return {}
+    # Sessions do not autoflush, and populate_existing reloads what is locked: write our own
+    # changes first so the reload sees them instead of overwriting them.
+    await session.flush()
     rows = await session.scalars(
         sa.select(MatchingProgram)
         .where(MatchingProgram.id.in_(ids))
@@ -127,6 +130,36 @@ async def on_facts_changed(session: AsyncSession, donation: Donation) -> None:
         reason = await ineligible_reason(session, program, donation, cluster_id=cluster_id, ctx=ctx)
         if reason is not None:
             await void_match(session, program, match, reason=reason)
+        else:
+            await _fit_donor_cap(session, program, match, cluster_id=cluster_id)
+
+
+async def _fit_donor_cap(
+    session: AsyncSession, program: MatchingProgram, match: Match, *, cluster_id: uuid.UUID
+) -> None:
+    """A card linked this donor to others after the match was made: their cap is shared now."""
+    if program.per_donor_cap_minor is None or match.donation_id is None:
+        return
+    others = await repository.committed_minor(
+        session, program_id=program.id, cluster_id=cluster_id, exclude_donation_id=match.donation_id
+    )
+    room = max(program.per_donor_cap_minor - others, 0)
+    if room >= match.amount_minor:
+        return
+    if room == 0:
+        await void_match(session, program, match, reason="per_donor_cap")
+        return
+    before = match.amount_minor
+    await pool.resize(session, program, match, amount_minor=room)
+    note(
+        session,
+        match,
+        action="match.resized",
+        before=match.status,
+        note="linked to other gifts of the same donor (per-donor cap)",
+        extra_before={"amount_minor": before},
+        extra_after={"amount_minor": room},
+    )
 
 
 async def release_quote(session: AsyncSession, program: MatchingProgram, quote: MatchQuote) -> None:

@@ -53,6 +53,7 @@ def matches_account(nonprofit_id: uuid.UUID) -> str:
 
 
 async def lock_program(session: AsyncSession, program_id: uuid.UUID) -> MatchingProgram | None:
+    await session.flush()  # populate_existing must not overwrite unflushed changes (no autoflush)
     return await session.scalar(
         sa.select(MatchingProgram)
         .where(MatchingProgram.id == program_id)

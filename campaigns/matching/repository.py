@@ -46,6 +46,7 @@ async def matches_of_donation(
     """A donation's matches; lock them only after their programs (the order every path uses)."""
     query = sa.select(Match).where(Match.donation_id == donation_id).order_by(Match.program_id)
     if lock:
+        await session.flush()  # populate_existing must not overwrite unflushed changes (no autoflush)
         query = query.with_for_update().execution_options(populate_existing=True)
     return (await session.scalars(query)).all()
 
@@ -55,6 +56,7 @@ async def get_match(session: AsyncSession, *, program_id: uuid.UUID, key: str) -
 
 
 async def lock_match(session: AsyncSession, match_id: uuid.UUID) -> Match | None:
+    await session.flush()  # populate_existing must not overwrite unflushed changes (no autoflush)
     return await session.scalar(
         sa.select(Match)
         .where(Match.id == match_id)
@@ -72,6 +74,7 @@ async def held_quotes(
         .order_by(MatchQuote.program_id)
     )
     if lock:
+        await session.flush()  # populate_existing must not overwrite unflushed changes (no autoflush)
         query = query.with_for_update().execution_options(populate_existing=True)
     return (await session.scalars(query)).all()
 

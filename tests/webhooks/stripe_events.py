@@ -94,7 +94,9 @@ class Payment:
     def metadata(self) -> dict[str, str]:
         return {"donation_id": self.donation_id}
 
-    def checkout_session(self, *, payment_status: str = "paid", status: str = "complete") -> JSON:
+    def checkout_session(
+        self, *, payment_status: str = "paid", status: str = "complete", email: str = "donor@example.org"
+    ) -> JSON:
         obj = example("checkout.session")
         obj.update(
             id=self.session_id,
@@ -107,7 +109,7 @@ class Payment:
             mode="payment",
             submit_type="donate",
         )
-        obj["customer_details"]["email"] = "donor@example.org"
+        obj["customer_details"]["email"] = email
         return obj
 
     def payment_intent(self, *, status: str = "succeeded") -> JSON:
@@ -124,7 +126,13 @@ class Payment:
         return obj
 
     def charge(
-        self, *, amount_refunded: int = 0, fee_minor: int | None = None, refunds: list[JSON] | None = None
+        self,
+        *,
+        amount_refunded: int = 0,
+        fee_minor: int | None = None,
+        refunds: list[JSON] | None = None,
+        fingerprint: str | None = None,
+        risk_score: int = 23,
     ) -> JSON:
         obj = example("charge")
         obj.update(
@@ -138,7 +146,9 @@ class Payment:
             payment_intent=self.payment_intent_id,
             metadata=self.metadata,
         )
-        obj["outcome"].update(risk_level="normal", risk_score=23)
+        obj["outcome"].update(risk_level="normal" if risk_score < 65 else "elevated", risk_score=risk_score)
+        if fingerprint is not None:
+            obj["payment_method_details"]["card"]["fingerprint"] = fingerprint
         if fee_minor is not None:
             balance = example("balance_transaction")
             balance.update(fee=fee_minor, amount=self.amount_minor, currency=self.currency)
