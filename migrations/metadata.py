@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 import campaigns.campaign.models
 import campaigns.donations.models
+import campaigns.engagement.models
 import campaigns.matching.models
 import campaigns.nonprofits.models
 import campaigns.sharing.models
@@ -21,6 +22,7 @@ __all__ = ["target_metadata"]
 _MODEL_MODULES = (
     campaigns.campaign.models,
     campaigns.donations.models,
+    campaigns.engagement.models,
     campaigns.matching.models,
     campaigns.nonprofits.models,
     campaigns.sharing.models,

@@ -20,6 +20,8 @@ from starlette.staticfiles import StaticFiles
 from campaigns.campaign import routes as campaign_routes
 from campaigns.dashboard import routes as dashboard_routes
 from campaigns.demo import seed_demo
+from campaigns.engagement import routes as engagement_routes
+from campaigns.engagement.recorder import EngagementRecorder
 from campaigns.giving import api as giving_api
 from campaigns.giving import pages as giving_pages
 from campaigns.matching import rounds as matching_rounds
@@ -61,6 +63,7 @@ def api_routes() -> list[ApiRoutes]:
     return [
         nonprofit_routes.build(),
         campaign_routes.build(),
+        engagement_routes.build(),
         moderation_routes.build(),
         giving_api.build(),
         matching_routes.build(),
@@ -112,18 +115,19 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = database or Database.from_url(settings.database_url)
         app.state.database = db
-        worker_task: asyncio.Task[None] | None = None
-        worker: Worker | None = None
-        if run_worker:
-            worker = Worker(db, worker_jobs())
-            worker_task = asyncio.create_task(worker.run_forever(), name="goodloop-worker")
+        # Engagement is counted in this process's memory, so every serving process flushes
+        # its own counts, also with --no-worker (then the worker runs that job alone).
+        recorder: EngagementRecorder = app.state.engagement
+        jobs = (*worker_jobs(), recorder.job()) if run_worker else (recorder.job(),)
+        worker = Worker(db, jobs)
+        worker_task = asyncio.create_task(worker.run_forever(), name="goodloop-worker")
         try:
             yield
         finally:
             await app.state.page_cache.aclose()
-            if worker is not None and worker_task is not None:
-                worker.stop()
-                await worker_task
+            worker.stop()
+            await worker_task
+            await recorder.close(db)
             if database is None:
                 await db.dispose()
 
@@ -152,5 +156,6 @@ def create_app(
     app.state.settings = settings
     app.state.stripe = stripe_client or create_client(settings)
     app.state.page_cache = MicroCache(settings.public_page_ttl_s)
+    app.state.engagement = EngagementRecorder(settings.secret_key)
     app.state.openapi = openapi
     return app

@@ -17,6 +17,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from campaigns.dashboard.forms import AmountError, to_major_text, to_minor
+from campaigns.engagement.recorder import recorder
 from campaigns.giving import checkout, service, tokens
 from campaigns.giving.errors import DonationNotFound, DonationsClosed, PaymentProviderUnavailable
 from campaigns.giving.fees import RATE_BPS
@@ -133,7 +134,9 @@ async def campaign_page(request: Request) -> Response:
         context = await _campaign_context(request, slug)
         return _page(request, "giving/campaign.html", context, 200, None)
 
-    return _for_visitor(request, await page_cache(request).get_or_render(("campaign", slug), render))
+    page = await page_cache(request).get_or_render(("campaign", slug), render)
+    _count_view(request, slug)
+    return _for_visitor(request, page)
 
 
 async def embed_page(request: Request) -> Response:
@@ -145,7 +148,15 @@ async def embed_page(request: Request) -> Response:
         ancestors = " ".join(origins) if origins else "'none'"
         return _page(request, "giving/embed.html", context, 200, ancestors)
 
-    return _for_visitor(request, await page_cache(request).get_or_render(("embed", slug), render))
+    page = await page_cache(request).get_or_render(("embed", slug), render)
+    _count_view(request, slug)
+    return _for_visitor(request, page)
+
+
+def _count_view(request: Request, slug: str) -> None:
+    # In memory, also when the page came from the cache; see campaigns/engagement/recorder.py.
+    user_agent = request.headers.get("user-agent", "")
+    recorder(request).record_view(slug, address=client_address(request), user_agent=user_agent)
 
 
 async def embed_script(request: Request) -> Response:
@@ -204,6 +215,7 @@ async def donate(request: Request) -> Response:
         return response
     except (DonationsClosed, PaymentProviderUnavailable) as e:
         return await _form_page(request, slug, values, {"form": e.detail}, e.status_code)
+    recorder(request).record_checkout_started(slug)
     return RedirectResponse(started.checkout_url, status_code=303)
 
 
