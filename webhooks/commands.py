@@ -7,6 +7,7 @@ from datetime import datetime
 import stripe
 
 from campaigns.donations.books import check_books
+from campaigns.matching.books import check_pools
 from service.db import Database, utcnow
 from webhooks import inbox
 from webhooks.models import WebhookEvent
@@ -24,7 +25,7 @@ async def replay_event(database: Database, *, key: str) -> WebhookEvent | None:
 
 async def check_ledger(database: Database) -> list[str]:
     async with database.transaction() as session:
-        return await check_books(session)
+        return await check_books(session) + await check_pools(session)
 
 
 async def reconcile_events(database: Database, client: stripe.StripeClient, *, since: datetime) -> Reconciled:

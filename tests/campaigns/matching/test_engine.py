@@ -584,6 +584,32 @@ class TestPrograms:
         assert await check_ledger(world.database) == []
 
 
+class TestLedgerCheck:
+    async def test_a_counter_out_of_step_with_the_ledger_is_reported(self, world: World) -> None:
+        program_id = await make_program(world)
+        await give(world, amount_minor=1_000)
+        assert await check_ledger(world.database) == []
+        async with world.database.transaction() as session:
+            await session.execute(
+                sa.update(MatchingProgram).where(MatchingProgram.id == program_id).values(reserved_minor=900)
+            )
+
+        problems = await check_ledger(world.database)
+
+        assert any("open reservations in the ledger 1000 != 900" in p for p in problems), problems
+        assert any("unpaid matches 1000 != 900" in p for p in problems), problems
+
+    async def test_a_match_row_out_of_step_is_reported(self, world: World) -> None:
+        await make_program(world)
+        match = await only_match(world.database, await give(world, amount_minor=1_000))
+        async with world.database.transaction() as session:
+            await session.execute(sa.update(Match).where(Match.id == match.id).values(amount_minor=999))
+
+        problems = await check_ledger(world.database)
+
+        assert any("unpaid matches 999 != 1000" in p for p in problems), problems
+
+
 class TestPoolConstraint:
     async def test_the_database_refuses_an_overspent_pool(self, world: World) -> None:
         from sqlalchemy.exc import IntegrityError
