@@ -12,7 +12,7 @@ Views are deduplicated per visitor, campaign and UTC day, with the rules of shar
 visits: the visitor is a keyed hash of client address and user agent under a key that rotates
 daily (no raw address is kept), and bots are not counted. The device cookie is not the
 visitor key: a first visit has no cookie yet, so keying on it would count every new visitor
-twice, and a client that drops cookies on every request. The set of seen visitors is this
+twice, and a client that never keeps cookies on every request. The set of seen visitors is this
 process's own, bounded by `max_seen` digests of 16 bytes, and cleared when it is full and when
 the day changes; past a clearing a visitor can count once more that day, and behind a load
 balancer each process may count a visitor once.
@@ -40,7 +40,7 @@ from service.worker import Job
 log = get_logger("goodloop.engagement")
 
 FLUSH_EVERY = timedelta(seconds=15)
-MAX_SEEN = 200_000  # ~10 MB of digests and set slots per process, at most
+MAX_SEEN = 200_000  # ~18 MB of digests and set slots per process, at most
 
 PendingKey = tuple[str, date, Metric]
 
@@ -70,7 +70,7 @@ class EngagementRecorder:
         if len(self._seen) >= self.max_seen:
             self._seen.clear()
         # Bots go into the seen set too: a repeat request then costs one hash and one set
-        # lookup, and the bot pattern (tens of microseconds per user agent) runs once a day.
+        # lookup; the bot pattern (tens of microseconds) runs for new visitors with a new agent.
         self._seen.add(digest)
         if _is_bot(user_agent):
             return False
