@@ -9,6 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.campaign import service as campaigns
 from campaigns.campaign.schemas import CampaignIn
 from campaigns.campaign.status import Action
+from campaigns.matching import programs
+from campaigns.matching.models import FunderKind
+from campaigns.matching.policies import FixedRatioParams
+from campaigns.matching.schemas import ProgramIn
 from campaigns.nonprofits import repository as nonprofit_queries
 from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.actors import actor_for_member
@@ -99,8 +103,27 @@ async def _seed(session: AsyncSession, base: str) -> list[str]:
             goal_minor=800_000,
         ),
     )
+    await programs.create_program(
+        session,
+        admin=admin.admin,
+        data=ProgramIn(
+            name="Harbor Foundation winter match",
+            funder_kind=FunderKind.SPONSOR,
+            funder_name="Harbor Foundation",
+            currency="eur",
+            budget_minor=500_000,
+            starts_at=utcnow(),
+            ends_at=utcnow() + timedelta(days=60),
+            per_donation_cap_minor=5_000,
+            per_donor_cap_minor=10_000,
+            hold_days=7,
+            review_threshold_minor=10_000,
+            policy=FixedRatioParams(ratio_bps=10_000),
+        ),
+        now=utcnow(),
+    )
     return [
-        "seeded Harbor Food Bank (verified), a live campaign and a draft",
+        "seeded Harbor Food Bank (verified), a live campaign with a 1:1 matching program, and a draft",
         f"nonprofit API key (shown once): {signed_up.api_key_plaintext}",
         f"superadmin {DEMO_ADMIN_EMAIL} API token (shown once): {admin.token}",
     ]

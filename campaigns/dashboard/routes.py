@@ -14,6 +14,8 @@ from campaigns.dashboard.auth import (
     end_session,
     start_session,
 )
+from campaigns.giving import tokens
+from campaigns.matching import identity
 from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.web import session_actor
 from service.errors import RateLimited
@@ -44,6 +46,13 @@ async def login(request: Request) -> Response:
         return response
     async with database(request).transaction() as session:
         member = await nonprofits.authenticate_member(session, email=email, password=password)
+        device = tokens.device_hash(settings(request).secret_key, request.cookies.get(tokens.DEVICE_COOKIE))
+        if member is not None and device is not None:
+            # The browser a member signs in from is theirs: gifts from it never earn a match
+            # for their own organisation (a self-dealing owner giving "as a fan").
+            await identity.remember_nonprofit_key(
+                session, nonprofit_id=member.nonprofit_id, key=identity.device_key(device)
+            )
     if member is None:
         errors = {"form": "that email and password do not match an account"}
         return render(request, "dashboard/login.html", {"values": {"email": email}, "errors": errors}, 400)

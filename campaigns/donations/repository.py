@@ -120,6 +120,9 @@ async def lock_donation(session: AsyncSession, ref: DonationRef) -> Donation | N
     if locked is not None and (known := locked.find(ref)) is not None:
         return known
     conditions = [column == key for column, key in zip(_COLUMNS, _keys(ref), strict=True) if key]
+    # Sessions do not autoflush and populate_existing reloads the row: write this transaction's
+    # own changes first, or two use cases run in one transaction would lose the first's.
+    await session.flush()
     for condition in conditions:
         found = await session.scalar(
             sa.select(Donation).where(condition).with_for_update().execution_options(populate_existing=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import nh3
@@ -19,6 +19,8 @@ from campaigns.giving.availability import closed_reason, is_public
 from campaigns.giving.errors import DonationNotFound
 from campaigns.giving.repository import Supporter
 from campaigns.giving.tokens import thanks_token_valid
+from campaigns.matching import quotes
+from campaigns.matching.eligibility import Context
 from campaigns.nonprofits.models import Nonprofit
 from campaigns.sharing import service as sharing
 
@@ -38,6 +40,7 @@ class CampaignView:
     closed_reason: str | None
     supporters: list[Supporter]
     description: str
+    match_offers: list[quotes.Offer] = field(default_factory=list)
 
     @property
     def progress_percent(self) -> int:
@@ -76,12 +79,15 @@ async def campaign_view(session: AsyncSession, *, slug: str, now: datetime) -> C
         raise CampaignNotFound("no such campaign")
     campaign, nonprofit = found
     supporters = await repository.list_recent_supporters(session, campaign.id, limit=RECENT_SUPPORTERS)
+    reason = closed_reason(campaign, nonprofit, now=now)
+    offers = [] if reason else await quotes.live_offers(session, ctx=Context(campaign, nonprofit), at=now)
     return CampaignView(
         campaign=campaign,
         nonprofit=nonprofit,
-        closed_reason=closed_reason(campaign, nonprofit, now=now),
+        closed_reason=reason,
         supporters=supporters,
         description=story_text(campaign.story_html),
+        match_offers=offers,
     )
 
 

@@ -64,10 +64,13 @@ async def donation_offer(
             session, program_id=program.id, campaign_id=donation.campaign_id, exclude_donation_id=donation.id
         )
         room.append(program.per_campaign_cap_minor - used)
-    if program.per_donor_cap_minor is not None and cluster_id is not None:
-        used = await repository.committed_minor(
-            session, program_id=program.id, cluster_id=cluster_id, exclude_donation_id=donation.id
-        )
+    if program.per_donor_cap_minor is not None:
+        # A donor not seen before (no cluster yet, at checkout) has the whole cap.
+        used = 0
+        if cluster_id is not None:
+            used = await repository.committed_minor(
+                session, program_id=program.id, cluster_id=cluster_id, exclude_donation_id=donation.id
+            )
         room.append(program.per_donor_cap_minor - used)
     if referrer is not None:
         cap = ReferralBonusParams.model_validate(program.policy_params).per_referrer_cap_minor

@@ -122,43 +122,71 @@ async def on_facts_changed(session: AsyncSession, donation: Donation) -> None:
     live = [m for m in locked.matches.values() if m.status in VOIDABLE]
     if not live:
         return
-    cluster_id = await identity.link_donation(session, donation)
+    linked = await identity.link_donation(session, donation)
+    cluster_id = linked.cluster_id
     ctx = await context_of(session, donation.campaign_id)
+    if linked.merged:
+        await _after_merge(session, locked.programs, cluster_id=cluster_id)
     for match in live:
         program = locked.programs[match.program_id]
         match.cluster_id = cluster_id
         reason = await ineligible_reason(session, program, donation, cluster_id=cluster_id, ctx=ctx)
         if reason is not None:
             await void_match(session, program, match, reason=reason)
-        else:
-            await _fit_donor_cap(session, program, match, cluster_id=cluster_id)
 
 
-async def _fit_donor_cap(
-    session: AsyncSession, program: MatchingProgram, match: Match, *, cluster_id: uuid.UUID
+async def _after_merge(
+    session: AsyncSession, programs: dict[uuid.UUID, MatchingProgram], *, cluster_id: uuid.UUID
 ) -> None:
-    """A card linked this donor to others after the match was made: their cap is shared now."""
-    if program.per_donor_cap_minor is None or match.donation_id is None:
-        return
-    others = await repository.committed_minor(
-        session, program_id=program.id, cluster_id=cluster_id, exclude_donation_id=match.donation_id
-    )
-    room = max(program.per_donor_cap_minor - others, 0)
-    if room >= match.amount_minor:
-        return
-    if room == 0:
-        await void_match(session, program, match, reason="per_donor_cap")
-        return
+    """Donors who looked like strangers turned out to be one person: look at their matches again.
+
+    If the person is one of a nonprofit's own, their unpaid matches for it are voided. Their
+    per-donor cap is shared from now on: paid matches count first (a cap is not a reason to
+    claw money back), then unpaid ones oldest first; the rest shrink or are voided.
+    """
+    owner_of: dict[uuid.UUID, bool] = {}
+    for program in programs.values():
+        matches = await repository.cluster_matches(session, program_id=program.id, cluster_id=cluster_id)
+        for match in matches:
+            if match.nonprofit_id not in owner_of:
+                owner_of[match.nonprofit_id] = await identity.is_owner_linked(
+                    session, cluster_id=cluster_id, nonprofit_id=match.nonprofit_id
+                )
+            if owner_of[match.nonprofit_id] and match.status in VOIDABLE:
+                await void_match(session, program, match, reason="owner_linked")
+        if program.per_donor_cap_minor is not None:
+            await _fit_cap(session, program, [m for m in matches if m.status is not MatchStatus.VOIDED])
+
+
+async def _fit_cap(session: AsyncSession, program: MatchingProgram, matches: list[Match]) -> None:
+    assert program.per_donor_cap_minor is not None
+    room = program.per_donor_cap_minor
+    for match in sorted(matches, key=lambda m: (m.status is not MatchStatus.PAID, m.created_at, m.id)):
+        kept = match.amount_minor - match.recovered_minor
+        if match.status is MatchStatus.PAID or kept <= room:
+            room -= min(kept, room)
+        elif room == 0:
+            await void_match(session, program, match, reason="per_donor_cap")
+        else:
+            await _resize(
+                session, program, match, amount_minor=room, why="linked to other gifts of the same donor"
+            )
+            room = 0
+
+
+async def _resize(
+    session: AsyncSession, program: MatchingProgram, match: Match, *, amount_minor: int, why: str
+) -> None:
     before = match.amount_minor
-    await pool.resize(session, program, match, amount_minor=room)
+    await pool.resize(session, program, match, amount_minor=amount_minor)
     note(
         session,
         match,
         action="match.resized",
         before=match.status,
-        note="linked to other gifts of the same donor (per-donor cap)",
+        note=why,
         extra_before={"amount_minor": before},
-        extra_after={"amount_minor": room},
+        extra_after={"amount_minor": amount_minor},
     )
 
 
@@ -215,8 +243,11 @@ async def _settle(session: AsyncSession, donation: Donation) -> None:
     locked = await _lock_for(session, donation, also=(p.id for p in candidates))
     if not locked.programs:
         return
-    cluster_id = await identity.link_donation(session, donation)
+    linked = await identity.link_donation(session, donation)
+    cluster_id = linked.cluster_id
     ctx = await context_of(session, donation.campaign_id)
+    if linked.merged:
+        await _after_merge(session, locked.programs, cluster_id=cluster_id)
     for program_id, program in locked.programs.items():
         match = locked.matches.get(program_id)
         quote = locked.quotes.get(program_id)
@@ -240,22 +271,16 @@ async def _match_donation(
     quote: MatchQuote | None,
 ) -> None:
     reason = await ineligible_reason(session, program, donation, cluster_id=cluster_id, ctx=ctx)
-    held = quote.amount_minor if quote is not None else 0
     offer = amounts.Offer(0, 0)
     if reason is None:
+        held = quote.amount_minor if quote is not None else 0
         offer = await amounts.donation_offer(
             session, program, donation, cluster_id=cluster_id, already_held_minor=held
         )
     if quote is not None:
+        # The hold counted as available above, so the pool running low since cannot shrink
+        # the promise; only the caps can (the donor's other gifts, learnt from the payment).
         await pool.close_quote(session, program, quote)
-        # The promise is kept: a quote the donor saw is honoured even if the pool ran low since,
-        # scaled only by what was refunded before the money settled.
-        promised = scaled(held, original_gift_minor=donation.amount_minor, net_gift=net_gift_minor(donation))
-        offer = amounts.Offer(
-            max(offer.amount_minor, promised if reason is None else 0),
-            offer.uncapped_minor,
-            offer.referrer_cluster_id,
-        )
         quote.status = QuoteStatus.CONVERTED if offer.amount_minor > 0 else QuoteStatus.RELEASED
     if offer.amount_minor <= 0:
         return
@@ -311,17 +336,7 @@ async def _shrink_for_refunds(
         return
     if match.status is MatchStatus.VOIDED or target >= match.amount_minor:
         return
-    before = match.amount_minor
-    await pool.resize(session, program, match, amount_minor=target)
-    note(
-        session,
-        match,
-        action="match.resized",
-        before=match.status,
-        note="partially refunded",
-        extra_before={"amount_minor": before},
-        extra_after={"amount_minor": target},
-    )
+    await _resize(session, program, match, amount_minor=target, why="partially refunded")
 
 
 async def check_challenge(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,12 +90,20 @@ async def _clusters_of(session: AsyncSession, keys: list[Key], *, lock: bool) ->
     return set((await session.scalars(query)).all())
 
 
-async def link_donation(session: AsyncSession, donation: Donation) -> uuid.UUID:
-    """Put a settled donation's keys in one cluster (merging clusters they join); its cluster id."""
+@dataclass(frozen=True)
+class Linked:
+    cluster_id: uuid.UUID
+    merged: bool
+    """Keys that were apart until now are one cluster: clusters merged, or new keys (an owner's
+    email, a card) joined a known donor. Caps and owner links must be looked at again."""
+
+
+async def link_donation(session: AsyncSession, donation: Donation) -> Linked:
+    """Put a settled donation's keys in one cluster, merging the clusters they join."""
     keys = donation_keys(donation)
     if not keys:
         # Nothing identifies the donor: a cluster of one, named after the donation.
-        return await _assign(session, donation, donation.id)
+        return Linked(await _assign(session, donation, donation.id), merged=False)
     proposed = uuid.uuid4()
     for kind, digest in keys:
         await session.execute(
@@ -113,7 +122,7 @@ async def link_donation(session: AsyncSession, donation: Donation) -> uuid.UUID:
             sa.update(DonationCluster).where(DonationCluster.cluster_id.in_(others)).values(cluster_id=target)
         )
         await _merge_match_clusters(session, others=others, target=target)
-    return await _assign(session, donation, target)
+    return Linked(await _assign(session, donation, target), merged=bool(others))
 
 
 async def _locked_clusters(session: AsyncSession, keys: list[Key]) -> set[uuid.UUID]:

@@ -18,6 +18,7 @@ from campaigns.matching import amounts, engine, identity, pool, repository
 from campaigns.matching.eligibility import Context, program_takes
 from campaigns.matching.models import MatchingProgram, MatchQuote, Policy, QuoteStatus
 from campaigns.matching.policies import EngagementTiersParams, FixedRatioParams, tier_ratio_bps
+from service.money import apply_ratio_bps
 
 QUOTED_POLICIES = frozenset({Policy.FIXED_RATIO, Policy.ENGAGEMENT_TIERS})
 """Policies whose match follows from the donor's own gift (a referral bonus or a challenge
@@ -34,6 +35,23 @@ class Offer:
     available_minor: int
     per_donation_cap_minor: int | None
     ends_at: datetime
+
+    @property
+    def ratio_text(self) -> str:
+        """10_000 bps -> "1:1", 5_000 -> "50%", 15_000 -> "1.5:1" (integer arithmetic)."""
+        if self.ratio_bps % 10_000 == 0:
+            return f"{self.ratio_bps // 10_000}:1"
+        if self.ratio_bps < 10_000:
+            return f"{self.ratio_bps // 100}%" if self.ratio_bps % 100 == 0 else f"{self.ratio_bps} bps"
+        whole, rest = divmod(self.ratio_bps, 10_000)
+        return f"{whole}.{str(rest).rjust(4, '0').rstrip('0')}:1"
+
+    def match_for(self, gift_minor: int) -> int:
+        """What a gift of this size would unlock now (the quote at Checkout is the promise)."""
+        room = [apply_ratio_bps(gift_minor, self.ratio_bps), self.available_minor]
+        if self.per_donation_cap_minor is not None:
+            room.append(self.per_donation_cap_minor)
+        return max(min(room), 0)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,21 @@ async def lock_match(session: AsyncSession, match_id: uuid.UUID) -> Match | None
     )
 
 
+async def cluster_matches(
+    session: AsyncSession, *, program_id: uuid.UUID, cluster_id: uuid.UUID
+) -> Sequence[Match]:
+    """A donor cluster's live matches in a program, oldest first, locked (program already locked)."""
+    await session.flush()  # populate_existing must not overwrite unflushed changes (no autoflush)
+    query = (
+        sa.select(Match)
+        .where(Match.program_id == program_id, Match.cluster_id == cluster_id, Match.status.in_(LIVE))
+        .order_by(Match.created_at, Match.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(query)).all()
+
+
 async def held_quotes(
     session: AsyncSession, donation_id: uuid.UUID, *, lock: bool = False
 ) -> Sequence[MatchQuote]:
