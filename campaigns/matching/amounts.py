@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations.models import SETTLED, Donation
 from campaigns.matching import identity, repository
-from campaigns.matching.eligibility import net_gift_minor
 from campaigns.matching.models import MatchingProgram, Policy
 from campaigns.matching.policies import (
     EngagementTiersParams,
@@ -44,16 +43,15 @@ async def donation_offer(
     donation: Donation,
     *,
     cluster_id: uuid.UUID | None,
-    gift_minor: int | None = None,
+    gift_minor: int,
     already_held_minor: int = 0,
 ) -> Offer:
-    """The match for a donation of `gift_minor` (default: its net gift) under the program's caps.
+    """The match for a gift of `gift_minor` under the program's caps and what the pool has.
 
     `already_held_minor` is a quote this donation holds and is about to give back to the
     pool, so it counts as available.
     """
-    gift = net_gift_minor(donation) if gift_minor is None else gift_minor
-    raw, referrer = await _raw(session, program, donation, cluster_id=cluster_id, gift_minor=gift)
+    raw, referrer = await _raw(session, program, donation, cluster_id=cluster_id, gift_minor=gift_minor)
     if raw <= 0:
         return Offer(0, 0, referrer)
     room = [raw, program.available_minor + already_held_minor]

@@ -274,15 +274,25 @@ async def _match_donation(
     offer = amounts.Offer(0, 0)
     if reason is None:
         held = quote.amount_minor if quote is not None else 0
+        # Always on the whole gift, then scaled to what refunds left of it: the same figure
+        # whether a partial refund arrived before the payment's confirmation or after.
         offer = await amounts.donation_offer(
-            session, program, donation, cluster_id=cluster_id, already_held_minor=held
+            session,
+            program,
+            donation,
+            cluster_id=cluster_id,
+            gift_minor=donation.amount_minor,
+            already_held_minor=held,
         )
     if quote is not None:
         # The hold counted as available above, so the pool running low since cannot shrink
         # the promise; only the caps can (the donor's other gifts, learnt from the payment).
         await pool.close_quote(session, program, quote)
         quote.status = QuoteStatus.CONVERTED if offer.amount_minor > 0 else QuoteStatus.RELEASED
-    if offer.amount_minor <= 0:
+    amount = scaled(
+        offer.amount_minor, original_gift_minor=donation.amount_minor, net_gift=net_gift_minor(donation)
+    )
+    if amount <= 0:
         return
     match = Match(
         id=uuid.uuid4(),
@@ -294,7 +304,7 @@ async def _match_donation(
         cluster_id=cluster_id,
         referrer_cluster_id=offer.referrer_cluster_id,
         currency=program.currency,
-        amount_minor=offer.amount_minor,
+        amount_minor=amount,
         original_minor=offer.amount_minor,
         status=MatchStatus.PENDING,
         revision=0,
