@@ -9,16 +9,27 @@ ask for review: they make the donation ineligible outright (see eligibility).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from campaigns.donations.models import SETTLED, Donation
-from campaigns.matching.models import MatchingProgram
-from campaigns.nonprofits.models import Nonprofit
+from campaigns.matching import identity
+from campaigns.matching.models import (
+    DonationCluster,
+    IdentityKey,
+    IdentityKind,
+    Match,
+    MatchingProgram,
+    MatchStatus,
+    NonprofitIdentityKey,
+)
+from campaigns.nonprofits.models import Member, Nonprofit
 from campaigns.sharing.models import ShareLink
 
 REVIEW_SCORE = 100
@@ -34,6 +45,9 @@ class Thresholds:
     probation_days: int = 30
     spike_factor: int = 10
     spike_min_donations: int = 20
+    referral_loop_depth: int = 8
+    card_emails: int = 2
+    flagged_matches: int = 3
 
 
 @dataclass(frozen=True)
@@ -72,9 +86,165 @@ async def assess(
             )
         )
     if donation is None:
+        if await _nonprofit_flagged(session, nonprofit_id=nonprofit.id, thresholds=thresholds):
+            signals.append(
+                Signal(
+                    "nonprofit_flagged",
+                    100,
+                    f"At least {thresholds.flagged_matches} of the nonprofit's matches are held for donor"
+                    " patterns (shared cards, referral loops, shared browsers).",
+                )
+            )
         return signals
     signals += await _donation_signals(session, donation=donation, at=at, thresholds=thresholds)
+    signals += await _cluster_signals(session, donation=donation, thresholds=thresholds)
     return signals
+
+
+DONOR_PATTERNS = frozenset(
+    {"card_velocity", "shared_device", "card_many_donors", "owner_network", "referral_cycle", "referral_loop"}
+)
+"""Signals about who gave (rather than how much, or how new the nonprofit is)."""
+
+
+async def _nonprofit_flagged(
+    session: AsyncSession, *, nonprofit_id: uuid.UUID, thresholds: Thresholds
+) -> bool:
+    """A campaign-level match (quadratic share, challenge bonus) has no donor to look at: the
+    donors it stands on are the nonprofit's, so their held matches count against it."""
+    held = await session.scalars(
+        sa.select(Match.risk_reasons).where(
+            Match.nonprofit_id == nonprofit_id, Match.status == MatchStatus.HELD_FOR_REVIEW
+        )
+    )
+    flagged = sum(1 for reasons in held if any(r.get("code") in DONOR_PATTERNS for r in reasons))
+    return flagged >= thresholds.flagged_matches
+
+
+async def _cluster_signals(
+    session: AsyncSession, *, donation: Donation, thresholds: Thresholds
+) -> list[Signal]:
+    """What the donor's identity cluster (every gift linked by card, email or browser) shows."""
+    cluster_id = await session.scalar(
+        sa.select(DonationCluster.cluster_id).where(DonationCluster.donation_id == donation.id)
+    )
+    if cluster_id is None:
+        return []
+    signals: list[Signal] = []
+    emails = await _card_emails(session, donation)
+    if emails > thresholds.card_emails:
+        # Mailboxes and cookie-less browsers are free; cards are not. A ring rotates the free
+        # keys and reuses its few cards, so the per-donor cap binds, but the ring still earns
+        # the cap on every card: the card speaking for many names is the tell.
+        signals.append(
+            Signal(
+                "card_many_donors", 100, f"The card paid for gifts under {emails} different email addresses."
+            )
+        )
+    if await _owner_network(session, donation):
+        signals.append(
+            Signal(
+                "owner_network",
+                100,
+                "Gifts to this nonprofit from the same network came from the nonprofit's own people.",
+            )
+        )
+    if await _in_referral_loop(session, cluster_id=cluster_id, depth=thresholds.referral_loop_depth):
+        signals.append(
+            Signal(
+                "referral_loop",
+                100,
+                "The donor is in a loop of donors bringing each other, through other donors or campaigns.",
+            )
+        )
+    return signals
+
+
+async def _card_emails(session: AsyncSession, donation: Donation) -> int:
+    if not donation.card_fingerprint:
+        return 0
+    found = await session.scalars(
+        sa.select(Donation.donor_email)
+        .where(
+            Donation.card_fingerprint == donation.card_fingerprint,
+            Donation.status.in_(SETTLED),
+            Donation.donor_email.is_not(None),
+        )
+        .distinct()
+    )
+    return len({identity.normalise_email(e) for e in found if e})
+
+
+async def _owner_network(session: AsyncSession, donation: Donation) -> bool:
+    """Whether a donor cluster linked to the nonprofit's own people gave to it from this network.
+
+    An owner who gives through relatives' cards and fresh addresses from home shares the home
+    network with the gifts the engine already recognised as theirs.
+    """
+    if not donation.client_hash:
+        return False
+    clusters = (
+        sa.select(DonationCluster.cluster_id)
+        .join(Donation, Donation.id == DonationCluster.donation_id)
+        .where(
+            Donation.client_hash == donation.client_hash,
+            Donation.nonprofit_id == donation.nonprofit_id,
+            Donation.id != donation.id,
+        )
+    )
+    member_emails = (
+        await session.scalars(sa.select(Member.email).where(Member.nonprofit_id == donation.nonprofit_id))
+    ).all()
+    by_email = sa.and_(
+        IdentityKey.kind == IdentityKind.EMAIL,
+        IdentityKey.digest.in_([identity.email_key(e)[1] for e in member_emails]),
+    )
+    remembered = sa.exists().where(
+        NonprofitIdentityKey.nonprofit_id == donation.nonprofit_id,
+        NonprofitIdentityKey.kind == IdentityKey.kind,
+        NonprofitIdentityKey.digest == IdentityKey.digest,
+    )
+    found = await session.scalar(
+        sa.select(sa.literal(1))
+        .select_from(IdentityKey)
+        .where(IdentityKey.cluster_id.in_(clusters), sa.or_(by_email, remembered))
+        .limit(1)
+    )
+    return found is not None
+
+
+def _referred_by(clusters: set[uuid.UUID]) -> sa.Select[uuid.UUID]:
+    """Clusters of settled donors brought by a personal link of a donor in `clusters`."""
+    referrer = aliased(DonationCluster)
+    referred = aliased(DonationCluster)
+    return (
+        sa.select(referred.cluster_id)
+        .select_from(referrer)
+        .join(ShareLink, ShareLink.donation_id == referrer.donation_id)
+        .join(Donation, Donation.referral_link_id == ShareLink.id)
+        .join(referred, referred.donation_id == Donation.id)
+        .where(referrer.cluster_id.in_(clusters), Donation.status.in_(SETTLED))
+        .distinct()
+    )
+
+
+async def _in_referral_loop(session: AsyncSession, *, cluster_id: uuid.UUID, depth: int) -> bool:
+    """Whether following "brought" links from the donor leads back to the donor (any campaigns).
+
+    A ring that rotates who brings whom across campaigns never refers back directly, so the
+    two-donor check (_referral_cycle) misses it; the loop is there once the ring has gone round.
+    """
+    seen = {cluster_id}
+    frontier = {cluster_id}
+    for _ in range(depth):
+        found = set((await session.scalars(_referred_by(frontier))).all())
+        if cluster_id in found:
+            return True
+        frontier = found - seen
+        if not frontier:
+            return False
+        seen |= frontier
+    return False
 
 
 async def _donation_signals(
