@@ -224,7 +224,7 @@ def plan_honest(world: World, accounts: int) -> None:
     weights = [1 / (i + 1) ** 0.8 for i in range(len(targets))]
     # Each campaign has one or two newsletter moments where a share of its gifts arrive together.
     peaks = {c: [world.when() for _ in range(rng.randint(1, 2))] for _, c in targets}
-    households: list[tuple[str, str | None]] = []  # (shared device, shared card) of families
+    households: list[tuple[str, str | None, str]] = []  # (shared device, shared card, home network)
     offices = [world.uid("office") for _ in range(max(1, accounts // 150))]
     by_campaign: dict[uuid.UUID, list[Gift]] = defaultdict(list)
     for _ in range(accounts):
@@ -233,11 +233,12 @@ def plan_honest(world: World, accounts: int) -> None:
         card = digest("card", person)[:16]
         network = digest("home", person)
         if households and rng.random() < 0.10:
-            shared_device, shared_card = rng.choice(households)
+            # Family members share a home (its network), often a browser, sometimes a card.
+            shared_device, shared_card, network = rng.choice(households)
             device = shared_device or device
             card = shared_card or card
         elif rng.random() < 0.06:
-            households.append((device or "", card if rng.random() < 0.4 else None))
+            households.append((device or "", card if rng.random() < 0.4 else None, network))
         office = rng.choice(offices) if rng.random() < 0.12 else None
         for _gift in range(2 if rng.random() < 0.12 else 1):
             org, campaign_id = rng.choices(targets, weights)[0]
@@ -517,9 +518,13 @@ async def insert_world(database: Database, world: World) -> dict[str, MatchingPr
                 )
         await session.flush()
         for org in (*world.honest_orgs, *world.self_dealers, *world.shells):
-            # The dashboard remembers the browser each owner logs in from.
+            # The dashboard remembers the browser each owner logs in from...
             await identity.remember_nonprofit_key(
                 session, nonprofit_id=org.id, key=identity.device_key(org.dashboard_device)
+            )
+            # ...and the network they log in from (their home).
+            await identity.remember_nonprofit_key(
+                session, nonprofit_id=org.id, key=identity.network_key(digest("net", "home", org.name))
             )
         admin = (await create_admin(session, email="finance@goodloop.example", role=AdminRole.FINANCE)).admin
         return await _create_programs(session, admin, scale)

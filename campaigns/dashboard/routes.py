@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -17,6 +18,7 @@ from campaigns.dashboard.auth import (
 from campaigns.giving import tokens
 from campaigns.matching import identity
 from campaigns.nonprofits import service as nonprofits
+from campaigns.nonprofits.models import Member
 from campaigns.nonprofits.web import session_actor
 from service.errors import RateLimited
 from service.web.context import client_address, database, enforce_rate_limit, settings
@@ -46,18 +48,32 @@ async def login(request: Request) -> Response:
         return response
     async with database(request).transaction() as session:
         member = await nonprofits.authenticate_member(session, email=email, password=password)
-        device = tokens.device_hash(settings(request).secret_key, request.cookies.get(tokens.DEVICE_COOKIE))
-        if member is not None and device is not None:
-            # The browser a member signs in from is theirs: gifts from it never earn a match
-            # for their own organisation (a self-dealing owner giving "as a fan").
-            await identity.remember_nonprofit_key(
-                session, nonprofit_id=member.nonprofit_id, key=identity.device_key(device)
-            )
+        if member is not None:
+            await _remember_member_keys(request, session, member)
     if member is None:
         errors = {"form": "that email and password do not match an account"}
         return render(request, "dashboard/login.html", {"values": {"email": email}, "errors": errors}, 400)
     start_session(request, member)
     return redirect("/dashboard")
+
+
+async def _remember_member_keys(request: Request, session: AsyncSession, member: Member) -> None:
+    """The browser and network a member signs in from are their organisation's.
+
+    Gifts from that browser never earn the organisation a match (a self-dealing owner giving
+    "as a fan"); gifts from that network are held for a person to look at (an office or a
+    home is shared by honest donors too, so a network alone never decides).
+    """
+    secret = settings(request).secret_key
+    device = tokens.device_hash(secret, request.cookies.get(tokens.DEVICE_COOKIE))
+    if device is not None:
+        await identity.remember_nonprofit_key(
+            session, nonprofit_id=member.nonprofit_id, key=identity.device_key(device)
+        )
+    network = tokens.client_hash(secret, client_address(request))
+    await identity.remember_nonprofit_key(
+        session, nonprofit_id=member.nonprofit_id, key=identity.network_key(network)
+    )
 
 
 async def logout(request: Request) -> Response:

@@ -74,6 +74,10 @@ def device_key(device_hash: str) -> Key:
     return IdentityKind.DEVICE, device_hash
 
 
+def network_key(client_hash: str) -> Key:
+    return IdentityKind.NETWORK, client_hash
+
+
 async def lookup_cluster(session: AsyncSession, keys: Iterable[Key]) -> uuid.UUID | None:
     """The smallest cluster any of these keys already belongs to, without writing anything."""
     found = await _clusters_of(session, list(keys), lock=False)

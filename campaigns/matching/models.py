@@ -201,6 +201,9 @@ class IdentityKind(StrEnum):
     EMAIL = "email"
     CARD = "card"
     DEVICE = "device"
+    NETWORK = "network"
+    """Only remembered for a nonprofit's people (where they sign in from): many unrelated
+    donors share a network (an office, a campus), so it never links donors into a cluster."""
 
 
 class IdentityKey(Base):

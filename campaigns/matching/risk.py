@@ -48,6 +48,7 @@ class Thresholds:
     referral_loop_depth: int = 8
     card_emails: int = 2
     flagged_matches: int = 3
+    names_per_card_pct: int = 150
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,75 @@ async def assess(
         return signals
     signals += await _donation_signals(session, donation=donation, at=at, thresholds=thresholds)
     signals += await _cluster_signals(session, donation=donation, thresholds=thresholds)
+    if await _campaign_shares_cards(session, campaign_id=donation.campaign_id, thresholds=thresholds):
+        # A ring's first gifts on each card look clean one by one; the campaign they all feed
+        # does not: its donors' names far outnumber the cards that paid.
+        signals.append(
+            Signal(
+                "campaign_shared_cards",
+                100,
+                "The campaign's donors gave under many more names than the cards they paid with.",
+            )
+        )
+    if await _owner_login_network(session, donation):
+        signals.append(
+            Signal(
+                "owner_login_network",
+                100,
+                "The gift came from a network the nonprofit's own people sign in from.",
+            )
+        )
     return signals
 
 
+async def _campaign_shares_cards(
+    session: AsyncSession, *, campaign_id: uuid.UUID, thresholds: Thresholds
+) -> bool:
+    """Settled gifts to the campaign carry at least 1.5 email addresses per paying card."""
+    row = (
+        await session.execute(
+            sa.select(
+                sa.func.count(sa.distinct(Donation.donor_email)),
+                sa.func.count(sa.distinct(Donation.card_fingerprint)),
+            ).where(
+                Donation.campaign_id == campaign_id,
+                Donation.status.in_(SETTLED),
+                Donation.card_fingerprint.is_not(None),
+                Donation.donor_email.is_not(None),
+            )
+        )
+    ).one()
+    emails, cards = int(row[0]), int(row[1])
+    return emails >= 2 and emails * 100 >= thresholds.names_per_card_pct * cards
+
+
+async def _owner_login_network(session: AsyncSession, donation: Donation) -> bool:
+    if not donation.client_hash:
+        return False
+    kind, digest = identity.network_key(donation.client_hash)
+    found = await session.scalar(
+        sa.select(sa.literal(1))
+        .where(
+            NonprofitIdentityKey.nonprofit_id == donation.nonprofit_id,
+            NonprofitIdentityKey.kind == kind,
+            NonprofitIdentityKey.digest == digest,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 DONOR_PATTERNS = frozenset(
-    {"card_velocity", "shared_device", "card_many_donors", "owner_network", "referral_cycle", "referral_loop"}
+    {
+        "card_velocity",
+        "shared_device",
+        "card_many_donors",
+        "owner_network",
+        "owner_login_network",
+        "campaign_shared_cards",
+        "referral_cycle",
+        "referral_loop",
+    }
 )
 """Signals about who gave (rather than how much, or how new the nonprofit is)."""
 
@@ -131,8 +196,9 @@ async def _cluster_signals(
     if cluster_id is None:
         return []
     signals: list[Signal] = []
-    emails = await _card_emails(session, donation)
-    if emails > thresholds.card_emails:
+    emails, networks = await _card_emails(session, donation)
+    # A family shares one card at one home: several names on one network is a household.
+    if emails > thresholds.card_emails and networks > 1:
         # Mailboxes and cookie-less browsers are free; cards are not. A ring rotates the free
         # keys and reuses its few cards, so the per-donor cap binds, but the ring still earns
         # the cap on every card: the card speaking for many names is the tell.
@@ -160,19 +226,24 @@ async def _cluster_signals(
     return signals
 
 
-async def _card_emails(session: AsyncSession, donation: Donation) -> int:
+async def _card_emails(session: AsyncSession, donation: Donation) -> tuple[int, int]:
+    """How many donors (normalised email addresses) a card paid for, from how many networks."""
     if not donation.card_fingerprint:
-        return 0
-    found = await session.scalars(
-        sa.select(Donation.donor_email)
-        .where(
-            Donation.card_fingerprint == donation.card_fingerprint,
-            Donation.status.in_(SETTLED),
-            Donation.donor_email.is_not(None),
+        return 0, 0
+    rows = (
+        await session.execute(
+            sa.select(Donation.donor_email, Donation.client_hash)
+            .where(
+                Donation.card_fingerprint == donation.card_fingerprint,
+                Donation.status.in_(SETTLED),
+                Donation.donor_email.is_not(None),
+            )
+            .distinct()
         )
-        .distinct()
-    )
-    return len({identity.normalise_email(e) for e in found if e})
+    ).all()
+    emails = {identity.normalise_email(email) for email, _ in rows if email}
+    networks = {network for _, network in rows if network}
+    return len(emails), len(networks)
 
 
 async def _owner_network(session: AsyncSession, donation: Donation) -> bool:

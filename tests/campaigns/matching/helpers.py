@@ -69,6 +69,7 @@ async def give(
     email: str | None = None,
     fingerprint: str | None = None,
     device: str | None = None,
+    network: str | None = None,
     risk_score: int = 23,
     referral_link_id: uuid.UUID | None = None,
     campaign: LiveCampaign | None = None,
@@ -83,6 +84,7 @@ async def give(
         amount_minor=amount_minor,
         email=email,
         device=device,
+        network=network,
         referral_link_id=referral_link_id,
     )
     card = fingerprint or uuid.uuid4().hex[:16]
@@ -104,6 +106,7 @@ async def insert_pending(
     amount_minor: int,
     email: str | None,
     device: str | None = None,
+    network: str | None = None,
     referral_link_id: uuid.UUID | None = None,
 ) -> stripe_events.Payment:
     donation_id = uuid.uuid4()
@@ -119,6 +122,7 @@ async def insert_pending(
                 currency=campaign.currency,
                 donor_email=email,
                 device_hash=device,
+                client_hash=network,
                 referral_link_id=referral_link_id,
                 stripe_checkout_session_id=session_id,
             )
