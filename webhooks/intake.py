@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import asyncpg  # type: ignore[import-untyped]  # no stubs published; only its exception types are used
 import pydantic
 import stripe
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -76,10 +77,22 @@ async def receive(request: Request, *, secret: str, endpoint: str) -> Response:
     if envelope.type not in HANDLED_TYPES:
         WEBHOOKS_RECEIVED.labels(endpoint, "ignored").inc()
         return Response(_IGNORED, media_type="application/json")
+    db = database(request)
     try:
-        async with database(request).single_statement() as connection:
-            first = await inbox.store_event(connection, envelope=envelope, payload_json=payload)
-    except (DBAPIError, OperationalError, OSError, TimeoutError) as e:
+        if db.is_postgresql:
+            async with db.driver_connection() as driver:
+                first = await inbox.store_event_on_driver(driver, envelope=envelope, payload_json=payload)
+        else:
+            async with db.single_statement() as connection:
+                first = await inbox.store_event(connection, envelope=envelope, payload_json=payload)
+    except (
+        DBAPIError,
+        OperationalError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        OSError,
+        TimeoutError,
+    ) as e:
         log.warning("webhook inbox unavailable", event_id=envelope.id, error=type(e).__name__)
         raise InboxUnavailable("the event could not be stored; retry later") from e
     WEBHOOKS_RECEIVED.labels(endpoint, "stored" if first else "duplicate").inc()
