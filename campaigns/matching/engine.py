@@ -118,21 +118,32 @@ async def on_facts_changed(session: AsyncSession, donation: Donation) -> None:
     """New facts about a settled donation (card, Radar score, early fraud warning): look again."""
     if donation.status not in SETTLED or not await repository.any_program(session):
         return
-    locked = await _lock_for(session, donation)
-    live = [m for m in locked.matches.values() if m.status in VOIDABLE]
-    if not live:
+    # Even without a match of its own, a card arriving late can show that other donors'
+    # matches belong to one person (or to the nonprofit's own people).
+    candidates = await repository.programs_for(
+        session, currency=donation.currency, campaign_id=donation.campaign_id, at=donation.created_at
+    )
+    locked = await _lock_for(session, donation, also=(p.id for p in candidates))
+    if not locked.programs:
         return
-    linked = await identity.link_donation(session, donation)
-    cluster_id = linked.cluster_id
+    cluster_id = await _link(session, donation, locked.programs)
     ctx = await context_of(session, donation.campaign_id)
-    if linked.merged:
-        await _after_merge(session, locked.programs, cluster_id=cluster_id)
-    for match in live:
+    for match in [m for m in locked.matches.values() if m.status in VOIDABLE]:
         program = locked.programs[match.program_id]
         match.cluster_id = cluster_id
         reason = await ineligible_reason(session, program, donation, cluster_id=cluster_id, ctx=ctx)
         if reason is not None:
             await void_match(session, program, match, reason=reason)
+
+
+async def _link(
+    session: AsyncSession, donation: Donation, programs: dict[uuid.UUID, MatchingProgram]
+) -> uuid.UUID:
+    """The donation's donor cluster, after looking again at what a grown cluster changes."""
+    linked = await identity.link_donation(session, donation)
+    if linked.merged:
+        await _after_merge(session, programs, cluster_id=linked.cluster_id)
+    return linked.cluster_id
 
 
 async def _after_merge(
@@ -243,11 +254,8 @@ async def _settle(session: AsyncSession, donation: Donation) -> None:
     locked = await _lock_for(session, donation, also=(p.id for p in candidates))
     if not locked.programs:
         return
-    linked = await identity.link_donation(session, donation)
-    cluster_id = linked.cluster_id
+    cluster_id = await _link(session, donation, locked.programs)
     ctx = await context_of(session, donation.campaign_id)
-    if linked.merged:
-        await _after_merge(session, locked.programs, cluster_id=cluster_id)
     for program_id, program in locked.programs.items():
         match = locked.matches.get(program_id)
         quote = locked.quotes.get(program_id)

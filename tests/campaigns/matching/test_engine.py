@@ -163,6 +163,24 @@ class TestEligibility:
         sock_puppet = await give(world, email="fan123@example.org", fingerprint="owner-card")
         assert await matches_for(world.database, sock_puppet) == []
 
+    async def test_a_card_arriving_late_still_links_the_owner(self, world: World) -> None:
+        from tests.campaigns.matching.helpers import insert_pending
+
+        await make_program(world)
+        fan = await give(world, email="fan@example.org", fingerprint="shared-card")
+        owner_email = await _owner_email(world)
+        owner = await insert_pending(world.database, world.campaign, amount_minor=1_000, email=owner_email)
+        # The confirmation first (the owner earns nothing), the card only afterwards.
+        for evt in (
+            stripe_events.event("checkout.session.completed", owner.checkout_session(email=owner_email)),
+            stripe_events.event("charge.succeeded", owner.charge(fingerprint="shared-card")),
+        ):
+            await deliver(world.client, evt, world.settings.webhook_secret)
+            await process_all(world.database)
+
+        match = await only_match(world.database, fan)
+        assert (match.status, match.void_reason) == (MatchStatus.VOIDED, "owner_linked")
+
     async def test_risky_payment_earns_nothing(self, world: World) -> None:
         await make_program(world, max_risk_score=60)
         payment = await give(world, risk_score=75)
