@@ -409,9 +409,5 @@ async def _campaign_spike(
     return hour * 167 > thresholds.spike_factor * max(week - hour, 7)
 
 
-def needs_review(signals: list[Signal]) -> bool:
-    return sum(s.weight for s in signals) >= REVIEW_SCORE
-
-
 def reasons_json(signals: list[Signal]) -> list[dict[str, Any]]:
     return [s.as_json() for s in signals]
