@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -167,6 +167,18 @@ async def add_unique(session: AsyncSession, row: Base, conflict: Exception) -> N
             await session.flush()
     except IntegrityError as e:
         raise conflict from e
+
+
+async def locked_rows(session: AsyncSession, query: sa.Select[Any]) -> Sequence[Any]:
+    """Run `query` FOR UPDATE and reload what it locks (populate_existing), so the objects show
+    the rows as they are now that no one else can change them.
+
+    Sessions do not autoflush, and the reload would overwrite the transaction's own unflushed
+    changes: they are flushed first.
+    """
+    await session.flush()
+    result = await session.scalars(query.with_for_update().execution_options(populate_existing=True))
+    return result.all()
 
 
 class Database:

@@ -40,7 +40,7 @@ from campaigns.donations import settlement
 from campaigns.donations.models import Donation
 from campaigns.donations.repository import DonationRef
 from campaigns.donations.settlement import ChargeFacts
-from campaigns.matching import engine, identity, lifecycle, programs, quotes, rounds
+from campaigns.matching import engine, identity, lifecycle, pool, programs, quotes, rounds
 from campaigns.matching.eligibility import Context
 from campaigns.matching.models import Match, MatchingProgram, MatchQuote, MatchStatus, QuoteStatus
 from campaigns.matching.policies import FixedRatioParams, QuadraticRoundParams, ReferralBonusParams
@@ -700,8 +700,9 @@ class Runner:
             for program in (
                 await session.scalars(sa.select(MatchingProgram).order_by(MatchingProgram.id))
             ).all():
-                locked = await engine.lock_programs(session, [program.id])
-                await rounds.close_program(session, locked[program.id], now=now)
+                locked = await pool.lock_program(session, program.id)
+                assert locked is not None
+                await rounds.close_program(session, locked, now=now)
 
 
 @dataclass(frozen=True)

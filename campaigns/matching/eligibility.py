@@ -83,9 +83,16 @@ async def ineligible_reason(
 
 def net_gift_minor(donation: Donation) -> int:
     """The gift still with the campaign: refunds shrink it in proportion (fee cover included)."""
-    charged = donation.charged_minor
-    kept = max(charged - donation.refunded_minor, 0)
-    return donation.amount_minor * kept // charged
+    return net_of_refunds(
+        donation.amount_minor,
+        fee_cover_minor=donation.fee_cover_minor,
+        refunded_minor=donation.refunded_minor,
+    )
+
+
+def net_of_refunds(amount_minor: int, *, fee_cover_minor: int, refunded_minor: int) -> int:
+    charged = amount_minor + fee_cover_minor
+    return amount_minor * max(charged - refunded_minor, 0) // charged
 
 
 def scaled(amount_minor: int, *, original_gift_minor: int, net_gift: int) -> int:

@@ -33,29 +33,11 @@ from campaigns.matching.models import (
 )
 from campaigns.matching.policies import ChallengeUnlockParams, challenge_bonus_minor
 from campaigns.nonprofits.models import Nonprofit
+from service.auth.models import Admin
 from service.db import utcnow
 
 UNWOUND = frozenset({DonationStatus.REFUNDED, DonationStatus.DISPUTED})
 VOIDABLE = frozenset({MatchStatus.PENDING, MatchStatus.HELD_FOR_REVIEW, MatchStatus.APPROVED})
-
-
-async def lock_programs(
-    session: AsyncSession, program_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, MatchingProgram]:
-    ids = sorted(set(program_ids))
-    if not ids:
-        return {}
-    # Sessions do not autoflush, and populate_existing reloads what is locked: write our own
-    # changes first so the reload sees them instead of overwriting them.
-    await session.flush()
-    rows = await session.scalars(
-        sa.select(MatchingProgram)
-        .where(MatchingProgram.id.in_(ids))
-        .order_by(MatchingProgram.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return {p.id: p for p in rows}
 
 
 async def context_of(session: AsyncSession, campaign_id: uuid.UUID) -> Context:
@@ -95,7 +77,7 @@ async def _lock_for(session: AsyncSession, donation: Donation, *, also: Iterable
     """
     seen = await repository.matches_of_donation(session, donation.id)
     held = await repository.held_quotes(session, donation.id)
-    programs = await lock_programs(
+    programs = await pool.lock_programs(
         session, [*also, *(m.program_id for m in seen), *(q.program_id for q in held)]
     )
     if not programs:
@@ -206,8 +188,19 @@ async def release_quote(session: AsyncSession, program: MatchingProgram, quote: 
     quote.status = QuoteStatus.RELEASED
 
 
-async def void_match(session: AsyncSession, program: MatchingProgram, match: Match, *, reason: str) -> None:
-    """Give a match's reservation back to the pool (a paid one is clawed back instead)."""
+async def void_match(
+    session: AsyncSession,
+    program: MatchingProgram,
+    match: Match,
+    *,
+    reason: str,
+    admin: Admin | None = None,
+    note_text: str | None = None,
+) -> None:
+    """Give a match's reservation back to the pool (a paid one is clawed back instead).
+
+    With an admin, it is their rejection: recorded as their decision, with their note.
+    """
     if match.status is MatchStatus.VOIDED:
         return
     if match.status is MatchStatus.PAID:
@@ -217,7 +210,11 @@ async def void_match(session: AsyncSession, program: MatchingProgram, match: Mat
     await pool.release(session, program, match)
     match.status = MatchStatus.VOIDED
     match.void_reason = reason
-    note(session, match, action="match.voided", before=before, note=reason)
+    if admin is not None:
+        match.decided_by_admin_id = admin.id
+        match.decision_note = note_text
+    action = "match.rejected" if admin is not None else "match.voided"
+    note(session, match, action=action, before=before, note=note_text or reason, admin=admin)
 
 
 async def claw_back(
@@ -302,24 +299,48 @@ async def _match_donation(
     )
     if amount <= 0:
         return
-    match = Match(
-        id=uuid.uuid4(),
+    match = _new_match(
+        program,
+        ctx=ctx,
         key=f"{program.id}:donation:{donation.id}",
-        program_id=program.id,
-        donation_id=donation.id,
-        campaign_id=donation.campaign_id,
-        nonprofit_id=donation.nonprofit_id,
-        cluster_id=cluster_id,
-        referrer_cluster_id=offer.referrer_cluster_id,
-        currency=program.currency,
         amount_minor=amount,
         original_minor=offer.amount_minor,
+        donation_id=donation.id,
+        cluster_id=cluster_id,
+        referrer_cluster_id=offer.referrer_cluster_id,
+    )
+    await _open(session, program, match, ctx=ctx, donation=donation)
+
+
+def _new_match(
+    program: MatchingProgram,
+    *,
+    ctx: Context,
+    key: str,
+    amount_minor: int,
+    original_minor: int,
+    donation_id: uuid.UUID | None = None,
+    cluster_id: uuid.UUID | None = None,
+    referrer_cluster_id: uuid.UUID | None = None,
+) -> Match:
+    """A pending match for a donation or (without one) for the campaign, in its hold period."""
+    return Match(
+        id=uuid.uuid4(),
+        key=key,
+        program_id=program.id,
+        donation_id=donation_id,
+        campaign_id=ctx.campaign.id,
+        nonprofit_id=ctx.nonprofit.id,
+        cluster_id=cluster_id,
+        referrer_cluster_id=referrer_cluster_id,
+        currency=program.currency,
+        amount_minor=amount_minor,
+        original_minor=original_minor,
         status=MatchStatus.PENDING,
         revision=0,
         recovered_minor=0,
         hold_until=utcnow() + timedelta(days=program.hold_days),
     )
-    await _open(session, program, match, ctx=ctx, donation=donation)
 
 
 async def _open(
@@ -373,11 +394,10 @@ async def check_challenge(
         since=program.starts_at,
         until=min(program.ends_at, params.deadline),
     )
-    clusters = {
-        c: v
-        for c, v in clusters.items()
-        if not await identity.is_owner_linked(session, cluster_id=c, nonprofit_id=ctx.nonprofit.id)
-    }
+    owners = await identity.owner_linked_clusters(
+        session, cluster_ids=clusters, nonprofit_id=ctx.nonprofit.id
+    )
+    clusters = {c: v for c, v in clusters.items() if c not in owners}
     bonus = challenge_bonus_minor(
         params, donors=len(clusters), raised_minor=sum(clusters.values()), at=at, final=final
     )
@@ -395,20 +415,12 @@ async def open_campaign_match(
     amount = max(min(room), 0)
     if amount <= 0 or (amount < amount_minor and not program.allow_partial):
         return None
-    match = Match(
-        id=uuid.uuid4(),
+    match = _new_match(
+        program,
+        ctx=ctx,
         key=f"{program.id}:campaign:{ctx.campaign.id}",
-        program_id=program.id,
-        donation_id=None,
-        campaign_id=ctx.campaign.id,
-        nonprofit_id=ctx.nonprofit.id,
-        currency=program.currency,
         amount_minor=amount,
         original_minor=amount,
-        status=MatchStatus.PENDING,
-        revision=0,
-        recovered_minor=0,
-        hold_until=utcnow() + timedelta(days=program.hold_days),
     )
     await _open(session, program, match, ctx=ctx, donation=None)
     return match

@@ -181,40 +181,43 @@ async def remember_nonprofit_key(session: AsyncSession, *, nonprofit_id: uuid.UU
     )
 
 
-async def is_owner_linked(session: AsyncSession, *, cluster_id: uuid.UUID, nonprofit_id: uuid.UUID) -> bool:
-    """Whether any key of the cluster belongs to the nonprofit's own people.
+async def owner_keys(session: AsyncSession, *, nonprofit_id: uuid.UUID) -> sa.ColumnElement[bool]:
+    """A condition on IdentityKey: the key belongs to the nonprofit's own people.
 
     Members' emails count without being registered anywhere (a member giving to their own
-    campaign under their login address, or a `+tag` of it); devices and cards are the keys
-    remembered for the nonprofit.
+    campaign under their login address, or a `+tag` of it); devices, networks and cards are
+    the keys remembered for the nonprofit.
     """
     member_emails = (
         await session.scalars(sa.select(Member.email).where(Member.nonprofit_id == nonprofit_id))
     ).all()
-    member_digests = [email_key(email)[1] for email in member_emails]
-    if member_digests:
-        by_email = await session.scalar(
-            sa.select(sa.literal(1))
-            .where(
-                IdentityKey.cluster_id == cluster_id,
-                IdentityKey.kind == IdentityKind.EMAIL,
-                IdentityKey.digest.in_(member_digests),
-            )
-            .limit(1)
-        )
-        if by_email is not None:
-            return True
-    found = await session.scalar(
-        sa.select(sa.literal(1))
-        .select_from(IdentityKey)
-        .join(
-            NonprofitIdentityKey,
-            sa.and_(
-                NonprofitIdentityKey.kind == IdentityKey.kind,
-                NonprofitIdentityKey.digest == IdentityKey.digest,
-            ),
-        )
-        .where(IdentityKey.cluster_id == cluster_id, NonprofitIdentityKey.nonprofit_id == nonprofit_id)
-        .limit(1)
+    by_email = sa.and_(
+        IdentityKey.kind == IdentityKind.EMAIL,
+        IdentityKey.digest.in_([email_key(email)[1] for email in member_emails]),
     )
-    return found is not None
+    remembered = sa.exists().where(
+        NonprofitIdentityKey.nonprofit_id == nonprofit_id,
+        NonprofitIdentityKey.kind == IdentityKey.kind,
+        NonprofitIdentityKey.digest == IdentityKey.digest,
+    )
+    return sa.or_(by_email, remembered)
+
+
+async def owner_linked_clusters(
+    session: AsyncSession, *, cluster_ids: Iterable[uuid.UUID], nonprofit_id: uuid.UUID
+) -> set[uuid.UUID]:
+    """Which of these clusters hold a key of the nonprofit's own people (two queries for any number)."""
+    wanted = set(cluster_ids)
+    if not wanted:
+        return set()
+    found = await session.scalars(
+        sa.select(IdentityKey.cluster_id)
+        .where(IdentityKey.cluster_id.in_(wanted), await owner_keys(session, nonprofit_id=nonprofit_id))
+        .distinct()
+    )
+    return set(found.all())
+
+
+async def is_owner_linked(session: AsyncSession, *, cluster_id: uuid.UUID, nonprofit_id: uuid.UUID) -> bool:
+    linked = await owner_linked_clusters(session, cluster_ids=[cluster_id], nonprofit_id=nonprofit_id)
+    return cluster_id in linked

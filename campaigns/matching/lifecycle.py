@@ -78,13 +78,7 @@ async def reject_match(session: AsyncSession, *, admin: Admin, match_id: uuid.UU
     program, match = await _lock(session, match_id)
     await _refuse_own_organisation(session, admin, match)
     _check_edge(match, MatchStatus.VOIDED)
-    before = match.status
-    await pool.release(session, program, match)
-    match.status = MatchStatus.VOIDED
-    match.void_reason = "rejected"
-    match.decided_by_admin_id = admin.id
-    match.decision_note = note_text
-    note(session, match, action="match.rejected", before=before, note=note_text, admin=admin)
+    await engine.void_match(session, program, match, reason="rejected", admin=admin, note_text=note_text)
     return match
 
 
@@ -114,7 +108,7 @@ async def release_due_matches(session: AsyncSession, *, now: datetime, limit: in
     ).all()
     if not rows:
         return 0
-    programs = await engine.lock_programs(session, (program_id for _, program_id in rows))
+    programs = await pool.lock_programs(session, (program_id for _, program_id in rows))
     done = 0
     for match_id, program_id in rows:
         match = await repository.lock_match(session, match_id)

@@ -26,11 +26,13 @@ row lock (`lock_program`), which serialises every worker reserving from one pool
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.matching.models import FunderKind, Match, MatchingProgram, MatchQuote
+from service.db import locked_rows
 from service.ledger import Posting, TransferKind, post, transfer_id_for
 
 
@@ -52,14 +54,19 @@ def matches_account(nonprofit_id: uuid.UUID) -> str:
     return f"nonprofit:{nonprofit_id}:matches"
 
 
+async def lock_programs(
+    session: AsyncSession, program_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, MatchingProgram]:
+    """Programs locked in id order, all in one statement, so no two transactions wait in a cycle."""
+    ids = sorted(set(program_ids))
+    if not ids:
+        return {}
+    query = sa.select(MatchingProgram).where(MatchingProgram.id.in_(ids)).order_by(MatchingProgram.id)
+    return {p.id: p for p in await locked_rows(session, query)}
+
+
 async def lock_program(session: AsyncSession, program_id: uuid.UUID) -> MatchingProgram | None:
-    await session.flush()  # populate_existing must not overwrite unflushed changes (no autoflush)
-    return await session.scalar(
-        sa.select(MatchingProgram)
-        .where(MatchingProgram.id == program_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    return (await lock_programs(session, [program_id])).get(program_id)
 
 
 async def _post(
@@ -136,8 +143,28 @@ async def close_quote(session: AsyncSession, program: MatchingProgram, quote: Ma
     program.held_minor -= quote.amount_minor
 
 
-def _revision_key(match: Match) -> str:
-    return f"match:{match.id}:r{match.revision}"
+_PHASE_TWO_SUFFIX = {TransferKind.VOID_PENDING: ":void", TransferKind.POST_PENDING: ":post"}
+
+
+async def _reservation_transfer(
+    session: AsyncSession, program: MatchingProgram, match: Match, *, kind: TransferKind, code: str
+) -> uuid.UUID:
+    """The current revision's pending transfer (pool -> nonprofit matches), or its void or post,
+    which repeats the pending transfer's accounts and amount and names it."""
+    key = f"match:{match.id}:r{match.revision}"
+    phase_two = kind in _PHASE_TWO_SUFFIX
+    return await _post(
+        session,
+        program,
+        key=key + _PHASE_TWO_SUFFIX[kind] if phase_two else key,
+        debit=pool_account(program.id),
+        credit=matches_account(match.nonprofit_id),
+        amount_minor=match.amount_minor,
+        code=code,
+        kind=kind,
+        pending_key=key if phase_two else None,
+        donation_id=match.donation_id,
+    )
 
 
 async def reserve(session: AsyncSession, program: MatchingProgram, match: Match) -> None:
@@ -145,16 +172,8 @@ async def reserve(session: AsyncSession, program: MatchingProgram, match: Match)
     if match.amount_minor <= 0:
         match.reservation_transfer_id = None
         return
-    match.reservation_transfer_id = await _post(
-        session,
-        program,
-        key=_revision_key(match),
-        debit=pool_account(program.id),
-        credit=matches_account(match.nonprofit_id),
-        amount_minor=match.amount_minor,
-        code="match_reserved",
-        kind=TransferKind.PENDING,
-        donation_id=match.donation_id,
+    match.reservation_transfer_id = await _reservation_transfer(
+        session, program, match, kind=TransferKind.PENDING, code="match_reserved"
     )
     program.reserved_minor += match.amount_minor
 
@@ -163,19 +182,7 @@ async def release(session: AsyncSession, program: MatchingProgram, match: Match)
     """Void the current reservation; the amount goes back to the pool's available budget."""
     if match.amount_minor <= 0 or match.reservation_transfer_id is None:
         return
-    key = _revision_key(match)
-    await _post(
-        session,
-        program,
-        key=f"{key}:void",
-        debit=pool_account(program.id),
-        credit=matches_account(match.nonprofit_id),
-        amount_minor=match.amount_minor,
-        code="match_voided",
-        kind=TransferKind.VOID_PENDING,
-        pending_key=key,
-        donation_id=match.donation_id,
-    )
+    await _reservation_transfer(session, program, match, kind=TransferKind.VOID_PENDING, code="match_voided")
     program.reserved_minor -= match.amount_minor
     match.reservation_transfer_id = None
 
@@ -192,19 +199,7 @@ async def resize(session: AsyncSession, program: MatchingProgram, match: Match, 
 
 async def pay(session: AsyncSession, program: MatchingProgram, match: Match) -> None:
     """Post the reservation: the match's money now belongs to the nonprofit."""
-    key = _revision_key(match)
-    await _post(
-        session,
-        program,
-        key=f"{key}:post",
-        debit=pool_account(program.id),
-        credit=matches_account(match.nonprofit_id),
-        amount_minor=match.amount_minor,
-        code="match_paid",
-        kind=TransferKind.POST_PENDING,
-        pending_key=key,
-        donation_id=match.donation_id,
-    )
+    await _reservation_transfer(session, program, match, kind=TransferKind.POST_PENDING, code="match_paid")
     program.reserved_minor -= match.amount_minor
     program.paid_minor += match.amount_minor
 

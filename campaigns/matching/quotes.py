@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations.models import Donation
-from campaigns.matching import amounts, engine, identity, pool, repository
+from campaigns.matching import amounts, identity, pool, repository
 from campaigns.matching.eligibility import Context, program_takes
 from campaigns.matching.models import MatchingProgram, MatchQuote, Policy, QuoteStatus
 from campaigns.matching.policies import EngagementTiersParams, FixedRatioParams, tier_ratio_bps
@@ -117,7 +117,7 @@ async def hold_quotes(
     ):
         return []
     held = []
-    for program in (await engine.lock_programs(session, (p.id for p in candidates))).values():
+    for program in (await pool.lock_programs(session, (p.id for p in candidates))).values():
         if donation.amount_minor < program.min_donation_minor:
             continue
         offer = await amounts.donation_offer(

@@ -19,6 +19,7 @@ from campaigns.matching.models import (
     ProgramStatus,
     QuoteStatus,
 )
+from service.db import locked_rows
 
 LIVE = (MatchStatus.PENDING, MatchStatus.HELD_FOR_REVIEW, MatchStatus.APPROVED, MatchStatus.PAID)
 
@@ -45,10 +46,7 @@ async def matches_of_donation(
 ) -> Sequence[Match]:
     """A donation's matches; lock them only after their programs (the order every path uses)."""
     query = sa.select(Match).where(Match.donation_id == donation_id).order_by(Match.program_id)
-    if lock:
-        await session.flush()  # populate_existing must not overwrite unflushed changes (no autoflush)
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return (await session.scalars(query)).all()
+    return await locked_rows(session, query) if lock else (await session.scalars(query)).all()
 
 
 async def get_match(session: AsyncSession, *, program_id: uuid.UUID, key: str) -> Match | None:
@@ -56,28 +54,20 @@ async def get_match(session: AsyncSession, *, program_id: uuid.UUID, key: str) -
 
 
 async def lock_match(session: AsyncSession, match_id: uuid.UUID) -> Match | None:
-    await session.flush()  # populate_existing must not overwrite unflushed changes (no autoflush)
-    return await session.scalar(
-        sa.select(Match)
-        .where(Match.id == match_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    found = await locked_rows(session, sa.select(Match).where(Match.id == match_id))
+    return found[0] if found else None
 
 
 async def cluster_matches(
     session: AsyncSession, *, program_id: uuid.UUID, cluster_id: uuid.UUID
 ) -> Sequence[Match]:
     """A donor cluster's live matches in a program, oldest first, locked (program already locked)."""
-    await session.flush()  # populate_existing must not overwrite unflushed changes (no autoflush)
     query = (
         sa.select(Match)
         .where(Match.program_id == program_id, Match.cluster_id == cluster_id, Match.status.in_(LIVE))
         .order_by(Match.created_at, Match.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
     )
-    return (await session.scalars(query)).all()
+    return await locked_rows(session, query)
 
 
 async def held_quotes(
@@ -88,10 +78,7 @@ async def held_quotes(
         .where(MatchQuote.donation_id == donation_id, MatchQuote.status == QuoteStatus.HELD)
         .order_by(MatchQuote.program_id)
     )
-    if lock:
-        await session.flush()  # populate_existing must not overwrite unflushed changes (no autoflush)
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return (await session.scalars(query)).all()
+    return await locked_rows(session, query) if lock else (await session.scalars(query)).all()
 
 
 async def any_program(session: AsyncSession) -> bool:

@@ -23,13 +23,12 @@ from campaigns.matching import identity
 from campaigns.matching.models import (
     DonationCluster,
     IdentityKey,
-    IdentityKind,
     Match,
     MatchingProgram,
     MatchStatus,
     NonprofitIdentityKey,
 )
-from campaigns.nonprofits.models import Member, Nonprofit
+from campaigns.nonprofits.models import Nonprofit
 from campaigns.sharing.models import ShareLink
 
 REVIEW_SCORE = 100
@@ -263,22 +262,13 @@ async def _owner_network(session: AsyncSession, donation: Donation) -> bool:
             Donation.id != donation.id,
         )
     )
-    member_emails = (
-        await session.scalars(sa.select(Member.email).where(Member.nonprofit_id == donation.nonprofit_id))
-    ).all()
-    by_email = sa.and_(
-        IdentityKey.kind == IdentityKind.EMAIL,
-        IdentityKey.digest.in_([identity.email_key(e)[1] for e in member_emails]),
-    )
-    remembered = sa.exists().where(
-        NonprofitIdentityKey.nonprofit_id == donation.nonprofit_id,
-        NonprofitIdentityKey.kind == IdentityKey.kind,
-        NonprofitIdentityKey.digest == IdentityKey.digest,
-    )
     found = await session.scalar(
         sa.select(sa.literal(1))
         .select_from(IdentityKey)
-        .where(IdentityKey.cluster_id.in_(clusters), sa.or_(by_email, remembered))
+        .where(
+            IdentityKey.cluster_id.in_(clusters),
+            await identity.owner_keys(session, nonprofit_id=donation.nonprofit_id),
+        )
         .limit(1)
     )
     return found is not None

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations.models import SETTLED, Donation
-from campaigns.matching import engine, identity, lifecycle, programs
-from campaigns.matching.eligibility import program_takes
+from campaigns.matching import engine, identity, lifecycle, pool, programs
+from campaigns.matching.eligibility import net_of_refunds, program_takes
 from campaigns.matching.models import (
     DonationCluster,
     MatchingProgram,
@@ -90,19 +90,23 @@ async def round_contributions(session: AsyncSession, program: MatchingProgram) -
     ).all()
     eligible_campaigns = set(await _eligible_campaigns(session, program, {row.campaign_id for row in rows}))
     verified: set[uuid.UUID] = {row.cluster_id for row in rows if row.card_fingerprint}
-    owner_checked: dict[tuple[uuid.UUID, uuid.UUID], bool] = {}
+    owners: set[tuple[uuid.UUID, uuid.UUID]] = set()
+    for nonprofit_id in {row.nonprofit_id for row in rows}:
+        clusters = {row.cluster_id for row in rows if row.nonprofit_id == nonprofit_id}
+        linked = await identity.owner_linked_clusters(
+            session, cluster_ids=clusters, nonprofit_id=nonprofit_id
+        )
+        owners |= {(cluster_id, nonprofit_id) for cluster_id in linked}
     out: list[Contribution] = []
     for row in rows:
-        if row.campaign_id not in eligible_campaigns:
-            continue
-        key = (row.cluster_id, row.nonprofit_id)
-        if key not in owner_checked:
-            owner_checked[key] = await identity.is_owner_linked(
-                session, cluster_id=row.cluster_id, nonprofit_id=row.nonprofit_id
-            )
-        charged = row.amount_minor + row.fee_cover_minor
-        net = row.amount_minor * max(charged - row.refunded_minor, 0) // charged
-        if owner_checked[key] or net <= 0:
+        net = net_of_refunds(
+            row.amount_minor, fee_cover_minor=row.fee_cover_minor, refunded_minor=row.refunded_minor
+        )
+        if (
+            row.campaign_id not in eligible_campaigns
+            or (row.cluster_id, row.nonprofit_id) in owners
+            or net <= 0
+        ):
             continue
         trust = VERIFIED_TRUST_BPS if row.cluster_id in verified else UNVERIFIED_TRUST_BPS
         out.append(Contribution(row.campaign_id, row.cluster_id, net, trust))
@@ -190,7 +194,7 @@ async def release_expired_quotes(
     if not program_ids:
         return 0
     # Programs before quotes: the order every other path locks them in.
-    locked = await engine.lock_programs(session, program_ids)
+    locked = await pool.lock_programs(session, program_ids)
     quotes = (
         await session.scalars(
             sa.select(MatchQuote)

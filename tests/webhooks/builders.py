@@ -42,6 +42,9 @@ async def insert_donation(
     amount_minor: int = 2500,
     fee_cover_minor: int = 0,
     donor_email: str | None = None,
+    device_hash: str | None = None,
+    client_hash: str | None = None,
+    referral_link_id: uuid.UUID | None = None,
 ) -> stripe_events.Payment:
     """A pending donation as donor checkout leaves it, and the Stripe objects that will pay it."""
     donation_id = uuid.uuid4()
@@ -56,6 +59,9 @@ async def insert_donation(
                 fee_cover_minor=fee_cover_minor,
                 currency=campaign.currency,
                 donor_email=donor_email,
+                device_hash=device_hash,
+                client_hash=client_hash,
+                referral_link_id=referral_link_id,
                 stripe_checkout_session_id=session_id,
             )
         )

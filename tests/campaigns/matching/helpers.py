@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from campaigns.donations.models import Donation
 from campaigns.matching.models import Match, MatchingProgram, MatchStatus
 from campaigns.sharing.models import ShareLink, ShareLinkKind
 from service import ledger
@@ -19,7 +18,7 @@ from service.db import Database, utcnow
 from service.settings import Settings
 from tests.builders import AdminUser, insert_admin
 from tests.webhooks import stripe_events
-from tests.webhooks.builders import LiveCampaign, create_live_campaign, deliver, process_all
+from tests.webhooks.builders import LiveCampaign, create_live_campaign, deliver, insert_donation, process_all
 
 
 @dataclass
@@ -109,27 +108,26 @@ async def insert_pending(
     network: str | None = None,
     referral_link_id: uuid.UUID | None = None,
 ) -> stripe_events.Payment:
-    donation_id = uuid.uuid4()
-    session_id = stripe_events.new_id("cs_test")
-    async with database.transaction() as session:
-        session.add(
-            Donation(
-                id=donation_id,
-                campaign_id=campaign.id,
-                nonprofit_id=campaign.nonprofit_id,
-                amount_minor=amount_minor,
-                fee_cover_minor=0,
-                currency=campaign.currency,
-                donor_email=email,
-                device_hash=device,
-                client_hash=network,
-                referral_link_id=referral_link_id,
-                stripe_checkout_session_id=session_id,
-            )
-        )
-    return stripe_events.Payment(
-        donation_id=donation_id, session_id=session_id, amount_minor=amount_minor, currency=campaign.currency
+    return await insert_donation(
+        database,
+        campaign,
+        amount_minor=amount_minor,
+        donor_email=email,
+        device_hash=device,
+        client_hash=network,
+        referral_link_id=referral_link_id,
     )
+
+
+async def refund(world: World, payment: stripe_events.Payment, *, amount_minor: int) -> None:
+    """One refund of `amount_minor` as Stripe reports it (the refund, then the charge's total)."""
+    made = payment.refund(refund_id=stripe_events.new_id("re"), amount_minor=amount_minor)
+    for evt in (
+        stripe_events.event("refund.created", made),
+        stripe_events.event("charge.refunded", payment.charge(amount_refunded=amount_minor)),
+    ):
+        await deliver(world.client, evt, world.settings.webhook_secret)
+    await process_all(world.database)
 
 
 async def supporter_link(

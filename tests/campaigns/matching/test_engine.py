@@ -24,6 +24,7 @@ from tests.campaigns.matching.helpers import (
     only_match,
     pending_balance,
     program_row,
+    refund,
     reload,
     supporter_link,
 )
@@ -221,13 +222,7 @@ class TestRefundsAndDisputes:
     async def test_partial_refund_voids_in_proportion(self, world: World) -> None:
         program_id = await make_program(world)
         payment = await give(world, amount_minor=3_000)
-        refund = payment.refund(refund_id=stripe_events.new_id("re"), amount_minor=1_000)
-        for evt in (
-            stripe_events.event("refund.created", refund),
-            stripe_events.event("charge.refunded", payment.charge(amount_refunded=1_000)),
-        ):
-            await deliver(world.client, evt, world.settings.webhook_secret)
-        await process_all(world.database)
+        await refund(world, payment, amount_minor=1_000)
         await redeliver_all(world)
 
         match = await only_match(world.database, payment)
@@ -266,13 +261,7 @@ class TestRefundsAndDisputes:
         assert approved.status_code == 200
         async with world.database.transaction() as session:
             await lifecycle.record_payout(session, match_id=match.id, at=utcnow())
-        refund = payment.refund(refund_id=stripe_events.new_id("re"), amount_minor=2_000)
-        for evt in (
-            stripe_events.event("refund.created", refund),
-            stripe_events.event("charge.refunded", payment.charge(amount_refunded=2_000)),
-        ):
-            await deliver(world.client, evt, world.settings.webhook_secret)
-        await process_all(world.database)
+        await refund(world, payment, amount_minor=2_000)
         await redeliver_all(world)
 
         match = await only_match(world.database, payment)
