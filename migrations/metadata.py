@@ -8,6 +8,7 @@ import campaigns.campaign.models
 import campaigns.donations.models
 import campaigns.engagement.models
 import campaigns.matching.models
+import campaigns.moderation.models
 import campaigns.nonprofits.models
 import campaigns.sharing.models
 import service.audit
@@ -24,6 +25,7 @@ _MODEL_MODULES = (
     campaigns.donations.models,
     campaigns.engagement.models,
     campaigns.matching.models,
+    campaigns.moderation.models,
     campaigns.nonprofits.models,
     campaigns.sharing.models,
     service.audit,

@@ -67,6 +67,8 @@ class Campaign(Base):
         index=True,
     )
     review_note: Mapped[str | None] = mapped_column(sa.Text())
+    admin_pause_reason: Mapped[str | None] = mapped_column(sa.Text())
+    """Set while an admin holds the campaign paused; the nonprofit cannot resume it then."""
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Derived from settled donations and recomputed (never incremented) whenever one changes;

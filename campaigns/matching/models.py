@@ -170,6 +170,43 @@ class Match(Base):
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    appeal_message: Mapped[str | None] = mapped_column(sa.Text())
+    """The nonprofit's appeal of a rejection (one per match: set once, never cleared)."""
+    appealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MatchApproval(Base):
+    """One admin's approval of a match; large matches need two, from two different people.
+
+    The unique constraint is what makes "the same person cannot approve twice" true even
+    when two requests race: the second insert fails.
+    """
+
+    __tablename__ = "match_approvals"
+    __table_args__ = (sa.UniqueConstraint("match_id", "admin_id", name="uq_match_approvals_match_admin"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    match_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("matches.id"), index=True)
+    admin_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("admins.id"))
+    note: Mapped[str | None] = mapped_column(sa.Text())
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class RiskSetting(Base):
+    """An admin's override of one risk signal's weight, threshold or on/off (defaults live in code)."""
+
+    __tablename__ = "risk_settings"
+    __table_args__ = (
+        sa.CheckConstraint("weight >= 0 AND weight <= 1000", name="weight_in_range"),
+        sa.CheckConstraint("threshold IS NULL OR threshold >= 0", name="threshold_not_negative"),
+    )
+
+    code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    weight: Mapped[int] = mapped_column(sa.Integer())
+    threshold: Mapped[int | None] = mapped_column(sa.Integer())
+    enabled: Mapped[bool] = mapped_column(sa.Boolean(), default=True)
+    updated_by_admin_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("admins.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class MatchQuote(Base):
