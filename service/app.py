@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from campaigns.campaign import routes as campaign_routes
+from campaigns.console import routes as console_routes
 from campaigns.dashboard import routes as dashboard_routes
 from campaigns.demo import seed_demo
 from campaigns.engagement import routes as engagement_routes
@@ -106,6 +107,7 @@ def create_app(
         Route(f"{API_PREFIX}/openapi.json", openapi_json, methods=["GET"]),
         *[route for part in parts for route in part.routes],
         *dashboard_routes.routes,
+        *console_routes.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     if settings.uses_stripe_sandbox and not settings.is_production:

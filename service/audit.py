@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, created_at_column, str_enum, uuid_pk
+from service.pagination import Cursor
 
 
 class ActorType(StrEnum):
@@ -75,6 +77,20 @@ async def record(
     return entry
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which entries to list; every field narrows, None means any. `until` is exclusive."""
+
+    action: str | None = None
+    subject_type: str | None = None
+    subject_id: str | None = None
+    actor: str | None = None
+    """An admin's email (any case) or an actor id."""
+    nonprofit_id: uuid.UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
 async def list_entries(
     session: AsyncSession,
     *,
@@ -83,14 +99,51 @@ async def list_entries(
     action: str | None = None,
     limit: int = 50,
     before_created_at: datetime | None = None,
+    where: AuditFilter | None = None,
+    cursor: str | None = None,
 ) -> Sequence[AuditEntry]:
+    """Newest first. `cursor` (from service.pagination.next_cursor) continues after a page."""
     query = sa.select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit)
-    if subject_type is not None:
-        query = query.where(AuditEntry.subject_type == subject_type)
-    if subject_id is not None:
-        query = query.where(AuditEntry.subject_id == subject_id)
-    if action is not None:
-        query = query.where(AuditEntry.action == action)
+    narrowed = AuditFilter(action=action, subject_type=subject_type, subject_id=subject_id)
+    for condition in (*_conditions(narrowed), *_conditions(where or AuditFilter())):
+        query = query.where(condition)
     if before_created_at is not None:
         query = query.where(AuditEntry.created_at < before_created_at)
+    if cursor is not None:
+        position = Cursor.decode(cursor)
+        query = query.where(
+            sa.or_(
+                AuditEntry.created_at < position.created_at,
+                sa.and_(AuditEntry.created_at == position.created_at, AuditEntry.id < position.id),
+            )
+        )
     return (await session.scalars(query)).all()
+
+
+def _conditions(where: AuditFilter) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if where.action is not None:
+        conditions.append(AuditEntry.action == where.action)
+    if where.subject_type is not None:
+        conditions.append(AuditEntry.subject_type == where.subject_type)
+    if where.subject_id is not None:
+        conditions.append(AuditEntry.subject_id == where.subject_id)
+    if where.actor is not None:
+        conditions.append(
+            sa.or_(
+                AuditEntry.actor_id == where.actor,
+                sa.func.lower(AuditEntry.actor_label) == where.actor.strip().lower(),
+            )
+        )
+    if where.nonprofit_id is not None:
+        conditions.append(AuditEntry.nonprofit_id == where.nonprofit_id)
+    if where.since is not None:
+        conditions.append(AuditEntry.created_at >= where.since)
+    if where.until is not None:
+        conditions.append(AuditEntry.created_at < where.until)
+    return conditions
+
+
+async def list_actions(session: AsyncSession) -> list[str]:
+    """Every action the log holds, for a filter's choices."""
+    return list(await session.scalars(sa.select(AuditEntry.action).distinct().order_by(AuditEntry.action)))

@@ -49,7 +49,15 @@ def _parser() -> argparse.ArgumentParser:
     create = admin_commands.add_parser("create", help="create an admin; prints a one-time API token last")
     create.add_argument("--email", required=True)
     create.add_argument("--role", required=True, choices=["reviewer", "finance", "superadmin"])
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read a console password from standard input"
+    )
     create.set_defaults(handler=_admin_create)
+    set_password = admin_commands.add_parser(
+        "set-password", help="set an admin's console password, read from standard input"
+    )
+    set_password.add_argument("--email", required=True)
+    set_password.set_defaults(handler=_admin_set_password)
 
     demo = commands.add_parser("demo", help="seed a verified nonprofit, a member login and a live campaign")
     demo.set_defaults(handler=_demo)
@@ -145,17 +153,26 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password() -> str:
+    # One line from stdin (a pipe or a terminal), never an argument: argv shows up in `ps`.
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 def _admin_create(settings: Settings, args: argparse.Namespace) -> int:
-    from service.auth.admins import create_admin
+    from service.auth.admins import create_admin, set_admin_password
     from service.auth.models import AdminRole
     from service.db import Database
     from service.errors import DomainError
+
+    password = _read_password() if args.password_stdin else None
 
     async def run() -> str:
         database = Database.from_url(settings.database_url)
         try:
             async with database.transaction() as session:
                 created = await create_admin(session, email=args.email, role=AdminRole(args.role))
+                if password is not None:
+                    await set_admin_password(session, email=args.email, password=password)
             return created.token
         finally:
             await database.dispose()
@@ -166,8 +183,34 @@ def _admin_create(settings: Settings, args: argparse.Namespace) -> int:
         print(f"goodloop: {e.detail}", file=sys.stderr)
         return 1
     print(f"created {args.role} admin {args.email.strip().lower()}")
+    if password is not None:
+        print("console password set")
     print("the API token below is shown once; store it now")
     print(token)
+    return 0
+
+
+def _admin_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    from service.auth.admins import set_admin_password
+    from service.db import Database
+    from service.errors import DomainError
+
+    password = _read_password()
+
+    async def run() -> None:
+        database = Database.from_url(settings.database_url)
+        try:
+            async with database.transaction() as session:
+                await set_admin_password(session, email=args.email, password=password)
+        finally:
+            await database.dispose()
+
+    try:
+        asyncio.run(run())
+    except DomainError as e:
+        print(f"goodloop: {e.detail}", file=sys.stderr)
+        return 1
+    print(f"console password set for {args.email.strip().lower()}")
     return 0
 
 

@@ -1,16 +1,24 @@
-"""Admin accounts: creation from the CLI and bearer-token authentication."""
+"""Admin accounts: creation from the CLI, bearer-token and password authentication."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import audit
 from service.auth.models import Admin, AdminRole
-from service.auth.secrets import issue_token, token_digest
+from service.auth.secrets import (
+    hash_password_async,
+    issue_token,
+    password_problem,
+    token_digest,
+    verify_password_async,
+)
 from service.db import add_unique, utcnow
-from service.errors import Conflict, Forbidden, Unauthenticated
+from service.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 
 ADMIN_TOKEN_KIND = "admin"  # noqa: S105 - a token type label, not a secret
 
@@ -37,6 +45,49 @@ async def authenticate_admin(session: AsyncSession, *, token: str) -> Admin:
         raise Unauthenticated("the admin token is not valid")
     admin.last_used_at = utcnow()
     return admin
+
+
+async def authenticate_admin_password(session: AsyncSession, *, email: str, password: str) -> Admin:
+    """The console's sign-in: an unknown email costs the same argon2 run as a wrong password."""
+    admin = await _admin_by_email(session, email)
+    if not await verify_password_async(admin.password_hash if admin else None, password) or admin is None:
+        raise Unauthenticated(
+            "that email and password do not match an admin account", code="invalid_credentials"
+        )
+    # Only said once the password matched, so it reveals nothing to someone guessing.
+    if admin.disabled_at is not None:
+        raise Forbidden("this admin account is disabled", code="admin_disabled")
+    admin.last_used_at = utcnow()
+    return admin
+
+
+async def set_admin_password(session: AsyncSession, *, email: str, password: str) -> Admin:
+    """Set (or replace) an admin's console password; run from the CLI, so the actor is the system."""
+    problem = password_problem(password)
+    if problem is not None:
+        raise ValidationFailed({"password": problem})
+    admin = await _admin_by_email(session, email)
+    if admin is None:
+        raise NotFound(f"no admin with email {email.strip().lower()}", code="admin_not_found")
+    admin.password_hash = await hash_password_async(password)
+    await audit.record(
+        session,
+        actor_type=audit.ActorType.SYSTEM,
+        actor_id=None,
+        actor_label="goodloop cli",
+        action="admin.password_set",
+        subject_type="admin",
+        subject_id=str(admin.id),
+    )
+    return admin
+
+
+async def get_admin(session: AsyncSession, admin_id: uuid.UUID) -> Admin | None:
+    return await session.get(Admin, admin_id)
+
+
+async def _admin_by_email(session: AsyncSession, email: str) -> Admin | None:
+    return await session.scalar(sa.select(Admin).where(Admin.email == email.strip().lower()))
 
 
 def require_role(admin: Admin, *roles: AdminRole) -> None:

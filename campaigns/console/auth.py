@@ -1,0 +1,123 @@
+"""Console sessions: admin sign-in state, and the guard every console page uses.
+
+The admin id lives under its own session key, never the member one, so a member's session
+can never be read as an admin's (and the dashboard guard never sees an admin).
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from urllib.parse import quote
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from service.auth.admins import get_admin, require_role
+from service.auth.models import Admin, AdminRole
+from service.errors import Forbidden
+from service.ratelimit import Limit
+from service.web.context import database
+from service.web.pages import render
+
+SESSION_ADMIN_KEY = "admin_id"
+LOGIN_URL = "/admin/login"
+HOME_URL = "/admin"
+
+ADMIN_LOGIN_LIMIT_PER_CLIENT = Limit(
+    name="admin_login_client",
+    max_hits=20,
+    window=timedelta(minutes=15),
+    message="too many sign-in attempts from this network; wait a few minutes and try again",
+)
+ADMIN_LOGIN_LIMIT_PER_EMAIL = Limit(
+    name="admin_login_email",
+    max_hits=8,
+    window=timedelta(minutes=15),
+    message="too many sign-in attempts for this account; wait a few minutes and try again",
+)
+
+AdminEndpoint = Callable[[Request, Admin], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def start_admin_session(request: Request, admin: Admin) -> None:
+    # A fresh session on sign-in: nothing planted before it survives (session fixation).
+    request.session.clear()
+    request.session[SESSION_ADMIN_KEY] = str(admin.id)
+
+
+def end_admin_session(request: Request) -> None:
+    request.session.clear()
+
+
+async def current_admin(request: Request, session: AsyncSession) -> Admin | None:
+    """The signed-in admin, or None; an admin disabled since signing in is signed out."""
+    raw = request.session.get(SESSION_ADMIN_KEY)
+    if not isinstance(raw, str):
+        return None
+    try:
+        admin_id = uuid.UUID(raw)
+    except ValueError:
+        return None
+    admin = await get_admin(session, admin_id)
+    if admin is None or admin.disabled_at is not None:
+        return None
+    return admin
+
+
+def admin_page(*roles: AdminRole) -> Callable[[AdminEndpoint], Endpoint]:
+    """Guard a console page: signed out -> the login page; wrong role -> a 403 page.
+
+    With no roles any signed-in admin may open it; superadmins may open everything. The
+    handler gets the admin (loaded in a short transaction of its own) and opens its own
+    transaction for the work. `request.state.admin` is set for the layout.
+    """
+
+    def decorate(endpoint: AdminEndpoint) -> Endpoint:
+        @functools.wraps(endpoint)
+        async def guarded(request: Request) -> Response:
+            async with database(request).transaction() as session:
+                admin = await current_admin(request, session)
+            if admin is None:
+                if SESSION_ADMIN_KEY in request.session:
+                    end_admin_session(request)
+                return RedirectResponse(login_url(request), status_code=303)
+            request.state.admin = admin
+            if roles:
+                try:
+                    require_role(admin, *roles)
+                except Forbidden as e:
+                    return render(request, "console/forbidden.html", {"admin": admin, "error": e}, 403)
+            return await endpoint(request, admin)
+
+        return guarded
+
+    return decorate
+
+
+def login_url(request: Request) -> str:
+    """The login page, coming back here afterwards (GET pages only: a POST cannot be replayed)."""
+    if request.method != "GET" or request.url.path == HOME_URL:
+        return LOGIN_URL
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"{LOGIN_URL}?next={quote(target, safe='')}"
+
+
+def safe_next(target: str | None) -> str:
+    """Only a console path of ours: never another host (an open redirect after sign-in)."""
+    if not target or not target.startswith("/admin") or target.startswith("//") or "\\" in target:
+        return HOME_URL
+    return target
+
+
+def has_role(admin: Admin, *roles: AdminRole) -> bool:
+    """Whether to show a control at all; the page and the service still check when it is used."""
+    try:
+        require_role(admin, *roles)
+    except Forbidden:
+        return False
+    return True
