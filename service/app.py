@@ -23,6 +23,7 @@ from campaigns.dashboard import routes as dashboard_routes
 from campaigns.demo import seed_demo
 from campaigns.engagement import routes as engagement_routes
 from campaigns.engagement.recorder import EngagementRecorder
+from campaigns.exports import routes as export_routes
 from campaigns.giving import api as giving_api
 from campaigns.giving import pages as giving_pages
 from campaigns.matching import rounds as matching_rounds
@@ -68,6 +69,7 @@ def api_routes() -> list[ApiRoutes]:
         moderation_routes.build(),
         giving_api.build(),
         matching_routes.build(),
+        export_routes.build(),
         webhook_routes.build(),
     ]
 

@@ -15,6 +15,7 @@ from campaigns.dashboard.auth import (
     end_session,
     start_session,
 )
+from campaigns.exports import dashboard_pages as export_pages
 from campaigns.giving import tokens
 from campaigns.matching import identity
 from campaigns.nonprofits import service as nonprofits
@@ -107,4 +108,5 @@ routes = [
     *member_pages.routes,
     *share_pages.routes,
     *connect_pages.routes,
+    *export_pages.routes,
 ]

@@ -1,0 +1,83 @@
+"""Use cases: who may download which export, and the audit entry every download leaves.
+
+A file of donors' names and emails leaving the platform is a privileged act, so each download
+is recorded (who, which export, which filters) before the first byte is sent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns.exports.spec import Audience, Export, stream_csv
+from campaigns.nonprofits.actors import Actor
+from service import audit
+from service.audit import ActorType
+from service.auth.admins import require_role
+from service.auth.models import Admin, AdminRole
+from service.db import Database, utcnow
+
+DOWNLOAD_ACTION = "export.download"
+ADMIN_ROLES = (AdminRole.REVIEWER, AdminRole.FINANCE)
+"""Who may export on the platform side (superadmins may anyway)."""
+
+
+def filename(export_name: str) -> str:
+    return f"goodloop-{export_name}-{utcnow():%Y%m%d-%H%M%S}.csv"
+
+
+def _filters_json(filters: BaseModel) -> dict[str, Any]:
+    return filters.model_dump(mode="json", exclude_none=True)
+
+
+async def start_nonprofit_export(
+    session: AsyncSession,
+    database: Database,
+    *,
+    actor: Actor,
+    export: Export[Any, Any],
+    filters: BaseModel,
+) -> AsyncIterator[bytes]:
+    """The caller's own organisation's rows, never anyone else's: the scope is the actor's."""
+    await audit.record(
+        session,
+        actor_type=actor.actor_type,
+        actor_id=actor.actor_id,
+        actor_label=actor.label,
+        action=DOWNLOAD_ACTION,
+        subject_type="export",
+        subject_id=export.name,
+        nonprofit_id=actor.nonprofit_id,
+        after=_filters_json(filters),
+    )
+    return stream_csv(
+        database, export, filters=filters, nonprofit_id=actor.nonprofit_id, audience=Audience.NONPROFIT
+    )
+
+
+async def start_admin_export(
+    session: AsyncSession,
+    database: Database,
+    *,
+    admin: Admin,
+    export: Export[Any, Any],
+    filters: BaseModel,
+    nonprofit_id: uuid.UUID | None,
+) -> AsyncIterator[bytes]:
+    require_role(admin, *ADMIN_ROLES)
+    await audit.record(
+        session,
+        actor_type=ActorType.ADMIN,
+        actor_id=str(admin.id),
+        actor_label=admin.email,
+        action=DOWNLOAD_ACTION,
+        subject_type="export",
+        subject_id=export.name,
+        nonprofit_id=nonprofit_id,
+        after=_filters_json(filters),
+    )
+    return stream_csv(database, export, filters=filters, nonprofit_id=nonprofit_id, audience=Audience.ADMIN)
