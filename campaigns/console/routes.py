@@ -19,6 +19,7 @@ from campaigns.console.auth import (
     safe_next,
     start_admin_session,
 )
+from campaigns.exports import console_pages as export_pages
 from service.auth.admins import authenticate_admin_password
 from service.errors import DomainError, RateLimited
 from service.web.context import client_address, database, enforce_rate_limit
@@ -73,4 +74,5 @@ routes: list[BaseRoute] = [
     *overview.routes,
     *queue_pages.routes,
     *audit_pages.routes,
+    *export_pages.routes,
 ]

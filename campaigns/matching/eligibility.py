@@ -72,8 +72,14 @@ async def ineligible_reason(
     *,
     cluster_id: uuid.UUID,
     ctx: Context,
+    program_level: bool = True,
 ) -> str | None:
-    reason = donation_fails(program, donation) or program_takes(program, ctx)
+    """Why the donation cannot (or can no longer) earn a match from the program.
+
+    `program_level=False` asks about a match that already exists: a campaign paused or a
+    nonprofit's status changed after the gift stops new matches, not the ones it earned.
+    """
+    reason = donation_fails(program, donation) or (program_takes(program, ctx) if program_level else None)
     if reason is not None:
         return reason
     if await identity.is_owner_linked(session, cluster_id=cluster_id, nonprofit_id=donation.nonprofit_id):

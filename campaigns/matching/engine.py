@@ -113,9 +113,51 @@ async def on_facts_changed(session: AsyncSession, donation: Donation) -> None:
     for match in [m for m in locked.matches.values() if m.status in VOIDABLE]:
         program = locked.programs[match.program_id]
         match.cluster_id = cluster_id
-        reason = await ineligible_reason(session, program, donation, cluster_id=cluster_id, ctx=ctx)
+        reason = await ineligible_reason(
+            session, program, donation, cluster_id=cluster_id, ctx=ctx, program_level=False
+        )
         if reason is not None:
             await void_match(session, program, match, reason=reason)
+            continue
+        weight = await refresh_risk(session, program, match, donation=donation, ctx=ctx, at=utcnow())
+        if match.status is MatchStatus.APPROVED and weight >= risk.REVIEW_SCORE:
+            # Approved but not paid yet: what Stripe or the cluster told us since goes to a person.
+            match.status = MatchStatus.HELD_FOR_REVIEW
+            note(
+                session,
+                match,
+                action="match.held_for_review",
+                before=MatchStatus.APPROVED,
+                note="new risk facts",
+            )
+
+
+async def refresh_risk(
+    session: AsyncSession,
+    program: MatchingProgram,
+    match: Match,
+    *,
+    donation: Donation | None,
+    ctx: Context,
+    at: datetime,
+) -> int:
+    """Look at the match's risk again; returns its total weight.
+
+    Signals seen before stay on the record even if the burst that raised them has passed.
+    """
+    signals = await risk.assess(
+        session,
+        program=program,
+        donation=donation,
+        amount_minor=match.amount_minor,
+        nonprofit=ctx.nonprofit,
+        at=at,
+    )
+    known = {r["code"] for r in match.risk_reasons}
+    fresh = [s.as_json() for s in signals if s.code not in known]
+    if fresh:
+        match.risk_reasons = match.risk_reasons + fresh
+    return sum(int(r["weight"]) for r in match.risk_reasons)
 
 
 async def _link(
@@ -220,6 +262,12 @@ async def void_match(
 async def claw_back(
     session: AsyncSession, program: MatchingProgram, match: Match, *, total_minor: int, reason: str
 ) -> None:
+    # A paid match's money sits in the nonprofit's Stripe account: it comes back through a
+    # transfer reversal from the payout outbox, and the pool only when that settles.
+    from campaigns.payouts import clawbacks
+
+    if await clawbacks.request_clawback(session, program, match, total_minor=total_minor, reason=reason):
+        return
     if total_minor <= match.recovered_minor:
         return
     before = {"recovered_minor": match.recovered_minor}

@@ -23,3 +23,15 @@ class IllegalMatchTransition(Conflict):
 
 class OwnOrganisation(Forbidden):
     code = "own_organisation"
+
+
+class AlreadyApproved(Conflict):
+    code = "already_approved"
+
+
+class AppealNotAllowed(Conflict):
+    code = "appeal_not_allowed"
+
+
+class PoolExhausted(Conflict):
+    code = "matching_pool_exhausted"

@@ -3,6 +3,11 @@
     pending --(hold ends, no signal)--> approved --(payout)--> paid --(refund)--> clawed back
     pending --(hold ends, signals)--> held_for_review --(approve)--> approved
     pending | held_for_review | approved --(reject, refund, dispute)--> voided
+    voided (rejected) --(the nonprofit appeals, once)--> held_for_review
+
+Approvals are rows (one per admin per match, unique): a match at or above its program's review
+threshold needs two, from two different admins, and always waits for people after its hold.
+Nobody decides on a match of an organisation they belong to.
 
 Every transition is locked (program first, then match: the order the webhook path uses), moves
 the ledger where money moves, and leaves an audit-log entry.
@@ -11,6 +16,8 @@ the ledger where money moves, and leaves an audit-log entry.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -18,20 +25,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations.models import Donation
 from campaigns.matching import engine, pool, repository, risk
-from campaigns.matching.errors import IllegalMatchTransition, MatchNotFound, OwnOrganisation
+from campaigns.matching.errors import (
+    AlreadyApproved,
+    AppealNotAllowed,
+    IllegalMatchTransition,
+    MatchNotFound,
+    OwnOrganisation,
+    PoolExhausted,
+)
 from campaigns.matching.journal import note
-from campaigns.matching.models import Match, MatchingProgram, MatchStatus
-from campaigns.nonprofits.models import Member
+from campaigns.matching.models import Match, MatchApproval, MatchingProgram, MatchStatus
+from campaigns.nonprofits.actors import Actor
+from campaigns.nonprofits.models import Member, MemberRole
 from service.auth.models import Admin
+from service.db import add_unique, utcnow
 from service.pagination import after_cursor
 
 EDGES: dict[MatchStatus, frozenset[MatchStatus]] = {
     MatchStatus.PENDING: frozenset({MatchStatus.HELD_FOR_REVIEW, MatchStatus.APPROVED, MatchStatus.VOIDED}),
     MatchStatus.HELD_FOR_REVIEW: frozenset({MatchStatus.APPROVED, MatchStatus.VOIDED}),
-    MatchStatus.APPROVED: frozenset({MatchStatus.PAID, MatchStatus.VOIDED}),
+    # Back to people when new risk facts arrive before the payout (engine.on_facts_changed).
+    MatchStatus.APPROVED: frozenset({MatchStatus.PAID, MatchStatus.VOIDED, MatchStatus.HELD_FOR_REVIEW}),
     MatchStatus.PAID: frozenset(),
-    MatchStatus.VOIDED: frozenset(),
+    # Only a rejected match, only through the nonprofit's one appeal (see appeal_match).
+    MatchStatus.VOIDED: frozenset({MatchStatus.HELD_FOR_REVIEW}),
 }
+APPEAL_MAX_CHARS = 2000
 
 
 def _check_edge(match: Match, target: MatchStatus) -> None:
@@ -60,18 +79,125 @@ async def _refuse_own_organisation(session: AsyncSession, admin: Admin, match: M
         raise OwnOrganisation("you belong to this nonprofit, so another admin must decide on its matches")
 
 
+def approvals_required(program: MatchingProgram, match: Match) -> int:
+    """Two people for a match at or above the program's review threshold, one otherwise."""
+    threshold = program.review_threshold_minor
+    return 2 if threshold is not None and match.amount_minor >= threshold else 1
+
+
+def decision_round(match: Match) -> int:
+    """0 for the first decision, 1 once the nonprofit appealed (approvals start over)."""
+    return 0 if match.appealed_at is None else 1
+
+
+async def list_approvals(session: AsyncSession, match: Match) -> list[MatchApproval]:
+    """The approvals counting towards the match's current decision."""
+    query = sa.select(MatchApproval).where(
+        MatchApproval.match_id == match.id, MatchApproval.round == decision_round(match)
+    )
+    return list((await session.scalars(query.order_by(MatchApproval.created_at, MatchApproval.id))).all())
+
+
 async def approve_match(
     session: AsyncSession, *, admin: Admin, match_id: uuid.UUID, note_text: str | None
 ) -> Match:
-    _, match = await _lock(session, match_id)
+    """Record the admin's approval; the match is approved once it has as many as it needs."""
+    program, match = await _lock(session, match_id)
+    await _approve_locked(session, admin=admin, program=program, match=match, note_text=note_text)
+    return match
+
+
+async def _approve_locked(
+    session: AsyncSession, *, admin: Admin, program: MatchingProgram, match: Match, note_text: str | None
+) -> None:
     await _refuse_own_organisation(session, admin, match)
     _check_edge(match, MatchStatus.APPROVED)
+    approvals = await list_approvals(session, match)
+    already = AlreadyApproved(
+        "you already approved this match; the second approval must come from a different admin"
+    )
+    if any(a.admin_id == admin.id for a in approvals):
+        raise already
+    # The unique (match, admin) constraint decides a race between two tabs of the same admin.
+    await add_unique(
+        session,
+        MatchApproval(match_id=match.id, round=decision_round(match), admin_id=admin.id, note=note_text),
+        already,
+    )
+    required = approvals_required(program, match)
     before = match.status
+    if len(approvals) + 1 < required:
+        note(
+            session,
+            match,
+            action="match.approval_recorded",
+            before=before,
+            note=note_text,
+            admin=admin,
+            extra_after={"approvals": len(approvals) + 1, "approvals_required": required},
+        )
+        return
     match.status = MatchStatus.APPROVED
     match.decided_by_admin_id = admin.id
     match.decision_note = note_text
-    note(session, match, action="match.approved", before=before, note=note_text, admin=admin)
-    return match
+    note(
+        session,
+        match,
+        action="match.approved",
+        before=before,
+        note=note_text,
+        admin=admin,
+        extra_after={"approvals": len(approvals) + 1, "approvals_required": required},
+    )
+
+
+@dataclass
+class BulkOutcome:
+    approved: list[uuid.UUID] = field(default_factory=list)
+    skipped: dict[uuid.UUID, str] = field(default_factory=dict)
+
+
+async def bulk_approve(
+    session: AsyncSession, *, admin: Admin, match_ids: Sequence[uuid.UUID], note_text: str | None
+) -> BulkOutcome:
+    """Approve the low-risk ones among `match_ids`; say why each other one was left for a person."""
+    outcome = BulkOutcome()
+    wanted = list(dict.fromkeys(match_ids))
+    rows = (await session.execute(sa.select(Match.id, Match.program_id).where(Match.id.in_(wanted)))).all()
+    found = dict(rows)
+    for match_id in wanted:
+        if match_id not in found:
+            outcome.skipped[match_id] = "There is no such match."
+    programs = await pool.lock_programs(session, found.values())
+    for match_id in wanted:
+        if match_id not in found:
+            continue
+        match = await repository.lock_match(session, match_id)
+        assert match is not None
+        program = programs[found[match_id]]
+        reason = await _bulk_refusal(session, admin=admin, program=program, match=match)
+        if reason is not None:
+            outcome.skipped[match_id] = reason
+            continue
+        await _approve_locked(session, admin=admin, program=program, match=match, note_text=note_text)
+        outcome.approved.append(match_id)
+    return outcome
+
+
+async def _bulk_refusal(
+    session: AsyncSession, *, admin: Admin, program: MatchingProgram, match: Match
+) -> str | None:
+    if match.status not in (MatchStatus.PENDING, MatchStatus.HELD_FOR_REVIEW):
+        return f"It is {match.status}, not waiting for a decision."
+    if approvals_required(program, match) > 1:
+        return "It is at or above the program's review threshold: two admins must approve it one by one."
+    if not risk.is_low_risk(match.risk_reasons):
+        return "Its risk signals are too strong for a bulk decision: open it and decide on its own."
+    try:
+        await _refuse_own_organisation(session, admin, match)
+    except OwnOrganisation:
+        return "You belong to this nonprofit: another admin must decide."
+    return None
 
 
 async def reject_match(session: AsyncSession, *, admin: Admin, match_id: uuid.UUID, note_text: str) -> Match:
@@ -79,6 +205,39 @@ async def reject_match(session: AsyncSession, *, admin: Admin, match_id: uuid.UU
     await _refuse_own_organisation(session, admin, match)
     _check_edge(match, MatchStatus.VOIDED)
     await engine.void_match(session, program, match, reason="rejected", admin=admin, note_text=note_text)
+    return match
+
+
+async def appeal_match(session: AsyncSession, *, actor: Actor, match_id: uuid.UUID, message: str) -> Match:
+    """A nonprofit contests a rejection, once: the match is reserved again and goes back to people.
+
+    The reservation comes back only if the pool still has the money; a match the pool can no
+    longer cover cannot be appealed (409), so an appeal can never overspend a program.
+    """
+    actor.require(MemberRole.EDITOR)
+    program_id = await session.scalar(
+        sa.select(Match.program_id).where(Match.id == match_id, Match.nonprofit_id == actor.nonprofit_id)
+    )
+    if program_id is None:
+        raise MatchNotFound("no such match")  # another tenant's match looks exactly like none
+    program, match = await _lock(session, match_id)
+    if match.status is not MatchStatus.VOIDED or match.void_reason != "rejected":
+        raise AppealNotAllowed("only a match an admin rejected can be appealed")
+    if match.appealed_at is not None:
+        raise AppealNotAllowed(
+            "this rejection was already appealed once; the decision on the appeal is final"
+        )
+    if program.available_minor < match.amount_minor:
+        raise PoolExhausted("the matching program has no budget left to cover this match again")
+    before = match.status
+    match.revision += 1
+    await pool.reserve(session, program, match)
+    match.status = MatchStatus.HELD_FOR_REVIEW
+    match.void_reason = None
+    match.appeal_message = message
+    match.appealed_at = utcnow()
+    # A new decision round: approvals given before the rejection stay as history but do not count.
+    note(session, match, action="match.appealed", before=before, note=message, member=actor)
     return match
 
 
@@ -122,20 +281,11 @@ async def release_due_matches(session: AsyncSession, *, now: datetime, limit: in
 async def _end_hold(session: AsyncSession, program: MatchingProgram, match: Match, *, now: datetime) -> None:
     ctx = await engine.context_of(session, match.campaign_id)
     donation = await session.get(Donation, match.donation_id) if match.donation_id else None
-    signals = await risk.assess(
-        session,
-        program=program,
-        donation=donation,
-        amount_minor=match.amount_minor,
-        nonprofit=ctx.nonprofit,
-        at=now,
-    )
-    # Signals seen at reservation stay on the record even if the burst that raised them has passed.
-    known = {r["code"] for r in match.risk_reasons}
-    match.risk_reasons = match.risk_reasons + [s.as_json() for s in signals if s.code not in known]
+    weight = await engine.refresh_risk(session, program, match, donation=donation, ctx=ctx, at=now)
     before = match.status
-    weight = sum(int(r["weight"]) for r in match.risk_reasons)
-    match.status = MatchStatus.HELD_FOR_REVIEW if weight >= risk.REVIEW_SCORE else MatchStatus.APPROVED
+    # Large matches always wait for two people, whatever the signals' weights are set to.
+    needs_people = weight >= risk.REVIEW_SCORE or approvals_required(program, match) > 1
+    match.status = MatchStatus.HELD_FOR_REVIEW if needs_people else MatchStatus.APPROVED
     action = "match.held_for_review" if match.status is MatchStatus.HELD_FOR_REVIEW else "match.approved"
     note(session, match, action=action, before=before, note="hold period ended")
 

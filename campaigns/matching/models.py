@@ -179,14 +179,18 @@ class MatchApproval(Base):
     """One admin's approval of a match; large matches need two, from two different people.
 
     The unique constraint is what makes "the same person cannot approve twice" true even
-    when two requests race: the second insert fails.
+    when two requests race: the second insert fails. An appeal opens a new round (1), in
+    which the match is decided afresh; round 0's approvals stay as history.
     """
 
     __tablename__ = "match_approvals"
-    __table_args__ = (sa.UniqueConstraint("match_id", "admin_id", name="uq_match_approvals_match_admin"),)
+    __table_args__ = (
+        sa.UniqueConstraint("match_id", "round", "admin_id", name="uq_match_approvals_match_round_admin"),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     match_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("matches.id"), index=True)
+    round: Mapped[int] = mapped_column(sa.Integer(), default=0)
     admin_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("admins.id"))
     note: Mapped[str | None] = mapped_column(sa.Text())
     created_at: Mapped[datetime] = created_at_column()

@@ -3,8 +3,10 @@
 Signals are computed when a match is reserved and again when its hold period ends (new facts
 may have arrived: a card fingerprint, a dispute elsewhere, a burst of look-alike donors).
 A match whose signals weigh REVIEW_SCORE or more goes to a person instead of being approved.
-Stripe's own verdicts (risk score above the program's limit, an early fraud warning) do not
-ask for review: they make the donation ineligible outright (see eligibility).
+Weights, thresholds and on/off come from `risk_settings` (defaults in code, admin overrides in
+the database). Stripe's hardest verdicts (a score above the program's own limit, an early fraud
+warning) do not ask for review: they make the donation ineligible outright (see eligibility);
+a Radar score below that limit but above the signal's threshold is a weighted signal.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from campaigns.donations.models import SETTLED, Donation
-from campaigns.matching import identity
+from campaigns.matching import identity, risk_settings
 from campaigns.matching.models import (
     DonationCluster,
     IdentityKey,
@@ -28,26 +30,11 @@ from campaigns.matching.models import (
     MatchStatus,
     NonprofitIdentityKey,
 )
+from campaigns.matching.risk_settings import RiskConfig
 from campaigns.nonprofits.models import Nonprofit
 from campaigns.sharing.models import ShareLink
 
 REVIEW_SCORE = 100
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """What counts as unusual; an admin can tune these per deployment."""
-
-    card_donations_per_day: int = 3
-    device_donations_per_day: int = 3
-    network_donations_per_hour: int = 8
-    probation_days: int = 30
-    spike_factor: int = 10
-    spike_min_donations: int = 20
-    referral_loop_depth: int = 8
-    card_emails: int = 2
-    flagged_matches: int = 3
-    names_per_card_pct: int = 150
 
 
 @dataclass(frozen=True)
@@ -60,6 +47,32 @@ class Signal:
         return asdict(self)
 
 
+LOW_RISK_TOTAL = REVIEW_SCORE * 3 // 2
+
+
+def is_low_risk(reasons: list[dict[str, Any]]) -> bool:
+    """Low enough for a bulk decision: no signal that would send the match to a person on its
+    own, and not many weak ones together."""
+    weights = [int(r.get("weight", 0)) for r in reasons]
+    return all(w < REVIEW_SCORE for w in weights) and sum(weights) < LOW_RISK_TOTAL
+
+
+class _Collector:
+    """Signals as configured: a switched-off signal is never added; the weight is the admin's."""
+
+    def __init__(self, config: RiskConfig) -> None:
+        self.config = config
+        self.signals: list[Signal] = []
+
+    def wants(self, code: str) -> bool:
+        return self.config.weight(code) is not None
+
+    def add(self, code: str, sentence: str) -> None:
+        weight = self.config.weight(code)
+        if weight is not None:
+            self.signals.append(Signal(code, weight, sentence))
+
+
 async def assess(
     session: AsyncSession,
     *,
@@ -68,59 +81,46 @@ async def assess(
     amount_minor: int,
     nonprofit: Nonprofit,
     at: datetime,
-    thresholds: Thresholds = Thresholds(),
+    config: RiskConfig | None = None,
 ) -> list[Signal]:
-    signals: list[Signal] = []
+    cfg = config or await risk_settings.load(session)
+    out = _Collector(cfg)
     if program.review_threshold_minor is not None and amount_minor >= program.review_threshold_minor:
-        signals.append(
-            Signal("amount_above_threshold", 100, "The match is at or above the program's review threshold.")
-        )
-    if nonprofit.verified_at is None or at - nonprofit.verified_at < timedelta(
-        days=thresholds.probation_days
-    ):
-        signals.append(
-            Signal(
-                "new_nonprofit",
-                40,
-                f"The nonprofit was verified less than {thresholds.probation_days} days ago (probation).",
-            )
-        )
+        out.add("amount_above_threshold", "The match is at or above the program's review threshold.")
+    probation = cfg.threshold("new_nonprofit")
+    if nonprofit.verified_at is None or at - nonprofit.verified_at < timedelta(days=probation):
+        out.add("new_nonprofit", f"The nonprofit was verified less than {probation} days ago (probation).")
     if donation is None:
-        if await _nonprofit_flagged(session, nonprofit_id=nonprofit.id, thresholds=thresholds):
-            signals.append(
-                Signal(
-                    "nonprofit_flagged",
-                    100,
-                    f"At least {thresholds.flagged_matches} of the nonprofit's matches are held for donor"
-                    " patterns (shared cards, referral loops, shared browsers).",
-                )
+        flagged = cfg.threshold("nonprofit_flagged")
+        if out.wants("nonprofit_flagged") and await _nonprofit_flagged(
+            session, nonprofit_id=nonprofit.id, flagged_matches=flagged
+        ):
+            out.add(
+                "nonprofit_flagged",
+                f"At least {flagged} of the nonprofit's matches are held for donor patterns"
+                " (shared cards, referral loops, shared browsers).",
             )
-        return signals
-    signals += await _donation_signals(session, donation=donation, at=at, thresholds=thresholds)
-    signals += await _cluster_signals(session, donation=donation, thresholds=thresholds)
-    if await _campaign_shares_cards(session, campaign_id=donation.campaign_id, thresholds=thresholds):
+        return out.signals
+    await _donation_signals(session, out, donation=donation, at=at)
+    await _cluster_signals(session, out, donation=donation)
+    if out.wants("campaign_shared_cards") and await _campaign_shares_cards(
+        session, campaign_id=donation.campaign_id, names_per_card_pct=cfg.threshold("campaign_shared_cards")
+    ):
         # A ring's first gifts on each card look clean one by one; the campaign they all feed
         # does not: its donors' names far outnumber the cards that paid.
-        signals.append(
-            Signal(
-                "campaign_shared_cards",
-                100,
-                "The campaign's donors gave under many more names than the cards they paid with.",
-            )
+        out.add(
+            "campaign_shared_cards",
+            "The campaign's donors gave under many more names than the cards they paid with.",
         )
-    if await _owner_login_network(session, donation):
-        signals.append(
-            Signal(
-                "owner_login_network",
-                100,
-                "The gift came from a network the nonprofit's own people sign in from.",
-            )
+    if out.wants("owner_login_network") and await _owner_login_network(session, donation):
+        out.add(
+            "owner_login_network", "The gift came from a network the nonprofit's own people sign in from."
         )
-    return signals
+    return out.signals
 
 
 async def _campaign_shares_cards(
-    session: AsyncSession, *, campaign_id: uuid.UUID, thresholds: Thresholds
+    session: AsyncSession, *, campaign_id: uuid.UUID, names_per_card_pct: int
 ) -> bool:
     """Settled gifts to the campaign carry at least 1.5 email addresses per paying card."""
     row = (
@@ -137,7 +137,7 @@ async def _campaign_shares_cards(
         )
     ).one()
     emails, cards = int(row[0]), int(row[1])
-    return emails >= 2 and emails * 100 >= thresholds.names_per_card_pct * cards
+    return emails >= 2 and emails * 100 >= names_per_card_pct * cards
 
 
 async def _owner_login_network(session: AsyncSession, donation: Donation) -> bool:
@@ -171,9 +171,7 @@ DONOR_PATTERNS = frozenset(
 """Signals about who gave (rather than how much, or how new the nonprofit is)."""
 
 
-async def _nonprofit_flagged(
-    session: AsyncSession, *, nonprofit_id: uuid.UUID, thresholds: Thresholds
-) -> bool:
+async def _nonprofit_flagged(session: AsyncSession, *, nonprofit_id: uuid.UUID, flagged_matches: int) -> bool:
     """A campaign-level match (quadratic share, challenge bonus) has no donor to look at: the
     donors it stands on are the nonprofit's, so their held matches count against it."""
     held = await session.scalars(
@@ -182,47 +180,36 @@ async def _nonprofit_flagged(
         )
     )
     flagged = sum(1 for reasons in held if any(r.get("code") in DONOR_PATTERNS for r in reasons))
-    return flagged >= thresholds.flagged_matches
+    return flagged >= flagged_matches
 
 
-async def _cluster_signals(
-    session: AsyncSession, *, donation: Donation, thresholds: Thresholds
-) -> list[Signal]:
+async def _cluster_signals(session: AsyncSession, out: _Collector, *, donation: Donation) -> None:
     """What the donor's identity cluster (every gift linked by card, email or browser) shows."""
     cluster_id = await session.scalar(
         sa.select(DonationCluster.cluster_id).where(DonationCluster.donation_id == donation.id)
     )
     if cluster_id is None:
-        return []
-    signals: list[Signal] = []
-    emails, networks = await _card_emails(session, donation)
-    # A family shares one card at one home: several names on one network is a household.
-    if emails > thresholds.card_emails and networks > 1:
-        # Mailboxes and cookie-less browsers are free; cards are not. A ring rotates the free
-        # keys and reuses its few cards, so the per-donor cap binds, but the ring still earns
-        # the cap on every card: the card speaking for many names is the tell.
-        signals.append(
-            Signal(
-                "card_many_donors", 100, f"The card paid for gifts under {emails} different email addresses."
-            )
+        return
+    if out.wants("card_many_donors"):
+        emails, networks = await _card_emails(session, donation)
+        # A family shares one card at one home: several names on one network is a household.
+        if emails > out.config.threshold("card_many_donors") and networks > 1:
+            # Mailboxes and cookie-less browsers are free; cards are not. A ring rotates the free
+            # keys and reuses its few cards, so the per-donor cap binds, but the ring still earns
+            # the cap on every card: the card speaking for many names is the tell.
+            out.add("card_many_donors", f"The card paid for gifts under {emails} different email addresses.")
+    if out.wants("owner_network") and await _owner_network(session, donation):
+        out.add(
+            "owner_network",
+            "Gifts to this nonprofit from the same network came from the nonprofit's own people.",
         )
-    if await _owner_network(session, donation):
-        signals.append(
-            Signal(
-                "owner_network",
-                100,
-                "Gifts to this nonprofit from the same network came from the nonprofit's own people.",
-            )
+    if out.wants("referral_loop") and await _in_referral_loop(
+        session, cluster_id=cluster_id, depth=out.config.threshold("referral_loop")
+    ):
+        out.add(
+            "referral_loop",
+            "The donor is in a loop of donors bringing each other, through other donors or campaigns.",
         )
-    if await _in_referral_loop(session, cluster_id=cluster_id, depth=thresholds.referral_loop_depth):
-        signals.append(
-            Signal(
-                "referral_loop",
-                100,
-                "The donor is in a loop of donors bringing each other, through other donors or campaigns.",
-            )
-        )
-    return signals
 
 
 async def _card_emails(session: AsyncSession, donation: Donation) -> tuple[int, int]:
@@ -309,56 +296,47 @@ async def _in_referral_loop(session: AsyncSession, *, cluster_id: uuid.UUID, dep
 
 
 async def _donation_signals(
-    session: AsyncSession, *, donation: Donation, at: datetime, thresholds: Thresholds
-) -> list[Signal]:
-    signals: list[Signal] = []
-    if donation.risk_level == "elevated":
-        signals.append(
-            Signal("stripe_elevated_risk", 60, "Stripe Radar rated the payment's risk as elevated.")
+    session: AsyncSession, out: _Collector, *, donation: Donation, at: datetime
+) -> None:
+    cfg = out.config
+    score = donation.risk_score
+    if donation.risk_level == "elevated" or (
+        score is not None and score >= cfg.threshold("stripe_risk_score")
+    ):
+        scored = (
+            f" scored the payment {score}" if score is not None else " rated the payment's risk as elevated"
+        )
+        out.add(
+            "stripe_risk_score",
+            f"Stripe Radar{scored} (the signal's threshold is {cfg.threshold('stripe_risk_score')}).",
         )
     day = at - timedelta(days=1)
-    if donation.card_fingerprint:
+    if donation.card_fingerprint and out.wants("card_velocity"):
         n = await _count(session, Donation.card_fingerprint == donation.card_fingerprint, since=day)
-        if n > thresholds.card_donations_per_day:
-            signals.append(
-                Signal("card_velocity", 100, f"The same card paid for {n} donations in the last 24 hours.")
-            )
-    if donation.device_hash:
+        if n > cfg.threshold("card_velocity"):
+            out.add("card_velocity", f"The same card paid for {n} donations in the last 24 hours.")
+    if donation.device_hash and out.wants("shared_device"):
         n = await _count(session, Donation.device_hash == donation.device_hash, since=day)
-        if n > thresholds.device_donations_per_day:
-            signals.append(
-                Signal(
-                    "shared_device", 100, f"{n} donations came from the same browser in the last 24 hours."
-                )
-            )
-    if donation.client_hash:
+        if n > cfg.threshold("shared_device"):
+            out.add("shared_device", f"{n} donations came from the same browser in the last 24 hours.")
+    if donation.client_hash and out.wants("network_burst"):
         n = await _count(
             session,
             Donation.client_hash == donation.client_hash,
             Donation.campaign_id == donation.campaign_id,
             since=at - timedelta(hours=1),
         )
-        if n > thresholds.network_donations_per_hour:
-            signals.append(
-                Signal(
-                    "network_burst",
-                    60,
-                    f"{n} donations to this campaign came from one network in the last hour.",
-                )
+        if n > cfg.threshold("network_burst"):
+            out.add(
+                "network_burst", f"{n} donations to this campaign came from one network in the last hour."
             )
-    if await _referral_cycle(session, donation):
-        signals.append(
-            Signal("referral_cycle", 100, "The donor and the referrer brought each other to this campaign.")
-        )
-    if await _campaign_spike(session, donation=donation, at=at, thresholds=thresholds):
-        signals.append(
-            Signal(
-                "campaign_spike",
-                60,
-                f"The campaign received over {thresholds.spike_factor} times its usual hourly donations.",
-            )
-        )
-    return signals
+    if out.wants("referral_cycle") and await _referral_cycle(session, donation):
+        out.add("referral_cycle", "The donor and the referrer brought each other to this campaign.")
+    factor = cfg.threshold("campaign_spike")
+    if out.wants("campaign_spike") and await _campaign_spike(
+        session, donation=donation, at=at, factor=factor
+    ):
+        out.add("campaign_spike", f"The campaign received over {factor} times its usual hourly donations.")
 
 
 async def _count(session: AsyncSession, *conditions: Any, since: datetime) -> int:
@@ -388,15 +366,17 @@ async def _referral_cycle(session: AsyncSession, donation: Donation) -> bool:
     return back is not None
 
 
-async def _campaign_spike(
-    session: AsyncSession, *, donation: Donation, at: datetime, thresholds: Thresholds
-) -> bool:
+SPIKE_MIN_DONATIONS = 20
+"""A quiet campaign's first busy hour is not a spike: fewer donations than this never are."""
+
+
+async def _campaign_spike(session: AsyncSession, *, donation: Donation, at: datetime, factor: int) -> bool:
     hour = await _count(session, Donation.campaign_id == donation.campaign_id, since=at - timedelta(hours=1))
-    if hour < thresholds.spike_min_donations:
+    if hour < SPIKE_MIN_DONATIONS:
         return False
     week = await _count(session, Donation.campaign_id == donation.campaign_id, since=at - timedelta(days=7))
     # hour / 1 > factor * (week - hour) / 167 hours, in integers; the baseline is at least one a day.
-    return hour * 167 > thresholds.spike_factor * max(week - hour, 7)
+    return hour * 167 > factor * max(week - hour, 7)
 
 
 def reasons_json(signals: list[Signal]) -> list[dict[str, Any]]:

@@ -79,6 +79,7 @@ def upgrade() -> None:
         "match_approvals",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("match_id", sa.Uuid(), nullable=False),
+        sa.Column("round", sa.Integer(), nullable=False),
         sa.Column("admin_id", sa.Uuid(), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("created_at", service.db.UTCDateTime(timezone=True), nullable=False),
@@ -87,7 +88,7 @@ def upgrade() -> None:
             ["match_id"], ["matches.id"], name=op.f("fk_match_approvals_match_id_matches")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_match_approvals")),
-        sa.UniqueConstraint("match_id", "admin_id", name="uq_match_approvals_match_admin"),
+        sa.UniqueConstraint("match_id", "round", "admin_id", name="uq_match_approvals_match_round_admin"),
     )
     op.create_index(op.f("ix_match_approvals_match_id"), "match_approvals", ["match_id"], unique=False)
     op.add_column("campaigns", sa.Column("admin_pause_reason", sa.Text(), nullable=True))

@@ -12,8 +12,10 @@ import sqlalchemy as sa
 from campaigns.matching import lifecycle, pool, rounds
 from campaigns.matching.models import Match, MatchingProgram, MatchStatus, RoundResultRecord
 from service import audit, ledger
+from service.auth.models import AdminRole
 from service.db import Database, utcnow
 from service.settings import Settings
+from tests.builders import insert_admin
 from tests.campaigns.matching.helpers import (
     World,
     give,
@@ -441,6 +443,12 @@ class TestLifecycle:
             f"/api/v1/admin/matches/{second.id}/reject",
             json={"note": "looks like a ring"},
             headers=world.reviewer.headers,
+        )
+        # At the program's review threshold: the first approval is recorded, a second person decides.
+        assert (approved.status_code, approved.json()["status"]) == (200, "held_for_review")
+        second_reviewer = await insert_admin(world.database, role=AdminRole.REVIEWER)
+        approved = await world.client.post(
+            f"/api/v1/admin/matches/{first.id}/approve", json={}, headers=second_reviewer.headers
         )
         assert (approved.status_code, approved.json()["status"]) == (200, "approved")
         assert (rejected.status_code, rejected.json()["status"]) == (200, "voided")
