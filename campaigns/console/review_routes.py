@@ -1,0 +1,9 @@
+"""The console pages of match review, risk settings and finance, as one list for the console's routes."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from campaigns.console import review_pages, risk_pages
+
+routes: list[BaseRoute] = [*review_pages.routes, *risk_pages.routes]
