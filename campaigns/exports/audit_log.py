@@ -1,47 +1,50 @@
-"""The audit-log export (admins only): who did what, when, to what, before and after."""
+"""The audit-log export (admins only): who did what, when, to what, before and after.
+
+Rows come from `service.audit.list_entries` with the console page's own filter
+(`audit.AuditFilter`), newest first like the page, so the file holds exactly what the
+filtered page lists, page after page.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.exports.schemas import AuditExportQuery
-from campaigns.exports.spec import Column, Export, Position, after_position
-from service.audit import AuditEntry
+from campaigns.exports.spec import Column, Export, Position
+from service import audit
+from service.audit import AuditEntry, AuditFilter
+from service.pagination import Cursor
+
+
+def audit_filter(query: AuditExportQuery) -> AuditFilter:
+    return AuditFilter(
+        action=query.action,
+        subject_type=query.subject_type,
+        subject_id=query.subject_id,
+        actor=query.actor,
+        nonprofit_id=query.nonprofit_id,
+        since=query.since,
+        until=query.until,
+    )
 
 
 async def fetch_page(
     session: AsyncSession,
     *,
-    filters: AuditExportQuery,
+    filters: AuditFilter,
     nonprofit_id: uuid.UUID | None,
     after: Position | None,
     limit: int,
 ) -> Sequence[AuditEntry]:
-    query = sa.select(AuditEntry)
-    if nonprofit_id is not None:
-        query = query.where(AuditEntry.nonprofit_id == nonprofit_id)
-    if filters.action is not None:
-        query = query.where(AuditEntry.action == filters.action)
-    if filters.subject_type is not None:
-        query = query.where(AuditEntry.subject_type == filters.subject_type)
-    if filters.subject_id is not None:
-        query = query.where(AuditEntry.subject_id == filters.subject_id)
-    if filters.actor is not None:
-        query = query.where(
-            sa.or_(AuditEntry.actor_label == filters.actor, AuditEntry.actor_id == filters.actor)
-        )
-    if filters.since is not None:
-        query = query.where(AuditEntry.created_at >= filters.since)
-    if filters.until is not None:
-        query = query.where(AuditEntry.created_at < filters.until)
-    query = after_position(query, AuditEntry.created_at, AuditEntry.id, after).limit(limit)
-    return (await session.scalars(query)).all()
+    where = filters if nonprofit_id is None else dataclasses.replace(filters, nonprofit_id=nonprofit_id)
+    cursor = None if after is None else Cursor(created_at=after.created_at, id=after.id).encode()
+    return await audit.list_entries(session, where=where, cursor=cursor, limit=limit)
 
 
 def json_text(value: dict[str, Any] | None) -> str | None:
@@ -70,7 +73,7 @@ COLUMNS: tuple[Column[AuditEntry], ...] = (
     Column("note", lambda e: e.note),
 )
 
-EXPORT: Export[AuditExportQuery, AuditEntry] = Export(
+EXPORT: Export[AuditFilter, AuditEntry] = Export(
     name="audit-log",
     columns=COLUMNS,
     fetch_page=fetch_page,

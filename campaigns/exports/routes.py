@@ -65,7 +65,19 @@ async def admin_export_matches(request: Request) -> Response:
 
 
 async def admin_export_audit_log(request: Request) -> Response:
-    return await _admin_download(request, audit_log.EXPORT, AuditExportQuery)
+    query = parse_query(request, AuditExportQuery)
+    db = database(request)
+    async with db.transaction() as session:
+        admin = await moderator(request, session, *service.ADMIN_ROLES)
+        chunks = await service.start_admin_export(
+            session,
+            db,
+            admin=admin,
+            export=audit_log.EXPORT,
+            filters=audit_log.audit_filter(query),
+            nonprofit_id=None,
+        )
+    return csv_response(chunks, filename=service.filename(audit_log.EXPORT.name))
 
 
 def build() -> ApiRoutes:

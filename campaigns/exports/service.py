@@ -6,8 +6,10 @@ is recorded (who, which export, which filters) before the first byte is sent.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -30,8 +32,14 @@ def filename(export_name: str) -> str:
     return f"goodloop-{export_name}-{utcnow():%Y%m%d-%H%M%S}.csv"
 
 
-def _filters_json(filters: BaseModel) -> dict[str, Any]:
-    return filters.model_dump(mode="json", exclude_none=True)
+def _filters_json(filters: object) -> dict[str, Any]:
+    """The filters as the audit entry records them: only those given, as JSON values."""
+    if isinstance(filters, BaseModel):
+        return filters.model_dump(mode="json", exclude_none=True)
+    if dataclasses.is_dataclass(filters) and not isinstance(filters, type):
+        given = {k: v for k, v in dataclasses.asdict(filters).items() if v is not None}
+        return {k: v.isoformat() if isinstance(v, datetime) else str(v) for k, v in given.items()}
+    raise TypeError(f"cannot describe filters of type {type(filters).__name__}")
 
 
 async def start_nonprofit_export(
@@ -40,7 +48,7 @@ async def start_nonprofit_export(
     *,
     actor: Actor,
     export: Export[Any, Any],
-    filters: BaseModel,
+    filters: Any,
 ) -> AsyncIterator[bytes]:
     """The caller's own organisation's rows, never anyone else's: the scope is the actor's."""
     await audit.record(
@@ -65,7 +73,7 @@ async def start_admin_export(
     *,
     admin: Admin,
     export: Export[Any, Any],
-    filters: BaseModel,
+    filters: Any,
     nonprofit_id: uuid.UUID | None,
 ) -> AsyncIterator[bytes]:
     require_role(admin, *ADMIN_ROLES)
