@@ -1,19 +1,169 @@
-"""Verification and moderation queues: nonprofits waiting for verification, campaigns in review."""
+"""Verification and moderation queues: nonprofits waiting for verification, campaigns in review.
+
+Thin: read the form (CSRF-checked), call the existing use case, which audits, then redirect.
+A reason that is missing or not acceptable re-renders the queue with the message next to it.
+"""
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from campaigns.console import queue_queries
 from campaigns.console.auth import admin_page
+from campaigns.nonprofits import service as nonprofits
+from campaigns.nonprofits.models import NonprofitStatus
 from service.auth.models import Admin, AdminRole
-from service.web.pages import render
+from service.errors import DomainError
+from service.pagination import Cursor, InvalidCursor, next_cursor
+from service.validation import Reason
+from service.web.context import database
+from service.web.pages import flash, read_form, redirect, render
+
+PAGE_SIZE = 25
+_REASON = TypeAdapter(Reason)
+NONPROFIT_TABS = {
+    NonprofitStatus.PENDING_VERIFICATION: "Waiting",
+    NonprofitStatus.REJECTED: "Rejected",
+    NonprofitStatus.VERIFIED: "Verified",
+}
+
+
+def form_text(form: FormData, name: str) -> str:
+    raw = form.get(name)
+    return raw if isinstance(raw, str) else ""
+
+
+def read_reason(form: FormData, name: str, *, required: bool) -> tuple[str | None, str | None]:
+    """(the text or None, a message for the field or None)."""
+    text = form_text(form, name).strip()
+    if not text:
+        return None, ("write a reason: the nonprofit sees it" if required else None)
+    try:
+        return _REASON.validate_python(text), None
+    except ValidationError as e:
+        error = e.errors()[0]
+        if error["type"] == "string_too_short":
+            return None, "write at least 3 characters"
+        if error["type"] == "string_too_long":
+            return None, "write at most 2000 characters"
+        return None, str(error["msg"]).removeprefix("Value error, ")
+
+
+def orphan_errors(errors: dict[str, str], shown: set[str]) -> list[str]:
+    """Errors about an item the page no longer lists (someone else decided it meanwhile)."""
+    return [message for key, message in errors.items() if key.split(":")[0] not in shown]
+
+
+def _cursor(request: Request) -> str | None:
+    raw = request.query_params.get("cursor") or None
+    if raw is None:
+        return None
+    try:
+        Cursor.decode(raw)
+    except InvalidCursor:
+        return None
+    return raw
+
+
+def _status(value: str | None) -> NonprofitStatus:
+    try:
+        return NonprofitStatus(value or NonprofitStatus.PENDING_VERIFICATION)
+    except ValueError:
+        return NonprofitStatus.PENDING_VERIFICATION
+
+
+async def _nonprofit_queue(
+    session: AsyncSession, *, status: NonprofitStatus, cursor: str | None
+) -> dict[str, Any]:
+    rows = await nonprofits.list_nonprofits(session, status=status, limit=PAGE_SIZE, cursor=cursor)
+    shown = rows[:PAGE_SIZE]
+    ids = [n.id for n in shown]
+    return {
+        "nonprofits": shown,
+        "members": await queue_queries.members_of(session, ids),
+        "campaign_counts": await queue_queries.campaign_counts(session, ids),
+        "status": status,
+        "tabs": NONPROFIT_TABS,
+        "next_cursor": next_cursor(rows, PAGE_SIZE),
+        "paged": cursor is not None,
+    }
+
+
+async def _render_nonprofits(
+    request: Request,
+    admin: Admin,
+    *,
+    status: NonprofitStatus,
+    cursor: str | None = None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    async with database(request).transaction() as session:
+        context = await _nonprofit_queue(session, status=status, cursor=cursor)
+    shown = {str(n.id) for n in context["nonprofits"]}
+    context |= {
+        "admin": admin,
+        "errors": errors or {},
+        "values": values or {},
+        "page_errors": orphan_errors(errors or {}, shown),
+    }
+    return render(request, "console/nonprofits.html", context, status_code)
 
 
 @admin_page(AdminRole.REVIEWER)
 async def nonprofit_queue(request: Request, admin: Admin) -> Response:
-    return render(request, "console/nonprofits.html", {"admin": admin, "items": []})
+    status = _status(request.query_params.get("status"))
+    return await _render_nonprofits(request, admin, status=status, cursor=_cursor(request))
+
+
+@admin_page(AdminRole.REVIEWER)
+async def verify_nonprofit(request: Request, admin: Admin) -> Response:
+    return await _decide_nonprofit(request, admin, verify=True)
+
+
+@admin_page(AdminRole.REVIEWER)
+async def reject_nonprofit(request: Request, admin: Admin) -> Response:
+    return await _decide_nonprofit(request, admin, verify=False)
+
+
+async def _decide_nonprofit(request: Request, admin: Admin, *, verify: bool) -> Response:
+    nonprofit_id: uuid.UUID = request.path_params["nonprofit_id"]
+    form = await read_form(request)
+    tab = _status(form_text(form, "tab"))
+    field = "note" if verify else "reason"
+    key = f"{nonprofit_id}:{field}"
+    values = {key: form_text(form, field)}
+    text, problem = read_reason(form, field, required=not verify)
+    if problem is not None:
+        return await _render_nonprofits(
+            request, admin, status=tab, errors={key: problem}, values=values, status_code=422
+        )
+    try:
+        async with database(request).transaction() as session:
+            if verify:
+                nonprofit = await nonprofits.verify_nonprofit(
+                    session, admin=admin, nonprofit_id=nonprofit_id, note=text
+                )
+            else:
+                nonprofit = await nonprofits.reject_nonprofit(
+                    session, admin=admin, nonprofit_id=nonprofit_id, reason=text or ""
+                )
+    except DomainError as e:
+        errors = {f"{nonprofit_id}:form": e.detail}
+        return await _render_nonprofits(
+            request, admin, status=tab, errors=errors, values=values, status_code=e.status_code
+        )
+    flash(request, f"{nonprofit.name} is {nonprofit.status.value.replace('_', ' ')}.")
+    return redirect(f"/admin/nonprofits?status={tab.value}")
 
 
 @admin_page(AdminRole.REVIEWER)
@@ -23,5 +173,7 @@ async def campaign_queue(request: Request, admin: Admin) -> Response:
 
 routes: list[BaseRoute] = [
     Route("/admin/nonprofits", nonprofit_queue, methods=["GET"]),
+    Route("/admin/nonprofits/{nonprofit_id:uuid}/verify", verify_nonprofit, methods=["POST"]),
+    Route("/admin/nonprofits/{nonprofit_id:uuid}/reject", reject_nonprofit, methods=["POST"]),
     Route("/admin/campaigns", campaign_queue, methods=["GET"]),
 ]
