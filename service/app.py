@@ -26,8 +26,10 @@ from campaigns.engagement.recorder import EngagementRecorder
 from campaigns.exports import routes as export_routes
 from campaigns.giving import api as giving_api
 from campaigns.giving import pages as giving_pages
+from campaigns.matching import review_routes as matching_review_routes
 from campaigns.matching import rounds as matching_rounds
 from campaigns.matching import routes as matching_routes
+from campaigns.moderation import report_pages
 from campaigns.moderation import routes as moderation_routes
 from campaigns.nonprofits import routes as nonprofit_routes
 from campaigns.sharing import routes as sharing_routes
@@ -69,6 +71,7 @@ def api_routes() -> list[ApiRoutes]:
         moderation_routes.build(),
         giving_api.build(),
         matching_routes.build(),
+        matching_review_routes.build(),
         export_routes.build(),
         webhook_routes.build(),
     ]
@@ -104,6 +107,7 @@ def create_app(
     routes: list[BaseRoute] = [
         *giving_pages.routes,
         *sharing_routes.routes,
+        *report_pages.routes,
         *webhook_intake.routes,
         *ops.routes,
         Route(f"{API_PREFIX}/openapi.json", openapi_json, methods=["GET"]),

@@ -23,3 +23,7 @@ class NonprofitNotVerified(Conflict):
 
 class FieldLocked(Conflict):
     code = "field_locked"
+
+
+class PausedByModerator(Conflict):
+    code = "campaign_paused_by_moderator"

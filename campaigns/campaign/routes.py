@@ -39,6 +39,7 @@ def campaign_out(campaign: Campaign, *, base_url: str) -> CampaignOut:
         cover_image_url=campaign.cover_image_url,
         allowed_embed_origins=list(campaign.allowed_embed_origins),
         review_note=campaign.review_note,
+        admin_pause_reason=campaign.admin_pause_reason,
         submitted_at=campaign.submitted_at,
         approved_at=campaign.approved_at,
         created_at=campaign.created_at,

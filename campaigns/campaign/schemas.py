@@ -142,6 +142,8 @@ class CampaignOut(BaseModel):
     cover_image_url: str | None
     allowed_embed_origins: list[str]
     review_note: str | None
+    admin_pause_reason: str | None = None
+    """Why a moderator paused the campaign (only a moderator can resume it then)."""
     submitted_at: datetime | None
     approved_at: datetime | None
     created_at: datetime

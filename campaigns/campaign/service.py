@@ -13,6 +13,7 @@ from campaigns.campaign.errors import (
     CampaignNotFound,
     FieldLocked,
     NonprofitNotVerified,
+    PausedByModerator,
     SlugTaken,
 )
 from campaigns.campaign.models import Campaign, CampaignStatus
@@ -118,6 +119,11 @@ async def transition_campaign(
     actor.require(MemberRole.EDITOR)
     campaign = await get_campaign(session, actor=actor, campaign_id=campaign_id, lock=True)
     target = next_status(campaign.status, action)
+    if action is Action.RESUME and campaign.admin_pause_reason is not None:
+        raise PausedByModerator(
+            f"a moderator paused this campaign ({campaign.admin_pause_reason});"
+            " only a moderator can resume it"
+        )
     if action is Action.SUBMIT:
         nonprofit = await nonprofits.get_own_nonprofit(session, actor=actor)
         if nonprofit.status is not NonprofitStatus.VERIFIED:
@@ -161,6 +167,31 @@ async def reject_campaign(
     campaign.status = target
     campaign.review_note = reason
     await _audit_admin(session, admin, "campaign.reject", campaign, before=before, note=reason)
+    return campaign
+
+
+async def admin_pause_campaign(
+    session: AsyncSession, *, admin: Admin, campaign_id: uuid.UUID, reason: str
+) -> Campaign:
+    """A moderator stops a live campaign: no new donations, no new matches, until they resume it."""
+    campaign = await _lock_for_moderation(session, campaign_id)
+    target = next_status(campaign.status, Action.PAUSE)
+    before = _snapshot(campaign)
+    campaign.status = target
+    campaign.admin_pause_reason = reason
+    await _audit_admin(session, admin, "campaign.admin_pause", campaign, before=before, note=reason)
+    return campaign
+
+
+async def admin_resume_campaign(
+    session: AsyncSession, *, admin: Admin, campaign_id: uuid.UUID, note: str | None
+) -> Campaign:
+    campaign = await _lock_for_moderation(session, campaign_id)
+    target = next_status(campaign.status, Action.RESUME)
+    before = _snapshot(campaign)
+    campaign.status = target
+    campaign.admin_pause_reason = None
+    await _audit_admin(session, admin, "campaign.admin_resume", campaign, before=before, note=note)
     return campaign
 
 
@@ -261,6 +292,7 @@ def _apply(campaign: Campaign, values: dict[str, Any]) -> None:
 def _snapshot(campaign: Campaign) -> dict[str, Any]:
     values = _current_values(campaign)
     values["status"] = campaign.status.value if campaign.status else None
+    values["admin_pause_reason"] = campaign.admin_pause_reason
     for key in ("starts_at", "ends_at"):
         if values[key] is not None:
             values[key] = values[key].isoformat()

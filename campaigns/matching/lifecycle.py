@@ -187,16 +187,16 @@ async def bulk_approve(
 async def _bulk_refusal(
     session: AsyncSession, *, admin: Admin, program: MatchingProgram, match: Match
 ) -> str | None:
+    try:
+        await _refuse_own_organisation(session, admin, match)
+    except OwnOrganisation:
+        return "You belong to this nonprofit: another admin must decide."
     if match.status not in (MatchStatus.PENDING, MatchStatus.HELD_FOR_REVIEW):
         return f"It is {match.status}, not waiting for a decision."
     if approvals_required(program, match) > 1:
         return "It is at or above the program's review threshold: two admins must approve it one by one."
     if not risk.is_low_risk(match.risk_reasons):
         return "Its risk signals are too strong for a bulk decision: open it and decide on its own."
-    try:
-        await _refuse_own_organisation(session, admin, match)
-    except OwnOrganisation:
-        return "You belong to this nonprofit: another admin must decide."
     return None
 
 
@@ -298,8 +298,12 @@ async def list_matches(
     campaign_id: uuid.UUID | None,
     limit: int,
     cursor: str | None,
+    nonprofit_id: uuid.UUID | None = None,
 ) -> list[Match]:
+    """Matches, newest last; with `nonprofit_id`, only that tenant's (the nonprofit's own view)."""
     query = sa.select(Match)
+    if nonprofit_id is not None:
+        query = query.where(Match.nonprofit_id == nonprofit_id)
     if status is not None:
         query = query.where(Match.status == status)
     if program_id is not None:

@@ -143,6 +143,8 @@ class MatchOut(BaseModel):
     decision_note: str | None
     created_at: datetime
     paid_at: datetime | None
+    appeal_message: str | None = None
+    appealed_at: datetime | None = None
 
 
 class MatchList(BaseModel):
@@ -173,3 +175,77 @@ class QuoteOut(BaseModel):
     program_name: str
     currency: str
     amount_minor: int
+
+
+class BulkApproveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    match_ids: list[uuid.UUID] = Field(min_length=1, max_length=200)
+    note: Reason | None = None
+
+
+class SkippedMatch(BaseModel):
+    match_id: uuid.UUID
+    reason: str
+
+
+class BulkApproveOut(BaseModel):
+    approved: list[uuid.UUID]
+    skipped: list[SkippedMatch]
+
+
+class AppealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(min_length=10, max_length=2000)
+
+
+class OwnMatchOut(BaseModel):
+    """A match as its nonprofit sees it: status and reason in words, whether it can appeal."""
+
+    id: uuid.UUID
+    campaign_id: uuid.UUID
+    donation_id: uuid.UUID | None
+    currency: str
+    amount_minor: int
+    status: MatchStatus
+    reason: str
+    can_appeal: bool
+    appeal_message: str | None
+    appealed_at: datetime | None
+    created_at: datetime
+    paid_at: datetime | None
+
+
+class OwnMatchList(BaseModel):
+    data: list[OwnMatchOut]
+    next_cursor: str | None
+
+
+class OwnMatchQuery(PageQuery):
+    status: MatchStatus | None = None
+    campaign_id: uuid.UUID | None = None
+
+
+class RiskSignalOut(BaseModel):
+    code: str
+    label: str
+    weight: int
+    default_weight: int
+    threshold: int | None
+    default_threshold: int | None
+    threshold_meaning: str
+    enabled: bool
+
+
+class RiskSignalList(BaseModel):
+    review_score: int
+    data: list[RiskSignalOut]
+
+
+class RiskSignalPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    weight: int = Field(ge=0, le=1000)
+    threshold: int | None = Field(default=None, ge=1, le=1_000_000)
+    enabled: bool = True

@@ -14,6 +14,8 @@ from starlette.responses import Response
 from campaigns.campaign import service as campaigns
 from campaigns.campaign.routes import campaign_out
 from campaigns.campaign.schemas import CampaignList, CampaignOut
+from campaigns.moderation import reports
+from campaigns.moderation.models import CampaignReport, ReportReason
 from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.models import NonprofitStatus
 from campaigns.nonprofits.routes import nonprofit_out
@@ -65,6 +67,39 @@ class AuditEntryOut(BaseModel):
 
 class AuditList(BaseModel):
     data: list[AuditEntryOut]
+
+
+class ReportQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    campaign_id: uuid.UUID | None = None
+
+
+class ReportOut(BaseModel):
+    id: uuid.UUID
+    campaign_id: uuid.UUID
+    reason: ReportReason
+    message: str
+    created_at: datetime
+
+
+class ReportList(BaseModel):
+    data: list[ReportOut]
+
+
+class ResolveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: Reason
+
+
+class ResolvedOut(BaseModel):
+    resolved: int
+
+
+def report_out(report: CampaignReport) -> ReportOut:
+    # The reporter's email and network stay with moderators' tools, not in list payloads.
+    return ReportOut.model_validate(report, from_attributes=True)
 
 
 async def moderator(request: Request, session: AsyncSession, *roles: AdminRole) -> Admin:
@@ -144,6 +179,47 @@ async def reject_campaign(request: Request) -> Response:
             session, admin=admin, campaign_id=campaign_id, reason=data.reason
         )
     return json_response(campaign_out(campaign, base_url=settings(request).public_base_url))
+
+
+async def pause_campaign(request: Request) -> Response:
+    campaign_id: uuid.UUID = request.path_params["campaign_id"]
+    data = await parse_json(request, RejectIn)
+    async with database(request).transaction() as session:
+        admin = await moderator(request, session, AdminRole.REVIEWER)
+        campaign = await campaigns.admin_pause_campaign(
+            session, admin=admin, campaign_id=campaign_id, reason=data.reason
+        )
+    return json_response(campaign_out(campaign, base_url=settings(request).public_base_url))
+
+
+async def resume_campaign(request: Request) -> Response:
+    campaign_id: uuid.UUID = request.path_params["campaign_id"]
+    data = await parse_json(request, ApproveIn)
+    async with database(request).transaction() as session:
+        admin = await moderator(request, session, AdminRole.REVIEWER)
+        campaign = await campaigns.admin_resume_campaign(
+            session, admin=admin, campaign_id=campaign_id, note=data.note
+        )
+    return json_response(campaign_out(campaign, base_url=settings(request).public_base_url))
+
+
+async def list_reports(request: Request) -> Response:
+    query = parse_query(request, ReportQuery)
+    async with database(request).transaction() as session:
+        await moderator(request, session, AdminRole.REVIEWER)
+        rows = await reports.list_open_reports(session, campaign_id=query.campaign_id)
+    return json_response(ReportList(data=[report_out(r) for r in rows]))
+
+
+async def resolve_reports(request: Request) -> Response:
+    campaign_id: uuid.UUID = request.path_params["campaign_id"]
+    data = await parse_json(request, ResolveIn)
+    async with database(request).transaction() as session:
+        admin = await moderator(request, session, AdminRole.REVIEWER)
+        resolved = await reports.resolve_reports(
+            session, admin=admin, campaign_id=campaign_id, note=data.note
+        )
+    return json_response(ResolvedOut(resolved=resolved))
 
 
 async def list_audit_log(request: Request) -> Response:
@@ -234,6 +310,54 @@ def build() -> ApiRoutes:
             tag,
             body=RejectIn,
             response=CampaignOut,
+            errors=decision_errors,
+        ),
+    )
+    api.add(
+        pause_campaign,
+        Operation(
+            "POST",
+            "/admin/campaigns/{campaign_id:uuid}/pause",
+            "Pause a live campaign (reason required); only a moderator can resume it",
+            tag,
+            body=RejectIn,
+            response=CampaignOut,
+            errors=decision_errors,
+        ),
+    )
+    api.add(
+        resume_campaign,
+        Operation(
+            "POST",
+            "/admin/campaigns/{campaign_id:uuid}/resume",
+            "Resume a campaign a moderator paused",
+            tag,
+            body=ApproveIn,
+            response=CampaignOut,
+            errors=decision_errors,
+        ),
+    )
+    api.add(
+        list_reports,
+        Operation(
+            "GET",
+            "/admin/reports",
+            "Open donor reports, newest first",
+            tag,
+            query=ReportQuery,
+            response=ReportList,
+            errors=(401, 403, 422),
+        ),
+    )
+    api.add(
+        resolve_reports,
+        Operation(
+            "POST",
+            "/admin/campaigns/{campaign_id:uuid}/reports/resolve",
+            "Close a campaign's open reports with a note",
+            tag,
+            body=ResolveIn,
+            response=ResolvedOut,
             errors=decision_errors,
         ),
     )
