@@ -10,6 +10,7 @@ import campaigns.engagement.models
 import campaigns.matching.models
 import campaigns.moderation.models
 import campaigns.nonprofits.models
+import campaigns.payouts.models
 import campaigns.sharing.models
 import service.audit
 import service.auth.models
@@ -27,6 +28,7 @@ _MODEL_MODULES = (
     campaigns.matching.models,
     campaigns.moderation.models,
     campaigns.nonprofits.models,
+    campaigns.payouts.models,
     campaigns.sharing.models,
     service.audit,
     service.auth.models,

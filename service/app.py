@@ -32,6 +32,8 @@ from campaigns.matching import routes as matching_routes
 from campaigns.moderation import report_pages
 from campaigns.moderation import routes as moderation_routes
 from campaigns.nonprofits import routes as nonprofit_routes
+from campaigns.payouts import outbox as payout_outbox
+from campaigns.payouts import routes as payout_routes
 from campaigns.sharing import routes as sharing_routes
 from service.db import Database
 from service.errors import DomainError
@@ -72,13 +74,14 @@ def api_routes() -> list[ApiRoutes]:
         giving_api.build(),
         matching_routes.build(),
         matching_review_routes.build(),
+        payout_routes.build(),
         export_routes.build(),
         webhook_routes.build(),
     ]
 
 
-def worker_jobs() -> Sequence[Job]:
-    return (*CORE_JOBS, webhook_processor.JOB, matching_rounds.JOB)
+def worker_jobs(stripe_client: stripe.StripeClient | None = None) -> Sequence[Job]:
+    return (*CORE_JOBS, webhook_processor.JOB, matching_rounds.JOB, payout_outbox.job(stripe_client))
 
 
 def build_openapi(parts: Sequence[ApiRoutes]) -> dict[str, object]:
@@ -126,7 +129,7 @@ def create_app(
         # Engagement is counted in this process's memory, so every serving process flushes
         # its own counts, also with --no-worker (then the worker runs that job alone).
         recorder: EngagementRecorder = app.state.engagement
-        jobs = (*worker_jobs(), recorder.job()) if run_worker else (recorder.job(),)
+        jobs = (*worker_jobs(app.state.stripe), recorder.job()) if run_worker else (recorder.job(),)
         worker = Worker(db, jobs)
         worker_task = asyncio.create_task(worker.run_forever(), name="goodloop-worker")
         try:

@@ -8,6 +8,7 @@ import stripe
 
 from campaigns.donations.books import check_books
 from campaigns.matching.books import check_pools
+from campaigns.payouts.checks import check_payouts
 from service.db import Database, utcnow
 from webhooks import inbox
 from webhooks.models import WebhookEvent
@@ -25,7 +26,7 @@ async def replay_event(database: Database, *, key: str) -> WebhookEvent | None:
 
 async def check_ledger(database: Database) -> list[str]:
     async with database.transaction() as session:
-        return await check_books(session) + await check_pools(session)
+        return await check_books(session) + await check_pools(session) + await check_payouts(session)
 
 
 async def reconcile_events(database: Database, client: stripe.StripeClient, *, since: datetime) -> Reconciled:

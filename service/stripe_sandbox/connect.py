@@ -141,6 +141,13 @@ def reverse_transfer(
             f"Reversal amount ({amount}) is greater than the transfer's unreversed amount ({remaining}).",
             param="amount",
         )
+    if state.failing_reversals.get(transfer["destination"], 0) > 0:
+        # As Stripe does when the connected account's balance cannot cover the reversal.
+        state.failing_reversals[transfer["destination"]] -= 1
+        raise StripeApiError(
+            "Insufficient funds in the connected account to reverse this transfer.",
+            code="balance_insufficient",
+        )
     reversal = objects.from_fixture(
         "transfer_reversal",
         id=objects.new_id("trr_1"),

@@ -175,6 +175,20 @@ async def onboard_account(request: Request) -> Response:
     return _events_response(events, state.get("account", account_id))
 
 
+async def fail_reversals(request: Request) -> Response:
+    """The next `count` reversals of transfers to this account fail (its balance is too low)."""
+    state = sandbox_state(request)
+    data = await _json(request)
+    account_id = request.path_params["id"]
+    count = data.get("count", 1)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise invalid_param("count", "count must be a whole number >= 0")
+    async with state.lock:
+        state.get("account", account_id)
+        state.failing_reversals[account_id] = count
+    return JSONResponse({"account": account_id, "failing_reversals": count})
+
+
 routes = [
     Route("/_control/delivery", _control(set_delivery), methods=["POST"]),
     Route("/_control/events", _control(list_emitted), methods=["GET"]),
@@ -185,6 +199,7 @@ routes = [
     Route("/_control/sessions/{id}/pay_delayed", _control(pay_session_delayed), methods=["POST"]),
     Route("/_control/sessions/{id}/settle", _control(settle_session), methods=["POST"]),
     Route("/_control/accounts/{id}/onboard", _control(onboard_account), methods=["POST"]),
+    Route("/_control/accounts/{id}/fail_reversals", _control(fail_reversals), methods=["POST"]),
     Route("/_control/charges/{id}/dispute", _control(dispute_charge), methods=["POST"]),
     Route("/_control/charges/{id}/early_fraud_warning", _control(warn_early_fraud), methods=["POST"]),
 ]

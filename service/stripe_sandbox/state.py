@@ -74,6 +74,8 @@ class SandboxState:
     sessions: dict[str, SessionExtras] = field(default_factory=dict)
     account_links: dict[str, AccountLinkRecord] = field(default_factory=dict)
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    failing_reversals: dict[str, int] = field(default_factory=dict)
+    """Per connected account, how many next transfer reversals fail (its balance is too low)."""
 
     def put(self, obj: Obj) -> Obj:
         self.objects[obj["id"]] = obj

@@ -1,4 +1,5 @@
-"""Connect: a nonprofit's account status (account.updated) and transfers of destination charges."""
+"""Connect: a nonprofit's account status (account.updated), transfers of destination charges and
+payouts of matched money (transfer.* without a source charge)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.donations import settlement
 from campaigns.donations.repository import DonationRef
 from campaigns.nonprofits.connect import record_account_status
+from campaigns.payouts import confirm
+from service.db import utcnow
 from service.logging import get_logger
 from webhooks import inbox
 from webhooks.events import StripeEvent, stripe_id
@@ -49,9 +52,13 @@ async def transfer_changed(session: AsyncSession, event: StripeEvent) -> None:
     """transfer.created / transfer.reversed: the transfer and the absolute amount reversed."""
     transfer_id = stripe_id(event.obj.get("id"))
     charge_id = stripe_id(event.obj.get("source_transaction"))
+    if transfer_id is not None and charge_id is None:
+        # No source charge: a payout of matched money (ours carry the match id in metadata).
+        if not await confirm.record_transfer_event(session, transfer=event.obj, now=utcnow()):
+            log.info("transfer that is no payout of ours noted", event_id=event.id, transfer=transfer_id)
+        return
     if transfer_id is None or charge_id is None:
-        # Not a destination-charge transfer: there are no platform payouts yet to match it to.
-        log.info("transfer without a source charge noted", event_id=event.id, transfer=transfer_id)
+        log.info("transfer without an id noted", event_id=event.id)
         return
     found = await settlement.record_transfer(
         session,

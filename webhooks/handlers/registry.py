@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns.payouts.causes import naming_cause
+from webhooks.events import StripeEvent, stripe_id
 from webhooks.handlers import charges, checkout, connect, disputes
 from webhooks.handlers.common import Handler
+
+
+def _names_clawbacks(handler: Handler) -> Handler:
+    """A refund or dispute applied here names the transfer reversals it causes (their idempotency key)."""
+
+    async def run(session: AsyncSession, event: StripeEvent) -> None:
+        with naming_cause(session, stripe_id(event.obj.get("id"))):
+            await handler(session, event)
+
+    return run
+
 
 HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": checkout.session_completed,
@@ -14,16 +29,17 @@ HANDLERS: dict[str, Handler] = {
     "payment_intent.payment_failed": checkout.payment_intent_failed,
     "charge.succeeded": charges.charge_succeeded,
     "charge.refunded": charges.charge_refunded,
-    "refund.created": charges.refund_changed,
-    "refund.updated": charges.refund_changed,
-    "refund.failed": charges.refund_changed,
-    "charge.dispute.created": disputes.dispute_changed,
-    "charge.dispute.updated": disputes.dispute_changed,
-    "charge.dispute.closed": disputes.dispute_changed,
-    "charge.dispute.funds_withdrawn": disputes.dispute_changed,
-    "charge.dispute.funds_reinstated": disputes.dispute_changed,
+    "refund.created": _names_clawbacks(charges.refund_changed),
+    "refund.updated": _names_clawbacks(charges.refund_changed),
+    "refund.failed": _names_clawbacks(charges.refund_changed),
+    "charge.dispute.created": _names_clawbacks(disputes.dispute_changed),
+    "charge.dispute.updated": _names_clawbacks(disputes.dispute_changed),
+    "charge.dispute.closed": _names_clawbacks(disputes.dispute_changed),
+    "charge.dispute.funds_withdrawn": _names_clawbacks(disputes.dispute_changed),
+    "charge.dispute.funds_reinstated": _names_clawbacks(disputes.dispute_changed),
     "radar.early_fraud_warning.created": charges.early_fraud_warning,
     "account.updated": connect.account_updated,
     "transfer.created": connect.transfer_changed,
+    "transfer.updated": connect.transfer_changed,
     "transfer.reversed": connect.transfer_changed,
 }
