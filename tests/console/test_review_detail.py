@@ -7,9 +7,13 @@ import re
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from markupsafe import escape
 
+from campaigns.matching import lifecycle
 from campaigns.matching.models import MatchStatus
+from campaigns.nonprofits.actors import Actor
+from campaigns.nonprofits.models import Member
 from service.auth.models import AdminRole
 from service.db import Database
 from service.settings import Settings
@@ -116,6 +120,41 @@ class TestWhatTheReviewerSees:
         await signed_in_admin(client, world.database)
         response = await client.get(detail_url("7d1f3f0e-0000-4000-8000-000000000000"))
         assert response.status_code == 404
+
+
+class TestAppeal:
+    async def test_an_appealed_match_is_back_with_the_message_and_fresh_approvals(
+        self, client: httpx.AsyncClient, world: World
+    ) -> None:
+        await make_program(world, hold_days=0, review_threshold_minor=1_000)
+        match = await held_gift(world, amount_minor=2_000)
+        await end_holds(world)
+        await switch_to(client, world.database)
+        assert (await decide(client, match.id, "approve")).status_code == 303
+        assert (await decide(client, match.id, "reject", "Card seen in a ring")).status_code == 303
+        async with world.database.transaction() as session:
+            owner = await session.scalar(
+                sa.select(Member).where(Member.nonprofit_id == world.campaign.nonprofit_id)
+            )
+            assert owner is not None
+            actor = Actor(
+                nonprofit_id=owner.nonprofit_id,
+                role=owner.role,
+                member_id=owner.id,
+                api_key_id=None,
+                label=owner.email,
+            )
+            await lifecycle.appeal_match(
+                session, actor=actor, match_id=match.id, message="The donor is our board chair's neighbour."
+            )
+
+        page = (await client.get(detail_url(match.id))).text
+
+        assert 'id="appeal"' in page and "board chair&#39;s neighbour" in page
+        assert (await reload_match(world.database, match.id)).status is MatchStatus.HELD_FOR_REVIEW
+        # The appeal starts the decision afresh: the earlier approval does not count.
+        assert "0 of 2 approvals" in page and 'id="approve"' in page
+        assert 'data-action="match.appealed"' in page
 
 
 class TestDeciding:
