@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -153,6 +155,19 @@ class TestFilters:
             f'href="/admin/exports/matches.csv?status=held_for_review&amp;program_id={queue.spring_program}"'
             in page
         )
+
+    async def test_the_export_link_downloads_the_filtered_matches(
+        self, client: httpx.AsyncClient, queue: Queue
+    ) -> None:
+        await signed_in_admin(client, queue.world.database)
+        page = (await client.get(f"/admin/matches?campaign_id={queue.campaign_c}&older_than_days=3")).text
+        link = re.search(r'id="export-matches" href="([^"]+)"', page)
+        assert link is not None
+        response = await client.get(html.unescape(link.group(1)))
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/csv")
+        assert str(queue.older.id) in response.text
+        assert str(queue.big.id) not in response.text
 
 
 class TestPaging:
