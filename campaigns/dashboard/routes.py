@@ -8,7 +8,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.campaign import service as campaigns
-from campaigns.dashboard import account_pages, campaign_pages, connect_pages, member_pages, share_pages
+from campaigns.dashboard import (
+    account_pages,
+    campaign_pages,
+    connect_pages,
+    match_pages,
+    member_pages,
+    share_pages,
+)
 from campaigns.dashboard.auth import (
     LOGIN_LIMIT_PER_CLIENT,
     LOGIN_LIMIT_PER_EMAIL,
@@ -107,6 +114,7 @@ routes = [
     *campaign_pages.routes,
     *member_pages.routes,
     *share_pages.routes,
+    *match_pages.routes,
     *connect_pages.routes,
     *export_pages.routes,
 ]

@@ -20,6 +20,7 @@ from service.auth.secrets import hash_password
 from service.db import Database, utcnow
 from service.settings import Settings
 from tests.builders import AdminUser, Org, insert_admin, live_campaign, sign_up, verify
+from tests.campaigns.dashboard.helpers import csrf_token_in, field_error, log_in
 from tests.campaigns.matching.helpers import World, give, make_program, only_match, program_row, reload
 from tests.webhooks.builders import LiveCampaign
 from webhooks.commands import check_ledger
@@ -353,3 +354,38 @@ class TestRiskSettings:
                 ).all()
             }
         assert statuses == {before.id: MatchStatus.APPROVED, after.id: MatchStatus.HELD_FOR_REVIEW}
+
+
+class TestDashboardAppeal:
+    async def test_a_member_reads_the_reason_and_appeals_through_the_page(
+        self, team: tuple[World, Org]
+    ) -> None:
+        world, org = team
+        await make_program(world, hold_days=0)
+        match = await held_match(world)
+        await reject(world, match.id, note="Gifts came from one office network.")
+        await log_in(world.client, org.email)
+
+        page = await world.client.get("/dashboard/matches")
+        assert "Gifts came from one office network." in page.text
+        assert f'id="appeal-{match.id}"' in page.text
+        token = csrf_token_in(page.text)
+        short = await world.client.post(
+            f"/dashboard/matches/{match.id}/appeal", data={"csrf_token": token, "message": "no"}
+        )
+        forged = await world.client.post(
+            f"/dashboard/matches/{match.id}/appeal",
+            data={"csrf_token": "forged", "message": "Long enough message."},
+        )
+        sent = await world.client.post(
+            f"/dashboard/matches/{match.id}/appeal",
+            data={"csrf_token": token, "message": "Our volunteers share that office; each gave once."},
+        )
+        after = await world.client.get("/dashboard/matches")
+
+        assert short.status_code == 422 and field_error(short.text, f"appeal-{match.id}") is not None
+        assert forged.status_code == 403
+        assert (sent.status_code, sent.headers["location"]) == (303, "/dashboard/matches")
+        assert "Your appeal returned it to review" in after.text
+        assert f'id="appeal-{match.id}"' not in after.text
+        assert (await reload(world.database, match)).status is MatchStatus.HELD_FOR_REVIEW
