@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from campaigns.console.audit_pages import audit_filter_from_query
 from campaigns.console.auth import admin_page
-from campaigns.exports import audit_log, donations, matches, service
+from campaigns.exports import audit_log, donations, matches, payouts, service
 from campaigns.exports.schemas import (
     AdminDonationExportQuery,
     AdminMatchExportQuery,
@@ -52,6 +52,11 @@ async def admin_matches(request: Request, admin: Admin) -> Response:
 
 
 @admin_page(*service.ADMIN_ROLES)
+async def admin_payouts(request: Request, admin: Admin) -> Response:
+    return await _admin_download(request, admin, payouts.EXPORT, payouts.AdminPayoutExportQuery)
+
+
+@admin_page(*service.ADMIN_ROLES)
 async def admin_audit_log(request: Request, admin: Admin) -> Response:
     # The audit page's own query string and parser: the file lists what the filtered page lists.
     query = audit_filter_from_query(request.query_params)
@@ -68,5 +73,6 @@ async def admin_audit_log(request: Request, admin: Admin) -> Response:
 routes: list[BaseRoute] = [
     Route("/admin/exports/donations.csv", admin_donations, methods=["GET"]),
     Route("/admin/exports/matches.csv", admin_matches, methods=["GET"]),
+    Route("/admin/exports/payouts.csv", admin_payouts, methods=["GET"]),
     Route("/admin/exports/audit-log.csv", admin_audit_log, methods=["GET"]),
 ]

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from campaigns.dashboard.auth import require_actor, signed_in
-from campaigns.exports import donations, matches, service
+from campaigns.exports import donations, matches, payouts, service
 from campaigns.exports.schemas import DonationExportQuery, MatchExportQuery
 from campaigns.exports.spec import Export
 from campaigns.exports.web import csv_response, parse_page_query
@@ -43,7 +43,13 @@ async def member_matches(request: Request) -> Response:
     return await _member_download(request, matches.EXPORT, MatchExportQuery)
 
 
+@signed_in
+async def member_payouts(request: Request) -> Response:
+    return await _member_download(request, payouts.EXPORT, payouts.PayoutExportQuery)
+
+
 routes: list[BaseRoute] = [
     Route("/dashboard/exports/donations.csv", member_donations, methods=["GET"]),
     Route("/dashboard/exports/matches.csv", member_matches, methods=["GET"]),
+    Route("/dashboard/exports/payouts.csv", member_payouts, methods=["GET"]),
 ]

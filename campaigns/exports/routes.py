@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from campaigns.exports import audit_log, donations, matches, service
+from campaigns.exports import audit_log, donations, matches, payouts, service
 from campaigns.exports.schemas import (
     AdminDonationExportQuery,
     AdminMatchExportQuery,
@@ -56,12 +56,20 @@ async def export_matches(request: Request) -> Response:
     return await _nonprofit_download(request, matches.EXPORT, MatchExportQuery)
 
 
+async def export_payouts(request: Request) -> Response:
+    return await _nonprofit_download(request, payouts.EXPORT, payouts.PayoutExportQuery)
+
+
 async def admin_export_donations(request: Request) -> Response:
     return await _admin_download(request, donations.EXPORT, AdminDonationExportQuery)
 
 
 async def admin_export_matches(request: Request) -> Response:
     return await _admin_download(request, matches.EXPORT, AdminMatchExportQuery)
+
+
+async def admin_export_payouts(request: Request) -> Response:
+    return await _admin_download(request, payouts.EXPORT, payouts.AdminPayoutExportQuery)
 
 
 async def admin_export_audit_log(request: Request) -> Response:
@@ -107,6 +115,17 @@ def build() -> ApiRoutes:
         ),
     )
     api.add(
+        export_payouts,
+        Operation(
+            "GET",
+            "/exports/payouts.csv",
+            "Your payouts as CSV",
+            "exports",
+            query=payouts.PayoutExportQuery,
+            errors=own,
+        ),
+    )
+    api.add(
         admin_export_donations,
         Operation(
             "GET",
@@ -125,6 +144,17 @@ def build() -> ApiRoutes:
             "Matches as CSV",
             "admin",
             query=AdminMatchExportQuery,
+            errors=admin,
+        ),
+    )
+    api.add(
+        admin_export_payouts,
+        Operation(
+            "GET",
+            "/admin/exports/payouts.csv",
+            "Payouts as CSV",
+            "admin",
+            query=payouts.AdminPayoutExportQuery,
             errors=admin,
         ),
     )

@@ -265,6 +265,7 @@ class TestDashboardDownloads:
 
         assert 'href="/dashboard/exports/donations.csv"' in page.text
         assert 'href="/dashboard/exports/matches.csv"' in page.text
+        assert 'href="/dashboard/exports/payouts.csv"' in page.text
 
 
 @dataclass(frozen=True)
