@@ -27,7 +27,7 @@ from campaigns.payouts.finance import program_finance
 from campaigns.payouts.models import Payout, PayoutReversal, PayoutStatus, ReversalKind, ReversalStatus
 from service.ledger import LedgerTransfer, balance, flush_postings
 
-IN_FLIGHT = (PayoutStatus.QUEUED, PayoutStatus.SENDING, PayoutStatus.SENT)
+IN_FLIGHT = (PayoutStatus.QUEUED, PayoutStatus.SENDING, PayoutStatus.SENT, PayoutStatus.TRANSFERRED)
 
 
 async def check_payouts(session: AsyncSession) -> list[str]:

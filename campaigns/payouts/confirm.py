@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.matching import lifecycle, pool
@@ -25,7 +26,11 @@ from service.logging import get_logger
 
 log = get_logger("goodloop.payouts")
 
-IN_FLIGHT = frozenset({PayoutStatus.QUEUED, PayoutStatus.SENDING, PayoutStatus.SENT})
+IN_FLIGHT = frozenset(
+    {PayoutStatus.QUEUED, PayoutStatus.SENDING, PayoutStatus.SENT, PayoutStatus.TRANSFERRED}
+)
+UNDECIDED = frozenset({MatchStatus.PENDING, MatchStatus.HELD_FOR_REVIEW})
+"""A match that went back to people (new risk facts) while its transfer was in flight."""
 OVERPAID = "overpaid"
 
 
@@ -56,6 +61,11 @@ async def record_transfer_event(session: AsyncSession, *, transfer: dict[str, An
         payout.stripe_transfer_id = transfer_id
     elif payout.stripe_transfer_id != transfer_id:
         log.error("a second transfer names a paid match", match=str(match.id), transfer=transfer_id)
+        return True
+    if payout.status in IN_FLIGHT and match.status in UNDECIDED:
+        # The money moved, but whether the match stands is for a reviewer to say now: the
+        # worker pays or reverses it once they have (confirm_reviewed).
+        payout.status = PayoutStatus.TRANSFERRED
         return True
     if payout.status in IN_FLIGHT:
         await confirm_payout(session, program, match, payout, now=now)
@@ -154,3 +164,26 @@ async def _settle_listed_reversals(
         if reversal.stripe_reversal_id is None and isinstance(stripe_id, str):
             reversal.stripe_reversal_id = stripe_id
         await clawbacks.settle_reversal(session, program, match, reversal, reversed_by_stripe=True, now=now)
+
+
+async def confirm_reviewed(session: AsyncSession, *, now: datetime, limit: int = 100) -> int:
+    """Transfers a webhook confirmed while their match was under review, now that it is decided."""
+    rows = (
+        await session.execute(
+            sa.select(Payout.id, Payout.program_id, Payout.match_id)
+            .join(Match, Match.id == Payout.match_id)
+            .where(Payout.status == PayoutStatus.TRANSFERRED, Match.status.not_in(UNDECIDED))
+            .order_by(Payout.created_at, Payout.id)
+            .limit(limit)
+        )
+    ).all()
+    done = 0
+    for payout_id, program_id, match_id in rows:
+        program = await pool.lock_program(session, program_id)
+        match = await repository.lock_match(session, match_id)
+        payout = await repository.lock_payout(session, payout_id)
+        assert program is not None and match is not None and payout is not None
+        if payout.status is PayoutStatus.TRANSFERRED and match.status not in UNDECIDED:
+            await confirm_payout(session, program, match, payout, now=now)
+            done += 1
+    return done

@@ -29,6 +29,9 @@ class PayoutStatus(StrEnum):
     """Claimed; the Stripe call is in flight or will be retried (lease until next_attempt_at)."""
     SENT = "sent"
     """Stripe created the transfer; waiting for the transfer.created webhook."""
+    TRANSFERRED = "transferred"
+    """A verified webhook says the transfer exists, but the match went back to review while it
+    was in flight: paid (or reversed, if rejected) once a person has decided."""
     PAID = "paid"
     """Confirmed by a verified webhook (or settled by netting alone); the match is paid."""
     FAILED = "failed"

@@ -28,6 +28,7 @@ from stripe import RequestOptions
 from stripe.params import TransferCreateParams, TransferReversalCreateParams
 
 from campaigns.matching import pool
+from campaigns.matching.journal import note
 from campaigns.matching.models import Match, MatchStatus
 from campaigns.nonprofits.models import Nonprofit
 from campaigns.payouts import books, clawbacks, confirm, repository
@@ -70,6 +71,7 @@ async def run(database: Database, client: stripe.StripeClient, *, now: datetime 
     at = now or utcnow()
     async with database.transaction() as session:
         done = await queue_payouts(session, now=at)
+        done += await confirm.confirm_reviewed(session, now=at)
         payout_ids = await repository.due_payout_ids(session, now=at, limit=BATCH)
         reversal_ids = await repository.due_reversal_ids(session, now=at, limit=BATCH)
     for payout_id in payout_ids:
@@ -118,6 +120,17 @@ async def queue_payouts(session: AsyncSession, *, now: datetime, limit: int = 50
             )
             .on_conflict_do_nothing(index_elements=["match_id"])
         )
+    # A payable (or a payout not tried yet) whose match was voided meanwhile is owed no more.
+    voided = sa.select(Match.id).where(Match.status == MatchStatus.VOIDED)
+    await session.execute(
+        sa.update(Payout)
+        .where(
+            Payout.status.in_([PayoutStatus.PAYABLE, PayoutStatus.QUEUED]),
+            Payout.attempts == 0,
+            Payout.match_id.in_(voided),
+        )
+        .values(status=PayoutStatus.CANCELLED, next_attempt_at=None, updated_at=now)
+    )
     ready = sa.select(Nonprofit.id).where(
         Nonprofit.payouts_enabled.is_(True), Nonprofit.stripe_account_id.is_not(None)
     )
@@ -220,6 +233,10 @@ async def _freeze(session: AsyncSession, payout: Payout, match: Match) -> bool:
     """Before the first attempt: the match's worth now, the destination, receivables netted."""
     nonprofit = await repository.get_nonprofit(session, payout.nonprofit_id)
     assert nonprofit is not None
+    if match.status in (MatchStatus.PENDING, MatchStatus.HELD_FOR_REVIEW):
+        # Back with people before anything reached Stripe: queued again once approved.
+        await session.delete(payout)
+        return False
     if match.status is not MatchStatus.APPROVED or match.amount_minor <= 0:
         payout.status = PayoutStatus.CANCELLED
         payout.last_error = f"the match is {match.status} with {match.amount_minor} left"
@@ -267,6 +284,9 @@ async def _payout_failed(
             receivable.open_receivable_minor += amount
     payout.netting = {}
     payout.netted_minor = 0
+    match = await session.get(Match, payout.match_id)
+    if match is not None:
+        note(session, match, action="match.payout_failed", before=match.status, note=message)
     log.error("payout transfer refused by Stripe", payout=str(payout.id), error=message)
 
 

@@ -37,6 +37,7 @@ def upgrade() -> None:
                 "queued",
                 "sending",
                 "sent",
+                "transferred",
                 "paid",
                 "failed",
                 "cancelled",

@@ -11,12 +11,15 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from campaigns.matching.models import MatchStatus
+from campaigns.matching.models import Match, MatchStatus
+from campaigns.nonprofits.models import Nonprofit
 from campaigns.payouts import finance
 from campaigns.payouts.models import PayoutStatus, ReversalKind, ReversalStatus
 from service import ledger
+from service.auth.models import AdminRole
 from service.db import Database, utcnow
 from service.settings import Settings
+from tests.builders import insert_admin
 from tests.campaigns.matching.helpers import give, make_program, only_match, program_row, refund
 from tests.payouts.helpers import (
     PayoutWorld,
@@ -149,6 +152,34 @@ class TestPayout:
         await run_outbox(pw, now=utcnow())
 
         assert await payouts(pw.database) == []
+
+    async def test_a_transfer_stripe_refuses_is_a_visible_failure_and_moves_nothing(
+        self, pw: PayoutWorld
+    ) -> None:
+        program_id = await make_program(pw.world)
+        # An account Stripe will not transfer to (its transfers capability is not active).
+        account = await pw.sandbox.client.v1.accounts.create_async({"type": "express", "country": "IE"})
+        async with pw.database.transaction() as session:
+            await session.execute(
+                sa.update(Nonprofit)
+                .where(Nonprofit.id == uuid.UUID(pw.org.id))
+                .values(stripe_account_id=account.id, payouts_enabled=True)
+            )
+        payment, match_id = await approved_match(pw)
+
+        await run_outbox(pw, now=later())
+        await run_outbox(pw, now=later(days=30))
+
+        (payout,) = await payouts(pw.database)
+        assert (payout.status, payout.attempts) == (PayoutStatus.FAILED, 1)
+        assert payout.last_error is not None and "capabilities" in payout.last_error
+        assert (await only_match(pw.database, payment)).status is MatchStatus.APPROVED
+        assert (await program_row(pw.database, program_id)).paid_minor == 0
+        listed = await pw.world.client.get(
+            "/api/v1/admin/payouts", params={"status": "failed"}, headers=pw.world.finance.headers
+        )
+        assert [p["match_id"] for p in listed.json()["data"]] == [str(match_id)]
+        assert await check_ledger(pw.database) == []
 
 
 class TestPayable:
@@ -338,6 +369,43 @@ class TestInFlight:
         )
         program = await program_row(pw.database, program_id)
         assert (program.paid_minor, program.recovered_minor, program.available_minor) == (0, 0, 100_000)
+        assert await check_ledger(pw.database) == []
+
+    async def test_a_match_back_in_review_while_in_flight_is_paid_once_approved(
+        self, pw: PayoutWorld
+    ) -> None:
+        program_id = await make_program(pw.world)
+        await connect_account(pw)
+        payment, match_id = await approved_match(pw)
+        await run_outbox(pw, now=later())
+        # New risk facts sent the approved match back to people while its transfer was in flight
+        # (what the engine's risk refresh does), as a row change: the payout side is under test.
+        async with pw.database.transaction() as session:
+            await session.execute(
+                sa.update(Match).where(Match.id == match_id).values(status=MatchStatus.HELD_FOR_REVIEW)
+            )
+
+        await relay(pw)
+        await run_outbox(pw, now=later())
+
+        (payout,) = await payouts(pw.database)
+        assert payout.status is PayoutStatus.TRANSFERRED
+        assert (await only_match(pw.database, payment)).status is MatchStatus.HELD_FOR_REVIEW
+        assert await check_ledger(pw.database) == []
+
+        second_reviewer = await insert_admin(pw.database, role=AdminRole.REVIEWER)
+        approved = await pw.world.client.post(
+            f"/api/v1/admin/matches/{match_id}/approve", json={}, headers=second_reviewer.headers
+        )
+        assert approved.status_code == 200, approved.text
+        await run_outbox(pw, now=later())
+
+        (payout,) = await payouts(pw.database)
+        assert payout.status is PayoutStatus.PAID
+        assert (await only_match(pw.database, payment)).status is MatchStatus.PAID
+        assert (await program_row(pw.database, program_id)).paid_minor == 2_000
+        assert await reversals(pw.database) == []
+        assert len([e for e in pw.sandbox.state.events if e["type"] == "transfer.created"]) == 1
         assert await check_ledger(pw.database) == []
 
 
