@@ -11,10 +11,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from campaigns.console.review_detail import Pattern
 
-WIDTH = 560
-HEIGHT = 150
-LEFT = 28
-TOP = 10
+# Drawn about as wide as it is shown, so the console stylesheet's 11px labels stay 11px.
+WIDTH = 1100
+HEIGHT = 160
+LEFT = 36
+TOP = 12
 BOTTOM = 22
 PLOT_HEIGHT = HEIGHT - TOP - BOTTOM
 
@@ -40,6 +41,7 @@ class BarChart:
     baseline_y: int | None
     """Where the campaign's usual daily rate sits; None without history before the window."""
     top_value: int
+    left: int
     axis_y: int
     usual_text: str
     recent_text: str
@@ -82,6 +84,7 @@ def daily_bars(pattern: Pattern) -> BarChart:
         bars=bars,
         baseline_y=baseline_y,
         top_value=top,
+        left=LEFT,
         axis_y=axis_y,
         usual_text=per_day_text(pattern.baseline_count, pattern.baseline_days) if has_baseline else "",
         recent_text=per_day_text(pattern.recent_total, max(len(days), 1)),
