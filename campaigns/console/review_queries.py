@@ -125,8 +125,22 @@ async def _base_query(session: AsyncSession, filters: QueueFilters, *, now: date
     return query
 
 
+@dataclass(frozen=True)
+class Scan:
+    """How many rows to read per query, and how many to look at per page at most."""
+
+    batch: int = BATCH
+    budget: int = SCAN_BUDGET
+
+
 async def _scan(
-    session: AsyncSession, query: sa.Select[Any], filters: QueueFilters, *, limit: int, cursor: str | None
+    session: AsyncSession,
+    query: sa.Select[Any],
+    filters: QueueFilters,
+    *,
+    limit: int,
+    cursor: str | None,
+    scan: Scan,
 ) -> tuple[list[Match], Match | None, bool]:
     """Up to limit + 1 matching rows; the last row looked at; whether the budget ran out."""
     found: list[Match] = []
@@ -136,7 +150,9 @@ async def _scan(
     while True:
         batch = list(
             (
-                await session.scalars(after_cursor(query, Match.created_at, Match.id, position).limit(BATCH))
+                await session.scalars(
+                    after_cursor(query, Match.created_at, Match.id, position).limit(scan.batch)
+                )
             ).all()
         )
         for match in batch:
@@ -146,18 +162,24 @@ async def _scan(
                 found.append(match)
                 if len(found) > limit:
                     return found, last, False
-        if len(batch) < BATCH:
+        if len(batch) < scan.batch:
             return found, last, False
-        if scanned >= SCAN_BUDGET:
+        if scanned >= scan.budget:
             return found, last, True
         position = Cursor(created_at=batch[-1].created_at, id=batch[-1].id).encode()
 
 
 async def review_queue(
-    session: AsyncSession, *, filters: QueueFilters, limit: int, cursor: str | None, now: datetime
+    session: AsyncSession,
+    *,
+    filters: QueueFilters,
+    limit: int,
+    cursor: str | None,
+    now: datetime,
+    scan: Scan = Scan(),
 ) -> QueuePage:
     query = await _base_query(session, filters, now=now)
-    found, last, exhausted = await _scan(session, query, filters, limit=limit, cursor=cursor)
+    found, last, exhausted = await _scan(session, query, filters, limit=limit, cursor=cursor, scan=scan)
     page = QueuePage(rows=await _rows(session, found[:limit], now=now))
     if len(found) > limit:
         shown = found[limit - 1]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from campaigns.console.review_queries import QueueFilters, review_queue
+from campaigns.console.review_queries import QueueFilters, Scan, review_queue
 from campaigns.matching.models import Match, MatchStatus
 from service.auth.models import AdminRole
 from service.db import Database, utcnow
@@ -185,6 +185,25 @@ class TestPaging:
                     break
         assert sorted(m.id for m in seen) == sorted(m.id for m in queue.held)
         assert [(m.created_at, m.id) for m in seen] == sorted((m.created_at, m.id) for m in seen)
+
+    async def test_a_risk_filter_that_runs_out_of_budget_carries_on_next_page(self, queue: Queue) -> None:
+        tight = Scan(batch=1, budget=2)
+        filters = QueueFilters(signal="shared_device")
+        seen: list[Match] = []
+        exhausted_pages = 0
+        cursor = None
+        async with queue.world.database.transaction() as session:
+            for _ in range(10):
+                page = await review_queue(
+                    session, filters=filters, limit=5, cursor=cursor, now=utcnow(), scan=tight
+                )
+                seen += [row.match for row in page.rows]
+                exhausted_pages += page.scan_exhausted
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+        assert sorted(m.id for m in seen) == sorted([queue.device.id, queue.first_device.id])
+        assert exhausted_pages >= 1
 
 
 class TestAccess:
