@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 import httpx
@@ -219,3 +221,36 @@ class TestConsoleDownloads:
         assert response.status_code == 303
         assert response.headers["location"].startswith("/admin/login")
         assert two[1].org.id not in response.text
+
+
+def _export_link(page: httpx.Response, element_id: str) -> str:
+    assert page.status_code == 200, page.text
+    found = re.search(rf'id="{element_id}" href="([^"]+)"', page.text)
+    assert found is not None, f"no #{element_id} link on the page"
+    return html.unescape(found.group(1))
+
+
+class TestConsoleExportLinks:
+    async def test_the_audit_pages_export_link_downloads_what_the_page_lists(
+        self, client: httpx.AsyncClient, database: Database, two: tuple[Tenant, Tenant]
+    ) -> None:
+        await signed_in_admin(client, database)
+        page = await client.get(
+            "/admin/audit-log", params={"action": "nonprofit.verify", "nonprofit": two[1].org.id}
+        )
+
+        rows = parse_csv(await client.get(_export_link(page, "export-audit-log")))
+
+        assert [(r["action"], r["subject_id"]) for r in rows] == [("nonprofit.verify", two[1].org.id)]
+
+    async def test_the_review_queues_export_link_takes_its_filters(
+        self, client: httpx.AsyncClient, database: Database, two: tuple[Tenant, Tenant]
+    ) -> None:
+        await signed_in_admin(client, database)
+        page = await client.get("/admin/matches", params={"status": "paid"})
+
+        link = _export_link(page, "export-matches")
+        response = await client.get(link)
+
+        assert link.startswith("/admin/exports/matches.csv") and "status=paid" in link
+        assert parse_csv(response) == []
