@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.campaign.models import Campaign
-from campaigns.matching import lifecycle
+from campaigns.matching import lifecycle, risk
 from campaigns.matching.models import Match, MatchApproval, MatchingProgram, MatchStatus
 from campaigns.nonprofits.models import Member, Nonprofit
 from service.auth.models import Admin
@@ -69,6 +69,15 @@ class QueueRow:
     age_days: int
     approvals: int
     approvals_required: int
+
+    @property
+    def bulk_approvable(self) -> bool:
+        """What bulk approval would take: waiting, one approver, low risk (the service decides)."""
+        return (
+            self.match.status in (MatchStatus.PENDING, MatchStatus.HELD_FOR_REVIEW)
+            and self.approvals_required == 1
+            and risk.is_low_risk(self.match.risk_reasons)
+        )
 
 
 @dataclass

@@ -37,6 +37,10 @@ class TestBulkApprove:
         for match in (low, untouched, large, risky):
             assert (await reload_match(world.database, match.id)).status is MatchStatus.HELD_FOR_REVIEW
         admin = await signed_in_admin(client, world.database)
+        queue = (await client.get("/admin/matches")).text
+        for match, tagged in ((low, True), (large, False), (risky, False)):
+            row = queue[queue.index(f'id="match-{match.id}"') :]
+            assert ('class="status status-approved low-risk"' in row[: row.index("</tr>")]) is tagged
 
         form = urlencode(
             [
