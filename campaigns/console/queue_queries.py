@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaigns.campaign.models import Campaign
+from campaigns.campaign.models import Campaign, CampaignStatus
 from campaigns.nonprofits.models import Member, Nonprofit
 
 
@@ -52,3 +52,13 @@ async def campaigns_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> li
         sa.select(Campaign).where(Campaign.id.in_(ids)).order_by(Campaign.created_at)
     )
     return list(rows.all())
+
+
+async def campaigns_paused_by_moderators(session: AsyncSession, *, limit: int) -> list[Campaign]:
+    query = (
+        sa.select(Campaign)
+        .where(Campaign.status == CampaignStatus.PAUSED, Campaign.admin_pause_reason.is_not(None))
+        .order_by(Campaign.updated_at.desc(), Campaign.id)
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
