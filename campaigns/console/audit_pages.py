@@ -116,6 +116,31 @@ def pretty(data: dict[str, Any] | None) -> str:
     return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False, default=str) if data else ""
 
 
+@dataclass(frozen=True)
+class Change:
+    key: str
+    before: str | None
+    after: str | None
+
+
+def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[Change]:
+    """Only the fields that differ: a campaign snapshot has twenty keys, a decision moves one."""
+    old, new = before or {}, after or {}
+    return [
+        Change(key, _short(old[key]) if key in old else None, _short(new[key]) if key in new else None)
+        for key in sorted(old.keys() | new.keys())
+        if old.get(key, _MISSING) != new.get(key, _MISSING)
+    ]
+
+
+_MISSING = object()
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
 @admin_page(AdminRole.REVIEWER, AdminRole.FINANCE)
 async def audit_log_page(request: Request, admin: Admin) -> Response:
     query = audit_filter_from_query(request.query_params)
@@ -135,6 +160,7 @@ async def audit_log_page(request: Request, admin: Admin) -> Response:
         "next_query": query_string(query.values, cursor=following) if following else None,
         "first_query": query_string(query.values) if query.cursor else None,
         "pretty": pretty,
+        "changes": changes,
     }
     return render(request, "console/audit_log.html", context)
 

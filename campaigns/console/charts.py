@@ -13,7 +13,7 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-WIDTH = 640
+WIDTH = 760
 PAD_LEFT = 90
 PAD_RIGHT = 16
 PAD_TOP = 14
@@ -149,5 +149,5 @@ def burn_down(title: str, chart: BurnDown, *, label: Callable[[int], str], chart
     if chart.start < chart.today < chart.end:
         tx = x(chart.today)
         body.append(f'<line class="axis" x1="{tx:.1f}" y1="{PAD_TOP}" x2="{tx:.1f}" y2="{base}"/>')
-        body.append(_text(tx, PAD_TOP + 10, "today", anchor="middle"))
+        body.append(_text(tx + 4, base - 6, "today"))
     return _svg(title, height, body, chart_id=chart_id)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from campaigns.console.audit_pages import changes
 from service import audit
 from service.auth.models import AdminRole
 from service.db import Database, utcnow
@@ -183,3 +184,20 @@ class TestListEntries:
 
         assert cursor is not None
         assert [e.id for e in first[:2] + rest] == sorted((e.id for e in made), reverse=True)
+
+
+class TestChanges:
+    def test_only_fields_that_moved_are_listed(self) -> None:
+        moved = changes(
+            {"status": "live", "title": "Coats", "gone": 1},
+            {"status": "paused", "title": "Coats", "new": None},
+        )
+
+        assert [(c.key, c.before, c.after) for c in moved] == [
+            ("gone", "1", None),
+            ("new", None, "null"),
+            ("status", "live", "paused"),
+        ]
+
+    def test_a_creation_lists_every_field(self) -> None:
+        assert [c.key for c in changes(None, {"b": [1, 2], "a": "x"})] == ["a", "b"]
