@@ -232,6 +232,23 @@ class TestRoleGuard:
         assert error_code(response.text) == "admin_role_required"
         assert "Not for your role" in response.text
 
+    async def test_reviewer_cannot_open_the_finance_page(
+        self, client: httpx.AsyncClient, database: Database
+    ) -> None:
+        await helpers.signed_in_admin(client, database, role=AdminRole.REVIEWER)
+
+        response = await client.get("/admin/finance")
+
+        assert response.status_code == 403
+        assert error_code(response.text) == "admin_role_required"
+
+    async def test_finance_opens_the_finance_page(
+        self, client: httpx.AsyncClient, database: Database
+    ) -> None:
+        await helpers.signed_in_admin(client, database, role=AdminRole.FINANCE)
+
+        assert (await client.get("/admin/finance")).status_code == 200
+
     @pytest.mark.parametrize("role", list(AdminRole))
     async def test_every_role_opens_the_overview_and_audit_log(
         self, client: httpx.AsyncClient, database: Database, role: AdminRole
