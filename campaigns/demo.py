@@ -1,4 +1,5 @@
-"""`goodloop demo`: a verified nonprofit, a member login, a live campaign and a draft to click through."""
+"""`goodloop demo`: a verified nonprofit, a member login, an admin console login, a live campaign
+with a matching program, and a draft to click through."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from campaigns.nonprofits import repository as nonprofit_queries
 from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.actors import actor_for_member
 from campaigns.nonprofits.schemas import SignUpIn
-from service.auth.admins import create_admin
+from service.auth.admins import create_admin, set_admin_password
 from service.auth.models import AdminRole
 from service.db import Database, utcnow
 from service.settings import Settings
@@ -25,6 +26,7 @@ from service.settings import Settings
 DEMO_EMAIL = "demo@harbor-food-bank.example.org"
 DEMO_PASSWORD = "goodloop-demo-2026"  # noqa: S105 - a published demo login on a local sandbox
 DEMO_ADMIN_EMAIL = "admin@goodloop.example.org"
+DEMO_ADMIN_PASSWORD = "goodloop-admin-2026"  # noqa: S105 - a published demo login on a local sandbox
 
 _STORY = """\
 Every winter, families in our harbour town choose between **heating and eating**.
@@ -53,6 +55,9 @@ async def seed_demo(settings: Settings) -> list[str]:
             f"dashboard: {base}/dashboard/login",
             f"  email:    {DEMO_EMAIL}",
             f"  password: {DEMO_PASSWORD}",
+            f"admin console: {base}/admin/login",
+            f"  email:    {DEMO_ADMIN_EMAIL}",
+            f"  password: {DEMO_ADMIN_PASSWORD}",
         ]
     finally:
         await database.dispose()
@@ -72,6 +77,7 @@ async def _seed(session: AsyncSession, base: str) -> list[str]:
         ),
     )
     admin = await create_admin(session, email=DEMO_ADMIN_EMAIL, role=AdminRole.SUPERADMIN)
+    await set_admin_password(session, email=DEMO_ADMIN_EMAIL, password=DEMO_ADMIN_PASSWORD)
     await nonprofits.verify_nonprofit(
         session, admin=admin.admin, nonprofit_id=signed_up.nonprofit.id, note="demo data"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -14,6 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from campaigns.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
+from service.auth.admins import authenticate_admin_password
+from service.db import Database
 from tests.live_server import free_port
 
 GOODLOOP = shutil.which("goodloop", path=str(Path(sys.executable).parent)) or "goodloop"
@@ -140,3 +144,17 @@ class TestDemo:
         assert second.returncode == 0, second.stderr
         assert "seeded" in first.stdout and "seeded" not in second.stdout
         assert "password:" in second.stdout
+        assert f"{DEMO_ADMIN_EMAIL}" in second.stdout and DEMO_ADMIN_PASSWORD in second.stdout
+
+        async def console_login() -> str:
+            database = Database.from_url(env["DATABASE_URL"])
+            try:
+                async with database.transaction() as session:
+                    admin = await authenticate_admin_password(
+                        session, email=DEMO_ADMIN_EMAIL, password=DEMO_ADMIN_PASSWORD
+                    )
+                    return admin.role.value
+            finally:
+                await database.dispose()
+
+        assert asyncio.run(console_login()) == "superadmin"
