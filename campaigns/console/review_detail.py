@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.campaign.models import Campaign
-from campaigns.console.review_queries import belongs_to_nonprofit
 from campaigns.donations.models import SETTLED, Donation
 from campaigns.matching import identity, lifecycle
 from campaigns.matching.errors import MatchNotFound
@@ -194,7 +193,9 @@ async def match_detail(
         approvals=approvals,
         approvals_required=lifecycle.approvals_required(program, match),
         history=await audit.list_entries(session, subject_type="match", subject_id=str(match.id), limit=100),
-        own_organisation=await belongs_to_nonprofit(session, admin=admin, nonprofit_id=match.nonprofit_id),
+        own_organisation=await lifecycle.belongs_to_nonprofit(
+            session, admin=admin, nonprofit_id=match.nonprofit_id
+        ),
         already_approved_by_me=any(a.admin_id == admin.id for a in approvals),
     )
 

@@ -21,8 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.campaign.models import Campaign
 from campaigns.matching import lifecycle, risk
 from campaigns.matching.models import Match, MatchApproval, MatchingProgram, MatchStatus
-from campaigns.nonprofits.models import Member, Nonprofit
-from service.auth.models import Admin
+from campaigns.nonprofits.models import Nonprofit
 from service.money import currency
 from service.pagination import Cursor, after_cursor
 
@@ -271,13 +270,3 @@ async def filter_choices(session: AsyncSession) -> tuple[list[Choice], list[Choi
         [Choice(str(i), str(name)) for i, name in programs],
         [Choice(str(i), str(title)) for i, title in campaigns],
     )
-
-
-async def belongs_to_nonprofit(session: AsyncSession, *, admin: Admin, nonprofit_id: uuid.UUID) -> bool:
-    """Whether the admin is one of the nonprofit's people (same login email), as the service decides."""
-    found = await session.scalar(
-        sa.select(Member.id).where(
-            Member.nonprofit_id == nonprofit_id, sa.func.lower(Member.email) == admin.email.lower()
-        )
-    )
-    return found is not None

@@ -68,14 +68,19 @@ async def _lock(session: AsyncSession, match_id: uuid.UUID) -> tuple[MatchingPro
     return program, match
 
 
-async def _refuse_own_organisation(session: AsyncSession, admin: Admin, match: Match) -> None:
-    """Nobody decides on a match for an organisation they belong to (same login email)."""
+async def belongs_to_nonprofit(session: AsyncSession, *, admin: Admin, nonprofit_id: uuid.UUID) -> bool:
+    """Whether the admin is one of the nonprofit's people (the same login email as a member)."""
     member = await session.scalar(
         sa.select(Member.id).where(
-            Member.nonprofit_id == match.nonprofit_id, sa.func.lower(Member.email) == admin.email.lower()
+            Member.nonprofit_id == nonprofit_id, sa.func.lower(Member.email) == admin.email.lower()
         )
     )
-    if member is not None:
+    return member is not None
+
+
+async def _refuse_own_organisation(session: AsyncSession, admin: Admin, match: Match) -> None:
+    """Nobody decides on a match for an organisation they belong to."""
+    if await belongs_to_nonprofit(session, admin=admin, nonprofit_id=match.nonprofit_id):
         raise OwnOrganisation("you belong to this nonprofit, so another admin must decide on its matches")
 
 
