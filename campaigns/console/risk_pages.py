@@ -45,6 +45,7 @@ async def _page(
     context: dict[str, Any] = {
         "admin": admin,
         "signals": [config.settings[d.code] for d in risk_settings.SIGNALS],
+        "hard_rules": risk_settings.HARD_RULES,
         "can_edit": has_role(admin, *EDITORS),
         "review_score": REVIEW_SCORE,
         "failed_code": failed_code,

@@ -106,6 +106,35 @@ SIGNALS: tuple[SignalDefinition, ...] = (
 DEFINITIONS = {d.code: d for d in SIGNALS}
 
 
+@dataclass(frozen=True)
+class HardRule:
+    """A fact that rules a gift out of matching altogether: no weight, no review, no switch."""
+
+    code: str
+    label: str
+    sentence: str
+
+
+HARD_RULES: tuple[HardRule, ...] = (
+    HardRule(
+        "owner_linked",
+        "Donor linked to the nonprofit's people",
+        "The donor's identity cluster holds a member's email or a device the members sign in from:"
+        " the gift is never matched, and a match found linked later is voided.",
+    ),
+    HardRule(
+        "early_fraud_warning",
+        "Early fraud warning",
+        "The card issuer reported the payment as likely fraud: its match is voided.",
+    ),
+    HardRule(
+        "stripe_risk",
+        "Radar score above the program's limit",
+        "A score above the program's own max_risk_score makes the gift ineligible.",
+    ),
+)
+
+
 class UnknownSignal(NotFound):
     code = "risk_signal_not_found"
 

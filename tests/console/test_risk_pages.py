@@ -28,6 +28,8 @@ class TestReading:
         row = row[: row.index("</tr>")]
         assert '<td class="num weight">100</td>' in row and '<td class="num threshold">3</td>' in row
         assert 'id="risk-read-only"' in page and 'id="save-card_velocity"' not in page
+        for rule in risk_settings.HARD_RULES:
+            assert f'id="rule-{rule.code}"' in page
 
 
 class TestEditing:
