@@ -3,6 +3,7 @@ caller's own organisation is the scope, so there is nothing to tamper with."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
@@ -10,10 +11,12 @@ from typing import Annotated
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -32,7 +35,22 @@ def _utc(value: datetime) -> datetime:
         raise ValueError("is out of range") from e
 
 
-UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
+_ISO_DATE_START = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+
+def _iso_text(value: object) -> object:
+    # pydantic would read "1700000000" (or "-3e-62") as a Unix timestamp; a filter is a date.
+    if isinstance(value, str) and (len(value) > 64 or not re.match(_ISO_DATE_START, value)):
+        raise ValueError("use an ISO 8601 date or date-time, like 2026-11-28 or 2026-11-28T09:00:00Z")
+    return value
+
+
+UtcDateTime = Annotated[
+    datetime,
+    BeforeValidator(_iso_text),
+    AfterValidator(_utc),
+    WithJsonSchema({"type": "string", "pattern": _ISO_DATE_START, "maxLength": 64}),
+]
 
 
 class ExportQuery(BaseModel):

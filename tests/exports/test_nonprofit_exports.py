@@ -149,6 +149,7 @@ class TestDonationsCsv:
         [
             ({"status": "paid-ish"}, "status"),
             ({"since": "last tuesday"}, "since"),
+            ({"since": "1700000000"}, "since"),  # not a Unix timestamp: a date
             ({"since": "2026-11-02T00:00:00Z", "until": "2026-11-01T00:00:00Z"}, "until"),
             ({"campaign_id": "not-a-uuid"}, "campaign_id"),
             ({"nonprofit_id": str(uuid.uuid4())}, "nonprofit_id"),
