@@ -9,9 +9,11 @@ import uuid
 import httpx
 import pytest
 
-from campaigns.exports import donations
+from campaigns.exports import audit_log, donations
 from campaigns.exports.schemas import DonationExportQuery
 from campaigns.exports.spec import Audience, stream_csv
+from service import audit
+from service.audit import AuditFilter
 from service.db import Database
 from service.settings import Settings
 from tests.exports.builders import paid_donation, tenant
@@ -54,3 +56,24 @@ class TestStreaming:
     async def test_a_nonprofit_stream_without_a_nonprofit_is_refused(self, database: Database) -> None:
         with pytest.raises(ValueError, match="scoped"):
             await _read(database, nonprofit_id=None)
+
+    async def test_the_audit_log_pages_newest_first_without_gaps(
+        self, client: httpx.AsyncClient, database: Database
+    ) -> None:
+        await tenant(client, database, "eur")
+        await tenant(client, database, "eur")
+        async with database.transaction() as session:
+            expected = [str(e.id) for e in await audit.list_entries(session, limit=1_000)]
+        assert len(expected) >= 4  # two verifications and two campaign approvals at least
+
+        stream = stream_csv(
+            database,
+            audit_log.EXPORT,
+            filters=AuditFilter(),
+            nonprofit_id=None,
+            audience=Audience.ADMIN,
+            page_size=1,
+        )
+        text = b"".join([chunk async for chunk in stream]).decode("utf-8-sig")
+
+        assert [row[0] for row in list(csv.reader(io.StringIO(text, newline="")))[1:]] == expected
