@@ -3,6 +3,7 @@ outbox against the sandbox with the real SDK, and the sandbox's events relayed a
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from campaigns.matching.models import Match, MatchStatus
 from campaigns.nonprofits.models import Nonprofit
 from campaigns.payouts import finance
-from campaigns.payouts.models import PayoutStatus, ReversalKind, ReversalStatus
+from campaigns.payouts.models import Payout, PayoutReversal, PayoutStatus, ReversalKind, ReversalStatus
 from service import ledger
 from service.auth.models import AdminRole
 from service.db import Database, utcnow
@@ -180,6 +181,49 @@ class TestPayout:
         )
         assert [p["match_id"] for p in listed.json()["data"]] == [str(match_id)]
         assert await check_ledger(pw.database) == []
+
+    async def test_two_workers_at_once_send_one_transfer(self, pw: PayoutWorld) -> None:
+        await make_program(pw.world)
+        await connect_account(pw)
+        await approved_match(pw)
+        at = later()
+
+        await asyncio.gather(run_outbox(pw, now=at), run_outbox(pw, now=at))
+
+        (payout,) = await payouts(pw.database)
+        assert (payout.status, payout.attempts) == (PayoutStatus.SENT, 1)
+        assert len([e for e in pw.sandbox.state.events if e["type"] == "transfer.created"]) == 1
+
+
+class TestLedgerCheck:
+    async def test_a_payout_row_disagreeing_with_the_ledger_is_reported(self, pw: PayoutWorld) -> None:
+        await make_program(pw.world)
+        await connect_account(pw)
+        _, match_id = await paid_match(pw)
+        assert await check_ledger(pw.database) == []
+
+        async with pw.database.transaction() as session:
+            await session.execute(
+                sa.update(Payout).where(Payout.match_id == match_id).values(amount_minor=2_500)
+            )
+
+        problems = await check_ledger(pw.database)
+        assert any("transfer posted 2000, row says 2500" in p for p in problems), problems
+
+    async def test_an_unsettled_receivable_in_the_rows_only_is_reported(self, pw: PayoutWorld) -> None:
+        await make_program(pw.world)
+        account_id = await connect_account(pw)
+        payment, _ = await paid_match(pw)
+        await pw.sandbox.control(f"accounts/{account_id}/fail_reversals", {"count": 1})
+        await refund(pw.world, payment, amount_minor=2_000)
+        await run_outbox(pw, now=later())
+        assert await check_ledger(pw.database) == []
+
+        async with pw.database.transaction() as session:
+            await session.execute(sa.update(PayoutReversal).values(open_receivable_minor=1_000))
+
+        problems = await check_ledger(pw.database)
+        assert any("receivable 2000 in the ledger != 1000" in p for p in problems), problems
 
 
 class TestPayable:
