@@ -36,8 +36,6 @@ class PayoutStatus(StrEnum):
     """Confirmed by a verified webhook (or settled by netting alone); the match is paid."""
     FAILED = "failed"
     """Stripe refused it for good; a finance admin must look (nothing was transferred)."""
-    CANCELLED = "cancelled"
-    """The match was voided before any attempt reached Stripe."""
 
 
 class ReversalKind(StrEnum):

@@ -120,16 +120,16 @@ async def queue_payouts(session: AsyncSession, *, now: datetime, limit: int = 50
             )
             .on_conflict_do_nothing(index_elements=["match_id"])
         )
-    # A payable (or a payout not tried yet) whose match was voided meanwhile is owed no more.
-    voided = sa.select(Match.id).where(Match.status == MatchStatus.VOIDED)
+    # A payable (or a payout not tried yet) whose match left `approved` (voided, or back in
+    # review) is owed nothing now: nothing reached Stripe, so the row goes, and an appeal or
+    # approval later queues a fresh one.
+    undecided = sa.select(Match.id).where(Match.status != MatchStatus.APPROVED)
     await session.execute(
-        sa.update(Payout)
-        .where(
+        sa.delete(Payout).where(
             Payout.status.in_([PayoutStatus.PAYABLE, PayoutStatus.QUEUED]),
             Payout.attempts == 0,
-            Payout.match_id.in_(voided),
+            Payout.match_id.in_(undecided),
         )
-        .values(status=PayoutStatus.CANCELLED, next_attempt_at=None, updated_at=now)
     )
     ready = sa.select(Nonprofit.id).where(
         Nonprofit.payouts_enabled.is_(True), Nonprofit.stripe_account_id.is_not(None)
@@ -233,13 +233,10 @@ async def _freeze(session: AsyncSession, payout: Payout, match: Match) -> bool:
     """Before the first attempt: the match's worth now, the destination, receivables netted."""
     nonprofit = await repository.get_nonprofit(session, payout.nonprofit_id)
     assert nonprofit is not None
-    if match.status in (MatchStatus.PENDING, MatchStatus.HELD_FOR_REVIEW):
-        # Back with people before anything reached Stripe: queued again once approved.
-        await session.delete(payout)
-        return False
     if match.status is not MatchStatus.APPROVED or match.amount_minor <= 0:
-        payout.status = PayoutStatus.CANCELLED
-        payout.last_error = f"the match is {match.status} with {match.amount_minor} left"
+        # Voided, or back with people, before anything reached Stripe: nothing is owed now;
+        # an appeal or an approval later queues a fresh payout.
+        await session.delete(payout)
         return False
     if not payout_ready(nonprofit):
         payout.status = PayoutStatus.PAYABLE

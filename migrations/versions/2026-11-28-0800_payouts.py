@@ -40,7 +40,6 @@ def upgrade() -> None:
                 "transferred",
                 "paid",
                 "failed",
-                "cancelled",
                 name="payout_status",
                 native_enum=False,
                 create_constraint=True,

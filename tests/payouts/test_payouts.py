@@ -254,6 +254,22 @@ class TestPayable:
         assert (await program_row(pw.database, program_id)).paid_minor == 2_000
         assert await check_ledger(pw.database) == []
 
+    async def test_a_payable_whose_match_is_voided_is_owed_no_more(self, pw: PayoutWorld) -> None:
+        program_id = await make_program(pw.world)
+        payment, _ = await approved_match(pw)
+        await run_outbox(pw, now=later())
+        assert [p.status for p in await payouts(pw.database)] == [PayoutStatus.PAYABLE]
+
+        await refund(pw.world, payment, amount_minor=2_000)
+        await connect_account(pw)
+        await run_outbox(pw, now=later())
+
+        assert await payouts(pw.database) == []
+        assert [e for e in pw.sandbox.state.events if e["type"] == "transfer.created"] == []
+        assert (await summary(pw.database)).payable_minor == 0
+        assert (await program_row(pw.database, program_id)).available_minor == 100_000
+        assert await check_ledger(pw.database) == []
+
 
 class TestRefundAfterPayout:
     @pytest.mark.parametrize(("copies", "reverse"), [(1, False), (2, True), (3, True)])
