@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -267,6 +269,20 @@ class TestDashboardDownloads:
         assert 'href="/dashboard/exports/donations.csv"' in page.text
         assert 'href="/dashboard/exports/matches.csv"' in page.text
         assert 'href="/dashboard/exports/payouts.csv"' in page.text
+
+    async def test_the_campaign_pages_link_downloads_that_campaign_only(
+        self, client: httpx.AsyncClient, database: Database, settings: Settings, org: Tenant
+    ) -> None:
+        yen = await paid_donation(client, database, settings, org.campaigns["jpy"], amount_minor=5_000)
+        await paid_donation(client, database, settings, org.campaigns["eur"], amount_minor=1_000)
+        await log_in(client, org.org.email)
+        page = await client.get(f"/dashboard/campaigns/{org.campaigns['jpy'].id}")
+        found = re.search(r'<a href="([^"]+)" download>Donations</a>', page.text)
+        assert found is not None, page.text
+
+        response = await client.get(html.unescape(found.group(1)))
+
+        assert [row["donation_id"] for row in parse_csv(response)] == [str(yen)]
 
 
 @dataclass(frozen=True)
