@@ -17,7 +17,7 @@ from service.auth.models import AdminRole
 from service.db import Database, utcnow
 from service.settings import Settings
 from tests.builders import insert_admin
-from tests.campaigns.dashboard.helpers import error_code, log_in
+from tests.campaigns.dashboard.helpers import add_member, error_code, log_in
 from tests.campaigns.matching.helpers import World, give, make_program, only_match
 from tests.exports.builders import Tenant, header, paid_donation, parse_csv, tenant
 
@@ -269,6 +269,22 @@ class TestDashboardDownloads:
         assert 'href="/dashboard/exports/donations.csv"' in page.text
         assert 'href="/dashboard/exports/matches.csv"' in page.text
         assert 'href="/dashboard/exports/payouts.csv"' in page.text
+
+    async def test_a_viewer_may_download_and_it_is_audited_as_that_member(
+        self, client: httpx.AsyncClient, database: Database, settings: Settings, org: Tenant
+    ) -> None:
+        gift = await paid_donation(client, database, settings, org.campaigns["eur"], amount_minor=1_000)
+        viewer = await add_member(client, org.org, role="viewer")
+
+        response = await client.get("/dashboard/exports/donations.csv", params={"status": "confirmed"})
+
+        assert [row["donation_id"] for row in parse_csv(response)] == [str(gift)]
+        log = await client.get(
+            "/api/v1/admin/audit-log", params={"action": "export.download"}, headers=org.admin.headers
+        )
+        (entry,) = log.json()["data"]
+        assert (entry["actor_type"], entry["actor_label"]) == ("member", viewer)
+        assert entry["after"] == {"status": "confirmed"}
 
     async def test_the_campaign_pages_link_downloads_that_campaign_only(
         self, client: httpx.AsyncClient, database: Database, settings: Settings, org: Tenant
