@@ -29,7 +29,7 @@ from stripe.params import TransferCreateParams, TransferReversalCreateParams
 
 from campaigns.matching import pool
 from campaigns.matching.journal import note
-from campaigns.matching.models import Match, MatchStatus
+from campaigns.matching.models import Match, MatchingProgram, MatchStatus
 from campaigns.nonprofits.models import Nonprofit
 from campaigns.payouts import books, clawbacks, confirm, repository
 from campaigns.payouts.models import Payout, PayoutReversal, PayoutStatus, ReversalStatus
@@ -146,7 +146,6 @@ async def queue_payouts(session: AsyncSession, *, now: datetime, limit: int = 50
 class _Call:
     """What one Stripe request carries, frozen in the row before the first attempt."""
 
-    row_id: uuid.UUID
     params: dict[str, Any]
     idempotency_key: str
     transfer_id: str | None = None
@@ -180,7 +179,7 @@ async def send_payout(
 
 async def _lock_chain(
     session: AsyncSession, *, program_id: uuid.UUID, match_id: uuid.UUID
-) -> tuple[Any, Match] | None:
+) -> tuple[MatchingProgram, Match] | None:
     program = await pool.lock_program(session, program_id)
     match = await repository.lock_match(session, match_id)
     if program is None or match is None:
@@ -211,7 +210,6 @@ async def _claim_payout(session: AsyncSession, payout_id: uuid.UUID, *, now: dat
     payout.next_attempt_at = now + LEASE
     assert payout.destination is not None
     return _Call(
-        row_id=payout.id,
         idempotency_key=payout.idempotency_key,
         params={
             "amount": payout.transfer_minor,
@@ -331,7 +329,6 @@ async def _claim_reversal(session: AsyncSession, reversal_id: uuid.UUID, *, now:
     reversal.attempts += 1
     reversal.next_attempt_at = now + LEASE
     return _Call(
-        row_id=reversal.id,
         idempotency_key=reversal.idempotency_key,
         transfer_id=payout.stripe_transfer_id,
         params={
