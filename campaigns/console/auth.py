@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -39,6 +40,32 @@ ADMIN_LOGIN_LIMIT_PER_EMAIL = Limit(
     window=timedelta(minutes=15),
     message="too many sign-in attempts for this account; wait a few minutes and try again",
 )
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    label: str
+    id: str
+    roles: tuple[AdminRole, ...] = ()
+    """Who may open it (superadmins always); empty means every admin."""
+
+
+# The pages' own guards decide; the nav only leaves out links that would answer 403.
+NAV = (
+    NavItem("/admin", "Overview", "overview"),
+    NavItem("/admin/nonprofits", "Nonprofits", "nonprofits", (AdminRole.REVIEWER,)),
+    NavItem("/admin/campaigns", "Campaigns", "campaigns", (AdminRole.REVIEWER,)),
+    NavItem("/admin/matches", "Matches", "matches"),
+    NavItem("/admin/finance", "Finance", "finance", (AdminRole.FINANCE,)),
+    NavItem("/admin/risk", "Risk", "risk"),
+    NavItem("/admin/audit-log", "Audit log", "audit-log"),
+)
+
+
+def nav_for(admin: Admin) -> list[NavItem]:
+    return [item for item in NAV if not item.roles or has_role(admin, *item.roles)]
+
 
 AdminEndpoint = Callable[[Request, Admin], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -87,6 +114,7 @@ def admin_page(*roles: AdminRole) -> Callable[[AdminEndpoint], Endpoint]:
                     end_admin_session(request)
                 return RedirectResponse(login_url(request), status_code=303)
             request.state.admin = admin
+            request.state.nav = nav_for(admin)
             if roles:
                 try:
                     require_role(admin, *roles)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -231,6 +233,26 @@ class TestRoleGuard:
         assert response.status_code == 403
         assert error_code(response.text) == "admin_role_required"
         assert "Not for your role" in response.text
+
+    @pytest.mark.parametrize(
+        ("role", "links"),
+        [
+            (AdminRole.REVIEWER, ["overview", "nonprofits", "campaigns", "matches", "risk", "audit-log"]),
+            (AdminRole.FINANCE, ["overview", "matches", "finance", "risk", "audit-log"]),
+            (
+                AdminRole.SUPERADMIN,
+                ["overview", "nonprofits", "campaigns", "matches", "finance", "risk", "audit-log"],
+            ),
+        ],
+    )
+    async def test_the_nav_offers_the_pages_the_role_may_open(
+        self, client: httpx.AsyncClient, database: Database, role: AdminRole, links: list[str]
+    ) -> None:
+        await helpers.signed_in_admin(client, database, role=role)
+
+        page = (await client.get("/admin")).text
+
+        assert re.findall(r'<a href="/admin[^"]*" id="nav-([a-z-]+)"', page) == links
 
     async def test_reviewer_cannot_open_the_finance_page(
         self, client: httpx.AsyncClient, database: Database
