@@ -114,6 +114,9 @@ class TestOverviewPage:
         assert f'<svg class="chart" id="burn-{program_id}"' in pool
         assert '<svg class="chart" id="matched-eur"' in page
         assert '<svg class="chart" id="raised-eur"' in page
+        today = utcnow().date().isoformat()
+        assert f"<title>{today}: €25.00</title>" in page  # today's column of raised money
+        assert f"<title>{today}: €475.00 left</title>" in pool  # the burn-down's last point
 
 
 class TestBurnDown:
