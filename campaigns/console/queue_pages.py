@@ -198,7 +198,8 @@ CAMPAIGN_DECISIONS = {
     "pause": CampaignDecision(
         "reason", required=True, done="{title} is paused: no new donations or matches until you resume it."
     ),
-    "resume": CampaignDecision("note", required=False, done="{title} is live again."),
+    # Lifting a moderator's pause is a decision too: the log says why it is safe again.
+    "resume": CampaignDecision("note", required=True, done="{title} is live again."),
     "resolve": CampaignDecision("note", required=True, done="Reports on {title} are resolved."),
 }
 

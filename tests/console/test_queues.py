@@ -363,8 +363,16 @@ class TestCampaignQueue:
         assert own_resume.status_code == 409
         card = item(queue, f"campaign-{campaign['id']}")
         assert f'<dd class="pause-reason">{reason}</dd>' in card
-        resumed = await submit(
+        no_reason = await submit(
             client, f"/admin/campaigns/{campaign['id']}/resume", {}, page="/admin/campaigns"
+        )
+        assert no_reason.status_code == 422
+        assert await campaign_status(database, campaign["id"]) == "paused"
+        resumed = await submit(
+            client,
+            f"/admin/campaigns/{campaign['id']}/resume",
+            {"note": "The nonprofit showed the photographer's consent."},
+            page="/admin/campaigns",
         )
         assert resumed.status_code == 303
         assert await campaign_status(database, campaign["id"]) == "live"
