@@ -340,7 +340,11 @@ class TestCampaignQueue:
         assert reason in html.unescape(own_page.text)
 
     async def test_pausing_through_the_page_stops_donations_until_a_moderator_resumes(
-        self, client: httpx.AsyncClient, database: Database, moderation: Moderation
+        self,
+        client: httpx.AsyncClient,
+        member_client: httpx.AsyncClient,
+        database: Database,
+        moderation: Moderation,
     ) -> None:
         campaign = await builders.live_campaign(client, moderation.org, moderation.admin.api)
         reason = "Checking donor reports of a copied story."
@@ -363,6 +367,9 @@ class TestCampaignQueue:
         assert own_resume.status_code == 409
         card = item(queue, f"campaign-{campaign['id']}")
         assert f'<dd class="pause-reason">{reason}</dd>' in card
+        await dashboard.log_in(member_client, moderation.org.email)
+        own_page = (await member_client.get(f"/dashboard/campaigns/{campaign['id']}")).text
+        assert reason in html.unescape(own_page)  # what the nonprofit is told
         no_reason = await submit(
             client, f"/admin/campaigns/{campaign['id']}/resume", {}, page="/admin/campaigns"
         )
@@ -406,6 +413,22 @@ class TestCampaignQueue:
         assert f'id="campaign-{campaign["id"]}"' not in after
         [entry, *_] = await entries_for(database, subject_id=campaign["id"])
         assert (entry.action, entry.note) == ("campaign.reports_resolved", "Photo replaced by the nonprofit.")
+
+    async def test_the_story_preview_is_the_sanitised_story(
+        self, client: httpx.AsyncClient, moderation: Moderation
+    ) -> None:
+        campaign = await submitted(
+            client,
+            moderation.org,
+            story='Hello <script>alert("x")</script><img src=x onerror=alert(1)> [link](javascript:alert(2))',
+        )
+
+        card = item((await client.get("/admin/campaigns")).text, f"campaign-{campaign['id']}")
+
+        start = card.index(f'id="story-{campaign["id"]}"')
+        story = card[start : card.index("</div>", start)]
+        assert "<script" not in story and "<img" not in story and 'href="javascript' not in story
+        assert "&lt;script&gt;" in story  # shown as text, never run
 
     async def test_a_decision_the_status_forbids_is_shown(
         self, client: httpx.AsyncClient, moderation: Moderation
