@@ -6,14 +6,19 @@ tenant check fails here instead of leaking.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 
 from service.app import api_routes
+from service.auth.models import AdminRole
 from service.db import Database
+from service.settings import Settings
 from tests import builders
+from tests.campaigns.matching.helpers import World, give, make_program, only_match
+from tests.webhooks.builders import LiveCampaign
 
 NONPROFIT_OPERATIONS = [
     op for part in api_routes() for op in part.operations if op.auth and not op.path.startswith("/admin")
@@ -21,6 +26,7 @@ NONPROFIT_OPERATIONS = [
 # A body that would be valid for each operation, so a 404 cannot hide behind a 422.
 VALID_BODIES: dict[str, dict[str, Any]] = {
     "PATCH /campaigns/{campaign_id:uuid}": {"title": "Hijacked"},
+    "POST /matches/{match_id:uuid}/appeal": {"message": "This match is ours, please look again."},
 }
 
 
@@ -29,7 +35,7 @@ def _describe(op: Any) -> str:
 
 
 @pytest.fixture
-async def two_orgs(client: httpx.AsyncClient, database: Database) -> dict[str, Any]:
+async def two_orgs(client: httpx.AsyncClient, database: Database, settings: Settings) -> dict[str, Any]:
     admin = await builders.insert_admin(database)
     a = await builders.sign_up(client)
     b = await builders.sign_up(client)
@@ -37,7 +43,25 @@ async def two_orgs(client: httpx.AsyncClient, database: Database) -> dict[str, A
     await builders.verify(client, admin, b)
     b_campaign = await builders.live_campaign(client, b, admin)
     b_key = (await client.post("/api/v1/api-keys", json={"name": "b-second"}, headers=b.headers)).json()
-    return {"a": a, "b": b, "campaign_id": b_campaign["id"], "api_key_id": b_key["id"]}
+    match_id = await _rejected_match(client, database, settings, b, b_campaign["id"])
+    return {"a": a, "b": b, "campaign_id": b_campaign["id"], "api_key_id": b_key["id"], "match_id": match_id}
+
+
+async def _rejected_match(
+    client: httpx.AsyncClient, database: Database, settings: Settings, org: builders.Org, campaign_id: str
+) -> str:
+    """A match of B's that B could appeal: A's appeal must find nothing."""
+    campaign = LiveCampaign(id=uuid.UUID(campaign_id), nonprofit_id=uuid.UUID(org.id), currency="eur")
+    finance = await builders.insert_admin(database, role=AdminRole.FINANCE)
+    reviewer = await builders.insert_admin(database, role=AdminRole.REVIEWER)
+    world = World(client, database, settings, finance, reviewer, campaign)
+    await make_program(world)
+    match = await only_match(database, await give(world))
+    rejected = await client.post(
+        f"/api/v1/admin/matches/{match.id}/reject", json={"note": "test rejection"}, headers=reviewer.headers
+    )
+    assert rejected.status_code == 200, rejected.text
+    return str(match.id)
 
 
 @pytest.mark.parametrize("op", [op for op in NONPROFIT_OPERATIONS if "{" in op.path], ids=_describe)
@@ -48,7 +72,7 @@ async def test_another_orgs_resource_is_not_found(
     b: builders.Org = two_orgs["b"]
     path = "/api/v1" + op.path.replace("{campaign_id:uuid}", two_orgs["campaign_id"]).replace(
         "{api_key_id:uuid}", two_orgs["api_key_id"]
-    )
+    ).replace("{match_id:uuid}", two_orgs["match_id"])
     assert "{" not in path, f"add the resource for {op.path} to this test"
     before_campaign = (
         await client.get(f"/api/v1/campaigns/{two_orgs['campaign_id']}", headers=b.headers)
@@ -94,11 +118,11 @@ async def test_lists_show_only_own_data(
 def test_every_nonprofit_operation_is_covered() -> None:
     with_ids = [op for op in NONPROFIT_OPERATIONS if "{" in op.path]
     listed = [op for op in NONPROFIT_OPERATIONS if "{" not in op.path]
-    assert {p for op in with_ids for p in ("campaign_id", "api_key_id") if p in op.path} == {
-        "campaign_id",
-        "api_key_id",
-    }
+    filled = ("campaign_id", "api_key_id", "match_id")
+    assert {p for op in with_ids for p in filled if p in op.path} == set(filled)
     for op in with_ids:
-        remaining = op.path.replace("{campaign_id:uuid}", "").replace("{api_key_id:uuid}", "")
+        remaining = op.path
+        for name in filled:
+            remaining = remaining.replace(f"{{{name}:uuid}}", "")
         assert "{" not in remaining, f"{op.path} has a path parameter this test does not fill"
     assert len(listed) >= 4
