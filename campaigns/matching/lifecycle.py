@@ -37,6 +37,7 @@ from campaigns.matching.journal import note
 from campaigns.matching.models import Match, MatchApproval, MatchingProgram, MatchStatus
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.models import Member, MemberRole
+from campaigns.payouts.models import Payout, PayoutStatus
 from service.auth.models import Admin
 from service.db import add_unique, utcnow
 from service.pagination import after_cursor
@@ -232,6 +233,12 @@ async def appeal_match(session: AsyncSession, *, actor: Actor, match_id: uuid.UU
         raise AppealNotAllowed(
             "this rejection was already appealed once; the decision on the appeal is final"
         )
+    if await _transfer_was_sent(session, match):
+        # Its one transfer (match:{id}:transfer) went out and was reversed; paying it again
+        # would need a second transfer, which the outbox never makes for one match.
+        raise AppealNotAllowed(
+            "this match was already transferred to your Stripe account and reversed; contact Goodloop support"
+        )
     if program.available_minor < match.amount_minor:
         raise PoolExhausted("the matching program has no budget left to cover this match again")
     before = match.status
@@ -244,6 +251,17 @@ async def appeal_match(session: AsyncSession, *, actor: Actor, match_id: uuid.UU
     # A new decision round: approvals given before the rejection stay as history but do not count.
     note(session, match, action="match.appealed", before=before, note=message, member=actor)
     return match
+
+
+async def _transfer_was_sent(session: AsyncSession, match: Match) -> bool:
+    sent = (PayoutStatus.SENDING, PayoutStatus.SENT, PayoutStatus.TRANSFERRED, PayoutStatus.PAID)
+    found = await session.scalar(
+        sa.select(Payout.id).where(
+            Payout.match_id == match.id,
+            sa.or_(Payout.stripe_transfer_id.is_not(None), Payout.status.in_(sent)),
+        )
+    )
+    return found is not None
 
 
 async def record_payout(session: AsyncSession, *, match_id: uuid.UUID, at: datetime) -> Match:

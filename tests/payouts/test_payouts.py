@@ -431,6 +431,33 @@ class TestInFlight:
         assert (program.paid_minor, program.recovered_minor, program.available_minor) == (0, 0, 100_000)
         assert await check_ledger(pw.database) == []
 
+    async def test_a_match_rejected_after_its_transfer_went_out_cannot_be_appealed(
+        self, pw: PayoutWorld
+    ) -> None:
+        await make_program(pw.world)
+        await connect_account(pw)
+        payment, match_id = await approved_match(pw)
+        await run_outbox(pw, now=later())  # the transfer is made; its webhook not yet seen
+        rejected = await pw.world.client.post(
+            f"/api/v1/admin/matches/{match_id}/reject",
+            json={"note": "a ring"},
+            headers=pw.world.reviewer.headers,
+        )
+        assert rejected.status_code == 200, rejected.text
+        await relay(pw)
+        await run_outbox(pw, now=later())
+        await relay(pw)
+
+        appealed = await pw.world.client.post(
+            f"/api/v1/matches/{match_id}/appeal",
+            json={"message": "Please look again at it."},
+            headers=pw.org.headers,
+        )
+
+        assert (appealed.status_code, appealed.json()["error"]) == (409, "appeal_not_allowed")
+        assert (await only_match(pw.database, payment)).status is MatchStatus.VOIDED
+        assert await check_ledger(pw.database) == []
+
     async def test_a_match_back_in_review_while_in_flight_is_paid_once_approved(
         self, pw: PayoutWorld
     ) -> None:
