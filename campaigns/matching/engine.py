@@ -33,6 +33,7 @@ from campaigns.matching.models import (
 )
 from campaigns.matching.policies import ChallengeUnlockParams, challenge_bonus_minor
 from campaigns.nonprofits.models import Nonprofit
+from campaigns.payouts import clawbacks
 from service.auth.models import Admin
 from service.db import utcnow
 
@@ -264,8 +265,6 @@ async def claw_back(
 ) -> None:
     # A paid match's money sits in the nonprofit's Stripe account: it comes back through a
     # transfer reversal from the payout outbox, and the pool only when that settles.
-    from campaigns.payouts import clawbacks
-
     if await clawbacks.request_clawback(session, program, match, total_minor=total_minor, reason=reason):
         return
     if total_minor <= match.recovered_minor:
