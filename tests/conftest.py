@@ -16,6 +16,8 @@ from tests import databases
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-production-checks"
 
+pytest_plugins = ["tests.payouts.fixtures"]
+
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -3,43 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
-import pytest
 
 from campaigns.console.finance_pages import BAR_WIDTH, budget_bar
 from campaigns.matching.models import MatchStatus
 from campaigns.payouts.finance import ProgramFinance
 from service.auth.models import AdminRole
 from service.db import Database, utcnow
-from service.settings import Settings
 from tests.campaigns.matching.helpers import give, make_program, only_match
 from tests.console.helpers import signed_in_admin
 from tests.payouts.helpers import (
     PayoutWorld,
-    Sandbox,
     connect_account,
-    make_payout_world,
     payouts,
     relay,
     run_outbox,
-    running_sandbox,
 )
-
-
-@pytest.fixture
-def sandbox(settings: Settings) -> Iterator[Sandbox]:
-    with running_sandbox(settings) as running:
-        yield running
-
-
-@pytest.fixture
-async def pw(
-    client: httpx.AsyncClient, database: Database, settings: Settings, sandbox: Sandbox
-) -> PayoutWorld:
-    return await make_payout_world(client, database, settings, sandbox)
 
 
 async def pay_a_match(pw: PayoutWorld, *, amount_minor: int) -> uuid.UUID:

@@ -10,12 +10,11 @@ from dataclasses import dataclass
 
 import httpx
 
-from campaigns.donations.models import Donation
 from service.db import Database
 from service.settings import Settings
 from tests import builders
 from tests.webhooks import stripe_events
-from tests.webhooks.builders import LiveCampaign, deliver, process_all
+from tests.webhooks.builders import LiveCampaign, deliver, insert_donation, process_all
 
 BOM = b"\xef\xbb\xbf"
 
@@ -56,28 +55,16 @@ async def paid_donation(
     """A donation as checkout leaves it (name and choices from the donate form), then paid:
     the charge and the completed session arrive as Stripe sends and signs them."""
     donation_id = uuid.uuid4()
-    session_id = stripe_events.new_id("cs_test")
     email = donor_email or f"donor-{donation_id.hex[:10]}@example.org"
-    async with database.transaction() as session:
-        session.add(
-            Donation(
-                id=donation_id,
-                campaign_id=campaign.id,
-                nonprofit_id=campaign.nonprofit_id,
-                amount_minor=amount_minor,
-                fee_cover_minor=fee_cover_minor,
-                currency=campaign.currency,
-                donor_email=email,
-                donor_name=donor_name,
-                anonymous=anonymous,
-                stripe_checkout_session_id=session_id,
-            )
-        )
-    payment = stripe_events.Payment(
+    payment = await insert_donation(
+        database,
+        campaign,
+        amount_minor=amount_minor,
+        fee_cover_minor=fee_cover_minor,
+        donor_email=email,
+        donor_name=donor_name,
+        anonymous=anonymous,
         donation_id=donation_id,
-        session_id=session_id,
-        amount_minor=amount_minor + fee_cover_minor,
-        currency=campaign.currency,
     )
     for evt in (
         stripe_events.event("charge.succeeded", payment.charge(fingerprint=donation_id.hex[:16])),

@@ -3,7 +3,6 @@ webhooks relayed signed), downloaded by its nonprofit and by an admin, never by 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
@@ -25,14 +24,7 @@ from tests.payouts.helpers import (
     payouts,
     relay,
     run_outbox,
-    running_sandbox,
 )
-
-
-@pytest.fixture
-def sandbox(settings: Settings) -> Iterator[Sandbox]:
-    with running_sandbox(settings) as running:
-        yield running
 
 
 @pytest.fixture

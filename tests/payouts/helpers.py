@@ -21,17 +21,16 @@ import stripe
 from campaigns.nonprofits.models import Nonprofit
 from campaigns.payouts import outbox
 from campaigns.payouts.models import Payout, PayoutReversal
-from service.auth.models import AdminRole
 from service.db import Database
 from service.settings import SANDBOX_API_KEY, Settings
 from service.stripe_sandbox.app import create_sandbox_app
 from service.stripe_sandbox.events import DeliveryPolicy
 from service.stripe_sandbox.state import SandboxState
-from tests.builders import Org, insert_admin, live_campaign, sign_up, verify
-from tests.campaigns.matching.helpers import World
+from tests.builders import Org
+from tests.campaigns.matching.helpers import World, make_world_with_org
 from tests.live_server import serve_asgi
 from tests.webhooks import stripe_events
-from tests.webhooks.builders import LiveCampaign, process_all
+from tests.webhooks.builders import process_all
 
 
 @dataclass
@@ -89,16 +88,8 @@ class PayoutWorld:
 async def make_payout_world(
     client: httpx.AsyncClient, database: Database, settings: Settings, sandbox: Sandbox
 ) -> PayoutWorld:
-    org = await sign_up(client)
-    admin = await insert_admin(database)
-    await verify(client, admin, org)
-    campaign = await live_campaign(client, org, admin)
-    live = LiveCampaign(
-        id=uuid.UUID(campaign["id"]), nonprofit_id=uuid.UUID(org.id), currency=campaign["currency"]
-    )
-    finance = await insert_admin(database, role=AdminRole.FINANCE)
-    reviewer = await insert_admin(database, role=AdminRole.REVIEWER)
-    return PayoutWorld(World(client, database, settings, finance, reviewer, live), org, sandbox)
+    world, org = await make_world_with_org(client, database, settings)
+    return PayoutWorld(world, org, sandbox)
 
 
 async def relay(pw: PayoutWorld, *, copies: int = 1, reverse: bool = False) -> list[dict[str, Any]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import httpx
@@ -31,26 +30,12 @@ from tests.payouts.helpers import (
     relay,
     reversals,
     run_outbox,
-    running_sandbox,
 )
 from tests.webhooks import stripe_events
 from tests.webhooks.builders import deliver, process_all
 from webhooks.commands import check_ledger
 
 AFTER_HOLD = 8  # days: programs hold matches for 7
-
-
-@pytest.fixture
-def sandbox(settings: Settings) -> Iterator[Sandbox]:
-    with running_sandbox(settings) as running:
-        yield running
-
-
-@pytest.fixture
-async def pw(
-    client: httpx.AsyncClient, database: Database, settings: Settings, sandbox: Sandbox
-) -> PayoutWorld:
-    return await make_payout_world(client, database, settings, sandbox)
 
 
 def later(days: int = AFTER_HOLD) -> datetime:

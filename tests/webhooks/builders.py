@@ -42,12 +42,15 @@ async def insert_donation(
     amount_minor: int = 2500,
     fee_cover_minor: int = 0,
     donor_email: str | None = None,
+    donor_name: str | None = None,
+    anonymous: bool = False,
     device_hash: str | None = None,
     client_hash: str | None = None,
     referral_link_id: uuid.UUID | None = None,
+    donation_id: uuid.UUID | None = None,
 ) -> stripe_events.Payment:
     """A pending donation as donor checkout leaves it, and the Stripe objects that will pay it."""
-    donation_id = uuid.uuid4()
+    donation_id = donation_id or uuid.uuid4()
     session_id = stripe_events.new_id("cs_test")
     async with database.transaction() as session:
         session.add(
@@ -59,6 +62,8 @@ async def insert_donation(
                 fee_cover_minor=fee_cover_minor,
                 currency=campaign.currency,
                 donor_email=donor_email,
+                donor_name=donor_name,
+                anonymous=anonymous,
                 device_hash=device_hash,
                 client_hash=client_hash,
                 referral_link_id=referral_link_id,

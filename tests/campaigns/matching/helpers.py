@@ -16,7 +16,7 @@ from service import ledger
 from service.auth.models import AdminRole
 from service.db import Database, utcnow
 from service.settings import Settings
-from tests.builders import AdminUser, insert_admin
+from tests.builders import AdminUser, Org, insert_admin, live_campaign, sign_up, verify
 from tests.webhooks import stripe_events
 from tests.webhooks.builders import LiveCampaign, create_live_campaign, deliver, insert_donation, process_all
 
@@ -36,6 +36,22 @@ async def make_world(client: httpx.AsyncClient, database: Database, settings: Se
     finance = await insert_admin(database, role=AdminRole.FINANCE)
     reviewer = await insert_admin(database, role=AdminRole.REVIEWER)
     return World(client, database, settings, finance, reviewer, campaign)
+
+
+async def make_world_with_org(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> tuple[World, Org]:
+    """A world whose nonprofit's API key the test holds (to act on the nonprofit's side)."""
+    org = await sign_up(client)
+    verifier = await insert_admin(database)
+    await verify(client, verifier, org)
+    campaign = await live_campaign(client, org, verifier)
+    live = LiveCampaign(
+        id=uuid.UUID(campaign["id"]), nonprofit_id=uuid.UUID(org.id), currency=campaign["currency"]
+    )
+    finance = await insert_admin(database, role=AdminRole.FINANCE)
+    reviewer = await insert_admin(database, role=AdminRole.REVIEWER)
+    return World(client, database, settings, finance, reviewer, live), org
 
 
 def program_payload(**overrides: Any) -> dict[str, Any]:

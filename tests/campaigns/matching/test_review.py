@@ -19,26 +19,23 @@ from service.auth.models import AdminRole
 from service.auth.secrets import hash_password
 from service.db import Database, utcnow
 from service.settings import Settings
-from tests.builders import AdminUser, Org, insert_admin, live_campaign, sign_up, verify
+from tests.builders import AdminUser, Org, insert_admin, sign_up
 from tests.campaigns.dashboard.helpers import csrf_token_in, field_error, log_in
-from tests.campaigns.matching.helpers import World, give, make_program, only_match, program_row, reload
-from tests.webhooks.builders import LiveCampaign
+from tests.campaigns.matching.helpers import (
+    World,
+    give,
+    make_program,
+    make_world_with_org,
+    only_match,
+    program_row,
+    reload,
+)
 from webhooks.commands import check_ledger
 
 
 @pytest.fixture
 async def team(client: httpx.AsyncClient, database: Database, settings: Settings) -> tuple[World, Org]:
-    """A world whose nonprofit's API key the test holds (for the nonprofit's side)."""
-    org = await sign_up(client)
-    verifier = await insert_admin(database)
-    await verify(client, verifier, org)
-    campaign = await live_campaign(client, org, verifier)
-    live = LiveCampaign(
-        id=uuid.UUID(campaign["id"]), nonprofit_id=uuid.UUID(org.id), currency=campaign["currency"]
-    )
-    finance = await insert_admin(database, role=AdminRole.FINANCE)
-    reviewer = await insert_admin(database, role=AdminRole.REVIEWER)
-    return World(client, database, settings, finance, reviewer, live), org
+    return await make_world_with_org(client, database, settings)
 
 
 async def held_match(world: World, *, amount_minor: int = 2_500) -> Match:
