@@ -177,9 +177,12 @@ async def confirm_reviewed(session: AsyncSession, *, now: datetime, limit: int =
             .limit(limit)
         )
     ).all()
+    # Every program first, in one statement (id order), as the webhook path locks them: two
+    # transactions taking programs one by one in different orders could wait on each other.
+    programs = await pool.lock_programs(session, (program_id for _, program_id, _ in rows))
     done = 0
     for payout_id, program_id, match_id in rows:
-        program = await pool.lock_program(session, program_id)
+        program = programs.get(program_id)
         match = await repository.lock_match(session, match_id)
         payout = await repository.lock_payout(session, payout_id)
         assert program is not None and match is not None and payout is not None
