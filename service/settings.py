@@ -122,6 +122,8 @@ def _require_production_secrets(env_vars: Mapping[str, str]) -> None:
         raise SettingsError("STRIPE_API_BASE cannot point away from Stripe in production")
     if env_vars["DATABASE_URL"].startswith("sqlite"):
         raise SettingsError("production runs on PostgreSQL; DATABASE_URL is SQLite")
+    if env_vars.get("GOODLOOP_TEST_PASSWORD_HASHING"):
+        raise SettingsError("GOODLOOP_TEST_PASSWORD_HASHING is for the test suite; unset it in production")
 
 
 def _seconds(env_vars: Mapping[str, str], name: str, *, default: float) -> float:

@@ -4,14 +4,33 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import anyio.to_thread
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-_hasher = PasswordHasher()
+TEST_HASHING_ENV = "GOODLOOP_TEST_PASSWORD_HASHING"
+
+
+def password_hasher(environ: Mapping[str, str] = os.environ) -> PasswordHasher:
+    """argon2id with RFC 9106's low-memory profile (argon2-cffi's default: 64 MiB, 3 passes,
+    about 150 ms a hash here), unless the test suite asks for the cheapest parameters.
+
+    The suite hashes and verifies a password for nearly every organisation and sign-in it
+    makes; at full cost that was minutes of CI. It is still argon2id, and a hash records its
+    own parameters, so either hasher verifies the other's hashes. Production refuses the
+    variable (service.settings).
+    """
+    if environ.get(TEST_HASHING_ENV) == "cheapest":
+        return PasswordHasher.from_parameters(profiles.CHEAPEST)
+    return PasswordHasher()
+
+
+_hasher = password_hasher()
 
 # A valid hash to verify against when the account does not exist, so a login for an unknown
 # email costs the same time as one for a known email (no account enumeration by timing).

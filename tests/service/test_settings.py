@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from service.auth.secrets import password_hasher
 from service.settings import Environment, SettingsError, load_settings
 
 PRODUCTION = {
@@ -63,6 +64,7 @@ class TestLoadSettings:
             ("DATABASE_URL", "sqlite+aiosqlite:///./goodloop.db"),
             ("GOODLOOP_SECRET_KEY", "short"),
             ("STRIPE_SECRET_KEY", "not-a-key"),
+            ("GOODLOOP_TEST_PASSWORD_HASHING", "cheapest"),
         ],
     )
     def test_production_refuses_the_sandbox_and_unsafe_values(self, name: str, value: str) -> None:
@@ -72,3 +74,17 @@ class TestLoadSettings:
     def test_unknown_environment_is_refused(self) -> None:
         with pytest.raises(SettingsError, match="GOODLOOP_ENV"):
             load_settings({"GOODLOOP_ENV": "staging"})
+
+
+class TestPasswordHashing:
+    def test_outside_the_suite_passwords_get_argon2id_at_full_cost(self) -> None:
+        full = password_hasher({}).hash("correct horse battery")
+        cheap = password_hasher({"GOODLOOP_TEST_PASSWORD_HASHING": "cheapest"}).hash("correct horse battery")
+
+        assert full.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        assert cheap.startswith("$argon2id$") and "m=65536" not in cheap
+        # A hash carries its parameters: each hasher verifies the other's.
+        assert password_hasher({}).verify(cheap, "correct horse battery")
+        assert password_hasher({"GOODLOOP_TEST_PASSWORD_HASHING": "cheapest"}).verify(
+            full, "correct horse battery"
+        )
