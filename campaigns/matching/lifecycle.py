@@ -124,7 +124,7 @@ async def _approve_locked(
     )
     if any(a.admin_id == admin.id for a in approvals):
         raise already
-    # The unique (match, admin) constraint decides a race between two tabs of the same admin.
+    # The unique (match, round, admin) constraint decides a race between two tabs of one admin.
     await add_unique(
         session,
         MatchApproval(match_id=match.id, round=decision_round(match), admin_id=admin.id, note=note_text),
