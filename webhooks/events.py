@@ -29,6 +29,7 @@ HANDLED_TYPES: frozenset[str] = frozenset(
         "radar.early_fraud_warning.created",
         "account.updated",
         "transfer.created",
+        "transfer.updated",
         "transfer.reversed",
     }
 )

@@ -14,6 +14,8 @@ from service.db import Database
 from service.settings import Settings
 from tests.webhooks import stripe_events
 from tests.webhooks.builders import deliver
+from webhooks.events import HANDLED_TYPES
+from webhooks.handlers.registry import HANDLERS
 from webhooks.models import WebhookEvent
 
 
@@ -112,6 +114,9 @@ class TestSignature:
 
 
 class TestFiltering:
+    def test_every_stored_type_has_a_handler_and_every_handler_is_reachable(self) -> None:
+        assert set(HANDLERS) == set(HANDLED_TYPES)
+
     async def test_live_event_is_refused_by_a_test_mode_deployment(
         self, client: httpx.AsyncClient, database: Database, settings: Settings
     ) -> None:
