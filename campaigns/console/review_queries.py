@@ -87,18 +87,10 @@ class QueuePage:
     """The scan budget ran out before the page filled: more matches may follow."""
 
 
-def total_weight(reasons: Sequence[dict[str, Any]]) -> int:
-    return sum(int(r.get("weight", 0)) for r in reasons)
-
-
-def reason_codes(reasons: Sequence[dict[str, Any]]) -> list[str]:
-    return [str(r.get("code", "")) for r in reasons]
-
-
 def passes_risk(match: Match, filters: QueueFilters) -> bool:
-    if filters.min_weight is not None and total_weight(match.risk_reasons) < filters.min_weight:
+    if filters.min_weight is not None and risk.total_weight(match.risk_reasons) < filters.min_weight:
         return False
-    return filters.signal is None or filters.signal in reason_codes(match.risk_reasons)
+    return filters.signal is None or filters.signal in risk.reason_codes(match.risk_reasons)
 
 
 async def _amount_condition(session: AsyncSession, filters: QueueFilters) -> sa.ColumnElement[bool] | None:
@@ -239,8 +231,8 @@ async def _rows(session: AsyncSession, matches: list[Match], *, now: datetime) -
             campaign_title=campaigns.get(m.campaign_id, "?"),
             nonprofit_name=nonprofits.get(m.nonprofit_id, "?"),
             program_name=programs[m.program_id].name,
-            weight=total_weight(m.risk_reasons),
-            codes=reason_codes(m.risk_reasons),
+            weight=risk.total_weight(m.risk_reasons),
+            codes=risk.reason_codes(m.risk_reasons),
             age_days=max((now - m.created_at).days, 0),
             approvals=approvals.get(m.id, 0),
             approvals_required=lifecycle.approvals_required(programs[m.program_id], m),

@@ -13,6 +13,7 @@ from campaigns.campaign.models import Campaign
 from campaigns.exports.csvfile import Amount
 from campaigns.exports.schemas import MatchExportQuery
 from campaigns.exports.spec import Column, Export, Position, after_position
+from campaigns.matching import risk
 from campaigns.matching.models import Match, MatchingProgram
 from campaigns.nonprofits.models import Nonprofit
 from service.auth.models import Admin
@@ -61,7 +62,7 @@ async def fetch_page(
 
 def risk_codes(match: Match) -> str:
     """The fired signals' codes, '; '-separated (the console explains each in words)."""
-    return "; ".join(str(reason.get("code", "")) for reason in match.risk_reasons or [])
+    return "; ".join(risk.reason_codes(match.risk_reasons or []))
 
 
 def _money(minor: int, row: MatchRow) -> Amount:

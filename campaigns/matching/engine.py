@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.campaign.models import Campaign
 from campaigns.donations.models import SETTLED, Donation, DonationStatus
-from campaigns.matching import amounts, identity, pool, repository, risk
+from campaigns.matching import amounts, identity, pool, repository, risk, risk_settings
 from campaigns.matching.eligibility import Context, ineligible_reason, net_gift_minor, program_takes, scaled
 from campaigns.matching.journal import note
 from campaigns.matching.models import (
@@ -32,6 +32,7 @@ from campaigns.matching.models import (
     QuoteStatus,
 )
 from campaigns.matching.policies import ChallengeUnlockParams, challenge_bonus_minor
+from campaigns.matching.risk_settings import RiskConfig
 from campaigns.nonprofits.models import Nonprofit
 from campaigns.payouts import clawbacks
 from service.auth.models import Admin
@@ -111,7 +112,10 @@ async def on_facts_changed(session: AsyncSession, donation: Donation) -> None:
         return
     cluster_id = await _link(session, donation, locked.programs)
     ctx = await context_of(session, donation.campaign_id)
-    for match in [m for m in locked.matches.values() if m.status in VOIDABLE]:
+    live = [m for m in locked.matches.values() if m.status in VOIDABLE]
+    config = await risk_settings.load(session) if live else None
+    for match in live:
+        assert config is not None
         program = locked.programs[match.program_id]
         match.cluster_id = cluster_id
         reason = await ineligible_reason(
@@ -120,7 +124,9 @@ async def on_facts_changed(session: AsyncSession, donation: Donation) -> None:
         if reason is not None:
             await void_match(session, program, match, reason=reason)
             continue
-        weight = await refresh_risk(session, program, match, donation=donation, ctx=ctx, at=utcnow())
+        weight = await refresh_risk(
+            session, program, match, donation=donation, ctx=ctx, at=utcnow(), config=config
+        )
         if match.status is MatchStatus.APPROVED and weight >= risk.REVIEW_SCORE:
             # Approved but not paid yet: what Stripe or the cluster told us since goes to a person.
             match.status = MatchStatus.HELD_FOR_REVIEW
@@ -141,10 +147,12 @@ async def refresh_risk(
     donation: Donation | None,
     ctx: Context,
     at: datetime,
+    config: RiskConfig,
 ) -> int:
     """Look at the match's risk again; returns its total weight.
 
     Signals seen before stay on the record even if the burst that raised them has passed.
+    Callers load the risk settings once for all the matches they look at.
     """
     signals = await risk.assess(
         session,
@@ -153,12 +161,13 @@ async def refresh_risk(
         amount_minor=match.amount_minor,
         nonprofit=ctx.nonprofit,
         at=at,
+        config=config,
     )
-    known = {r["code"] for r in match.risk_reasons}
+    known = set(risk.reason_codes(match.risk_reasons))
     fresh = [s.as_json() for s in signals if s.code not in known]
     if fresh:
         match.risk_reasons = match.risk_reasons + fresh
-    return sum(int(r["weight"]) for r in match.risk_reasons)
+    return risk.total_weight(match.risk_reasons)
 
 
 async def _link(

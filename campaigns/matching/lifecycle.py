@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations.models import Donation
-from campaigns.matching import engine, pool, repository, risk
+from campaigns.matching import engine, pool, repository, risk, risk_settings
 from campaigns.matching.errors import (
     AlreadyApproved,
     AppealNotAllowed,
@@ -35,6 +35,7 @@ from campaigns.matching.errors import (
 )
 from campaigns.matching.journal import note
 from campaigns.matching.models import Match, MatchApproval, MatchingProgram, MatchStatus
+from campaigns.matching.risk_settings import RiskConfig
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.models import Member, MemberRole
 from campaigns.payouts.models import Payout, PayoutStatus
@@ -109,14 +110,15 @@ async def approve_match(
 ) -> Match:
     """Record the admin's approval; the match is approved once it has as many as it needs."""
     program, match = await _lock(session, match_id)
-    await _approve_locked(session, admin=admin, program=program, match=match, note_text=note_text)
+    await _refuse_own_organisation(session, admin, match)
+    await _record_approval(session, admin=admin, program=program, match=match, note_text=note_text)
     return match
 
 
-async def _approve_locked(
+async def _record_approval(
     session: AsyncSession, *, admin: Admin, program: MatchingProgram, match: Match, note_text: str | None
 ) -> None:
-    await _refuse_own_organisation(session, admin, match)
+    """The approval of a locked match by an admin already known not to belong to its nonprofit."""
     _check_edge(match, MatchStatus.APPROVED)
     approvals = await list_approvals(session, match)
     already = AlreadyApproved(
@@ -130,30 +132,20 @@ async def _approve_locked(
         MatchApproval(match_id=match.id, round=decision_round(match), admin_id=admin.id, note=note_text),
         already,
     )
-    required = approvals_required(program, match)
+    given, required = len(approvals) + 1, approvals_required(program, match)
     before = match.status
-    if len(approvals) + 1 < required:
-        note(
-            session,
-            match,
-            action="match.approval_recorded",
-            before=before,
-            note=note_text,
-            admin=admin,
-            extra_after={"approvals": len(approvals) + 1, "approvals_required": required},
-        )
-        return
-    match.status = MatchStatus.APPROVED
-    match.decided_by_admin_id = admin.id
-    match.decision_note = note_text
+    if given >= required:
+        match.status = MatchStatus.APPROVED
+        match.decided_by_admin_id = admin.id
+        match.decision_note = note_text
     note(
         session,
         match,
-        action="match.approved",
+        action="match.approved" if given >= required else "match.approval_recorded",
         before=before,
         note=note_text,
         admin=admin,
-        extra_after={"approvals": len(approvals) + 1, "approvals_required": required},
+        extra_after={"approvals": given, "approvals_required": required},
     )
 
 
@@ -185,7 +177,7 @@ async def bulk_approve(
         if reason is not None:
             outcome.skipped[match_id] = reason
             continue
-        await _approve_locked(session, admin=admin, program=program, match=match, note_text=note_text)
+        await _record_approval(session, admin=admin, program=program, match=match, note_text=note_text)
         outcome.approved.append(match_id)
     return outcome
 
@@ -291,20 +283,25 @@ async def release_due_matches(session: AsyncSession, *, now: datetime, limit: in
     if not rows:
         return 0
     programs = await pool.lock_programs(session, (program_id for _, program_id in rows))
+    config = await risk_settings.load(session)
     done = 0
     for match_id, program_id in rows:
         match = await repository.lock_match(session, match_id)
         if match is None or match.status is not MatchStatus.PENDING:
             continue
-        await _end_hold(session, programs[program_id], match, now=now)
+        await _end_hold(session, programs[program_id], match, now=now, config=config)
         done += 1
     return done
 
 
-async def _end_hold(session: AsyncSession, program: MatchingProgram, match: Match, *, now: datetime) -> None:
+async def _end_hold(
+    session: AsyncSession, program: MatchingProgram, match: Match, *, now: datetime, config: RiskConfig
+) -> None:
     ctx = await engine.context_of(session, match.campaign_id)
     donation = await session.get(Donation, match.donation_id) if match.donation_id else None
-    weight = await engine.refresh_risk(session, program, match, donation=donation, ctx=ctx, at=now)
+    weight = await engine.refresh_risk(
+        session, program, match, donation=donation, ctx=ctx, at=now, config=config
+    )
     before = match.status
     # Large matches always wait for two people, whatever the signals' weights are set to.
     needs_people = weight >= risk.REVIEW_SCORE or approvals_required(program, match) > 1

@@ -12,6 +12,7 @@ a Radar score below that limit but above the signal's threshold is a weighted si
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,6 +46,16 @@ class Signal:
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def reason_codes(reasons: Sequence[dict[str, Any]]) -> list[str]:
+    """The codes of stored risk reasons, in their order."""
+    return [str(r.get("code", "")) for r in reasons]
+
+
+def total_weight(reasons: Sequence[dict[str, Any]]) -> int:
+    """What stored risk reasons weigh together (REVIEW_SCORE or more goes to a person)."""
+    return sum(int(r.get("weight", 0)) for r in reasons)
 
 
 LOW_RISK_TOTAL = REVIEW_SCORE * 3 // 2
