@@ -174,24 +174,32 @@ async def admin_pause_campaign(
     session: AsyncSession, *, admin: Admin, campaign_id: uuid.UUID, reason: str
 ) -> Campaign:
     """A moderator stops a live campaign: no new donations, no new matches, until they resume it."""
-    campaign = await _lock_for_moderation(session, campaign_id)
-    target = next_status(campaign.status, Action.PAUSE)
-    before = _snapshot(campaign)
-    campaign.status = target
-    campaign.admin_pause_reason = reason
-    await _audit_admin(session, admin, "campaign.admin_pause", campaign, before=before, note=reason)
-    return campaign
+    return await _moderator_hold(session, admin, campaign_id, Action.PAUSE, reason=reason, note=reason)
 
 
 async def admin_resume_campaign(
     session: AsyncSession, *, admin: Admin, campaign_id: uuid.UUID, note: str | None
 ) -> Campaign:
+    return await _moderator_hold(session, admin, campaign_id, Action.RESUME, reason=None, note=note)
+
+
+async def _moderator_hold(
+    session: AsyncSession,
+    admin: Admin,
+    campaign_id: uuid.UUID,
+    action: Action,
+    *,
+    reason: str | None,
+    note: str | None,
+) -> Campaign:
+    """Pause (with the reason the nonprofit reads) or resume; the reason also locks out the
+    nonprofit's own resume until a moderator lifts it."""
     campaign = await _lock_for_moderation(session, campaign_id)
-    target = next_status(campaign.status, Action.RESUME)
+    target = next_status(campaign.status, action)
     before = _snapshot(campaign)
     campaign.status = target
-    campaign.admin_pause_reason = None
-    await _audit_admin(session, admin, "campaign.admin_resume", campaign, before=before, note=note)
+    campaign.admin_pause_reason = reason
+    await _audit_admin(session, admin, f"campaign.admin_{action.value}", campaign, before=before, note=note)
     return campaign
 
 
