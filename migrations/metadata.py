@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 import campaigns.campaign.models
+import campaigns.donations.mismatches
 import campaigns.donations.models
 import campaigns.engagement.models
 import campaigns.matching.models
@@ -23,6 +24,7 @@ __all__ = ["target_metadata"]
 
 _MODEL_MODULES = (
     campaigns.campaign.models,
+    campaigns.donations.mismatches,
     campaigns.donations.models,
     campaigns.engagement.models,
     campaigns.matching.models,
