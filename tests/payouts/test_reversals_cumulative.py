@@ -74,7 +74,9 @@ async def deliver_signed(pw: PayoutWorld, evt: dict[str, Any]) -> None:
     assert response.status_code == 200, response.text
 
 
-async def refund_to(pw: PayoutWorld, payment: stripe_events.Payment, *, refund_minor: int, total: int) -> None:
+async def refund_to(
+    pw: PayoutWorld, payment: stripe_events.Payment, *, refund_minor: int, total: int
+) -> None:
     """A new refund of `refund_minor`, and the charge now refunded `total` in all."""
     made = payment.refund(refund_id=stripe_events.new_id("re"), amount_minor=refund_minor)
     for evt in (
@@ -197,7 +199,8 @@ class TestDestinationChargeTransfer:
             if not together:
                 await process_all(database)
                 seen = max(seen, (300, 700)[index])
-                assert await sum_of_code(database, bookkeeping.Code.TRANSFER_REVERSED, key_prefix=prefix) == seen
+                booked = await sum_of_code(database, bookkeeping.Code.TRANSFER_REVERSED, key_prefix=prefix)
+                assert booked == seen
         replay = payment.transfer(transfer_id=transfer_id, destination=destination, amount_reversed=300)
         await deliver(client, stripe_events.event("transfer.updated", replay), settings.webhook_secret)
         await process_all(database)
