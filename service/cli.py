@@ -119,7 +119,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # cyclic collector need not walk it again on every full collection while serving.
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, **SERVER_OPTIONS)
+    # uvicorn rewrites the client address and scheme from proxy headers too: it must trust
+    # exactly the proxies Goodloop trusts (service.web.context.client_address), no others.
+    trusted = [str(network) for network in settings.trusted_proxies]
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_config=None, forwarded_allow_ips=trusted, **SERVER_OPTIONS
+    )
     return 0
 
 

@@ -295,3 +295,17 @@ _STRIPE_MINIMUM_MINOR = {
 def minimum_charge_minor(currency_code: str) -> int:
     cur = currency(currency_code)
     return _STRIPE_MINIMUM_MINOR.get(cur.code, max(cur.minor_per_major, cur.minor_step))
+
+
+# Stripe's largest single charge (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts):
+# the amount field takes at most eight digits, twelve for IDR. A larger gift would only fail at
+# Stripe, after the donor was sent there, so it is refused with a clear message before that.
+STRIPE_MAXIMUM_MINOR_DEFAULT = 99_999_999
+_STRIPE_MAXIMUM_MINOR = {
+    "idr": 999_999_999_999,
+}
+
+
+def maximum_charge_minor(currency_code: str) -> int:
+    cur = currency(currency_code)
+    return _STRIPE_MAXIMUM_MINOR.get(cur.code, STRIPE_MAXIMUM_MINOR_DEFAULT)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -16,6 +18,13 @@ DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 STRIPE_DEFAULT_API_BASE = "https://api.stripe.com"
 SANDBOX_API_KEY = "sk_test_goodloop_sandbox"
 SANDBOX_PATH = "/_sandbox/stripe"
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# In development the app usually sits behind nothing or a local proxy.
+LOOPBACK_NETWORKS: tuple[IPNetwork, ...] = (
+    ipaddress.ip_network("127.0.0.0/8"),
+    ipaddress.ip_network("::1/128"),
+)
 
 
 class Environment(StrEnum):
@@ -41,6 +50,11 @@ class Settings:
     log_json: bool = True
     public_page_ttl_s: float = 0.0
     """How long a rendered public campaign page may be served from memory (0: never)."""
+    trusted_proxies: tuple[IPNetwork, ...] = LOOPBACK_NETWORKS
+    """Peers whose X-Forwarded-For is believed (GOODLOOP_TRUSTED_PROXIES); none in production
+    unless set, since anyone else can write any address into that header."""
+    admin_idle_timeout: timedelta = timedelta(minutes=30)
+    """A console session unused this long is over (GOODLOOP_ADMIN_IDLE_TIMEOUT_MINUTES)."""
 
     @property
     def is_production(self) -> bool:
@@ -95,7 +109,39 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_json=env_vars.get("GOODLOOP_LOG_FORMAT", "json" if env is Environment.PRODUCTION else "console")
         == "json",
         public_page_ttl_s=_seconds(env_vars, "GOODLOOP_PAGE_CACHE_SECONDS", default=2.0),
+        trusted_proxies=_trusted_proxies(env_vars, env),
+        admin_idle_timeout=_admin_idle_timeout(env_vars),
     )
+
+
+def _trusted_proxies(env_vars: Mapping[str, str], env: Environment) -> tuple[IPNetwork, ...]:
+    raw = env_vars.get("GOODLOOP_TRUSTED_PROXIES")
+    if raw is None:
+        return () if env is Environment.PRODUCTION else LOOPBACK_NETWORKS
+    networks: list[IPNetwork] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as e:
+            raise SettingsError(
+                "GOODLOOP_TRUSTED_PROXIES takes comma-separated IP addresses or CIDR ranges; "
+                f"{item!r} is neither"
+            ) from e
+    return tuple(networks)
+
+
+def _admin_idle_timeout(env_vars: Mapping[str, str]) -> timedelta:
+    name = "GOODLOOP_ADMIN_IDLE_TIMEOUT_MINUTES"
+    raw = env_vars.get(name) or "30"
+    try:
+        minutes = int(raw)
+    except ValueError as e:
+        raise SettingsError(f"{name} must be a whole number of minutes, not {raw!r}") from e
+    if not 1 <= minutes <= 12 * 60:
+        raise SettingsError(f"{name} must be between 1 and 720 minutes")
+    return timedelta(minutes=minutes)
 
 
 _PRODUCTION_REQUIRED = (

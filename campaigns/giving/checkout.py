@@ -38,8 +38,13 @@ from campaigns.sharing import referral
 from campaigns.sharing import service as sharing
 from service.db import Database, utcnow
 from service.errors import ValidationFailed
-from service.money import MoneyError, check_amount, format_money, minimum_charge_minor
-from service.ratelimit import Limit
+from service.money import (
+    MoneyError,
+    check_amount,
+    format_money,
+    maximum_charge_minor,
+    minimum_charge_minor,
+)
 from service.stripe_gateway import request_options
 
 
@@ -81,7 +86,9 @@ CHECKOUT_LIFETIME = timedelta(hours=1)
 short session keeps budget from sitting in abandoned checkouts (Stripe allows 30 min-24 h)."""
 
 
-def amount_errors(campaign: Campaign, *, amount_minor: int, currency_code: str) -> dict[str, str]:
+def amount_errors(
+    campaign: Campaign, *, amount_minor: int, currency_code: str, cover_fees: bool = False
+) -> dict[str, str]:
     """Per-field messages for an amount this campaign cannot take; empty when it can."""
     if currency_code.strip().lower() != campaign.currency:
         return {"currency": f"this campaign takes donations in {campaign.currency.upper()}"}
@@ -95,7 +102,20 @@ def amount_errors(campaign: Campaign, *, amount_minor: int, currency_code: str) 
     if campaign.max_amount_minor is not None and amount_minor > campaign.max_amount_minor:
         largest = format_money(campaign.max_amount_minor, campaign.currency)
         return {"amount_minor": f"the largest donation is {largest}"}
-    return {}
+    return _stripe_maximum_errors(campaign.currency, amount_minor=amount_minor, cover_fees=cover_fees)
+
+
+def _stripe_maximum_errors(currency_code: str, *, amount_minor: int, cover_fees: bool) -> dict[str, str]:
+    # Stripe refuses a charge above its maximum only once the donor is on its page; what it
+    # charges is the gift plus the fee cover, so the cover counts towards the limit too.
+    largest = maximum_charge_minor(currency_code)
+    charged = amount_minor + (fee_cover_minor(amount_minor, currency_code) if cover_fees else 0)
+    if charged <= largest:
+        return {}
+    limit = format_money(largest, currency_code)
+    if cover_fees and amount_minor <= largest:
+        return {"amount_minor": f"with the fee cover this is more than {limit}, the most one payment can be"}
+    return {"amount_minor": f"the most one payment can be is {limit}; please split a larger gift"}
 
 
 async def create_pending_donation(
@@ -109,7 +129,12 @@ async def create_pending_donation(
     reason = closed_reason(campaign, nonprofit, now=now)
     if reason is not None:
         raise DonationsClosed(reason)
-    errors = amount_errors(campaign, amount_minor=request.amount_minor, currency_code=request.currency)
+    errors = amount_errors(
+        campaign,
+        amount_minor=request.amount_minor,
+        currency_code=request.currency,
+        cover_fees=request.cover_fees,
+    )
     if errors:
         raise ValidationFailed(errors)
     # First touch wins: the signed cookie from the first share link, else the explicit code.
@@ -279,19 +304,3 @@ def _unavailable(error: stripe.StripeError) -> PaymentProviderUnavailable:
         "our payment provider is not available right now; nothing was charged, please try again in a minute",
         status_code=502 if reachable else 503,
     )
-
-
-# Card testers create many sessions with stolen numbers; these limits make that slow and
-# visible without bothering real donors (one person rarely starts more than a few checkouts).
-CHECKOUT_LIMIT_PER_CLIENT = Limit(
-    name="checkout_client",
-    max_hits=10,
-    window=timedelta(minutes=10),
-    message="too many donation attempts from your network; please wait a few minutes and try again",
-)
-CHECKOUT_LIMIT_PER_EMAIL = Limit(
-    name="checkout_email",
-    max_hits=5,
-    window=timedelta(hours=1),
-    message="too many donation attempts with this email address; please try again later",
-)

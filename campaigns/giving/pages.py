@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from campaigns.dashboard.forms import AmountError, to_major_text, to_minor
 from campaigns.engagement.recorder import recorder
-from campaigns.giving import checkout, service, tokens
+from campaigns.giving import checkout, limits, service, tokens
 from campaigns.giving.errors import DonationNotFound, DonationsClosed, PaymentProviderUnavailable
 from campaigns.giving.fees import RATE_BPS
 from campaigns.giving.schemas import CheckoutIn, DonationStatusOut
@@ -228,9 +228,18 @@ async def _form_page(
 
 
 async def enforce_checkout_limits(request: Request, email: str | None) -> None:
-    await enforce_rate_limit(request, checkout.CHECKOUT_LIMIT_PER_CLIENT, client_address(request))
+    """Browser and email first, the network's high ceiling last: a browser already refused
+    does not use up the allowance of the honest people sharing its network."""
+    secret = settings(request).secret_key
+    browser = limits.browser_subject(
+        device_hash=tokens.device_hash(secret, request.cookies.get(tokens.DEVICE_COOKIE)),
+        client_hash=tokens.client_hash(secret, client_address(request)),
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    await enforce_rate_limit(request, limits.CHECKOUT_LIMIT_PER_BROWSER, browser)
     if email:
-        await enforce_rate_limit(request, checkout.CHECKOUT_LIMIT_PER_EMAIL, email)
+        await enforce_rate_limit(request, limits.CHECKOUT_LIMIT_PER_EMAIL, email.strip().lower())
+    await enforce_rate_limit(request, limits.CHECKOUT_LIMIT_PER_NETWORK, client_address(request))
 
 
 def checkout_request(request: Request, slug: str, data: CheckoutIn) -> checkout.CheckoutRequest:
