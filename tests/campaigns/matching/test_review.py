@@ -129,6 +129,71 @@ class TestTwoPersonApproval:
         assert "amount_above_threshold" not in {r["code"] for r in match.risk_reasons}
 
 
+class TestExactlyAtTheThreshold:
+    """`review_threshold_minor` is inclusive: a match of exactly that amount is a large match."""
+
+    async def switch_amount_signal_off(self, world: World) -> None:
+        # So that only the two-person rule, not the signal's weight, stands between the match
+        # and a single approval (a superadmin may switch the signal off).
+        superadmin = await insert_admin(world.database, role=AdminRole.SUPERADMIN)
+        off = await world.client.patch(
+            "/api/v1/admin/risk-signals/amount_above_threshold",
+            json={"weight": 0, "enabled": False},
+            headers=superadmin.headers,
+        )
+        assert off.status_code == 200, off.text
+
+    async def test_one_approval_is_not_enough(self, team: tuple[World, Org]) -> None:
+        world, _ = team
+        await make_program(world, review_threshold_minor=2_000, hold_days=0)
+        match = await held_match(world, amount_minor=2_000)
+        assert (match.amount_minor, match.status) == (2_000, MatchStatus.HELD_FOR_REVIEW)
+
+        first = await approve(world, world.reviewer, match.id)
+        second_admin = await insert_admin(world.database, role=AdminRole.SUPERADMIN)
+        second = await approve(world, second_admin, match.id)
+
+        assert (first.status_code, first.json()["status"]) == (200, "held_for_review")
+        assert (second.status_code, second.json()["status"]) == (200, "approved")
+
+    @pytest.mark.parametrize(
+        ("amount_minor", "after_hold"), [(2_000, "held_for_review"), (1_999, "approved")]
+    )
+    async def test_the_hold_ends_in_review_from_the_threshold_up(
+        self, team: tuple[World, Org], amount_minor: int, after_hold: str
+    ) -> None:
+        world, _ = team
+        await self.switch_amount_signal_off(world)
+        await make_program(world, review_threshold_minor=2_000, hold_days=0)
+
+        match = await held_match(world, amount_minor=amount_minor)
+
+        assert (match.amount_minor, match.status.value) == (amount_minor, after_hold)
+
+    @pytest.mark.parametrize("signal", ["on", "off"])
+    async def test_bulk_approval_leaves_it_for_two_people(self, team: tuple[World, Org], signal: str) -> None:
+        world, _ = team
+        if signal == "off":
+            await self.switch_amount_signal_off(world)
+        await make_program(world, review_threshold_minor=2_000, hold_days=30)
+        at = await only_match(world.database, await give(world, amount_minor=2_000))
+        below = await only_match(world.database, await give(world, amount_minor=1_999))
+
+        response = await world.client.post(
+            "/api/v1/admin/matches/bulk-approve",
+            json={"match_ids": [str(at.id), str(below.id)]},
+            headers=world.reviewer.headers,
+        )
+
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["approved"] == [str(below.id)]
+        (skipped,) = body["skipped"]
+        assert skipped["match_id"] == str(at.id) and "two admins" in skipped["reason"]
+        assert (await reload(world.database, at)).status is MatchStatus.PENDING
+        assert (await reload(world.database, below)).status is MatchStatus.APPROVED
+
+
 class TestOwnOrganisation:
     async def test_an_admin_who_is_a_member_cannot_decide(self, team: tuple[World, Org]) -> None:
         world, org = team
