@@ -56,7 +56,6 @@ from service.ledger import LedgerAccount, LedgerTransfer, TransferKind
 from webhooks.commands import check_ledger
 
 SEASON_START = datetime(2026, 3, 2, 8, tzinfo=UTC)
-SEASON_DAYS = 28
 HOLD_DAYS = 7
 CARD_COST_MINOR = 1_000
 """What an attacker pays for one more card that passes Radar (a virtual or bought card)."""
@@ -144,6 +143,14 @@ def digest(*parts: object) -> str:
     return hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()
 
 
+class Kind(StrEnum):
+    DEFAULT = "default"
+    """A four-week season: honest donors spread over it with newsletter moments, every attacker."""
+    VIRAL_DAY = "viral-day"
+    """One day: a new nonprofit's campaign goes viral (hundreds of donors within an hour), sybil
+    bursts on shell campaigns, and every other attacker and honest donor squeezed into the day."""
+
+
 @dataclass
 class Scenario:
     seed: int
@@ -151,9 +158,18 @@ class Scenario:
     sybil_share: float
     clean_sybils: bool = False
     """The costed variant: every sybil account has a card and a network of its own."""
+    kind: Kind = Kind.DEFAULT
+    crowd: int = 400
+    """Viral day only: honest donors who give to the viral campaign within its hour."""
+
+    @property
+    def days(self) -> int:
+        return 1 if self.kind is Kind.VIRAL_DAY else 28
 
     @property
     def scale(self) -> float:
+        if self.kind is Kind.VIRAL_DAY:
+            return (self.donors + self.crowd) / 1000
         return self.donors / 2000
 
 
@@ -166,6 +182,8 @@ class World:
     shells: list[Org] = field(default_factory=list)
     gifts: list[Gift] = field(default_factory=list)
     cards_bought: dict[Actor, int] = field(default_factory=lambda: defaultdict(int))
+    viral_campaign: uuid.UUID | None = None
+    """Viral day only: the new nonprofit's campaign the crowd gives to."""
     _n: int = 0
 
     def uid(self, prefix: str) -> str:
@@ -173,7 +191,7 @@ class World:
         return f"{prefix}{self._n}"
 
     def when(self) -> datetime:
-        return SEASON_START + timedelta(seconds=self.rng.uniform(0, SEASON_DAYS * 86_400 - 3_600))
+        return SEASON_START + timedelta(seconds=self.rng.uniform(0, self.scenario.days * 86_400 - 3_600))
 
     def honest_amount(self) -> int:
         euros = math.exp(self.rng.gauss(math.log(35), 0.9))
@@ -218,9 +236,11 @@ def shell_campaign(world: World) -> tuple[Org, uuid.UUID]:
 # ---------------------------------------------------------------- honest donors
 
 
-def plan_honest(world: World, accounts: int) -> None:
+def plan_honest(world: World, accounts: int, *, exclude: frozenset[uuid.UUID] = frozenset()) -> None:
     rng = world.rng
-    targets = [(o, c) for o in (*world.honest_orgs, *world.self_dealers) for c in o.campaigns]
+    targets = [
+        (o, c) for o in (*world.honest_orgs, *world.self_dealers) for c in o.campaigns if c not in exclude
+    ]
     weights = [1 / (i + 1) ** 0.8 for i in range(len(targets))]
     # Each campaign has one or two newsletter moments where a share of its gifts arrive together.
     peaks = {c: [world.when() for _ in range(rng.randint(1, 2))] for _, c in targets}
@@ -390,7 +410,7 @@ def plan_referral_ring(world: World, size: int) -> None:
         for member in order:
             at += timedelta(hours=rng.uniform(2, 30))
             gift = Gift(
-                min(at, SEASON_START + timedelta(days=SEASON_DAYS, hours=-1)),
+                min(at, SEASON_START + timedelta(days=world.scenario.days, hours=-1)),
                 Actor.REFERRAL_RING,
                 org,
                 campaign_id,
@@ -406,7 +426,7 @@ def plan_referral_ring(world: World, size: int) -> None:
         # Close the loop: the first member comes back through the last one's link.
         world.gifts.append(
             Gift(
-                min(at + timedelta(hours=3), SEASON_START + timedelta(days=SEASON_DAYS, minutes=-30)),
+                min(at + timedelta(hours=3), SEASON_START + timedelta(days=world.scenario.days, minutes=-30)),
                 Actor.REFERRAL_RING,
                 org,
                 campaign_id,
@@ -455,6 +475,12 @@ def plan_card_tester(world: World, cards: int) -> None:
 
 
 def plan_season(scenario: Scenario) -> World:
+    if scenario.kind is Kind.VIRAL_DAY:
+        # Imported here: the viral day builds on this module's planners (a top-level import
+        # would be circular).
+        from sim.viral_day import plan_viral_day
+
+        return plan_viral_day(scenario)
     world = World(random.Random(scenario.seed), scenario)
     rng = world.rng
     build_orgs(world)
@@ -478,7 +504,6 @@ def plan_season(scenario: Scenario) -> World:
 
 
 async def insert_world(database: Database, world: World) -> dict[str, MatchingProgram]:
-    scale = world.scenario.scale
     async with database.transaction() as session:
         for org in (*world.honest_orgs, *world.self_dealers, *world.shells):
             session.add(
@@ -527,23 +552,29 @@ async def insert_world(database: Database, world: World) -> dict[str, MatchingPr
                 session, nonprofit_id=org.id, key=identity.network_key(digest("net", "home", org.name))
             )
         admin = (await create_admin(session, email="finance@goodloop.example", role=AdminRole.FINANCE)).admin
-        return await _create_programs(session, admin, scale)
+        return await _create_programs(session, admin, world.scenario)
 
 
-async def _create_programs(session: AsyncSession, admin: Admin, scale: float) -> dict[str, MatchingProgram]:
+async def _create_programs(
+    session: AsyncSession, admin: Admin, scenario: Scenario
+) -> dict[str, MatchingProgram]:
+    scale = scenario.scale
     now = SEASON_START - timedelta(days=1)
     window = {
         "currency": "eur",
         "starts_at": SEASON_START,
-        "ends_at": SEASON_START + timedelta(days=SEASON_DAYS),
+        "ends_at": SEASON_START + timedelta(days=scenario.days),
     }
+    # A viral campaign takes a day's worth of a season's gifts: a cap sized for a four-week
+    # campaign would stop matching its crowd after the first few dozen donors.
+    campaign_cap = 2_000_000 if scenario.kind is Kind.VIRAL_DAY else 400_000
     specs: dict[str, ProgramIn] = {
         "fixed_ratio": ProgramIn(
             name="Spring 1:1 match",
             budget_minor=round(4_000_000 * scale),
             per_donation_cap_minor=25_000,
             per_donor_cap_minor=30_000,
-            per_campaign_cap_minor=round(400_000 * scale),
+            per_campaign_cap_minor=round(campaign_cap * scale),
             review_threshold_minor=20_000,
             min_donation_minor=500,
             hold_days=HOLD_DAYS,
@@ -725,7 +756,7 @@ def timeline(world: World) -> list[Event]:
         ):
             if after is not None and gift.paid:
                 events.append(Event(gift.at + after, n, what, gift))
-    end = SEASON_START + timedelta(days=SEASON_DAYS)
+    end = SEASON_START + timedelta(days=world.scenario.days)
     events.append(Event(end + timedelta(minutes=1), -1, "close"))
     last = max(e.at for e in events) + timedelta(days=HOLD_DAYS, hours=2)
     tick = SEASON_START
@@ -783,6 +814,11 @@ class Report:
     attacker_gifts: dict[Actor, int]
     attacker_spend_minor: dict[Actor, int]
     returned_minor: int
+    matched_minor: int = 0
+    """Every match approved or paid on its own (net of clawbacks), whoever's."""
+    viral_matched: int = 0
+    viral_held: int = 0
+    """Viral day only: the crowd's donations with a live match, and those held for review."""
 
     @property
     def total_budget(self) -> int:
@@ -795,6 +831,18 @@ class Report:
     @property
     def honest_held_share(self) -> float:
         return self.honest_held / self.honest_matched if self.honest_matched else 0.0
+
+    @property
+    def capture_of_matched(self) -> float:
+        return sum(self.captured.values()) / self.matched_minor if self.matched_minor else 0.0
+
+    @property
+    def viral_held_share(self) -> float:
+        return self.viral_held / self.viral_matched if self.viral_matched else 0.0
+
+    def captured_per_spent(self, actor: Actor) -> float | None:
+        spend = self.attacker_spend_minor.get(actor, 0)
+        return self.captured.get(actor, 0) / spend if spend else None
 
     @property
     def meets_targets(self) -> bool:
@@ -867,6 +915,7 @@ async def measure(database: Database, world: World, programs_by_key: dict[str, u
             honest_matched.add(gift.donation_id)
         if m.status not in (MatchStatus.APPROVED, MatchStatus.PAID) or kept <= 0:
             continue
+        report.matched_minor += kept
         if actor in ATTACKERS:
             report.captured[actor] += kept
             report.captured_by_program[key_of[m.program_id]] += kept
@@ -877,6 +926,12 @@ async def measure(database: Database, world: World, programs_by_key: dict[str, u
         else:
             report.honest_at_self_dealers_minor += kept
     report.honest_matched, report.honest_held = len(honest_matched), len(honest_held)
+    crowd = {
+        g.donation_id
+        for g in world.gifts
+        if g.actor is Actor.HONEST and g.campaign_id == world.viral_campaign
+    }
+    report.viral_matched, report.viral_held = len(crowd & honest_matched), len(crowd & honest_held)
     for g in world.gifts:
         if g.actor in ATTACKERS:
             report.attacker_gifts[g.actor] += 1
@@ -988,7 +1043,7 @@ def render(report: Report, scenario: Scenario, seconds: float) -> str:
     lines = [
         f"season: {scenario.donors} donor accounts, {scenario.sybil_share:.0%} sybil"
         f"{' (clean: a card and a proxy each)' if scenario.clean_sybils else ' (rings of 1-3 cards)'},"
-        f" {SEASON_DAYS} days, simulated in {seconds:.1f}s",
+        f" {scenario.days} day(s), scenario {scenario.kind}, simulated in {seconds:.1f}s",
         f"pools: {', '.join(f'{k} {eur(v)}' for k, v in report.budget.items())} (total {eur(budget)})",
         "",
         f"{'figure':<46}{'value':>16}{'of pool':>10}",
@@ -1020,6 +1075,12 @@ def render(report: Report, scenario: Scenario, seconds: float) -> str:
         f"{k} {v}" for k, v in sorted(report.honest_held_reasons.items(), key=lambda kv: -kv[1])
     )
     lines.append(f"  signals on held honest matches: {reasons or 'none'}")
+    if scenario.kind is Kind.VIRAL_DAY:
+        row(
+            "  of which the viral campaign's crowd",
+            None,
+            f"{report.viral_held}/{report.viral_matched} = {report.viral_held_share:.1%}",
+        )
     row("overspend", report.overspend_minor)
     lines.append(f"{'pool conservation / ledger check':<46}{'ok' if not report.problems else 'FAILED':>16}")
     lines += [f"  ! {p}" for p in report.problems]
@@ -1040,6 +1101,10 @@ def render(report: Report, scenario: Scenario, seconds: float) -> str:
     )
     lines.append(f"  signals on held attacker matches: {held or 'none'}")
     lines.append("")
+    lines.append(
+        f"captured by attackers of all matched money: {eur(sum(report.captured.values()))} of"
+        f" {eur(report.matched_minor)} = {report.capture_of_matched:.2%}"
+    )
     verdict = "MEETS" if report.meets_targets else "MISSES"
     lines.append(
         f"targets (captured <= {TARGET_CAPTURE:.0%}, honest held <= {TARGET_HONEST_HELD:.0%}): {verdict} "
@@ -1079,7 +1144,9 @@ def _no_sync(dbapi_connection: object, _record: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sim.season", description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--donors", type=int, default=1500)
+    parser.add_argument("--scenario", choices=[k.value for k in Kind], default=Kind.DEFAULT.value)
+    parser.add_argument("--crowd", type=int, default=400, help="viral day: donors to the viral campaign")
+    parser.add_argument("--donors", type=int, default=None, help="1,500 (default scenario), 600 (viral day)")
     parser.add_argument("--sybil-share", type=float, default=0.2)
     parser.add_argument("--database-url", default=None)
     parser.add_argument(
@@ -1088,8 +1155,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1_000_000)
     print(f"seed: {seed}", flush=True)
+    kind = Kind(args.scenario)
+    donors = args.donors if args.donors is not None else (600 if kind is Kind.VIRAL_DAY else 1500)
     scenario = Scenario(
-        seed=seed, donors=args.donors, sybil_share=args.sybil_share, clean_sybils=args.clean_sybils
+        seed=seed,
+        donors=donors,
+        sybil_share=args.sybil_share,
+        clean_sybils=args.clean_sybils,
+        kind=kind,
+        crowd=args.crowd,
     )
     with tempfile.TemporaryDirectory(prefix="goodloop-sim-") as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'season.db'}"
@@ -1102,4 +1176,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the importable module, not this `__main__` copy of it: the viral day imports
+    # `sim.season`, and two copies would hold two different `Actor` enums.
+    from sim import season
+
+    sys.exit(season.main())

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from campaigns.console import finance_pages, review_pages, risk_pages
+from campaigns.console import finance_pages, review_pages, risk_pages, spike_pages
 
-routes: list[BaseRoute] = [*review_pages.routes, *risk_pages.routes, *finance_pages.routes]
+routes: list[BaseRoute] = [
+    *spike_pages.routes,
+    *review_pages.routes,
+    *risk_pages.routes,
+    *finance_pages.routes,
+]

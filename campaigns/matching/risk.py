@@ -26,6 +26,7 @@ from campaigns.matching import identity, risk_settings
 from campaigns.matching.models import (
     DonationCluster,
     IdentityKey,
+    IdentityKind,
     Match,
     MatchingProgram,
     MatchStatus,
@@ -109,7 +110,7 @@ async def assess(
             out.add(
                 "nonprofit_flagged",
                 f"At least {flagged} of the nonprofit's matches are held for donor patterns"
-                " (shared cards, referral loops, shared browsers).",
+                " (shared cards, referral loops, shared browsers) or gifts came from its own people.",
             )
         return out.signals
     await _donation_signals(session, out, donation=donation, at=at)
@@ -125,7 +126,9 @@ async def assess(
         )
     if out.wants("owner_login_network") and await _owner_login_network(session, donation):
         out.add(
-            "owner_login_network", "The gift came from a network the nonprofit's own people sign in from."
+            "owner_login_network",
+            "The donor gave (this gift or another linked by card, email or browser) from a network"
+            " the nonprofit's own people sign in from.",
         )
     return out.signals
 
@@ -152,15 +155,30 @@ async def _campaign_shares_cards(
 
 
 async def _owner_login_network(session: AsyncSession, donation: Donation) -> bool:
-    if not donation.client_hash:
+    """Whether the gift, or any gift of the same donor (identity cluster), came from a network the
+    nonprofit's own people sign in from.
+
+    An owner who has relatives give from home, and the same relatives again from elsewhere, is
+    seen at home once: every gift of that donor is theirs, not only the one made from home.
+    """
+    networks: sa.Select[Any] | list[str | None] = [donation.client_hash]
+    cluster_id = await session.scalar(
+        sa.select(DonationCluster.cluster_id).where(DonationCluster.donation_id == donation.id)
+    )
+    if cluster_id is not None:
+        networks = (
+            sa.select(Donation.client_hash)
+            .join(DonationCluster, DonationCluster.donation_id == Donation.id)
+            .where(DonationCluster.cluster_id == cluster_id, Donation.client_hash.is_not(None))
+        )
+    elif not donation.client_hash:
         return False
-    kind, digest = identity.network_key(donation.client_hash)
     found = await session.scalar(
         sa.select(sa.literal(1))
         .where(
             NonprofitIdentityKey.nonprofit_id == donation.nonprofit_id,
-            NonprofitIdentityKey.kind == kind,
-            NonprofitIdentityKey.digest == digest,
+            NonprofitIdentityKey.kind == IdentityKind.NETWORK,
+            NonprofitIdentityKey.digest.in_(networks),
         )
         .limit(1)
     )
@@ -184,14 +202,34 @@ DONOR_PATTERNS = frozenset(
 
 async def _nonprofit_flagged(session: AsyncSession, *, nonprofit_id: uuid.UUID, flagged_matches: int) -> bool:
     """A campaign-level match (quadratic share, challenge bonus) has no donor to look at: the
-    donors it stands on are the nonprofit's, so their held matches count against it."""
+    donors it stands on are the nonprofit's, so their held matches count against it, and so do
+    gifts its own people made to it (never matched, so they leave no match to count): an owner
+    who tops up their own campaign through relatives' cards is caught on some gifts, and the
+    breadth those gifts add to a round is exactly what self-dealing is after."""
     held = await session.scalars(
         sa.select(Match.risk_reasons).where(
             Match.nonprofit_id == nonprofit_id, Match.status == MatchStatus.HELD_FOR_REVIEW
         )
     )
     flagged = sum(1 for reasons in held if any(r.get("code") in DONOR_PATTERNS for r in reasons))
-    return flagged >= flagged_matches
+    if flagged >= flagged_matches:
+        return True
+    return flagged + await _own_people_gifts(session, nonprofit_id=nonprofit_id) >= flagged_matches
+
+
+async def _own_people_gifts(session: AsyncSession, *, nonprofit_id: uuid.UUID) -> int:
+    """Settled gifts to the nonprofit from donors linked to its own people (the owner_linked rule)."""
+    rows = (
+        await session.execute(
+            sa.select(DonationCluster.cluster_id, sa.func.count())
+            .join(Donation, Donation.id == DonationCluster.donation_id)
+            .where(Donation.nonprofit_id == nonprofit_id, Donation.status.in_(SETTLED))
+            .group_by(DonationCluster.cluster_id)
+        )
+    ).all()
+    gifts = {cluster_id: int(n) for cluster_id, n in rows}
+    owners = await identity.owner_linked_clusters(session, cluster_ids=gifts, nonprofit_id=nonprofit_id)
+    return sum(gifts[c] for c in owners)
 
 
 async def _cluster_signals(session: AsyncSession, out: _Collector, *, donation: Donation) -> None:
@@ -344,10 +382,17 @@ async def _donation_signals(
     if out.wants("referral_cycle") and await _referral_cycle(session, donation):
         out.add("referral_cycle", "The donor and the referrer brought each other to this campaign.")
     factor = cfg.threshold("campaign_spike")
-    if out.wants("campaign_spike") and await _campaign_spike(
-        session, donation=donation, at=at, factor=factor
-    ):
-        out.add("campaign_spike", f"The campaign received over {factor} times its usual hourly donations.")
+    spike = (
+        await _campaign_spike(session, donation=donation, at=at, factor=factor)
+        if out.wants("campaign_spike")
+        else None
+    )
+    if spike is not None:
+        out.add(
+            "campaign_spike",
+            f"The campaign received over {factor} times its usual hourly donations in the last hour,"
+            f" {spike.gifts} gifts from only {spike.donors} distinct donors.",
+        )
 
 
 async def _count(session: AsyncSession, *conditions: Any, since: datetime) -> int:
@@ -380,14 +425,51 @@ async def _referral_cycle(session: AsyncSession, donation: Donation) -> bool:
 SPIKE_MIN_DONATIONS = 20
 """A quiet campaign's first busy hour is not a spike: fewer donations than this never are."""
 
+CROWD_DONORS_PCT = 50
+"""A burst is a crowd when its distinct donors (identity clusters) are at least this share of its
+gifts. A viral day is hundreds of people each giving once; a ring is a few cards (and so a few
+clusters) behind many mailboxes and cookies, far below half."""
 
-async def _campaign_spike(session: AsyncSession, *, donation: Donation, at: datetime, factor: int) -> bool:
-    hour = await _count(session, Donation.campaign_id == donation.campaign_id, since=at - timedelta(hours=1))
-    if hour < SPIKE_MIN_DONATIONS:
-        return False
+
+@dataclass(frozen=True)
+class Burst:
+    gifts: int
+    donors: int
+    """Distinct identity clusters behind the gifts (a gift not yet linked counts as its own)."""
+
+    @property
+    def few_people(self) -> bool:
+        return self.donors * 100 < CROWD_DONORS_PCT * self.gifts
+
+
+async def _burst(session: AsyncSession, *conditions: Any, since: datetime) -> Burst:
+    """Settled gifts matching `conditions` since `since`, and how many distinct donors gave them."""
+    donor = sa.func.coalesce(DonationCluster.cluster_id, Donation.id)
+    row = (
+        await session.execute(
+            sa.select(sa.func.count(), sa.func.count(sa.distinct(donor)))
+            .select_from(Donation)
+            .outerjoin(DonationCluster, DonationCluster.donation_id == Donation.id)
+            .where(*conditions, Donation.created_at >= since, Donation.status.in_(SETTLED))
+        )
+    ).one()
+    return Burst(gifts=int(row[0]), donors=int(row[1]))
+
+
+async def _campaign_spike(
+    session: AsyncSession, *, donation: Donation, at: datetime, factor: int
+) -> Burst | None:
+    """The last hour's gifts when they are a spike made of few people (None otherwise).
+
+    Volume alone is what a campaign going viral looks like; what a ring cannot fake cheaply is
+    many distinct cards, browsers and mailboxes, so a spike only counts when few donors make it.
+    """
+    hour = await _burst(session, Donation.campaign_id == donation.campaign_id, since=at - timedelta(hours=1))
+    if hour.gifts < SPIKE_MIN_DONATIONS or not hour.few_people:
+        return None
     week = await _count(session, Donation.campaign_id == donation.campaign_id, since=at - timedelta(days=7))
     # hour / 1 > factor * (week - hour) / 167 hours, in integers; the baseline is at least one a day.
-    return hour * 167 > factor * max(week - hour, 7)
+    return hour if hour.gifts * 167 > factor * max(week - hour.gifts, 7) else None
 
 
 def reasons_json(signals: list[Signal]) -> list[dict[str, Any]]:

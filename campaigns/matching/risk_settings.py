@@ -40,7 +40,8 @@ SIGNALS: tuple[SignalDefinition, ...] = (
         "Nonprofit with flagged donors",
         100,
         3,
-        "Matches of the nonprofit held for donor patterns (for campaign-level matches).",
+        "Matches of the nonprofit held for donor patterns, plus gifts to it from its own people"
+        " (for campaign-level matches).",
     ),
     SignalDefinition(
         "stripe_risk_score",
@@ -86,7 +87,8 @@ SIGNALS: tuple[SignalDefinition, ...] = (
         "Campaign spike",
         60,
         10,
-        "Times the campaign's usual hourly donations (over its last week) in the last hour.",
+        "Times the campaign's usual hourly donations (over its last week) in the last hour; fires only"
+        " when the hour's gifts come from fewer distinct donors (identity clusters) than half of them.",
     ),
     SignalDefinition(
         "owner_network",
@@ -100,7 +102,7 @@ SIGNALS: tuple[SignalDefinition, ...] = (
         "Nonprofit's sign-in network",
         100,
         None,
-        "Gifts from a network the nonprofit's members sign in from.",
+        "Gifts from a donor who gave from a network the nonprofit's members sign in from.",
     ),
 )
 DEFINITIONS = {d.code: d for d in SIGNALS}
