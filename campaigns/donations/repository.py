@@ -12,21 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.campaign.models import Campaign
 from campaigns.donations.models import SETTLED, Donation
+from service.db import for_no_key_update
 
 
 @dataclass(frozen=True)
 class DonationRef:
-    """How a Stripe object points at a donation: our metadata first, then Stripe's ids."""
+    """How to find a donation: our id, then the Stripe ids recorded on it.
+
+    Webhook handlers never put a Stripe object's metadata.donation_id here: they look the
+    donation up by the recorded Stripe ids and pass our id only once the payment is bound.
+    """
 
     donation_id: uuid.UUID | None = None
     checkout_session_id: str | None = None
     payment_intent_id: str | None = None
     charge_id: str | None = None
-
-    @property
-    def is_ours(self) -> bool:
-        """Carries our metadata, so the donation must exist (or soon will)."""
-        return self.donation_id is not None
 
 
 _COLUMNS = (
@@ -74,13 +74,16 @@ class LockedDonations:
 _LOCKED = "donations_locked"
 
 
-async def lock_donations(session: AsyncSession, refs: Iterable[DonationRef]) -> None:
-    """Lock every donation a batch of events points at, in one query, in id order.
+async def lock_donations(
+    session: AsyncSession, refs: Iterable[DonationRef], *, remember: bool = True
+) -> list[Donation]:
+    """Lock every donation a batch of events points at, in one query, in id order; returns them.
 
-    The processor calls this before running a batch's handlers; lock_donation then answers
-    from memory. Locking in id order means two workers never wait on each other in a cycle.
-    Only for a session that keeps its objects for the whole transaction (no savepoint
-    rollbacks), since a rolled-back savepoint would leave these objects stale.
+    The processor calls this before running a batch's handlers (donations come first in the
+    lock order, docs/architecture.md); with `remember`, lock_donation then answers from
+    memory. Only for a session that keeps its objects for the whole transaction (no savepoint
+    rollbacks), since a rolled-back savepoint would leave these objects stale: the one-by-one
+    path passes remember=False and only keeps the row locks, which outlive its savepoints.
     """
     wanted: tuple[set[uuid.UUID | str], ...] = tuple(set() for _ in _COLUMNS)
     for ref in refs:
@@ -89,17 +92,16 @@ async def lock_donations(session: AsyncSession, refs: Iterable[DonationRef]) -> 
                 keys.add(key)
     locked = LockedDonations(searched=set().union(*wanted))
     conditions = [column.in_(keys) for column, keys in zip(_COLUMNS, wanted, strict=True) if keys]
+    donations: list[Donation] = []
     if conditions:
-        found = await session.scalars(
-            sa.select(Donation)
-            .where(sa.or_(*conditions))
-            .order_by(Donation.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        for donation in found:
+        query = sa.select(Donation).where(sa.or_(*conditions)).order_by(Donation.id)
+        found = await session.scalars(for_no_key_update(query).execution_options(populate_existing=True))
+        donations = list(found.all())
+        for donation in donations:
             locked.add(donation)
-    session.info[_LOCKED] = locked
+    if remember:
+        session.info[_LOCKED] = locked
+    return donations
 
 
 def note_stripe_ids(session: AsyncSession, donation: Donation) -> None:
@@ -125,7 +127,7 @@ async def lock_donation(session: AsyncSession, ref: DonationRef) -> Donation | N
     await session.flush()
     for condition in conditions:
         found = await session.scalar(
-            sa.select(Donation).where(condition).with_for_update().execution_options(populate_existing=True)
+            for_no_key_update(sa.select(Donation).where(condition)).execution_options(populate_existing=True)
         )
         if found is not None:
             if locked is not None:
@@ -135,12 +137,15 @@ async def lock_donation(session: AsyncSession, ref: DonationRef) -> Donation | N
 
 
 async def lock_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Campaign:
-    """Locked so two donations settling at once cannot both write totals computed without the other."""
+    """Locked so two donations settling at once cannot both write totals computed without the other.
+
+    Campaigns come last in the lock order (docs/architecture.md), and FOR NO KEY UPDATE lets
+    checkouts keep inserting donations (a key-share lock on this row) while totals are written.
+    """
     campaign = await session.scalar(
-        sa.select(Campaign)
-        .where(Campaign.id == campaign_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        for_no_key_update(sa.select(Campaign).where(Campaign.id == campaign_id)).execution_options(
+            populate_existing=True
+        )
     )
     assert campaign is not None, "a donation always belongs to a campaign"
     return campaign

@@ -168,8 +168,10 @@ async def fail_donation(
     return await _move(session, ref, DonationStatus.FAILED, payment_intent_id)
 
 
-async def expire_donation(session: AsyncSession, *, ref: DonationRef) -> Donation | None:
-    return await _move(session, ref, DonationStatus.EXPIRED, None)
+async def expire_donation(
+    session: AsyncSession, *, ref: DonationRef, payment_intent_id: str | None = None
+) -> Donation | None:
+    return await _move(session, ref, DonationStatus.EXPIRED, payment_intent_id)
 
 
 async def record_charge(session: AsyncSession, *, ref: DonationRef, charge: ChargeFacts) -> Donation | None:

@@ -48,6 +48,7 @@ async def insert_donation(
     client_hash: str | None = None,
     referral_link_id: uuid.UUID | None = None,
     donation_id: uuid.UUID | None = None,
+    destination_account_id: str | None = None,
 ) -> stripe_events.Payment:
     """A pending donation as donor checkout leaves it, and the Stripe objects that will pay it."""
     donation_id = donation_id or uuid.uuid4()
@@ -68,6 +69,7 @@ async def insert_donation(
                 client_hash=client_hash,
                 referral_link_id=referral_link_id,
                 stripe_checkout_session_id=session_id,
+                destination_account_id=destination_account_id,
             )
         )
     return stripe_events.Payment(
@@ -75,6 +77,7 @@ async def insert_donation(
         session_id=session_id,
         amount_minor=amount_minor + fee_cover_minor,
         currency=campaign.currency,
+        destination=destination_account_id,
     )
 
 

@@ -13,6 +13,9 @@ from tests.webhooks.stripe_events import Payment, event, new_id
 
 JSON = dict[str, Any]
 
+DESTINATION = "acct_dest"
+"""The connected account scenario donations pay (destination charges): `transferred` moves money there."""
+
 
 def _card(p: Payment) -> list[JSON]:
     return [
@@ -97,11 +100,8 @@ def transferred(p: Payment) -> list[JSON]:
     transfer_id = new_id("tr")
     return [
         *_card(p),
-        event("transfer.created", p.transfer(transfer_id=transfer_id, destination="acct_dest")),
-        event(
-            "transfer.reversed",
-            p.transfer(transfer_id=transfer_id, destination="acct_dest", amount_reversed=100),
-        ),
+        event("transfer.created", p.transfer(transfer_id=transfer_id)),
+        event("transfer.reversed", p.transfer(transfer_id=transfer_id, amount_reversed=100)),
     ]
 
 

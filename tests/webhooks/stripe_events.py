@@ -82,13 +82,23 @@ def signed_headers(payload: bytes, secret: str, *, timestamp: int | None = None)
 class Payment:
     """The Stripe side of one donation: session, intent and charge with consistent ids."""
 
-    def __init__(self, *, donation_id: uuid.UUID, session_id: str, amount_minor: int, currency: str) -> None:
+    def __init__(
+        self,
+        *,
+        donation_id: uuid.UUID,
+        session_id: str,
+        amount_minor: int,
+        currency: str,
+        destination: str | None = None,
+    ) -> None:
         self.donation_id = str(donation_id)
         self.session_id = session_id
         self.payment_intent_id = new_id("pi")
         self.charge_id = new_id("ch")
         self.amount_minor = amount_minor
         self.currency = currency
+        self.destination = destination
+        """The connected account a destination charge pays (the donation's destination_account_id)."""
 
     @property
     def metadata(self) -> dict[str, str]:
@@ -186,7 +196,8 @@ class Payment:
         obj.update(id=new_id("issfr"), charge=self.charge_id, payment_intent=self.payment_intent_id)
         return obj
 
-    def transfer(self, *, transfer_id: str, destination: str, amount_reversed: int = 0) -> JSON:
+    def transfer(self, *, transfer_id: str, destination: str | None = None, amount_reversed: int = 0) -> JSON:
+        """The destination charge's transfer: to the donation's own destination unless told otherwise."""
         obj = example("transfer")
         obj.update(
             id=transfer_id,
@@ -194,7 +205,7 @@ class Payment:
             amount_reversed=amount_reversed,
             reversed=amount_reversed >= self.amount_minor,
             currency=self.currency,
-            destination=destination,
+            destination=destination or self.destination,
             source_transaction=self.charge_id,
         )
         return obj

@@ -267,11 +267,13 @@ class TestConnect:
     async def test_transfer_and_its_reversal_are_booked_once(
         self, client: httpx.AsyncClient, database: Database, settings: Settings, campaign: LiveCampaign
     ) -> None:
-        payment = await insert_donation(database, campaign, amount_minor=3000)
-        await paid(client, settings, payment)
         destination = f"acct_{uuid.uuid4().hex[:16]}"
-        created = payment.transfer(transfer_id="tr_1", destination=destination)
-        reversed_part = payment.transfer(transfer_id="tr_1", destination=destination, amount_reversed=1000)
+        payment = await insert_donation(
+            database, campaign, amount_minor=3000, destination_account_id=destination
+        )
+        await paid(client, settings, payment)
+        created = payment.transfer(transfer_id="tr_1")
+        reversed_part = payment.transfer(transfer_id="tr_1", amount_reversed=1000)
 
         for evt in [event("transfer.created", created), event("transfer.reversed", reversed_part)] * 2:
             await deliver(client, evt, settings.webhook_secret)

@@ -19,7 +19,7 @@ from service.db import Database
 from service.settings import Settings
 from tests.webhooks.builders import LiveCampaign, clone_campaign, deliver, insert_donation, process_all
 from tests.webhooks.outcome import outcome
-from tests.webhooks.scenarios import SCENARIOS
+from tests.webhooks.scenarios import DESTINATION, SCENARIOS
 from tests.webhooks.stripe_events import Payment
 from webhooks.processor import process_due_events
 
@@ -42,7 +42,12 @@ async def build(
     events: list[JSON] = []
     for scenario, amount, fee_cover in plan:
         payment = await insert_donation(
-            database, campaign, amount_minor=amount, fee_cover_minor=fee_cover, donor_email=None
+            database,
+            campaign,
+            amount_minor=amount,
+            fee_cover_minor=fee_cover,
+            donor_email=None,
+            destination_account_id=DESTINATION,
         )
         payments.append(payment)
         events.extend(SCENARIOS[scenario](payment))

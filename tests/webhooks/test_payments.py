@@ -132,11 +132,11 @@ class TestForwardOnly:
         self, client: httpx.AsyncClient, database: Database, settings: Settings, campaign: LiveCampaign
     ) -> None:
         payment = await insert_donation(database, campaign)
-        await deliver(
-            client,
+        for evt in [
+            stripe_events.event("checkout.session.completed", payment.checkout_session()),
             stripe_events.event("payment_intent.succeeded", payment.payment_intent()),
-            settings.webhook_secret,
-        )
+        ]:
+            await deliver(client, evt, settings.webhook_secret)
         await process_all(database)
 
         failed = stripe_events.event(
@@ -152,9 +152,14 @@ class TestForwardOnly:
         self, client: httpx.AsyncClient, database: Database, settings: Settings, campaign: LiveCampaign
     ) -> None:
         payment = await insert_donation(database, campaign)
+        # A delayed method: the session links its intent, whose failure and later success follow.
+        completed = stripe_events.event(
+            "checkout.session.completed", payment.checkout_session(payment_status="unpaid")
+        )
         failed = stripe_events.event(
             "payment_intent.payment_failed", payment.payment_intent(status="requires_payment_method")
         )
+        await deliver(client, completed, settings.webhook_secret)
         await deliver(client, failed, settings.webhook_secret)
         await deliver(
             client,
@@ -171,7 +176,12 @@ class TestCharge:
         self, client: httpx.AsyncClient, database: Database, settings: Settings, campaign: LiveCampaign
     ) -> None:
         payment = await insert_donation(database, campaign)
+        # The session event links the intent the charge belongs to; unpaid, it confirms nothing.
+        completed = stripe_events.event(
+            "checkout.session.completed", payment.checkout_session(payment_status="unpaid")
+        )
 
+        await deliver(client, completed, settings.webhook_secret)
         await deliver(
             client,
             stripe_events.event("charge.succeeded", payment.charge(fee_minor=70)),
@@ -180,7 +190,7 @@ class TestCharge:
         await process_all(database)
 
         donation = await get_donation(database, payment.donation_id)
-        assert donation.status is DonationStatus.PENDING
+        assert donation.status is DonationStatus.PROCESSING
         assert (donation.card_fingerprint, donation.risk_score, donation.risk_level) == (
             "AOB934RVNwzk6xtn",
             23,
@@ -190,11 +200,11 @@ class TestCharge:
 
 
 class TestUnknown:
-    async def test_event_for_a_donation_not_known_yet_is_retried_not_dropped(
+    async def test_event_for_a_payment_not_linked_yet_is_retried_not_dropped(
         self, client: httpx.AsyncClient, database: Database, settings: Settings, campaign: LiveCampaign
     ) -> None:
+        # The intent's event overtook the session event that links the intent to the donation.
         payment = await insert_donation(database, campaign)
-        payment.donation_id = "9d3f1c8e-0000-4000-8000-000000000000"
         await deliver(
             client,
             stripe_events.event("payment_intent.succeeded", payment.payment_intent()),

@@ -26,7 +26,7 @@ from service.worker import Worker
 from tests.webhooks import stripe_events
 from tests.webhooks.builders import LiveCampaign, deliver, process_all
 from tests.webhooks.proxy import Proxy
-from tests.webhooks.scenarios import SCENARIOS
+from tests.webhooks.scenarios import DESTINATION, SCENARIOS
 from tests.webhooks.stripe_events import Payment
 from webhooks.models import WebhookEvent
 from webhooks.processor import JOB
@@ -64,10 +64,17 @@ async def bulk_donations(database: Database, campaign: LiveCampaign, *, count: i
                     currency=campaign.currency,
                     donor_email=f"donor{i % 50}@example.org",
                     stripe_checkout_session_id=session_id,
+                    destination_account_id=DESTINATION,
                 )
             )
             payments.append(
-                Payment(donation_id=donation_id, session_id=session_id, amount_minor=amount, currency="eur")
+                Payment(
+                    donation_id=donation_id,
+                    session_id=session_id,
+                    amount_minor=amount,
+                    currency="eur",
+                    destination=DESTINATION,
+                )
             )
     events: list[Event] = []
     for i, payment in enumerate(payments):

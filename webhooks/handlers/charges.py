@@ -10,7 +10,8 @@ from campaigns.donations import settlement
 from campaigns.donations.repository import DonationRef
 from webhooks.errors import NotYetKnown
 from webhooks.events import StripeEvent, stripe_id
-from webhooks.handlers.common import amount, charge_ref, child_of_charge_ref, require
+from webhooks.handlers import binding
+from webhooks.handlers.common import amount
 
 FAILED_REFUND_STATUSES = frozenset({"failed", "canceled"})
 
@@ -43,9 +44,9 @@ def _charge_facts(obj: dict[str, Any]) -> settlement.ChargeFacts:
 
 
 async def charge_succeeded(session: AsyncSession, event: StripeEvent) -> None:
-    ref = charge_ref(event.obj)
-    found = await settlement.record_charge(session, ref=ref, charge=_charge_facts(event.obj))
-    require(found, what="the charge's donation", required=ref.is_ours)
+    donation = await binding.bind(session, event, binding.charge_claim(event.obj))
+    if donation is not None:
+        await settlement.record_charge(session, ref=binding.ref(donation), charge=_charge_facts(event.obj))
 
 
 async def _apply_refund(
@@ -54,38 +55,47 @@ async def _apply_refund(
     refund_id = stripe_id(refund.get("id"))
     if refund_id is None:
         return
-    found = await settlement.record_refund(
+    await settlement.record_refund(
         session,
         ref=ref,
         stripe_refund_id=refund_id,
         amount_minor=amount(refund, "amount"),
         failed=failed or refund.get("status") in FAILED_REFUND_STATUSES,
     )
-    require(found, what="the refunded charge's donation", required=True)
 
 
 async def refund_changed(session: AsyncSession, event: StripeEvent) -> None:
     """refund.created / refund.updated / refund.failed: one refund's absolute state."""
-    failed = event.type == "refund.failed"
-    await _apply_refund(session, event.obj, child_of_charge_ref(event.obj), failed=failed)
+    donation = await binding.bind(session, event, binding.child_of_charge_claim(event.obj))
+    if donation is not None:
+        failed = event.type == "refund.failed"
+        await _apply_refund(session, event.obj, binding.ref(donation), failed=failed)
 
 
 async def charge_refunded(session: AsyncSession, event: StripeEvent) -> None:
     """The charge's total refunded; individual refunds come inline (older API versions) or as refund.*."""
-    ref = charge_ref(event.obj)
+    donation = await binding.bind(session, event, binding.charge_claim(event.obj))
+    if donation is None:
+        return
+    ref = binding.ref(donation)
     refunds = event.obj.get("refunds")
     listed = refunds.get("data") if isinstance(refunds, dict) else None
     for refund in listed if isinstance(listed, list) else []:
-        if isinstance(refund, dict):
+        # Inline refunds belong to this (bound) charge; one naming another charge is not applied.
+        if isinstance(refund, dict) and stripe_id(refund.get("charge")) in (
+            None,
+            stripe_id(event.obj.get("id")),
+        ):
             await _apply_refund(session, refund, ref, failed=False)
     known = await settlement.refunds_known(
         session, ref=ref, amount_refunded_minor=amount(event.obj, "amount_refunded")
     )
-    require(known, what="the refunded charge's donation", required=ref.is_ours)
     if known is False:
         raise NotYetKnown("the refunds behind the charge's amount_refunded have not arrived yet")
 
 
 async def early_fraud_warning(session: AsyncSession, event: StripeEvent) -> None:
-    found = await settlement.record_early_fraud_warning(session, ref=child_of_charge_ref(event.obj))
-    require(found, what="the warned charge's donation", required=True)
+    claim = binding.child_of_charge_claim(event.obj, has_amount=False)
+    donation = await binding.bind(session, event, claim)
+    if donation is not None:
+        await settlement.record_early_fraud_warning(session, ref=binding.ref(donation))

@@ -1,4 +1,9 @@
-"""Checkout Sessions and Payment Intents: the donation is paid, pending a delayed method, or failed."""
+"""Checkout Sessions and Payment Intents: the donation is paid, pending a delayed method, or failed.
+
+Each object is first bound to its donation (webhooks.handlers.binding): only the session
+recorded at checkout, or the intent its session event linked, for the same amount, currency
+and account, moves a donation; anything else is recorded as a payment mismatch.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations import settlement
 from webhooks.events import StripeEvent, stripe_id
-from webhooks.handlers.common import payment_intent_ref, require, session_ref
+from webhooks.handlers import binding
+from webhooks.handlers.binding import Unlinked
 
 PAID_STATUSES = frozenset({"paid", "no_payment_required"})
 
@@ -20,46 +26,62 @@ def _email(obj: dict[str, Any]) -> str | None:
 
 
 async def session_completed(session: AsyncSession, event: StripeEvent) -> None:
-    ref = session_ref(event.obj)
+    donation = await binding.bind(session, event, binding.session_claim(event.obj))
+    if donation is None:
+        return
+    intent_id = stripe_id(event.obj.get("payment_intent"))
     if event.obj.get("payment_status") in PAID_STATUSES:
-        found = await settlement.confirm_donation(
-            session, ref=ref, payment_intent_id=ref.payment_intent_id, donor_email=_email(event.obj)
+        await settlement.confirm_donation(
+            session, ref=binding.ref(donation), payment_intent_id=intent_id, donor_email=_email(event.obj)
         )
     else:
         # Delayed methods (SEPA, bank debits) complete checkout unpaid; async_payment_* follows.
-        found = await settlement.mark_processing(session, ref=ref, payment_intent_id=ref.payment_intent_id)
-    require(found, what="the checkout session's donation", required=ref.is_ours)
+        await settlement.mark_processing(session, ref=binding.ref(donation), payment_intent_id=intent_id)
 
 
 async def session_async_succeeded(session: AsyncSession, event: StripeEvent) -> None:
-    ref = session_ref(event.obj)
-    found = await settlement.confirm_donation(
-        session, ref=ref, payment_intent_id=ref.payment_intent_id, donor_email=_email(event.obj)
-    )
-    require(found, what="the checkout session's donation", required=ref.is_ours)
+    donation = await binding.bind(session, event, binding.session_claim(event.obj))
+    if donation is not None:
+        await settlement.confirm_donation(
+            session,
+            ref=binding.ref(donation),
+            payment_intent_id=stripe_id(event.obj.get("payment_intent")),
+            donor_email=_email(event.obj),
+        )
 
 
 async def session_async_failed(session: AsyncSession, event: StripeEvent) -> None:
-    ref = session_ref(event.obj)
-    found = await settlement.fail_donation(session, ref=ref, payment_intent_id=ref.payment_intent_id)
-    require(found, what="the checkout session's donation", required=ref.is_ours)
+    donation = await binding.bind(session, event, binding.session_claim(event.obj))
+    if donation is not None:
+        await settlement.fail_donation(
+            session, ref=binding.ref(donation), payment_intent_id=stripe_id(event.obj.get("payment_intent"))
+        )
 
 
 async def session_expired(session: AsyncSession, event: StripeEvent) -> None:
-    ref = session_ref(event.obj)
-    found = await settlement.expire_donation(session, ref=ref)
-    require(found, what="the checkout session's donation", required=ref.is_ours)
+    donation = await binding.bind(session, event, binding.session_claim(event.obj))
+    if donation is not None:
+        # An expired session still names the intent of a declined attempt: linking it lets
+        # that intent's own failure event be bound (and change nothing) instead of waiting.
+        await settlement.expire_donation(
+            session, ref=binding.ref(donation), payment_intent_id=stripe_id(event.obj.get("payment_intent"))
+        )
 
 
 async def payment_intent_succeeded(session: AsyncSession, event: StripeEvent) -> None:
-    ref = payment_intent_ref(event.obj)
-    found = await settlement.confirm_donation(
-        session, ref=ref, payment_intent_id=stripe_id(event.obj.get("id"))
-    )
-    require(found, what="the payment intent's donation", required=ref.is_ours)
+    donation = await binding.bind(session, event, binding.payment_intent_claim(event.obj))
+    if donation is not None:
+        await settlement.confirm_donation(
+            session, ref=binding.ref(donation), payment_intent_id=stripe_id(event.obj.get("id"))
+        )
 
 
 async def payment_intent_failed(session: AsyncSession, event: StripeEvent) -> None:
-    ref = payment_intent_ref(event.obj)
-    found = await settlement.fail_donation(session, ref=ref, payment_intent_id=stripe_id(event.obj.get("id")))
-    require(found, what="the payment intent's donation", required=ref.is_ours)
+    # A declined card leaves the session open for another try, so an intent's failure before
+    # its session linked it tells us nothing the session's own events will not (SKIP).
+    claim = binding.payment_intent_claim(event.obj, unlinked=Unlinked.SKIP)
+    donation = await binding.bind(session, event, claim)
+    if donation is not None:
+        await settlement.fail_donation(
+            session, ref=binding.ref(donation), payment_intent_id=stripe_id(event.obj.get("id"))
+        )

@@ -1,4 +1,4 @@
-"""What every handler shares: how a Stripe object points at a donation, and "not yet known"."""
+"""What every handler shares: the ids a Stripe object names, and "not yet known"."""
 
 from __future__ import annotations
 
@@ -27,40 +27,12 @@ def metadata_donation_id(obj: dict[str, Any]) -> uuid.UUID | None:
         return None
 
 
-def session_ref(obj: dict[str, Any]) -> DonationRef:
-    return DonationRef(
-        donation_id=metadata_donation_id(obj),
-        checkout_session_id=stripe_id(obj.get("id")),
-        payment_intent_id=stripe_id(obj.get("payment_intent")),
-    )
-
-
-def payment_intent_ref(obj: dict[str, Any]) -> DonationRef:
-    return DonationRef(donation_id=metadata_donation_id(obj), payment_intent_id=stripe_id(obj.get("id")))
-
-
-def charge_ref(obj: dict[str, Any]) -> DonationRef:
-    return DonationRef(
-        donation_id=metadata_donation_id(obj),
-        charge_id=stripe_id(obj.get("id")),
-        payment_intent_id=stripe_id(obj.get("payment_intent")),
-    )
-
-
-def child_of_charge_ref(obj: dict[str, Any]) -> DonationRef:
-    """Refunds, disputes and fraud warnings name the charge (and usually the intent) they concern."""
-    return DonationRef(
-        donation_id=metadata_donation_id(obj),
-        charge_id=stripe_id(obj.get("charge")),
-        payment_intent_id=stripe_id(obj.get("payment_intent")),
-    )
-
-
 def any_ref(obj: dict[str, Any]) -> DonationRef:
     """Every id by which an event's object may point at a donation, whatever its type.
 
-    The processor locks a batch's donations up front with these; each handler still builds
-    its own, narrower reference, and anything not found up front is looked up as before.
+    The processor locks a batch's donations up front with these; each handler still binds
+    its object by our recorded Stripe ids only (webhooks.handlers.binding). The metadata's
+    donation id is locked too because an object not linked yet is judged against it.
     """
     own = stripe_id(obj.get("id")) or ""
     return DonationRef(
@@ -74,12 +46,7 @@ def any_ref(obj: dict[str, Any]) -> DonationRef:
 
 
 def require(found: T | None, *, what: str, required: bool) -> T | None:
-    """Retry later when the event must concern something we will know; else let it pass.
-
-    An object carrying our donation_id, or a refund or dispute naming a charge, is ours and
-    the donation will turn up (events overtake each other). A checkout or payment with no
-    metadata of ours was made by someone else on the account, and is ignored.
-    """
+    """Retry later when the event must concern something we will know; else let it pass."""
     if found is None and required:
         raise NotYetKnown(f"{what} is not known yet")
     return found

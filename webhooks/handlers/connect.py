@@ -8,14 +8,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations import settlement
-from campaigns.donations.repository import DonationRef
 from campaigns.nonprofits.connect import record_account_status
 from campaigns.payouts import confirm
 from service.db import utcnow
 from service.logging import get_logger
 from webhooks import inbox
 from webhooks.events import StripeEvent, stripe_id
-from webhooks.handlers.common import amount, metadata_donation_id, require
+from webhooks.handlers import binding
+from webhooks.handlers.common import amount, require
 
 log = get_logger("goodloop.webhooks")
 
@@ -60,11 +60,13 @@ async def transfer_changed(session: AsyncSession, event: StripeEvent) -> None:
     if transfer_id is None or charge_id is None:
         log.info("transfer without an id noted", event_id=event.id)
         return
-    found = await settlement.record_transfer(
+    donation = await binding.bind(session, event, binding.transfer_claim(event.obj))
+    if donation is None:
+        return
+    await settlement.record_transfer(
         session,
-        ref=DonationRef(donation_id=metadata_donation_id(event.obj), charge_id=charge_id),
+        ref=binding.ref(donation),
         stripe_transfer_id=transfer_id,
         amount_minor=amount(event.obj, "amount"),
         reversed_minor=amount(event.obj, "amount_reversed"),
     )
-    require(found, what="the transferred charge's donation", required=True)

@@ -7,7 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.donations import settlement
 from service.logging import get_logger
 from webhooks.events import StripeEvent
-from webhooks.handlers.common import amount, child_of_charge_ref, require
+from webhooks.handlers import binding
+from webhooks.handlers.common import amount
 
 log = get_logger("goodloop.webhooks")
 
@@ -30,13 +31,15 @@ async def dispute_changed(session: AsyncSession, event: StripeEvent) -> None:
     if not isinstance(dispute_id, str) or (isinstance(status, str) and status.startswith("warning_")):
         log.info("dispute inquiry noted", event_id=event.id, status=status)
         return
+    donation = await binding.bind(session, event, binding.child_of_charge_claim(event.obj))
+    if donation is None:
+        return
     withdrawn, reinstated = _funds(event)
-    found = await settlement.record_dispute(
+    await settlement.record_dispute(
         session,
-        ref=child_of_charge_ref(event.obj),
+        ref=binding.ref(donation),
         stripe_dispute_id=dispute_id,
         amount_minor=amount(event.obj, "amount"),
         withdrawn=withdrawn,
         reinstated=reinstated,
     )
-    require(found, what="the disputed charge's donation", required=True)
