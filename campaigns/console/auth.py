@@ -17,14 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from service.auth import sessions
 from service.auth.admins import get_admin, require_role
-from service.auth.models import Admin, AdminRole
+from service.auth.known_browsers import KnownBrowsers
+from service.auth.models import Admin, AdminRole, SessionKind
+from service.db import utcnow
 from service.errors import Forbidden
 from service.ratelimit import Limit
-from service.web.context import database
+from service.web.context import database, settings
 from service.web.pages import render
 
 SESSION_ADMIN_KEY = "admin_id"
+SESSION_TOKEN_KEY = "sid"  # noqa: S105 - a session key name, not a secret
+"""The server-side session's token (service.auth.sessions); the admin id alone opens nothing."""
 LOGIN_URL = "/admin/login"
 HOME_URL = "/admin"
 
@@ -40,6 +45,19 @@ ADMIN_LOGIN_LIMIT_PER_EMAIL = Limit(
     window=timedelta(minutes=15),
     message="too many sign-in attempts for this account; wait a few minutes and try again",
 )
+KNOWN_BROWSERS = KnownBrowsers(
+    area="console",
+    cookie_name="gl_known_admin",
+    path="/admin",
+    limit=Limit(
+        name="admin_login_known_browser",
+        max_hits=10,
+        window=timedelta(minutes=15),
+        message="too many sign-in attempts from this browser; wait a few minutes and try again",
+    ),
+)
+"""A browser that signed in to the admin account before has its own allowance: failures from
+elsewhere never lock the admin out of it (service.auth.known_browsers)."""
 
 
 @dataclass(frozen=True)
@@ -71,24 +89,46 @@ AdminEndpoint = Callable[[Request, Admin], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def start_admin_session(request: Request, admin: Admin) -> None:
-    # A fresh session on sign-in: nothing planted before it survives (session fixation).
+async def start_admin_session(request: Request, admin: Admin) -> None:
+    """A server-side session row, and a fresh cookie pointing at it.
+
+    Nothing planted in the cookie before survives (session fixation).
+    """
+    async with database(request).transaction() as session:
+        opened = await sessions.open_session(
+            session, kind=SessionKind.ADMIN, subject_id=admin.id, now=utcnow()
+        )
     request.session.clear()
     request.session[SESSION_ADMIN_KEY] = str(admin.id)
+    request.session[SESSION_TOKEN_KEY] = opened.token
 
 
-def end_admin_session(request: Request) -> None:
+async def end_admin_session(request: Request) -> None:
+    """Revoke the session on the server first: a copy of the cookie must open nothing after."""
+    async with database(request).transaction() as session:
+        await sessions.revoke_session(
+            session, kind=SessionKind.ADMIN, token=request.session.get(SESSION_TOKEN_KEY), now=utcnow()
+        )
     request.session.clear()
 
 
 async def current_admin(request: Request, session: AsyncSession) -> Admin | None:
-    """The signed-in admin, or None; an admin disabled since signing in is signed out."""
+    """The signed-in admin, or None: signed out, idle past the timeout, or disabled since."""
     raw = request.session.get(SESSION_ADMIN_KEY)
     if not isinstance(raw, str):
         return None
     try:
         admin_id = uuid.UUID(raw)
     except ValueError:
+        return None
+    live = await sessions.resolve_session(
+        session,
+        kind=SessionKind.ADMIN,
+        token=request.session.get(SESSION_TOKEN_KEY),
+        now=utcnow(),
+        idle_timeout=settings(request).admin_idle_timeout,
+    )
+    if live is None or live.subject_id != admin_id:
         return None
     admin = await get_admin(session, admin_id)
     if admin is None or admin.disabled_at is not None:
@@ -111,7 +151,8 @@ def admin_page(*roles: AdminRole) -> Callable[[AdminEndpoint], Endpoint]:
                 admin = await current_admin(request, session)
             if admin is None:
                 if SESSION_ADMIN_KEY in request.session:
-                    end_admin_session(request)
+                    # Already over on the server (or never was): only the cookie is left.
+                    request.session.clear()
                 return RedirectResponse(login_url(request), status_code=303)
             request.state.admin = admin
             request.state.nav = nav_for(admin)

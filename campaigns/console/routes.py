@@ -13,6 +13,7 @@ from campaigns.console import audit_pages, overview, queue_pages, review_routes
 from campaigns.console.auth import (
     ADMIN_LOGIN_LIMIT_PER_CLIENT,
     ADMIN_LOGIN_LIMIT_PER_EMAIL,
+    KNOWN_BROWSERS,
     LOGIN_URL,
     current_admin,
     end_admin_session,
@@ -22,7 +23,7 @@ from campaigns.console.auth import (
 from campaigns.exports import console_pages as export_pages
 from service.auth.admins import authenticate_admin_password
 from service.errors import DomainError, RateLimited
-from service.web.context import client_address, database, enforce_rate_limit
+from service.web.context import client_address, database, enforce_rate_limit, settings
 from service.web.pages import flash, form_values, read_form, redirect, render
 
 LOGIN_TEMPLATE = "console/login.html"
@@ -42,9 +43,15 @@ async def login(request: Request) -> Response:
     email = form.get("email", "").strip().lower()
     next_url = safe_next(form.get("next"))
     values = {"email": email}
+    secret = settings(request).secret_key
+    known_cookie = request.cookies.get(KNOWN_BROWSERS.cookie_name)
+    known = KNOWN_BROWSERS.recognise(secret, known_cookie, email)
     try:
-        await enforce_rate_limit(request, ADMIN_LOGIN_LIMIT_PER_CLIENT, client_address(request))
-        await enforce_rate_limit(request, ADMIN_LOGIN_LIMIT_PER_EMAIL, email)
+        if known is not None:
+            await enforce_rate_limit(request, KNOWN_BROWSERS.limit, KNOWN_BROWSERS.subject(email, known))
+        else:
+            await enforce_rate_limit(request, ADMIN_LOGIN_LIMIT_PER_CLIENT, client_address(request))
+            await enforce_rate_limit(request, ADMIN_LOGIN_LIMIT_PER_EMAIL, email)
     except RateLimited as e:
         context = {"values": values, "errors": {"form": e.detail}, "next": next_url}
         response = render(request, LOGIN_TEMPLATE, context, 429)
@@ -56,13 +63,15 @@ async def login(request: Request) -> Response:
     except DomainError as e:
         context = {"values": values, "errors": {"form": e.detail}, "next": next_url}
         return render(request, LOGIN_TEMPLATE, context, e.status_code)
-    start_admin_session(request, admin)
-    return redirect(next_url)
+    await start_admin_session(request, admin)
+    response = redirect(next_url)
+    KNOWN_BROWSERS.remember(response, secret, known_cookie, email, secure=settings(request).is_production)
+    return response
 
 
 async def logout(request: Request) -> Response:
     await read_form(request)
-    end_admin_session(request)
+    await end_admin_session(request)
     flash(request, "You are signed out.")
     return redirect(LOGIN_URL)
 

@@ -47,7 +47,7 @@ async def sign_up(request: Request) -> Response:
             actor = await actor_for_member(session, member_id=result.owner.id)
     except EmailTaken as e:
         return _sign_up_form(request, values=values, errors={"contact_email": e.detail}, status_code=409)
-    start_session(request, result.owner)
+    await start_session(request, result.owner)
     context = {
         "actor": actor,
         "nonprofit": result.nonprofit,
@@ -85,7 +85,7 @@ async def accept_invite(request: Request) -> Response:
             return await _invite_form(request, session, invite, errors=e.fields, status_code=422)
         except EmailTaken as e:
             return await _invite_form(request, session, invite, errors={"form": e.detail}, status_code=409)
-    start_session(request, member)
+    await start_session(request, member)
     flash(request, "Welcome! You are signed in.")
     return redirect("/dashboard")
 

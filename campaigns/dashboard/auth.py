@@ -13,9 +13,14 @@ from starlette.responses import RedirectResponse, Response
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.errors import RoleRequired
 from campaigns.nonprofits.models import Member, MemberRole
-from campaigns.nonprofits.web import SESSION_MEMBER_KEY, session_actor
+from campaigns.nonprofits.web import SESSION_MEMBER_KEY, SESSION_TOKEN_KEY, session_actor
+from service.auth import sessions
+from service.auth.known_browsers import KnownBrowsers
+from service.auth.models import SessionKind
+from service.db import utcnow
 from service.errors import DomainError
 from service.ratelimit import Limit
+from service.web.context import database
 
 LOGIN_LIMIT_PER_CLIENT = Limit(
     name="login_client",
@@ -30,19 +35,46 @@ LOGIN_LIMIT_PER_EMAIL = Limit(
     message="too many sign-in attempts for this account; wait a few minutes and try again",
 )
 
+KNOWN_BROWSERS = KnownBrowsers(
+    area="dashboard",
+    cookie_name="gl_known_member",
+    path="/dashboard",
+    limit=Limit(
+        name="login_known_browser",
+        max_hits=10,
+        window=timedelta(minutes=15),
+        message="too many sign-in attempts from this browser; wait a few minutes and try again",
+    ),
+)
+"""A browser that signed in to the account before has its own allowance, so failures from
+elsewhere (someone guessing, or locking the owner out on purpose) never keep the owner out."""
+
 
 class LoginRequired(DomainError):
     code = "login_required"
     status_code = 401
 
 
-def start_session(request: Request, member: Member) -> None:
-    # A fresh session on login: nothing an attacker planted before survives (session fixation).
+async def start_session(request: Request, member: Member) -> None:
+    """A server-side session row, and a fresh cookie pointing at it.
+
+    Nothing an attacker planted in the cookie before survives (session fixation).
+    """
+    async with database(request).transaction() as session:
+        opened = await sessions.open_session(
+            session, kind=SessionKind.MEMBER, subject_id=member.id, now=utcnow()
+        )
     request.session.clear()
     request.session[SESSION_MEMBER_KEY] = str(member.id)
+    request.session[SESSION_TOKEN_KEY] = opened.token
 
 
-def end_session(request: Request) -> None:
+async def end_session(request: Request) -> None:
+    """Revoke the session on the server first: a copy of the cookie must open nothing after."""
+    async with database(request).transaction() as session:
+        await sessions.revoke_session(
+            session, kind=SessionKind.MEMBER, token=request.session.get(SESSION_TOKEN_KEY), now=utcnow()
+        )
     request.session.clear()
 
 

@@ -14,9 +14,11 @@ from campaigns.dashboard import (
     connect_pages,
     match_pages,
     member_pages,
+    password_pages,
     share_pages,
 )
 from campaigns.dashboard.auth import (
+    KNOWN_BROWSERS,
     LOGIN_LIMIT_PER_CLIENT,
     LOGIN_LIMIT_PER_EMAIL,
     end_session,
@@ -45,9 +47,15 @@ async def login(request: Request) -> Response:
     form = form_values(await read_form(request))
     email = form.get("email", "").strip().lower()
     password = form.get("password", "")
+    secret = settings(request).secret_key
+    known_cookie = request.cookies.get(KNOWN_BROWSERS.cookie_name)
+    known = KNOWN_BROWSERS.recognise(secret, known_cookie, email)
     try:
-        await enforce_rate_limit(request, LOGIN_LIMIT_PER_CLIENT, client_address(request))
-        await enforce_rate_limit(request, LOGIN_LIMIT_PER_EMAIL, email)
+        if known is not None:
+            await enforce_rate_limit(request, KNOWN_BROWSERS.limit, KNOWN_BROWSERS.subject(email, known))
+        else:
+            await enforce_rate_limit(request, LOGIN_LIMIT_PER_CLIENT, client_address(request))
+            await enforce_rate_limit(request, LOGIN_LIMIT_PER_EMAIL, email)
     except RateLimited as e:
         response = render(
             request, "dashboard/login.html", {"values": {"email": email}, "errors": {"form": e.detail}}, 429
@@ -61,8 +69,10 @@ async def login(request: Request) -> Response:
     if member is None:
         errors = {"form": "that email and password do not match an account"}
         return render(request, "dashboard/login.html", {"values": {"email": email}, "errors": errors}, 400)
-    start_session(request, member)
-    return redirect("/dashboard")
+    await start_session(request, member)
+    response = redirect("/dashboard")
+    KNOWN_BROWSERS.remember(response, secret, known_cookie, email, secure=settings(request).is_production)
+    return response
 
 
 async def _remember_member_keys(request: Request, session: AsyncSession, member: Member) -> None:
@@ -86,7 +96,7 @@ async def _remember_member_keys(request: Request, session: AsyncSession, member:
 
 async def logout(request: Request) -> Response:
     await read_form(request)
-    end_session(request)
+    await end_session(request)
     flash(request, "You are signed out.")
     return redirect("/dashboard/login")
 
@@ -113,6 +123,7 @@ routes = [
     *account_pages.routes,
     *campaign_pages.routes,
     *member_pages.routes,
+    *password_pages.routes,
     *share_pages.routes,
     *match_pages.routes,
     *connect_pages.routes,

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import audit
-from service.auth.models import Admin, AdminRole
+from service.auth.models import Admin, AdminRole, SessionKind
 from service.auth.secrets import (
     hash_password_async,
     issue_token,
@@ -17,6 +17,7 @@ from service.auth.secrets import (
     token_digest,
     verify_password_async,
 )
+from service.auth.sessions import revoke_subject_sessions
 from service.db import add_unique, utcnow
 from service.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 
@@ -70,6 +71,9 @@ async def set_admin_password(session: AsyncSession, *, email: str, password: str
     if admin is None:
         raise NotFound(f"no admin with email {email.strip().lower()}", code="admin_not_found")
     admin.password_hash = await hash_password_async(password)
+    # A new password is also a way out after a suspected compromise: every console session of
+    # this admin ends, so whoever held one signs in with the new password or not at all.
+    await revoke_subject_sessions(session, kind=SessionKind.ADMIN, subject_id=admin.id, now=utcnow())
     await audit.record(
         session,
         actor_type=audit.ActorType.SYSTEM,

@@ -33,3 +33,29 @@ class Admin(Base):
     created_at: Mapped[datetime] = created_at_column()
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SessionKind(StrEnum):
+    MEMBER = "member"
+    """A nonprofit member signed in to the dashboard."""
+    ADMIN = "admin"
+    """A platform admin signed in to the console."""
+
+
+class AuthSession(Base):
+    """A browser's sign-in, so that signing out ends it on the server, not only in the cookie.
+
+    The cookie carries a random token; only its SHA-256 is stored, so the table cannot be used
+    to ride anyone's session. A row is revoked, never deleted, until it is long expired.
+    """
+
+    __tablename__ = "auth_sessions"
+    __table_args__ = (sa.Index("ix_auth_sessions_subject", "kind", "subject_id"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    token_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    kind: Mapped[SessionKind] = mapped_column(str_enum(SessionKind, "session_kind"))
+    subject_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid())
+    created_at: Mapped[datetime] = created_at_column()
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

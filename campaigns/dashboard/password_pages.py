@@ -1,0 +1,60 @@
+"""The signed-in member's own password: change it, which signs out their other browsers."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from campaigns.dashboard.auth import require_actor, signed_in
+from campaigns.nonprofits.actors import Actor
+from campaigns.nonprofits.passwords import change_member_password
+from campaigns.nonprofits.web import SESSION_TOKEN_KEY
+from service.db import utcnow
+from service.errors import ValidationFailed
+from service.web.context import database
+from service.web.pages import flash, form_values, read_form, redirect, render
+
+TEMPLATE = "dashboard/password.html"
+
+
+@signed_in
+async def password_page(request: Request) -> Response:
+    async with database(request).transaction() as session:
+        actor = await require_actor(request, session)
+    return render(request, TEMPLATE, {"actor": actor, "errors": {}})
+
+
+@signed_in
+async def change_password(request: Request) -> Response:
+    values = form_values(await read_form(request))
+    token = request.session.get(SESSION_TOKEN_KEY)
+    actor: Actor | None = None
+    try:
+        async with database(request).transaction() as session:
+            actor = await require_actor(request, session)
+            ended = await change_member_password(
+                session,
+                actor=actor,
+                current_password=values.get("current_password", ""),
+                new_password=values.get("new_password", ""),
+                keep_session_token=token if isinstance(token, str) else None,
+                now=utcnow(),
+            )
+    except ValidationFailed as e:
+        return render(request, TEMPLATE, {"actor": actor, "errors": e.fields}, 422)
+    flash(request, _changed_message(ended))
+    return redirect("/dashboard/password")
+
+
+def _changed_message(ended: int) -> str:
+    if ended == 0:
+        return "Your password is changed."
+    browsers = "browser" if ended == 1 else "browsers"
+    return f"Your password is changed, and {ended} other {browsers} signed in as you are signed out."
+
+
+routes = [
+    Route("/dashboard/password", password_page, methods=["GET"]),
+    Route("/dashboard/password", change_password, methods=["POST"]),
+]
