@@ -75,6 +75,40 @@ class TestBulkApprove:
         # The re-rendered queue no longer lists the approved match.
         assert f'id="match-{low.id}"' not in page and f'id="match-{untouched.id}"' in page
 
+    async def test_a_match_exactly_at_the_threshold_is_left_for_two_people(
+        self, client: httpx.AsyncClient, world: World
+    ) -> None:
+        await make_program(world, hold_days=0, review_threshold_minor=1_000)
+        # With the amount signal off, only the two-person rule keeps the match out of a bulk approval.
+        await tune_signal(world, "amount_above_threshold", weight=0)
+        at = await held_gift(world, amount_minor=1_000)
+        below = await held_gift(world, amount_minor=999)
+        await end_holds(world)
+        assert (await reload_match(world.database, at.id)).status is MatchStatus.HELD_FOR_REVIEW
+        await signed_in_admin(client, world.database)
+        queue = (await client.get("/admin/matches")).text
+        at_row = queue[queue.index(f'id="match-{at.id}"') :]
+        assert "low-risk" not in at_row[: at_row.index("</tr>")]
+
+        form = urlencode(
+            [
+                ("csrf_token", await page_token(client, "/admin/matches")),
+                ("match_id", str(at.id)),
+                ("match_id", str(below.id)),
+            ]
+        )
+        response = await client.post(
+            "/admin/matches/bulk-approve",
+            content=form,
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+
+        assert response.status_code == 200
+        skipped = response.text[response.text.index('id="bulk-skipped"') :]
+        assert f'data-match-id="{at.id}"' in skipped and "two admins must approve" in skipped
+        assert (await reload_match(world.database, at.id)).status is MatchStatus.HELD_FOR_REVIEW
+        assert (await reload_match(world.database, below.id)).status is MatchStatus.APPROVED
+
     async def test_nothing_selected_is_a_message(self, client: httpx.AsyncClient, world: World) -> None:
         await signed_in_admin(client, world.database)
         response = await submit(client, "/admin/matches/bulk-approve", {"note": ""}, page="/admin/matches")
