@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs published
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DisconnectionError, IntegrityError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -25,6 +26,14 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from service.errors import DomainError
+from service.logging import get_logger
+from service.metrics import DB_RETRIES
+
+T = TypeVar("T")
+SelectT = TypeVar("SelectT", bound=sa.Select[Any])
+log = get_logger("goodloop.db")
 
 # Constraint names are part of the schema: migrations refer to them, so they must be stable.
 NAMING_CONVENTION = {
@@ -93,7 +102,17 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
         return engine
     # A pool big enough for a busy process's concurrent requests, so connections are reused
     # instead of opened and closed per request under load (an asyncpg connect costs ms).
-    engine = create_async_engine(database_url, echo=echo, pool_size=20, max_overflow=10)
+    # Bounded waits when the database is away: a connect that hangs (a host gone silent) or a
+    # pool whose connections all hang fails within seconds and the request answers 503,
+    # instead of holding the donor's browser for asyncpg's 60 s and the pool's 30 s.
+    engine = create_async_engine(
+        database_url,
+        echo=echo,
+        pool_size=20,
+        max_overflow=10,
+        pool_timeout=POOL_TIMEOUT_S,
+        connect_args={"timeout": CONNECT_TIMEOUT_S},
+    )
     # A connection just opened is as fresh as one just returned: no ping on its first use.
     event.listen(engine.sync_engine, "connect", _note_checkin)
     event.listen(engine.sync_engine, "checkin", _note_checkin)
@@ -101,6 +120,8 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     return engine
 
 
+CONNECT_TIMEOUT_S = 10.0
+POOL_TIMEOUT_S = 10.0
 IDLE_PING_AFTER_S = 5.0
 """A pooled connection idle longer than this is pinged before use (it may have gone stale)."""
 
@@ -169,16 +190,99 @@ async def add_unique(session: AsyncSession, row: Base, conflict: Exception) -> N
         raise conflict from e
 
 
+def for_no_key_update(query: SelectT, *, skip_locked: bool = False) -> SelectT:
+    """`query` row-locking what it reads with the weakest lock that still excludes other writers.
+
+    FOR NO KEY UPDATE (PostgreSQL) is what a plain UPDATE of non-key columns takes: it does not
+    conflict with the FOR KEY SHARE lock a foreign key check takes on the parent row when a
+    child row is inserted. FOR UPDATE does, and that is how a checkout inserting a donation
+    (key share on its campaign) and the webhook processor locking that campaign deadlocked.
+    See docs/architecture.md, "Lock order". SQLite renders no row lock (BEGIN IMMEDIATE
+    serialises its writers), so the same query serves both backends.
+    """
+    return query.with_for_update(key_share=True, skip_locked=skip_locked)
+
+
 async def locked_rows(session: AsyncSession, query: sa.Select[Any]) -> Sequence[Any]:
-    """Run `query` FOR UPDATE and reload what it locks (populate_existing), so the objects show
-    the rows as they are now that no one else can change them.
+    """Run `query` FOR NO KEY UPDATE and reload what it locks (populate_existing), so the objects
+    show the rows as they are now that no one else can change them.
 
     Sessions do not autoflush, and the reload would overwrite the transaction's own unflushed
-    changes: they are flushed first.
+    changes: they are flushed first. Callers lock in the global order of docs/architecture.md.
     """
     await session.flush()
-    result = await session.scalars(query.with_for_update().execution_options(populate_existing=True))
+    result = await session.scalars(for_no_key_update(query).execution_options(populate_existing=True))
     return result.all()
+
+
+RETRYABLE_SQLSTATES = {"40P01": "deadlock", "40001": "serialization_failure"}
+"""PostgreSQL errors after which the same unit of work, run again from the start, can succeed."""
+
+UNIT_ATTEMPTS = 5
+"""Tries of one unit of work before it gives up with DatabaseBusy (503)."""
+
+
+class DatabaseBusy(DomainError):
+    """A unit of work kept losing to concurrent ones: the client should try again shortly."""
+
+    code = "database_busy"
+    status_code = 503
+
+    def __init__(self, detail: str, *, retry_after_s: int = 2) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+
+def retry_reason(error: BaseException) -> str | None:
+    """'deadlock' or 'serialization_failure' when `error` (or what caused it) is one; else None.
+
+    The driver's error travels as SQLAlchemy's DBAPIError (`orig`) and may be wrapped again by
+    a caller (`raise ... from e`), so the whole cause chain is looked at.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, DatabaseBusy):
+            return None  # an inner unit already retried and gave up: no retries of retries
+        seen.add(id(current))
+        for candidate in (current, getattr(current, "orig", None)):
+            state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+            if isinstance(state, str) and state in RETRYABLE_SQLSTATES:
+                return RETRYABLE_SQLSTATES[state]
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def retry_delay_s(attempt: int) -> float:
+    """Small, jittered and growing: rivals that collided once should not collide again in step."""
+    return random.uniform(0.0, 0.02 * 2**attempt)  # jitter, not a secret: random is enough
+
+
+async def retrying(unit: Callable[[], Awaitable[T]], *, name: str, attempts: int = UNIT_ATTEMPTS) -> T:
+    """Run `unit` (a whole unit of work that opens its own transactions) again from the start
+    when PostgreSQL aborted it for a deadlock or a serialization failure.
+
+    Only the edge that owns the transactions may call this (a route, a worker job): a retry
+    re-runs every statement with a fresh session, never one statement inside a broken
+    transaction. Each retry is logged and counted (goodloop_db_retries_total); a unit that still
+    fails after `attempts` tries raises DatabaseBusy, a 503 with Retry-After, never a 500.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return await unit()
+        except (DBAPIError, DomainError) as e:
+            reason = retry_reason(e)
+            if reason is None:
+                raise
+            DB_RETRIES.labels(name, reason).inc()
+            if attempt == attempts:
+                log.error("unit of work gave up", unit=name, reason=reason, attempts=attempt)
+                raise DatabaseBusy(
+                    "the service is busy right now; nothing was changed, please try again in a moment"
+                ) from e
+            log.warning("unit of work retried", unit=name, reason=reason, attempt=attempt)
+            await asyncio.sleep(retry_delay_s(attempt))
+    raise AssertionError("unreachable: the loop returns or raises")
 
 
 class Database:
@@ -199,6 +303,15 @@ class Database:
         """One unit of work: commits when the block ends, rolls back if it raises."""
         async with self.sessions.begin() as session:
             yield session
+
+    async def run(self, name: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work` in one transaction, run again in a fresh one on deadlock (see `retrying`)."""
+
+        async def unit() -> T:
+            async with self.transaction() as session:
+                return await work(session)
+
+        return await retrying(unit, name=name)
 
     @asynccontextmanager
     async def single_statement(self) -> AsyncIterator[AsyncConnection]:
@@ -233,7 +346,11 @@ class Database:
             if self._driver_pool is None:
                 dsn = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
                 self._driver_pool = await asyncpg.create_pool(
-                    dsn, min_size=0, max_size=10, max_inactive_connection_lifetime=IDLE_PING_AFTER_S
+                    dsn,
+                    min_size=0,
+                    max_size=10,
+                    max_inactive_connection_lifetime=IDLE_PING_AFTER_S,
+                    timeout=CONNECT_TIMEOUT_S,
                 )
         return self._driver_pool
 

@@ -19,6 +19,11 @@ WORKER_JOB_RUNS = Counter(
     "goodloop_worker_job_runs_total", "Worker job runs by job and outcome", ["job", "outcome"]
 )
 RATE_LIMITED = Counter("goodloop_rate_limited_total", "Requests refused by a rate limit", ["limit"])
+DB_RETRIES = Counter(
+    "goodloop_db_retries_total",
+    "Units of work run again after PostgreSQL aborted them (deadlock, serialization failure)",
+    ["unit", "reason"],
+)
 
 # `.labels()` validates and stringifies its arguments and takes a lock on every call; the
 # children never change, so each (method, route, status) looks them up once.

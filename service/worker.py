@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from service import ratelimit
-from service.db import Database
+from service.db import Database, retrying
 from service.logging import get_logger
 from service.metrics import WORKER_JOB_RUNS
+from service.outage import is_database_unavailable
 
 log = get_logger("goodloop.worker")
 
@@ -75,10 +76,17 @@ class Worker:
 
     async def _run_job(self, job: Job) -> int:
         try:
-            count = await job.run(self.database)
-        except Exception:
+            # A job is one edge: on a deadlock or serialization failure it runs again from the
+            # start, with fresh sessions (docs/architecture.md, "Transactions and retries").
+            count = await retrying(lambda: job.run(self.database), name=job.name)
+        except Exception as e:
             WORKER_JOB_RUNS.labels(job.name, "error").inc()
-            log.exception("worker job failed", job=job.name)
+            if is_database_unavailable(e):
+                # An outage, not a bug: a line, not a traceback per job per second (rendering
+                # those stalls the loop the web requests share); the pool reconnects by itself.
+                log.warning("worker job waits for the database", job=job.name, error=type(e).__name__)
+            else:
+                log.exception("worker job failed", job=job.name)
             return 0
         WORKER_JOB_RUNS.labels(job.name, "ok").inc()
         return count

@@ -14,6 +14,13 @@ and run one by one, each event in its own savepoint, so the failure is recorded 
 one event that caused it: NotYetKnown (out-of-order delivery) and any
 other error are retried with exponential backoff and become dead letters after
 inbox.MAX_ATTEMPTS; the worker never crashes on one event.
+
+Both ways take their row locks in the global order of docs/architecture.md ("Lock order"):
+the batch's donations, then every program the batch may touch, both up front and each in
+one statement in id order; the handlers then lock matches, payouts and reversals under
+those, and campaign totals come last. A deadlock or serialization failure is no fault of an
+event: it aborts the whole unit, which runs again from the start (service.db.retrying) and
+is never recorded against an event.
 """
 
 from __future__ import annotations
@@ -26,8 +33,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations import settlement
 from campaigns.donations.repository import lock_donations
+from campaigns.matching import pool
 from service import ledger
-from service.db import Database, utcnow
+from service.db import Database, retry_reason, retrying, utcnow
 from service.logging import get_logger
 from service.worker import Job
 from webhooks import inbox
@@ -56,11 +64,34 @@ async def process_due_events(
 ) -> int:
     """Process one batch of due events; returns how many were attempted."""
     at = now or utcnow()
-    try:
-        return await _process_together(database, now=at, limit=limit, handlers=handlers)
-    except _OneByOne as e:
-        log.info("webhook batch retried one by one", cause=repr(e.__cause__)[:300])
-        return await _process_one_by_one(database, now=at, limit=limit, handlers=handlers)
+
+    async def unit() -> int:
+        try:
+            return await _process_together(database, now=at, limit=limit, handlers=handlers)
+        except _OneByOne as e:
+            log.info("webhook batch retried one by one", cause=repr(e.__cause__)[:300])
+            return await _process_one_by_one(database, now=at, limit=limit, handlers=handlers)
+
+    return await retrying(unit, name="process_webhook_events")
+
+
+async def _lock_batch(session: AsyncSession, events: Sequence[StripeEvent], *, remember: bool) -> None:
+    """The batch's donations, then every program its handlers may lock (docs/architecture.md)."""
+    donations = await lock_donations(session, [any_ref(event.obj) for event in events], remember=remember)
+    await pool.lock_programs_touching(session, donations=donations, match_ids=_match_ids(events))
+
+
+def _match_ids(events: Sequence[StripeEvent]) -> list[uuid.UUID]:
+    """Matches named by the events' metadata (our payout transfers carry their match's id)."""
+    found = []
+    for event in events:
+        metadata = event.obj.get("metadata")
+        raw = metadata.get("match_id") if isinstance(metadata, dict) else None
+        try:
+            found.append(uuid.UUID(str(raw)))
+        except ValueError:
+            continue
+    return found
 
 
 async def _process_together(
@@ -73,7 +104,7 @@ async def _process_together(
         received = [row.received_at for row in rows]
         try:
             events = [StripeEvent.from_payload(row.payload) for row in rows]
-            await lock_donations(session, [any_ref(event.obj) for event in events])
+            await _lock_batch(session, events, remember=True)
             ledger.defer_postings(session)
             for event in events:
                 handler = handlers.get(event.type)
@@ -83,6 +114,8 @@ async def _process_together(
             await settlement.refresh_campaign_totals(session)
             await session.flush()
         except Exception as e:  # rolled back whole; the slow way records it against its event
+            if retry_reason(e) is not None:
+                raise  # lost to a concurrent unit: the whole unit runs again, not one by one
             raise _OneByOne from e
         await inbox.mark_processed(session, event_ids=[row.id for row in rows], now=now)
         await _publish_counts(session)
@@ -95,6 +128,9 @@ async def _process_one_by_one(
 ) -> int:
     async with database.transaction() as session:
         rows = await inbox.claim_due(session, now=now, limit=limit)
+        # Locked before the savepoints: row locks taken here outlive an event's rollback, so
+        # the events below still lock in the global order whatever fails among them.
+        await _lock_batch(session, _parsed(rows), remember=False)
         done: list[datetime] = []
         for row in rows:
             if await _process_one(session, row, now=now, handlers=handlers):
@@ -104,6 +140,19 @@ async def _process_one_by_one(
             await _publish_counts(session)
     _observe_lag(done)
     return len(rows)
+
+
+def _parsed(rows: Sequence[WebhookEvent]) -> list[StripeEvent]:
+    """The rows' events, leaving out a payload that does not parse (its own handler run says so)."""
+    events = []
+    for row in rows:
+        try:
+            event = StripeEvent.from_payload(row.payload)
+        except (KeyError, TypeError, ValueError, OverflowError, OSError):
+            continue
+        if isinstance(event.obj, dict):
+            events.append(event)
+    return events
 
 
 async def _publish_counts(session: AsyncSession) -> None:
@@ -128,7 +177,9 @@ async def _process_one(
         async with session.begin_nested():
             if handler is not None:
                 await handler(session, StripeEvent.from_payload(event.payload))
-    except Exception as e:  # noqa: BLE001 - one bad event must not stop the others; it is recorded
+    except Exception as e:  # one bad event must not stop the others; it is recorded
+        if retry_reason(e) is not None:
+            raise  # not this event's fault: the whole unit runs again (process_due_events)
         ledger.forget_session_caches(session)
         # NotYetKnown is an out-of-order delivery (its message says what is missing).
         known = isinstance(e, NotYetKnown)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.campaign.models import Campaign, CampaignStatus
+from service.db import for_no_key_update
 from service.pagination import after_cursor
 
 
@@ -25,7 +26,9 @@ async def get_for_nonprofit(
 
 
 async def lock_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Campaign | None:
-    return await session.scalar(sa.select(Campaign).where(Campaign.id == campaign_id).with_for_update())
+    """For moderation (no key changes): FOR NO KEY UPDATE, which checkouts inserting donations
+    (a key-share lock on this row) never wait on (docs/architecture.md, "Lock order")."""
+    return await session.scalar(for_no_key_update(sa.select(Campaign).where(Campaign.id == campaign_id)))
 
 
 async def get_by_slug(session: AsyncSession, slug: str) -> Campaign | None:

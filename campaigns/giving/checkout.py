@@ -272,26 +272,34 @@ async def start_checkout(
     base_url: str,
     secret_key: str,
 ) -> CheckoutStarted:
-    async with database.transaction() as session:
-        pending = await create_pending_donation(session, request=request, secret_key=secret_key, now=utcnow())
+    # Each transaction is a unit of work that runs again from the start, with a fresh session,
+    # if PostgreSQL aborts it for a deadlock (docs/architecture.md, "Transactions and retries").
+    pending = await database.run(
+        "checkout_start",
+        lambda session: create_pending_donation(
+            session, request=request, secret_key=secret_key, now=utcnow()
+        ),
+    )
     donation_id = pending.donation.id
+
+    async def failed(session: AsyncSession) -> None:
+        await mark_checkout_failed(session, donation_id=donation_id)
+
     try:
         checkout = await open_checkout_session(client, pending, base_url=base_url, secret_key=secret_key)
     except stripe.StripeError as e:
-        async with database.transaction() as session:
-            await mark_checkout_failed(session, donation_id=donation_id)
+        await database.run("checkout_failed", failed)
         raise _unavailable(e) from e
     if not checkout.url:
-        async with database.transaction() as session:
-            await mark_checkout_failed(session, donation_id=donation_id)
+        await database.run("checkout_failed", failed)
         raise PaymentProviderUnavailable("the payment provider returned no checkout page", status_code=502)
-    async with database.transaction() as session:
-        await record_checkout_session(
-            session,
-            donation_id=donation_id,
-            stripe_checkout_session_id=checkout.id,
-            checkout_url=checkout.url,
-        )
+    url = checkout.url
+    await database.run(
+        "checkout_recorded",
+        lambda session: record_checkout_session(
+            session, donation_id=donation_id, stripe_checkout_session_id=checkout.id, checkout_url=url
+        ),
+    )
     return CheckoutStarted(
         donation_id=donation_id, checkout_url=checkout.url, match_quotes=pending.match_quotes
     )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.campaign.models import Campaign
 from campaigns.donations.models import Donation, DonationStatus
 from campaigns.nonprofits.models import Nonprofit
+from service.db import for_no_key_update
 
 
 @dataclass(frozen=True)
@@ -68,4 +69,5 @@ async def get_donation(session: AsyncSession, donation_id: uuid.UUID) -> Donatio
 
 
 async def lock_donation(session: AsyncSession, donation_id: uuid.UUID) -> Donation | None:
-    return await session.scalar(sa.select(Donation).where(Donation.id == donation_id).with_for_update())
+    # The weakest lock that keeps writers out (docs/architecture.md, "Lock order").
+    return await session.scalar(for_no_key_update(sa.select(Donation).where(Donation.id == donation_id)))

@@ -20,17 +20,20 @@ Transfers and keys:
 The counters on the program row mirror these (held, reserved, paid, recovered, returned)
 and a CHECK constraint keeps held + reserved + paid - recovered + returned <= budget, so no
 code path can overspend the pool: PostgreSQL refuses the UPDATE. Callers hold the program's
-row lock (`lock_program`), which serialises every worker reserving from one pool.
+row lock (`lock_program`, FOR NO KEY UPDATE), which serialises every worker reserving from one
+pool; where it sits among the other locks is in docs/architecture.md ("Lock order").
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from campaigns.donations.models import Donation
+from campaigns.matching import repository
 from campaigns.matching.models import FunderKind, Match, MatchingProgram, MatchQuote
 from service.db import locked_rows
 from service.ledger import Posting, TransferKind, post, transfer_id_for
@@ -57,7 +60,12 @@ def matches_account(nonprofit_id: uuid.UUID) -> str:
 async def lock_programs(
     session: AsyncSession, program_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, MatchingProgram]:
-    """Programs locked in id order, all in one statement, so no two transactions wait in a cycle."""
+    """Programs locked in id order, all in one statement, so no two transactions wait in a cycle.
+
+    Programs come right after donations in the global lock order (docs/architecture.md): lock
+    them before any match, quote, payout or campaign row, and all at once: a second call in the
+    same transaction may only ask for programs already held.
+    """
     ids = sorted(set(program_ids))
     if not ids:
         return {}
@@ -67,6 +75,19 @@ async def lock_programs(
 
 async def lock_program(session: AsyncSession, program_id: uuid.UUID) -> MatchingProgram | None:
     return (await lock_programs(session, [program_id])).get(program_id)
+
+
+async def lock_programs_touching(
+    session: AsyncSession, *, donations: Sequence[Donation], match_ids: Sequence[uuid.UUID] = ()
+) -> dict[uuid.UUID, MatchingProgram]:
+    """Lock up front, in one statement, every program a batch about these donations may need.
+
+    A batch runs many handlers in one transaction; each would lock its own programs as it
+    goes, so a batch could take program 3 before program 1 while a rival took them in id
+    order. Locked here first, the handlers' own lock_programs find them already held.
+    """
+    ids = await repository.program_ids_touching(session, donations=donations, match_ids=match_ids)
+    return await lock_programs(session, ids)
 
 
 async def _post(

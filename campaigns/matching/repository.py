@@ -41,6 +41,49 @@ async def programs_for(
     return [p for p in rows if p.campaign_ids is None or str(campaign_id) in p.campaign_ids]
 
 
+async def program_ids_touching(
+    session: AsyncSession, *, donations: Sequence[Donation], match_ids: Sequence[uuid.UUID] = ()
+) -> set[uuid.UUID]:
+    """Every program that events about these donations (or these matches) may lock: the programs
+    of their matches and quotes, and every active program that could match them (the engine's
+    candidates for each gift). A superset is harmless; a program missed would be locked late."""
+    donation_ids = [d.id for d in donations]
+    if not donation_ids and not match_ids:
+        return set()
+    found = await session.scalars(
+        sa.union(
+            sa.select(Match.program_id).where(
+                sa.or_(Match.donation_id.in_(donation_ids), Match.id.in_(list(match_ids)))
+            ),
+            sa.select(MatchQuote.program_id).where(MatchQuote.donation_id.in_(donation_ids)),
+        )
+    )
+    ids = set(found.all())
+    if not donations or not await any_program(session):
+        return ids
+    active = await session.scalars(
+        sa.select(MatchingProgram).where(
+            MatchingProgram.status == ProgramStatus.ACTIVE,
+            MatchingProgram.currency.in_({d.currency for d in donations}),
+        )
+    )
+    for program in active:
+        for donation in donations:
+            if _could_match(program, donation):
+                ids.add(program.id)
+                break
+    return ids
+
+
+def _could_match(program: MatchingProgram, donation: Donation) -> bool:
+    """programs_for's test for one gift (currency, window at the gift's creation, campaign)."""
+    return (
+        program.currency == donation.currency
+        and program.starts_at <= donation.created_at < program.ends_at
+        and (program.campaign_ids is None or str(donation.campaign_id) in program.campaign_ids)
+    )
+
+
 async def matches_of_donation(
     session: AsyncSession, donation_id: uuid.UUID, *, lock: bool = False
 ) -> Sequence[Match]:
@@ -54,6 +97,7 @@ async def get_match(session: AsyncSession, *, program_id: uuid.UUID, key: str) -
 
 
 async def lock_match(session: AsyncSession, match_id: uuid.UUID) -> Match | None:
+    """The match, locked after its program (docs/architecture.md, "Lock order")."""
     found = await locked_rows(session, sa.select(Match).where(Match.id == match_id))
     return found[0] if found else None
 

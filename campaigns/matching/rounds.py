@@ -170,7 +170,7 @@ async def close_due_programs(database: Database) -> int:
                 )
                 .order_by(MatchingProgram.id)
                 .limit(1)
-                .with_for_update(skip_locked=True)
+                .with_for_update(key_share=True, skip_locked=True)  # NO KEY UPDATE: docs/architecture.md
             )
             if program is None:
                 return closed
@@ -201,7 +201,7 @@ async def release_expired_quotes(
             .where(*expired)
             .order_by(MatchQuote.id)
             .limit(500)
-            .with_for_update(skip_locked=True)
+            .with_for_update(key_share=True, skip_locked=True)  # NO KEY UPDATE: docs/architecture.md
         )
     ).all()
     for quote in quotes:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.nonprofits.models import Nonprofit
+from service.db import for_no_key_update
 
 
 async def record_account_status(
@@ -20,11 +21,12 @@ async def record_account_status(
     requirements_due: Sequence[str],
 ) -> Nonprofit | None:
     """Copy Stripe's absolute account state; None when no nonprofit has this account."""
+    # No key changes here: FOR NO KEY UPDATE, which checkouts inserting donations for this
+    # nonprofit (a key-share lock) do not wait on (docs/architecture.md, "Lock order").
     nonprofit = await session.scalar(
-        sa.select(Nonprofit)
-        .where(Nonprofit.stripe_account_id == stripe_account_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        for_no_key_update(
+            sa.select(Nonprofit).where(Nonprofit.stripe_account_id == stripe_account_id)
+        ).execution_options(populate_existing=True)
     )
     if nonprofit is None:
         return None

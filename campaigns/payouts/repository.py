@@ -13,7 +13,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from campaigns.matching.models import Match
 from campaigns.nonprofits.models import Nonprofit
 from campaigns.payouts.models import Payout, PayoutReversal, PayoutStatus, ReversalStatus
-from service.db import locked_rows
+from service.db import for_no_key_update, locked_rows
 from service.pagination import after_cursor
 
 DUE_PAYOUTS = (PayoutStatus.QUEUED, PayoutStatus.SENDING)
@@ -44,22 +44,17 @@ async def due_reversal_ids(session: AsyncSession, *, now: datetime, limit: int) 
     return list(rows.all())
 
 
-def _postgresql(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 async def lock_payout(
     session: AsyncSession, payout_id: uuid.UUID, *, skip_locked: bool = False
 ) -> Payout | None:
     """The payout row, locked (None if missing, or locked by another worker when skip_locked).
 
+    After its program and match, before its reversals (docs/architecture.md, "Lock order").
     SQLite has no row locks; its one writer (BEGIN IMMEDIATE) serialises workers there.
     """
     await session.flush()
     query = sa.select(Payout).where(Payout.id == payout_id).execution_options(populate_existing=True)
-    if _postgresql(session):
-        query = query.with_for_update(skip_locked=skip_locked)
-    return await session.scalar(query)
+    return await session.scalar(for_no_key_update(query, skip_locked=skip_locked))
 
 
 async def lock_reversal(
@@ -71,9 +66,7 @@ async def lock_reversal(
         .where(PayoutReversal.id == reversal_id)
         .execution_options(populate_existing=True)
     )
-    if _postgresql(session):
-        query = query.with_for_update(skip_locked=skip_locked)
-    return await session.scalar(query)
+    return await session.scalar(for_no_key_update(query, skip_locked=skip_locked))
 
 
 async def payout_of_match(session: AsyncSession, match_id: uuid.UUID) -> Payout | None:
@@ -124,10 +117,8 @@ async def open_receivables(
         .order_by(PayoutReversal.settled_at, PayoutReversal.id)
         .execution_options(populate_existing=True)
     )
-    if _postgresql(session):
-        # Skipped ones are netted against a later payout; nobody waits on anybody here.
-        query = query.with_for_update(skip_locked=True)
-    return (await session.scalars(query)).all()
+    # Skipped ones are netted against a later payout; nobody waits on anybody here.
+    return (await session.scalars(for_no_key_update(query, skip_locked=True))).all()
 
 
 async def list_payouts(
