@@ -160,6 +160,8 @@ def create_app(
         exception_handlers={
             DomainError: errors.domain_error,
             HTTPException: errors.http_error,
+            # A database outage is a 503 with Retry-After on every route, never a 500.
+            **dict.fromkeys(errors.DATABASE_ERRORS, errors.database_error),
             Exception: errors.server_error,
         },
         lifespan=lifespan,

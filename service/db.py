@@ -120,8 +120,8 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     return engine
 
 
-CONNECT_TIMEOUT_S = 10.0
-POOL_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 15.0
+POOL_TIMEOUT_S = 15.0
 IDLE_PING_AFTER_S = 5.0
 """A pooled connection idle longer than this is pinged before use (it may have gone stale)."""
 

@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from service.metrics import render_latest
+from service.outage import RETRY_AFTER_S
 from service.web.context import database
 
 
@@ -19,7 +20,11 @@ async def readyz(request: Request) -> Response:
     try:
         await database(request).ping()
     except (SQLAlchemyError, OSError) as e:
-        return JSONResponse({"status": "unavailable", "database": type(e).__name__}, status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "database": type(e).__name__},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_S), "Cache-Control": "no-store"},
+        )
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
