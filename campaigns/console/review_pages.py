@@ -102,8 +102,11 @@ async def bulk_approve(request: Request, admin: Admin) -> Response:
     if note is not None and len(note) > NOTE_MAX_CHARS:
         errors = {"bulk": f"the note is too long (at most {NOTE_MAX_CHARS} characters)"}
         return await _queue_page(request, admin, values, errors=errors, status_code=422)
-    async with database(request).transaction() as session:
-        outcome = await lifecycle.bulk_approve(session, admin=admin, match_ids=ids, note_text=note)
+    # Decisions are units of work run again whole on a deadlock (docs/architecture.md).
+    outcome = await database(request).run(
+        "bulk_approve_matches",
+        lambda session: lifecycle.bulk_approve(session, admin=admin, match_ids=ids, note_text=note),
+    )
     for raw in bad:
         flash(request, f"“{raw}” is not a match id; it was left out.")
     return await _queue_page(request, admin, values, outcome=outcome)
@@ -156,9 +159,11 @@ async def approve(request: Request, admin: Admin) -> Response:
     if errors:
         return await _detail_page(request, admin, match_id, values=values, errors=errors, status_code=422)
     try:
-        async with database(request).transaction() as session:
-            match = await lifecycle.approve_match(session, admin=admin, match_id=match_id, note_text=note)
-            status = match.status
+        match = await database(request).run(
+            "approve_match",
+            lambda session: lifecycle.approve_match(session, admin=admin, match_id=match_id, note_text=note),
+        )
+        status = match.status
     except DomainError as e:
         return await _refused(request, admin, match_id, e, values)
     if status is MatchStatus.APPROVED:
@@ -176,8 +181,10 @@ async def reject(request: Request, admin: Admin) -> Response:
     if errors or note is None:
         return await _detail_page(request, admin, match_id, values=values, errors=errors, status_code=422)
     try:
-        async with database(request).transaction() as session:
-            await lifecycle.reject_match(session, admin=admin, match_id=match_id, note_text=note)
+        await database(request).run(
+            "reject_match",
+            lambda session: lifecycle.reject_match(session, admin=admin, match_id=match_id, note_text=note),
+        )
     except DomainError as e:
         return await _refused(request, admin, match_id, e, values)
     flash(request, "The match is rejected; its money went back to the pool.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -64,11 +65,15 @@ def signal_out(setting: risk_settings.SignalSetting) -> RiskSignalOut:
 
 async def bulk_approve(request: Request) -> Response:
     data = await parse_json(request, BulkApproveIn)
-    async with database(request).transaction() as session:
+
+    # One unit of work, run again whole on a deadlock (docs/architecture.md, "Transactions and retries").
+    async def decide(session: AsyncSession) -> lifecycle.BulkOutcome:
         admin = await moderator(request, session, *REVIEW)
-        outcome = await lifecycle.bulk_approve(
+        return await lifecycle.bulk_approve(
             session, admin=admin, match_ids=data.match_ids, note_text=data.note
         )
+
+    outcome = await database(request).run("bulk_approve_matches", decide)
     skipped = [SkippedMatch(match_id=k, reason=v) for k, v in outcome.skipped.items()]
     return json_response(BulkApproveOut(approved=outcome.approved, skipped=skipped))
 
@@ -119,9 +124,12 @@ async def list_own_matches(request: Request) -> Response:
 async def appeal_match(request: Request) -> Response:
     match_id: uuid.UUID = request.path_params["match_id"]
     data = await parse_json(request, AppealIn)
-    async with database(request).transaction() as session:
+
+    async def appeal(session: AsyncSession) -> Match:
         actor = await api_actor(request, session)
-        match = await lifecycle.appeal_match(session, actor=actor, match_id=match_id, message=data.message)
+        return await lifecycle.appeal_match(session, actor=actor, match_id=match_id, message=data.message)
+
+    match = await database(request).run("appeal_match", appeal)
     return json_response(own_match_out(match))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -144,18 +145,25 @@ async def list_matches(request: Request) -> Response:
 async def approve_match(request: Request) -> Response:
     match_id: uuid.UUID = request.path_params["match_id"]
     data = await parse_json(request, DecisionIn)
-    async with database(request).transaction() as session:
+
+    # One unit of work, run again whole on a deadlock (docs/architecture.md, "Transactions and retries").
+    async def decide(session: AsyncSession) -> Match:
         admin = await moderator(request, session, *REVIEW)
-        match = await lifecycle.approve_match(session, admin=admin, match_id=match_id, note_text=data.note)
+        return await lifecycle.approve_match(session, admin=admin, match_id=match_id, note_text=data.note)
+
+    match = await database(request).run("approve_match", decide)
     return json_response(match_out(match))
 
 
 async def reject_match(request: Request) -> Response:
     match_id: uuid.UUID = request.path_params["match_id"]
     data = await parse_json(request, RejectIn)
-    async with database(request).transaction() as session:
+
+    async def decide(session: AsyncSession) -> Match:
         admin = await moderator(request, session, *REVIEW)
-        match = await lifecycle.reject_match(session, admin=admin, match_id=match_id, note_text=data.note)
+        return await lifecycle.reject_match(session, admin=admin, match_id=match_id, note_text=data.note)
+
+    match = await database(request).run("reject_match", decide)
     return json_response(match_out(match))
 
 
