@@ -64,14 +64,17 @@ async def approve_spike(request: Request, admin: Admin) -> Response:
         errors = {field: f"the note is too long (at most {NOTE_MAX_CHARS} characters)"}
         return await _page(request, admin, errors=errors, status_code=422)
     try:
-        async with database(request).transaction() as session:
-            outcome = await spikes.approve_spike(
+        # A decision is a unit of work run again whole on a deadlock (docs/architecture.md).
+        outcome = await database(request).run(
+            "approve_spike",
+            lambda session: spikes.approve_spike(
                 session,
                 admin=admin,
                 campaign_id=campaign_id,
                 seen_digest=values.get("seen", ""),
                 note_text=note,
-            )
+            ),
+        )
     except DomainError as e:
         return await _page(request, admin, errors={field: e.detail}, status_code=e.status_code)
     return await _page(request, admin, decided=campaign_id, outcome=outcome)
