@@ -168,13 +168,16 @@ class TestDestinationChargeTransfer:
         plan: str,
         together: bool,
     ) -> None:
-        payment = await insert_donation(database, campaign, amount_minor=3_000)
+        # A destination charge: its transfer goes to the account the donation named at checkout.
+        destination = f"acct_{uuid.uuid4().hex[:16]}"
+        payment = await insert_donation(
+            database, campaign, amount_minor=3_000, destination_account_id=destination
+        )
         for evt in (
             stripe_events.event("checkout.session.completed", payment.checkout_session()),
             stripe_events.event("charge.succeeded", payment.charge()),
         ):
             await deliver(client, evt, settings.webhook_secret)
-        destination = f"acct_{uuid.uuid4().hex[:16]}"
         transfer_id = stripe_events.new_id("tr")
         await deliver(
             client,
