@@ -567,7 +567,7 @@ async def _create_programs(
     }
     # A viral campaign takes a day's worth of a season's gifts: a cap sized for a four-week
     # campaign would stop matching its crowd after the first few dozen donors.
-    campaign_cap = 2_000_000 if scenario.kind is Kind.VIRAL_DAY else 400_000
+    campaign_cap = 4_000_000 if scenario.kind is Kind.VIRAL_DAY else 400_000
     specs: dict[str, ProgramIn] = {
         "fixed_ratio": ProgramIn(
             name="Spring 1:1 match",
@@ -1146,7 +1146,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--scenario", choices=[k.value for k in Kind], default=Kind.DEFAULT.value)
     parser.add_argument("--crowd", type=int, default=400, help="viral day: donors to the viral campaign")
-    parser.add_argument("--donors", type=int, default=None, help="1,500 (default scenario), 600 (viral day)")
+    parser.add_argument(
+        "--donors", type=int, default=None, help="1,500 (default scenario); 150 besides the crowd (viral day)"
+    )
     parser.add_argument("--sybil-share", type=float, default=0.2)
     parser.add_argument("--database-url", default=None)
     parser.add_argument(
@@ -1156,7 +1158,7 @@ def main(argv: list[str] | None = None) -> int:
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1_000_000)
     print(f"seed: {seed}", flush=True)
     kind = Kind(args.scenario)
-    donors = args.donors if args.donors is not None else (600 if kind is Kind.VIRAL_DAY else 1500)
+    donors = args.donors if args.donors is not None else (150 if kind is Kind.VIRAL_DAY else 1500)
     scenario = Scenario(
         seed=seed,
         donors=donors,

@@ -43,10 +43,14 @@ SIGNALS: tuple[SignalDefinition, ...] = (
         "Matches of the nonprofit held for donor patterns, plus gifts to it from its own people"
         " (for campaign-level matches).",
     ),
+    # Radar's verdict is about the card, probation about the nonprofit: together (90) they stay
+    # under REVIEW_SCORE, or one fan in thirty of a new nonprofit's viral day would wait for a
+    # person. Stolen cards are stopped by the program's hard Radar limit and the early fraud
+    # warning, and a refund or dispute voids the match during the hold anyway.
     SignalDefinition(
         "stripe_risk_score",
         "Stripe Radar risk",
-        60,
+        50,
         50,
         "Radar risk score (0-99) at or above which it fires; an 'elevated' risk level always does."
         " Scores above a program's own limit make the gift ineligible outright.",

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from campaigns.matching.models import Match, MatchStatus
 from service.db import Database
-from sim.season import Scenario, simulate
+from sim.season import ATTACKERS, TARGET_HONEST_HELD, Kind, Report, Scenario, simulate
 
 
 class TestSeason:
@@ -24,6 +24,33 @@ class TestSeason:
         assert report.honest_matched > 0
         assert sum(report.attacker_gifts.values()) > 0
         assert await _pending_matches(db_url) == 0
+
+
+class TestViralDay:
+    async def test_a_new_nonprofits_viral_hour_is_not_held_and_no_attacker_earns_its_cost(
+        self, db_url: str
+    ) -> None:
+        # A smaller day than `--scenario viral-day` (400 fans, 150 other accounts), same shape:
+        # the crowd is past the 20-gifts-an-hour spike floor many times over.
+        scenario = Scenario(seed=3, donors=60, sybil_share=0.5, kind=Kind.VIRAL_DAY, crowd=150)
+        report, ledger_problems = await simulate(db_url, scenario)
+
+        assert report.problems == [] and ledger_problems == []
+        assert report.viral_matched >= 100
+        assert report.viral_held_share <= 0.03, report.honest_held_reasons
+        # The day's few other donors are spread thin over the older campaigns, where one family
+        # card can flag a small campaign (campaign_shared_cards): the season's own 5 % bound.
+        assert report.honest_held_share <= TARGET_HONEST_HELD, report.honest_held_reasons
+        # The sybil burst rode the same hour and was caught.
+        assert report.attacker_gifts[ATTACKERS[0]] > 0
+        assert_attacks_do_not_pay(report)
+
+
+def assert_attacks_do_not_pay(report: Report) -> None:
+    for actor in ATTACKERS:
+        spent = report.attacker_spend_minor.get(actor, 0)
+        assert report.captured.get(actor, 0) < max(spent, 1), (actor, report.captured, spent)
+    assert report.capture_of_matched <= 0.01
 
 
 async def _pending_matches(db_url: str) -> int:
