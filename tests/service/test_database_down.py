@@ -9,12 +9,18 @@ redelivers), and the very next request after the database is back must succeed.
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+import logging
+import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
+import structlog
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 
@@ -22,6 +28,7 @@ from campaigns.donations.models import DonationStatus
 from service.app import create_app
 from service.auth.models import AdminRole
 from service.db import Database
+from service.logging import configure_logging
 from service.settings import Settings
 from service.stripe_gateway import create_client
 from tests import builders
@@ -67,8 +74,33 @@ async def world(client: httpx.AsyncClient, database: Database) -> World:
 
 
 @pytest.fixture
-async def outage(db_url: str, settings: Settings) -> AsyncIterator[Outage]:
-    """The app on a Database behind the proxy, with its in-process worker running."""
+def json_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """The app's log lines as JSON, each read once (a stream of the test's own)."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    stream = io.StringIO()
+    with monkeypatch.context() as patched:
+        patched.setattr(sys, "stderr", stream)
+        configure_logging(json=True)
+    read_up_to = 0
+
+    def read() -> list[dict[str, Any]]:
+        nonlocal read_up_to
+        text = stream.getvalue()
+        fresh, read_up_to = text[read_up_to:], len(text)
+        return [json.loads(line) for line in fresh.splitlines() if line.startswith("{")]
+
+    yield read
+    root.handlers[:], root.level = saved
+    structlog.reset_defaults()
+
+
+@pytest.fixture
+async def outage(
+    db_url: str, settings: Settings, json_logs: Callable[[], list[dict[str, Any]]]
+) -> AsyncIterator[Outage]:
+    """The app on a Database behind the proxy, with its in-process worker running (logging as
+    JSON until it has stopped)."""
     assert db_url.startswith("postgresql")
     url = make_url(db_url)
     proxy = Proxy(target_host=url.host or "127.0.0.1", target_port=url.port or 5432)
@@ -168,7 +200,12 @@ def assert_unavailable(name: str, response: httpx.Response) -> None:
 @ON_POSTGRES
 class TestDatabaseDown:
     async def test_every_surface_answers_503_with_retry_after_then_recovers(
-        self, outage: Outage, world: World, database: Database, settings: Settings
+        self,
+        outage: Outage,
+        world: World,
+        database: Database,
+        settings: Settings,
+        json_logs: Callable[[], list[dict[str, Any]]],
     ) -> None:
         campaign = LiveCampaign(
             id=uuid.UUID(world.campaign_id), nonprofit_id=uuid.UUID(world.org.id), currency="eur"
@@ -178,6 +215,7 @@ class TestDatabaseDown:
         for name, (call, ok) in calls.items():
             assert (await call()).status_code == ok, f"{name} before the outage"
 
+        json_logs()
         await outage.proxy.cut()
         for name, (call, _) in calls.items():
             assert_unavailable(name, await call())
@@ -188,6 +226,10 @@ class TestDatabaseDown:
         ready = await outage.client.get("/readyz")
         assert ready.status_code == 503
         assert ready.headers.get("retry-after", "").isdigit()
+        # An outage is logged as what it is, in one line per request: no error, no traceback.
+        during = json_logs()
+        assert [line for line in during if line["level"] == "error" or "exception" in line] == []
+        assert sum(line["event"] == "database unavailable" for line in during) >= 2 * (len(calls) - 1)
 
         await outage.proxy.start()
         for name, (call, ok) in calls.items():
@@ -198,15 +240,22 @@ class TestDatabaseDown:
         assert (await outage.client.get("/readyz")).status_code == 200
 
     async def test_the_in_process_worker_keeps_running_and_confirms_gifts_after_recovery(
-        self, outage: Outage, world: World, database: Database, settings: Settings
+        self,
+        outage: Outage,
+        world: World,
+        database: Database,
+        settings: Settings,
+        json_logs: Callable[[], list[dict[str, Any]]],
     ) -> None:
         campaign = LiveCampaign(
             id=uuid.UUID(world.campaign_id), nonprofit_id=uuid.UUID(world.org.id), currency="eur"
         )
         payment = await insert_donation(database, campaign, amount_minor=4200)
+        json_logs()
         await outage.proxy.cut()
         # Let the worker meet the outage a few times over (it polls every second when idle).
         await asyncio.sleep(2.5)
+        worker_lines = [line for line in json_logs() if line["logger"] == "goodloop.worker"]
         await outage.proxy.start()
         for evt in SCENARIOS["card"](payment):
             assert (await deliver(outage.client, evt, settings.webhook_secret)).status_code == 200
@@ -217,3 +266,7 @@ class TestDatabaseDown:
             await asyncio.sleep(0.1)
             donation = await get_donation(database, str(payment.donation_id))
         assert donation.status is DonationStatus.CONFIRMED
+        # It met the outage and said so in a line each time, without a traceback.
+        assert worker_lines
+        assert {line["event"] for line in worker_lines} == {"worker job waits for the database"}
+        assert all(line["level"] == "warning" and "exception" not in line for line in worker_lines)
