@@ -117,6 +117,9 @@ async def hold_quotes(
     ):
         return []
     held = []
+    # The pending donation is already inserted: no one else can see, let alone wait on, it, and
+    # its foreign keys' share locks do not conflict with FOR NO KEY UPDATE. So locking the
+    # programs now keeps the global lock order (docs/architecture.md, "Lock order").
     for program in (await pool.lock_programs(session, (p.id for p in candidates))).values():
         if donation.amount_minor < program.min_donation_minor:
             continue
