@@ -21,6 +21,7 @@ from campaigns.campaign import routes as campaign_routes
 from campaigns.console import routes as console_routes
 from campaigns.dashboard import routes as dashboard_routes
 from campaigns.demo import seed_demo
+from campaigns.donations import mismatch_routes
 from campaigns.engagement import routes as engagement_routes
 from campaigns.engagement.recorder import EngagementRecorder
 from campaigns.exports import routes as export_routes
@@ -75,6 +76,7 @@ def api_routes() -> list[ApiRoutes]:
         matching_routes.build(),
         matching_review_routes.build(),
         payout_routes.build(),
+        mismatch_routes.build(),
         export_routes.build(),
         webhook_routes.build(),
     ]

@@ -76,6 +76,7 @@ NAV = (
     NavItem("/admin/campaigns", "Campaigns", "campaigns", (AdminRole.REVIEWER,)),
     NavItem("/admin/matches", "Matches", "matches"),
     NavItem("/admin/finance", "Finance", "finance", (AdminRole.FINANCE,)),
+    NavItem("/admin/payment-mismatches", "Mismatches", "payment-mismatches", (AdminRole.FINANCE,)),
     NavItem("/admin/risk", "Risk", "risk"),
     NavItem("/admin/audit-log", "Audit log", "audit-log"),
 )

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from campaigns.console import audit_pages, overview, queue_pages, review_routes
+from campaigns.console import audit_pages, mismatch_pages, overview, queue_pages, review_routes
 from campaigns.console.auth import (
     ADMIN_LOGIN_LIMIT_PER_CLIENT,
     ADMIN_LOGIN_LIMIT_PER_EMAIL,
@@ -85,4 +85,5 @@ routes: list[BaseRoute] = [
     *audit_pages.routes,
     *export_pages.routes,
     *review_routes.routes,
+    *mismatch_pages.routes,
 ]
