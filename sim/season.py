@@ -816,6 +816,9 @@ class Report:
     returned_minor: int
     matched_minor: int = 0
     """Every match approved or paid on its own (net of clawbacks), whoever's."""
+    held_at_self_dealers: int = 0
+    """Honest donations held because they went to a campaign of a nonprofit caught giving to
+    itself (the whole nonprofit goes to a person): honest money, on an attacker's campaign."""
     viral_matched: int = 0
     viral_held: int = 0
     """Viral day only: the crowd's donations with a live match, and those held for review."""
@@ -926,6 +929,9 @@ async def measure(database: Database, world: World, programs_by_key: dict[str, u
         else:
             report.honest_at_self_dealers_minor += kept
     report.honest_matched, report.honest_held = len(honest_matched), len(honest_held)
+    report.held_at_self_dealers = sum(
+        1 for d in honest_held if owner_of[by_donation[d].campaign_id] is Actor.SELF_DEALER
+    )
     crowd = {
         g.donation_id
         for g in world.gifts
@@ -1075,6 +1081,7 @@ def render(report: Report, scenario: Scenario, seconds: float) -> str:
         f"{k} {v}" for k, v in sorted(report.honest_held_reasons.items(), key=lambda kv: -kv[1])
     )
     lines.append(f"  signals on held honest matches: {reasons or 'none'}")
+    row("  of which to self-dealers' campaigns", None, str(report.held_at_self_dealers))
     if scenario.kind is Kind.VIRAL_DAY:
         row(
             "  of which the viral campaign's crowd",

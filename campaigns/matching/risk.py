@@ -115,6 +115,16 @@ async def assess(
         return out.signals
     await _donation_signals(session, out, donation=donation, at=at)
     await _cluster_signals(session, out, donation=donation)
+    if out.wants("nonprofit_self_dealing"):
+        own = await _own_people_gifts(session, nonprofit_id=nonprofit.id, since=program.starts_at)
+        if own >= cfg.threshold("nonprofit_self_dealing"):
+            # A relative who gives once, from their own card and network, looks like any donor;
+            # the nonprofit whose people were caught giving to it again and again does not.
+            out.add(
+                "nonprofit_self_dealing",
+                f"{own} gifts to the nonprofit since the program started came from its own people"
+                " (their emails, cards or browsers, or networks they sign in from).",
+            )
     if out.wants("campaign_shared_cards") and await _campaign_shares_cards(
         session, campaign_id=donation.campaign_id, names_per_card_pct=cfg.threshold("campaign_shared_cards")
     ):
@@ -217,19 +227,32 @@ async def _nonprofit_flagged(session: AsyncSession, *, nonprofit_id: uuid.UUID, 
     return flagged + await _own_people_gifts(session, nonprofit_id=nonprofit_id) >= flagged_matches
 
 
-async def _own_people_gifts(session: AsyncSession, *, nonprofit_id: uuid.UUID) -> int:
-    """Settled gifts to the nonprofit from donors linked to its own people (the owner_linked rule)."""
-    rows = (
-        await session.execute(
-            sa.select(DonationCluster.cluster_id, sa.func.count())
-            .join(Donation, Donation.id == DonationCluster.donation_id)
-            .where(Donation.nonprofit_id == nonprofit_id, Donation.status.in_(SETTLED))
-            .group_by(DonationCluster.cluster_id)
+async def _own_people_gifts(
+    session: AsyncSession, *, nonprofit_id: uuid.UUID, since: datetime | None = None
+) -> int:
+    """Settled gifts to the nonprofit from its own people: donors linked to them (the owner_linked
+    rule), or gifts made from a network they sign in from."""
+    linked = (
+        sa.select(IdentityKey.cluster_id)
+        .where(await identity.owner_keys(session, nonprofit_id=nonprofit_id))
+        .scalar_subquery()
+    )
+    login_networks = sa.select(NonprofitIdentityKey.digest).where(
+        NonprofitIdentityKey.nonprofit_id == nonprofit_id, NonprofitIdentityKey.kind == IdentityKind.NETWORK
+    )
+    query = (
+        sa.select(sa.func.count(sa.distinct(Donation.id)))
+        .select_from(Donation)
+        .outerjoin(DonationCluster, DonationCluster.donation_id == Donation.id)
+        .where(
+            Donation.nonprofit_id == nonprofit_id,
+            Donation.status.in_(SETTLED),
+            sa.or_(DonationCluster.cluster_id.in_(linked), Donation.client_hash.in_(login_networks)),
         )
-    ).all()
-    gifts = {cluster_id: int(n) for cluster_id, n in rows}
-    owners = await identity.owner_linked_clusters(session, cluster_ids=gifts, nonprofit_id=nonprofit_id)
-    return sum(gifts[c] for c in owners)
+    )
+    if since is not None:
+        query = query.where(Donation.created_at >= since)
+    return int(await session.scalar(query) or 0)
 
 
 async def _cluster_signals(session: AsyncSession, out: _Collector, *, donation: Donation) -> None:

@@ -48,6 +48,14 @@ SIGNALS: tuple[SignalDefinition, ...] = (
     # person. Stolen cards are stopped by the program's hard Radar limit and the early fraud
     # warning, and a refund or dispute voids the match during the hold anyway.
     SignalDefinition(
+        "nonprofit_self_dealing",
+        "Nonprofit giving to itself",
+        100,
+        3,
+        "Gifts to the nonprofit since the program started from its own people (linked to its"
+        " members, or from networks they sign in from), at or above which its matches go to a person.",
+    ),
+    SignalDefinition(
         "stripe_risk_score",
         "Stripe Radar risk",
         50,
