@@ -22,7 +22,7 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, UTCDateTime, created_at_column, insert_for, str_enum, utcnow, uuid_pk
+from service.db import Base, created_at_column, insert_for, str_enum, utcnow, uuid_pk
 from service.pagination import after_cursor
 
 
@@ -144,27 +144,21 @@ def _count_on_commit(session: AsyncSession, reason: MismatchReason) -> None:
     due: list[MismatchReason] | None = session.info.get(_COUNTS_DUE)
     if due is None:
         due = session.info[_COUNTS_DUE] = []
-        sync = session.sync_session
-        sa.event.listen(sync, "after_commit", _publish_counts)
-        sa.event.listen(sync, "after_rollback", _forget_counts)
+        # Listeners cannot be removed while their event runs; they stay with the session
+        # (one per unit of work) and do nothing once the list is gone.
+        if not sa.event.contains(session.sync_session, "after_commit", _publish_counts):
+            sa.event.listen(session.sync_session, "after_commit", _publish_counts)
+            sa.event.listen(session.sync_session, "after_rollback", _forget_counts)
     due.append(reason)
 
 
 def _publish_counts(sync_session: Any) -> None:
     for reason in sync_session.info.pop(_COUNTS_DUE, []):
         PAYMENT_MISMATCHES.labels(reason.value).inc()
-    _stop_listening(sync_session)
 
 
 def _forget_counts(sync_session: Any) -> None:
     sync_session.info.pop(_COUNTS_DUE, None)
-    _stop_listening(sync_session)
-
-
-def _stop_listening(sync_session: Any) -> None:
-    for name, listener in (("after_commit", _publish_counts), ("after_rollback", _forget_counts)):
-        if sa.event.contains(sync_session, name, listener):
-            sa.event.remove(sync_session, name, listener)
 
 
 async def list_mismatches(
