@@ -193,7 +193,8 @@ async def donate(request: Request) -> Response:
     config = settings(request)
     if not tokens.form_token_valid(config.secret_key, values.get("form_token"), slug):
         message = "This form expired. Please check your choices and press Donate again."
-        return await _form_page(request, slug, values, {"form": message}, 400)
+        # 403 like every other form without its anti-forgery token (the donor sees the message).
+        return await _form_page(request, slug, values, {"form": message}, 403)
     try:
         data = validate(CheckoutIn, _form_data(values, values.get("currency", "")))
         await enforce_checkout_limits(request, data.email)

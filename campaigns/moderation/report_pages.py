@@ -76,7 +76,8 @@ async def submit_report(request: Request) -> Response:
     config = settings(request)
     if not tokens.form_token_valid(config.secret_key, values.get("form_token"), _token_subject(slug)):
         errors = {"form": "This form expired. Please send your report again."}
-        return _page(request, slug, values=values, errors=errors, status_code=400, sent=False)
+        # 403 like every other form without its anti-forgery token (the reporter sees the message).
+        return _page(request, slug, values=values, errors=errors, status_code=403, sent=False)
     try:
         data = ReportForm.model_validate({**values, "email": values.get("email") or None})
     except ValidationError as e:

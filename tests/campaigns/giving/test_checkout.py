@@ -128,7 +128,7 @@ class TestRejectedInput:
             f"/c/{campaign['slug']}/donate", data={"form_token": "forged", "currency": "eur", "amount": "25"}
         )
 
-        assert response.status_code == 400
+        assert response.status_code == 403
         assert "expired" in response.text
         assert stripe_double.calls == []
         assert await donations(database) == []

@@ -191,8 +191,8 @@ class TestDonorReports:
             f"/c/no-such-{uuid.uuid4().hex[:6]}/report", data={"form_token": form_token(page.text), **body}
         )
 
-        assert forged.status_code == 400
-        assert other.status_code == 400  # the token is bound to the slug it was issued for
+        assert forged.status_code == 403
+        assert other.status_code == 403  # the token is bound to the slug it was issued for
         assert await _reports(database) == 0
 
     async def test_reports_are_rate_limited_per_network(
