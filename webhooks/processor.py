@@ -42,7 +42,7 @@ from webhooks import inbox
 from webhooks.errors import NotYetKnown
 from webhooks.events import StripeEvent
 from webhooks.handlers.common import Handler, any_ref
-from webhooks.handlers.registry import HANDLERS
+from webhooks.handlers.registry import HANDLERS, handling_order
 from webhooks.metrics import WEBHOOK_BACKLOG, WEBHOOK_DEAD_LETTERS, WEBHOOK_FAILURES, WEBHOOK_LAG
 from webhooks.models import WebhookEvent
 
@@ -106,7 +106,7 @@ async def _process_together(
             events = [StripeEvent.from_payload(row.payload) for row in rows]
             await _lock_batch(session, events, remember=True)
             ledger.defer_postings(session)
-            for event in events:
+            for event in sorted(events, key=lambda e: handling_order(e.type)):
                 handler = handlers.get(event.type)
                 if handler is not None:
                     await handler(session, event)
@@ -132,7 +132,7 @@ async def _process_one_by_one(
         # the events below still lock in the global order whatever fails among them.
         await _lock_batch(session, _parsed(rows), remember=False)
         done: list[datetime] = []
-        for row in rows:
+        for row in sorted(rows, key=lambda r: handling_order(r.type)):
             if await _process_one(session, row, now=now, handlers=handlers):
                 done.append(row.received_at)
         await settlement.refresh_campaign_totals(session)

@@ -34,6 +34,7 @@ from tests.console.helpers import signed_in_admin
 from tests.webhooks.builders import deliver, get_donation, insert_donation, process_all
 from tests.webhooks.stripe_events import Payment, event, new_id
 from webhooks.models import WebhookEvent
+from webhooks.processor import process_due_events
 
 JSON = dict[str, Any]
 CONNECT = "/webhooks/stripe/connect"
@@ -379,6 +380,31 @@ class TestNotYetLinked:
         assert "not known yet" in (waiting.last_error or "")
         assert (await get_donation(database, payment.donation_id)).status is DonationStatus.CONFIRMED
         assert await mismatches(database) == []
+
+    async def test_charge_and_intent_sent_before_their_session_bind_in_the_same_batch(
+        self, client: httpx.AsyncClient, database: Database, settings: Settings
+    ) -> None:
+        world = await make_world(client, database, settings)
+        payment = await insert_donation(database, world.campaign, amount_minor=2500)
+        # The order Stripe (and the sandbox) usually sends a card payment in.
+        for evt in (
+            event("charge.succeeded", payment.charge(fingerprint="cardprint0000001", fee_minor=70)),
+            event("payment_intent.succeeded", payment.payment_intent()),
+            event("checkout.session.completed", payment.checkout_session()),
+        ):
+            await send(world, Delivery(evt))
+
+        assert await process_due_events(database) == 3
+
+        async with database.transaction() as session:
+            rows = (await session.scalars(sa.select(WebhookEvent))).all()
+        assert {(r.processed_at is not None, r.attempts) for r in rows} == {(True, 1)}
+        donation = await get_donation(database, payment.donation_id)
+        assert (donation.status, donation.card_fingerprint, donation.stripe_fee_minor) == (
+            DonationStatus.CONFIRMED,
+            "cardprint0000001",
+            70,
+        )
 
     async def test_payment_naming_a_donation_that_does_not_exist_is_recorded_not_retried(
         self, client: httpx.AsyncClient, database: Database, settings: Settings

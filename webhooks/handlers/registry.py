@@ -43,3 +43,12 @@ HANDLERS: dict[str, Handler] = {
     "transfer.updated": connect.transfer_changed,
     "transfer.reversed": connect.transfer_changed,
 }
+
+
+def handling_order(event_type: str) -> int:
+    """Where an event goes within a batch (a stable sort: the rest keeps its order).
+
+    Checkout Session events first: they link the intent that the same payment's intent and
+    charge events are bound by, and Stripe usually sends those before the session's.
+    """
+    return 0 if event_type.startswith("checkout.session.") else 1
