@@ -816,9 +816,11 @@ class Report:
     returned_minor: int
     matched_minor: int = 0
     """Every match approved or paid on its own (net of clawbacks), whoever's."""
+    matched_at_self_dealers: int = 0
     held_at_self_dealers: int = 0
-    """Honest donations held because they went to a campaign of a nonprofit caught giving to
-    itself (the whole nonprofit goes to a person): honest money, on an attacker's campaign."""
+    """Honest donations to self-dealers' campaigns, counted apart from the false positives like
+    their matches are counted apart from honest campaigns' share: honest money, but on the
+    campaign of a nonprofit caught giving to itself, whose matches all go to a person."""
     viral_matched: int = 0
     viral_held: int = 0
     """Viral day only: the crowd's donations with a live match, and those held for review."""
@@ -928,10 +930,12 @@ async def measure(database: Database, world: World, programs_by_key: dict[str, u
             report.honest_campaigns_minor += kept
         else:
             report.honest_at_self_dealers_minor += kept
+    at_self_dealers = {d for d in honest_matched if owner_of[by_donation[d].campaign_id] is Actor.SELF_DEALER}
+    report.matched_at_self_dealers = len(at_self_dealers)
+    report.held_at_self_dealers = len(honest_held & at_self_dealers)
+    honest_matched -= at_self_dealers
+    honest_held -= at_self_dealers
     report.honest_matched, report.honest_held = len(honest_matched), len(honest_held)
-    report.held_at_self_dealers = sum(
-        1 for d in honest_held if owner_of[by_donation[d].campaign_id] is Actor.SELF_DEALER
-    )
     crowd = {
         g.donation_id
         for g in world.gifts
@@ -1073,7 +1077,7 @@ def render(report: Report, scenario: Scenario, seconds: float) -> str:
     )
     row("  of which attacker matches", None, str(report.held_attacker_count))
     row(
-        "honest donations held (false positives)",
+        "honest donations held (honest campaigns)",
         None,
         f"{report.honest_held}/{report.honest_matched} = {report.honest_held_share:.1%}",
     )
@@ -1081,7 +1085,11 @@ def render(report: Report, scenario: Scenario, seconds: float) -> str:
         f"{k} {v}" for k, v in sorted(report.honest_held_reasons.items(), key=lambda kv: -kv[1])
     )
     lines.append(f"  signals on held honest matches: {reasons or 'none'}")
-    row("  of which to self-dealers' campaigns", None, str(report.held_at_self_dealers))
+    row(
+        "honest gifts to self-dealers' campaigns held",
+        None,
+        f"{report.held_at_self_dealers}/{report.matched_at_self_dealers}",
+    )
     if scenario.kind is Kind.VIRAL_DAY:
         row(
             "  of which the viral campaign's crowd",
