@@ -71,7 +71,12 @@ def verify(payload: bytes, signature: str | None, secret: str) -> tuple[Envelope
 
 async def receive(request: Request, *, secret: str, endpoint: str) -> Response:
     config = settings(request)
-    envelope, payload = verify(await request.body(), request.headers.get("stripe-signature"), secret)
+    try:
+        envelope, payload = verify(await request.body(), request.headers.get("stripe-signature"), secret)
+    except WebhookRejected as e:
+        # Someone else's mistake (or a probe), not ours: a line at info, no traceback.
+        log.info("webhook refused", endpoint=endpoint, code=e.code)
+        raise
     if envelope.livemode != is_live(config):
         raise WebhookRejected("the event's livemode does not match this deployment", code="wrong_livemode")
     if envelope.type not in HANDLED_TYPES:

@@ -14,6 +14,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from service.errors import DomainError, ValidationFailed
+from service.logging import get_logger
+
+log = get_logger("goodloop.api")
 
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -41,15 +44,73 @@ def validate(model: type[ModelT], data: Any) -> ModelT:
         raise ValidationFailed(field_errors(e)) from e
 
 
+MAX_JSON_DEPTH = 32
+"""Deeper than any request shape; JSON kept in the database must also be written out again."""
+
+
 async def parse_json(request: Request, model: type[ModelT]) -> ModelT:
+    """The one place a JSON request body is parsed: whatever the parser chokes on is a 400."""
     body = await request.body()
     try:
-        data = json.loads(body) if body else {}
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InvalidJson("the request body is not valid JSON") from e
+        data = load_json(body) if body else {}
+    except InvalidJson as e:
+        # Bad input, not our failure: one line at info, without a traceback.
+        cause = e.__cause__
+        log.info(
+            "request body refused",
+            path=request.url.path,
+            reason=e.detail,
+            cause=f"{type(cause).__name__}: {cause}"[:200] if cause else None,
+        )
+        raise
     if not isinstance(data, dict):
         raise InvalidJson("the request body must be a JSON object")
     return validate(model, data)
+
+
+def load_json(body: bytes) -> Any:
+    """Strict JSON, refused as InvalidJson however it is wrong."""
+    try:
+        # NaN and Infinity are Python's, not JSON's, and no database takes them in a JSON column.
+        data = json.loads(body, parse_constant=_refuse_constant)
+    except RecursionError as e:
+        raise InvalidJson(f"the request body is nested too deeply (at most {MAX_JSON_DEPTH} levels)") from e
+    except json.JSONDecodeError as e:
+        raise InvalidJson("the request body is not valid JSON") from e
+    except UnicodeDecodeError as e:
+        raise InvalidJson("the request body is not UTF-8 text") from e
+    except ValueError as e:
+        # Python's int_max_str_digits (a number too long to convert) and the constants above.
+        raise InvalidJson(f"the request body is not valid JSON: {_gist(e)}") from e
+    # A body with fewer brackets than the limit cannot nest deeper (almost every body): not walked.
+    brackets = body.count(b"[") + body.count(b"{")
+    if brackets > MAX_JSON_DEPTH and _nested_deeper_than(data, MAX_JSON_DEPTH):
+        raise InvalidJson(f"the request body is nested too deeply (at most {MAX_JSON_DEPTH} levels)")
+    return data
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _gist(error: Exception) -> str:
+    return str(error).split(":", 1)[0].split(";", 1)[0]
+
+
+def _nested_deeper_than(data: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def parse_query(request: Request, model: type[ModelT]) -> ModelT:
