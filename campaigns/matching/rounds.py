@@ -73,7 +73,6 @@ async def round_contributions(session: AsyncSession, program: MatchingProgram) -
                 Donation.nonprofit_id,
                 Donation.amount_minor,
                 Donation.refunded_minor,
-                Donation.fee_cover_minor,
                 Donation.card_fingerprint,
             )
             .join(Donation, Donation.id == DonationCluster.donation_id)
@@ -99,9 +98,7 @@ async def round_contributions(session: AsyncSession, program: MatchingProgram) -
         owners |= {(cluster_id, nonprofit_id) for cluster_id in linked}
     out: list[Contribution] = []
     for row in rows:
-        net = net_of_refunds(
-            row.amount_minor, fee_cover_minor=row.fee_cover_minor, refunded_minor=row.refunded_minor
-        )
+        net = net_of_refunds(row.amount_minor, refunded_minor=row.refunded_minor)
         if (
             row.campaign_id not in eligible_campaigns
             or (row.cluster_id, row.nonprofit_id) in owners
@@ -214,6 +211,9 @@ async def run_matching_chores(database: Database) -> int:
     """The worker job: holds that ended, expired quotes, programs past their window."""
     async with database.transaction() as session:
         done = await lifecycle.release_due_matches(session, now=utcnow())
+    # A transaction of its own: it locks its own programs, and a second lock_programs in one
+    # transaction could take a program before one of lower id (docs/architecture.md).
+    async with database.transaction() as session:
         done += await release_expired_quotes(session, now=utcnow())
     return done + await close_due_programs(database)
 
