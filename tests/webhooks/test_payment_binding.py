@@ -9,67 +9,36 @@ confirms afterwards.
 
 from __future__ import annotations
 
-import copy
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from prometheus_client import REGISTRY
 
 from campaigns.campaign.models import Campaign
 from campaigns.donations import bookkeeping
-from campaigns.donations.mismatches import MismatchReason, PaymentMismatch
+from campaigns.donations.mismatches import MismatchReason
 from campaigns.donations.models import Donation, DonationStatus
 from campaigns.matching.models import Match
 from campaigns.payouts.models import Payout
-from service.auth.models import AdminRole
 from service.db import Database
 from service.settings import Settings
 from tests.campaigns.matching.helpers import World, make_program, make_world
-from tests.console.helpers import signed_in_admin
-from tests.webhooks.builders import deliver, get_donation, insert_donation, process_all
+from tests.webhooks.builders import get_donation, insert_donation, process_all
+from tests.webhooks.forgery import (
+    FORGER,
+    Delivery,
+    counted,
+    edited,
+    event_row,
+    forged,
+    mismatches,
+    send,
+)
 from tests.webhooks.stripe_events import Payment, event, new_id
 from webhooks.models import WebhookEvent
 from webhooks.processor import process_due_events
-
-JSON = dict[str, Any]
-CONNECT = "/webhooks/stripe/connect"
-FORGER = "acct_1Forger0000000"
-
-
-def counted(reason: MismatchReason) -> float:
-    return REGISTRY.get_sample_value("goodloop_payment_mismatches_total", {"reason": reason.value}) or 0.0
-
-
-@dataclass(frozen=True)
-class Delivery:
-    evt: JSON
-    connect: bool = False
-
-
-async def send(world: World, delivery: Delivery) -> None:
-    secret = world.settings.connect_webhook_secret if delivery.connect else world.settings.webhook_secret
-    path = CONNECT if delivery.connect else "/webhooks/stripe"
-    response = await deliver(world.client, delivery.evt, secret, path=path)
-    assert response.status_code == 200, response.text
-
-
-async def mismatches(database: Database) -> list[PaymentMismatch]:
-    async with database.transaction() as session:
-        return list((await session.scalars(sa.select(PaymentMismatch))).all())
-
-
-async def event_row(database: Database, stripe_event_id: str) -> WebhookEvent:
-    async with database.transaction() as session:
-        row = await session.scalar(
-            sa.select(WebhookEvent).where(WebhookEvent.stripe_event_id == stripe_event_id)
-        )
-    assert row is not None
-    return row
 
 
 async def untouched(world: World, payment: Payment) -> None:
@@ -102,24 +71,6 @@ async def pay_for_real(world: World, payment: Payment) -> None:
     ):
         await send(world, Delivery(evt))
     await process_all(world.database)
-
-
-def forged(victim: Payment, *, amount_minor: int, currency: str = "eur") -> Payment:
-    """A payment someone else made (its own session and intent) naming the victim's donation."""
-    return Payment(
-        donation_id=uuid.UUID(victim.donation_id),
-        session_id=new_id("cs_test"),
-        amount_minor=amount_minor,
-        currency=currency,
-    )
-
-
-def edited(evt: JSON, **changes: Any) -> JSON:
-    """The same Stripe object in a new event (a replay re-signed by whoever holds a secret)."""
-    copied = copy.deepcopy(evt)
-    copied["id"] = new_id("evt")
-    copied["data"]["object"].update(changes)
-    return copied
 
 
 Case = Callable[[Payment], Delivery]
@@ -453,88 +404,3 @@ class TestIdempotent:
         assert counted(MismatchReason.WRONG_ACCOUNT) == before + 1
         assert (await event_row(database, forged_event["id"])).processed_at is not None
         await untouched(world, victim)
-
-
-async def one_forged_mismatch(world: World) -> tuple[Payment, JSON]:
-    victim = await insert_donation(world.database, world.campaign, amount_minor=2500)
-    forged_event = event(
-        "checkout.session.completed", forged(victim, amount_minor=50).checkout_session(), account=FORGER
-    )
-    await send(world, Delivery(forged_event, connect=True))
-    await process_all(world.database)
-    return victim, forged_event
-
-
-class TestFinanceSeesThem:
-    async def test_api_lists_mismatches_to_finance_and_refuses_reviewers(
-        self, client: httpx.AsyncClient, database: Database, settings: Settings
-    ) -> None:
-        world = await make_world(client, database, settings)
-        victim, forged_event = await one_forged_mismatch(world)
-        second = event("checkout.session.completed", {**victim.checkout_session(), "amount_total": 50})
-        await send(world, Delivery(second))
-        await process_all(database)
-
-        listed = await client.get("/api/v1/admin/payment-mismatches?limit=1", headers=world.finance.headers)
-        rest = await client.get(
-            f"/api/v1/admin/payment-mismatches?limit=1&cursor={listed.json()['next_cursor']}",
-            headers=world.finance.headers,
-        )
-        only_amounts = await client.get(
-            "/api/v1/admin/payment-mismatches?reason=wrong_amount", headers=world.finance.headers
-        )
-        refused = await client.get("/api/v1/admin/payment-mismatches", headers=world.reviewer.headers)
-        anonymous = await client.get("/api/v1/admin/payment-mismatches?reason=nonsense")
-        bad_reason = await client.get(
-            "/api/v1/admin/payment-mismatches?reason=nonsense", headers=world.finance.headers
-        )
-
-        assert listed.status_code == 200, listed.text
-        (first,) = listed.json()["data"]
-        assert first["stripe_event_id"] == forged_event["id"]
-        assert (first["reason"], first["stripe_account_id"], first["expected_account_id"]) == (
-            "wrong_account",
-            FORGER,
-            None,
-        )
-        assert first["claimed_donation_id"] == victim.donation_id
-        (after,) = rest.json()["data"]
-        assert (after["reason"], after["expected_amount_minor"], after["received_amount_minor"]) == (
-            "wrong_amount",
-            2500,
-            50,
-        )
-        assert rest.json()["next_cursor"] is None
-        assert [m["reason"] for m in only_amounts.json()["data"]] == ["wrong_amount"]
-        assert (refused.status_code, refused.json()["error"]) == (403, "admin_role_required")
-        assert anonymous.status_code == 401
-        assert bad_reason.status_code == 422
-
-    async def test_openapi_describes_the_endpoint(self, client: httpx.AsyncClient) -> None:
-        document = (await client.get("/api/v1/openapi.json")).json()
-
-        operation = document["paths"]["/api/v1/admin/payment-mismatches"]["get"]
-        assert {p["name"] for p in operation["parameters"]} >= {"limit", "cursor", "reason"}
-        assert {"200", "403"} <= set(operation["responses"])
-
-    async def test_console_page_shows_them_to_finance_only(
-        self, client: httpx.AsyncClient, database: Database, settings: Settings
-    ) -> None:
-        world = await make_world(client, database, settings)
-        _, forged_event = await one_forged_mismatch(world)
-        await signed_in_admin(client, database, role=AdminRole.REVIEWER)
-        as_reviewer = await client.get("/admin/payment-mismatches")
-        reviewer_home = await client.get("/admin")
-        client.cookies.clear()
-        await signed_in_admin(client, database, role=AdminRole.FINANCE)
-
-        page = await client.get("/admin/payment-mismatches")
-        home = await client.get("/admin")
-
-        assert as_reviewer.status_code == 403
-        assert 'id="nav-payment-mismatches"' not in reviewer_home.text
-        assert page.status_code == 200
-        assert f'data-event="{forged_event["id"]}"' in page.text
-        assert 'data-reason="wrong_account"' in page.text
-        assert FORGER in page.text
-        assert 'id="nav-payment-mismatches"' in home.text
