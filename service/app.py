@@ -32,10 +32,13 @@ from campaigns.matching import rounds as matching_rounds
 from campaigns.matching import routes as matching_routes
 from campaigns.moderation import report_pages
 from campaigns.moderation import routes as moderation_routes
+from campaigns.moderation.routes import moderator
 from campaigns.nonprofits import routes as nonprofit_routes
+from campaigns.nonprofits.web import api_actor
 from campaigns.payouts import outbox as payout_outbox
 from campaigns.payouts import routes as payout_routes
 from campaigns.sharing import routes as sharing_routes
+from service.auth.models import AdminRole
 from service.db import Database
 from service.errors import DomainError
 from service.settings import SANDBOX_PATH, Settings
@@ -43,6 +46,7 @@ from service.stripe_gateway import create_client
 from service.stripe_sandbox.app import create_sandbox_app
 from service.web import errors, ops
 from service.web.api import ApiRoutes, Operation, openapi_document
+from service.web.context import database as database_of
 from service.web.microcache import MicroCache
 from service.web.middleware import RequestBodyLimitMiddleware, RequestContextMiddleware
 from service.web.pages import STATIC_DIR
@@ -173,4 +177,15 @@ def create_app(
     app.state.page_cache = MicroCache(settings.public_page_ttl_s)
     app.state.engagement = EngagementRecorder(settings.secret_key)
     app.state.openapi = openapi
+    app.state.check_api_caller = check_api_caller
     return app
+
+
+async def check_api_caller(request: Request) -> None:
+    """Whether an API caller's credentials hold (api.CallerCheck): an admin token on the admin
+    API, a nonprofit API key elsewhere. Read only; the session is rolled back."""
+    async with database_of(request).sessions() as session:
+        if request.url.path.startswith(f"{API_PREFIX}/admin/"):
+            await moderator(request, session, *AdminRole)
+        else:
+            await api_actor(request, session)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,15 @@ class InvalidJson(DomainError):
     status_code = 400
 
 
+class InvalidInput(ValidationFailed):
+    """A body or query refused for its shape (parse_json, parse_query)."""
+
+
+CallerCheck = Callable[[Request], Awaitable[None]]
+"""Raises Unauthenticated unless the request's credentials hold (the app factory sets one as
+`app.state.check_api_caller`: the kinds of credentials live in higher packages)."""
+
+
 def field_errors(error: pydantic.ValidationError) -> dict[str, str]:
     """One plain message per field, keyed by dotted path ('suggested_amounts_minor.2')."""
     fields: dict[str, str] = {}
@@ -41,7 +51,7 @@ def validate(model: type[ModelT], data: Any) -> ModelT:
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as e:
-        raise ValidationFailed(field_errors(e)) from e
+        raise InvalidInput(field_errors(e)) from e
 
 
 MAX_JSON_DEPTH = 32
@@ -118,7 +128,7 @@ def parse_query(request: Request, model: type[ModelT]) -> ModelT:
     repeated = sorted({key for key in keys if keys.count(key) > 1})
     if repeated:
         # A repeated parameter would silently mean "the last one"; say so instead.
-        raise ValidationFailed({key: "give this parameter once" for key in repeated})
+        raise InvalidInput({key: "give this parameter once" for key in repeated})
     return validate(model, dict(request.query_params))
 
 
@@ -160,10 +170,33 @@ class ApiRoutes:
     operations: list[Operation] = field(default_factory=list)
 
     def add(self, endpoint: Endpoint, operation: Operation) -> None:
+        handler = _caller_before_input(endpoint) if operation.auth else endpoint
         self.routes.append(
-            Route(self.prefix + operation.path, endpoint, methods=[operation.method], name=endpoint.__name__)
+            Route(self.prefix + operation.path, handler, methods=[operation.method], name=endpoint.__name__)
         )
         self.operations.append(operation)
+
+
+def _caller_before_input(endpoint: Endpoint) -> Endpoint:
+    """Tell only a caller whose credentials hold what is wrong with the body or query.
+
+    Endpoints parse their input before they open the transaction that authenticates, so a
+    stranger would learn how an admin endpoint validates (422) instead of hearing 401. The
+    credentials are checked when the input is refused, not on every call: a valid request
+    pays nothing for it.
+    """
+
+    @functools.wraps(endpoint)
+    async def caller_checked_first(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except (InvalidJson, InvalidInput):
+            check: CallerCheck | None = getattr(request.app.state, "check_api_caller", None)
+            if check is not None:
+                await check(request)
+            raise
+
+    return caller_checked_first
 
 
 _ERROR_SCHEMA = {
