@@ -238,10 +238,22 @@ class TestRoleGuard:
         ("role", "links"),
         [
             (AdminRole.REVIEWER, ["overview", "nonprofits", "campaigns", "matches", "risk", "audit-log"]),
-            (AdminRole.FINANCE, ["overview", "matches", "finance", "risk", "audit-log"]),
+            (
+                AdminRole.FINANCE,
+                ["overview", "matches", "finance", "payment-mismatches", "risk", "audit-log"],
+            ),
             (
                 AdminRole.SUPERADMIN,
-                ["overview", "nonprofits", "campaigns", "matches", "finance", "risk", "audit-log"],
+                [
+                    "overview",
+                    "nonprofits",
+                    "campaigns",
+                    "matches",
+                    "finance",
+                    "payment-mismatches",
+                    "risk",
+                    "audit-log",
+                ],
             ),
         ],
     )
