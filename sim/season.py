@@ -61,8 +61,11 @@ CARD_COST_MINOR = 1_000
 """What an attacker pays for one more card that passes Radar (a virtual or bought card)."""
 NO_LOGIN = "!"
 """Members' password hash: nobody logs in during a simulated season."""
-TARGET_CAPTURE = 0.02
+TARGET_CAPTURE = 0.01
+"""Of the pools' money (issue #12: attackers together at most 1 %); every kind below its cost too."""
 TARGET_HONEST_HELD = 0.05
+TARGET_VIRAL_HELD = 0.03
+"""Viral day: the crowd's donations held for review."""
 
 
 class Actor(StrEnum):
@@ -851,7 +854,15 @@ class Report:
 
     @property
     def meets_targets(self) -> bool:
-        return self.capture_share <= TARGET_CAPTURE and self.honest_held_share <= TARGET_HONEST_HELD
+        pays = any(
+            (ratio := self.captured_per_spent(actor)) is not None and ratio >= 1 for actor in ATTACKERS
+        )
+        return (
+            not pays
+            and self.capture_share <= TARGET_CAPTURE
+            and self.honest_held_share <= TARGET_HONEST_HELD
+            and self.viral_held_share <= TARGET_VIRAL_HELD
+        )
 
 
 def _fees_minor(amount_minor: int) -> int:
@@ -1122,7 +1133,8 @@ def render(report: Report, scenario: Scenario, seconds: float) -> str:
     )
     verdict = "MEETS" if report.meets_targets else "MISSES"
     lines.append(
-        f"targets (captured <= {TARGET_CAPTURE:.0%}, honest held <= {TARGET_HONEST_HELD:.0%}): {verdict} "
+        f"targets (captured <= {TARGET_CAPTURE:.0%} and below cost per kind, honest held <="
+        f" {TARGET_HONEST_HELD:.0%}, viral crowd held <= {TARGET_VIRAL_HELD:.0%}): {verdict} "
         f"({report.capture_share:.2%} captured, {report.honest_held_share:.2%} honest held)"
     )
     return "\n".join(lines)
