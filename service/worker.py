@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from service import ratelimit
-from service.db import Database, retrying
+from service.auth import sessions
+from service.db import Database, retrying, utcnow
 from service.logging import get_logger
 from service.metrics import WORKER_JOB_RUNS
 from service.outage import is_database_unavailable
@@ -38,7 +39,16 @@ async def purge_rate_limits(database: Database) -> int:
         return await ratelimit.purge_expired(session)
 
 
-CORE_JOBS: tuple[Job, ...] = (Job("purge_rate_limits", purge_rate_limits, timedelta(minutes=10)),)
+async def purge_sessions(database: Database) -> int:
+    # Expired sign-in rows open nothing; they are kept a day past expiry, then dropped.
+    async with database.transaction() as session:
+        return await sessions.purge_expired_sessions(session, now=utcnow())
+
+
+CORE_JOBS: tuple[Job, ...] = (
+    Job("purge_rate_limits", purge_rate_limits, timedelta(minutes=10)),
+    Job("purge_sessions", purge_sessions, timedelta(hours=1)),
+)
 
 
 class Worker:
