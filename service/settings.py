@@ -13,6 +13,8 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
+from service import setting_checks
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./goodloop.db"
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 STRIPE_DEFAULT_API_BASE = "https://api.stripe.com"
@@ -55,6 +57,11 @@ class Settings:
     unless set, since anyone else can write any address into that header."""
     admin_idle_timeout: timedelta = timedelta(minutes=30)
     """A console session unused this long is over (GOODLOOP_ADMIN_IDLE_TIMEOUT_MINUTES)."""
+    metrics_token: str | None = field(default=None, repr=False)
+    """Bearer token /metrics asks for (GOODLOOP_METRICS_TOKEN)."""
+    metrics_address: tuple[str, int] | None = None
+    """(host, port) where `goodloop serve` serves /metrics on its own (GOODLOOP_METRICS_ADDRESS);
+    then the public port answers 404 there."""
 
     @property
     def is_production(self) -> bool:
@@ -111,7 +118,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         public_page_ttl_s=_seconds(env_vars, "GOODLOOP_PAGE_CACHE_SECONDS", default=2.0),
         trusted_proxies=_trusted_proxies(env_vars, env),
         admin_idle_timeout=_admin_idle_timeout(env_vars),
+        metrics_token=env_vars.get("GOODLOOP_METRICS_TOKEN") or None,
+        metrics_address=_metrics_address(env_vars),
     )
+
+
+def _metrics_address(env_vars: Mapping[str, str]) -> tuple[str, int] | None:
+    raw = env_vars.get("GOODLOOP_METRICS_ADDRESS")
+    if not raw:
+        return None
+    address = setting_checks.parse_address(raw)
+    if address is None:
+        raise SettingsError(f"GOODLOOP_METRICS_ADDRESS must be host:port, like 127.0.0.1:9100, not {raw!r}")
+    return address
 
 
 def _trusted_proxies(env_vars: Mapping[str, str], env: Environment) -> tuple[IPNetwork, ...]:
@@ -158,8 +177,7 @@ def _require_production_secrets(env_vars: Mapping[str, str]) -> None:
     missing = [name for name in _PRODUCTION_REQUIRED if not env_vars.get(name)]
     if missing:
         raise SettingsError("production needs these environment variables: " + ", ".join(missing))
-    if len(env_vars["GOODLOOP_SECRET_KEY"]) < 32:
-        raise SettingsError("GOODLOOP_SECRET_KEY must be at least 32 characters in production")
+    _refuse_weak_values(env_vars)
     if not env_vars["STRIPE_SECRET_KEY"].startswith(("sk_live_", "sk_test_", "rk_live_", "rk_test_")):
         raise SettingsError("STRIPE_SECRET_KEY does not look like a Stripe secret key")
     base = env_vars.get("STRIPE_API_BASE")
@@ -170,6 +188,22 @@ def _require_production_secrets(env_vars: Mapping[str, str]) -> None:
         raise SettingsError("production runs on PostgreSQL; DATABASE_URL is SQLite")
     if env_vars.get("GOODLOOP_TEST_PASSWORD_HASHING"):
         raise SettingsError("GOODLOOP_TEST_PASSWORD_HASHING is for the test suite; unset it in production")
+
+
+def _refuse_weak_values(env_vars: Mapping[str, str]) -> None:
+    """Each value that is set but unsafe, named with what is wrong (setting_checks)."""
+    checks = {
+        "GOODLOOP_SECRET_KEY": setting_checks.secret_problem,
+        "GOODLOOP_METRICS_TOKEN": setting_checks.secret_problem,
+        "STRIPE_WEBHOOK_SECRET": setting_checks.webhook_secret_problem,
+        "STRIPE_CONNECT_WEBHOOK_SECRET": setting_checks.webhook_secret_problem,
+        "PUBLIC_BASE_URL": setting_checks.https_url_problem,
+    }
+    for name, problem_of in checks.items():
+        value = env_vars.get(name)
+        problem = problem_of(value) if value else None
+        if problem is not None:
+            raise SettingsError(f"{name} {problem} in production")
 
 
 def _seconds(env_vars: Mapping[str, str], name: str, *, default: float) -> float:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,12 +11,12 @@ from service.settings import Environment, SettingsError, load_settings
 
 PRODUCTION = {
     "GOODLOOP_ENV": "production",
-    "GOODLOOP_SECRET_KEY": "k" * 48,
+    "GOODLOOP_SECRET_KEY": "Ad1-g2Q0hzLDOLAZaWffMfJIqENYMIoPmYbPdWRnO_JFLNf4P_7SgyP8mObAA6un",
     "DATABASE_URL": "postgresql+asyncpg://goodloop@db/goodloop",
     "PUBLIC_BASE_URL": "https://give.example.org",
     "STRIPE_SECRET_KEY": "sk_live_123",
-    "STRIPE_WEBHOOK_SECRET": "whsec_a",
-    "STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_b",
+    "STRIPE_WEBHOOK_SECRET": "whsec_HVp8lGaZOK41GdR1ttIP3QbsFUlNW6Xw",
+    "STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_4b1f0e6c2a9d8b7e3f5a1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f",
 }
 
 
@@ -74,6 +76,90 @@ class TestLoadSettings:
     def test_unknown_environment_is_refused(self) -> None:
         with pytest.raises(SettingsError, match="GOODLOOP_ENV"):
             load_settings({"GOODLOOP_ENV": "staging"})
+
+
+WEAK_SECRET_KEYS = {
+    "one repeated character": "k" * 48,
+    "too short": "Zq8rT1vB9xL2mN7p",
+    "two characters": "ab" * 24,
+    "a short pattern repeated": "Tr0ub4dor&3" * 4,
+    "the alphabet in order": "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ",
+    "mostly one character": "a" * 40 + "Zq8rT1vB",
+}
+
+
+class TestProductionRefusesWeakSettings:
+    @pytest.mark.parametrize("key", WEAK_SECRET_KEYS.values(), ids=WEAK_SECRET_KEYS.keys())
+    def test_a_guessable_secret_key_is_refused(self, key: str) -> None:
+        with pytest.raises(SettingsError, match="GOODLOOP_SECRET_KEY"):
+            load_settings({**PRODUCTION, "GOODLOOP_SECRET_KEY": key})
+
+    @pytest.mark.parametrize(
+        "make",
+        [lambda: secrets.token_hex(16), lambda: secrets.token_urlsafe(24), lambda: secrets.token_hex(32)],
+        ids=["32 hex digits", "32 url-safe characters", "64 hex digits"],
+    )
+    def test_generated_secret_keys_pass(self, make: Callable[[], str]) -> None:
+        # The usual generators, many times: the estimate must not refuse real randomness.
+        for _ in range(500):
+            load_settings({**PRODUCTION, "GOODLOOP_SECRET_KEY": make()})
+
+    @pytest.mark.parametrize("name", ["STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET"])
+    @pytest.mark.parametrize(
+        "value",
+        [
+            "whsec_a",
+            "sk_live_51HVp8lGaZOK41GdR1ttIP3QbsFUlNW6Xw",
+            "HVp8lGaZOK41GdR1ttIP3QbsFUlNW6Xw",
+            "whsec_HVp8lGaZOK41 GdR1ttIP3QbsFUlNW6Xw",
+            "WHSEC_HVp8lGaZOK41GdR1ttIP3QbsFUlNW6Xw",
+        ],
+    )
+    def test_a_webhook_secret_not_shaped_like_stripes_is_refused(self, name: str, value: str) -> None:
+        with pytest.raises(SettingsError, match=name):
+            load_settings({**PRODUCTION, name: value})
+
+    @pytest.mark.parametrize(
+        "url",
+        ["http://give.example.org", "give.example.org", "https://", "ftp://give.example.org", "https:// x"],
+    )
+    def test_a_public_base_url_that_is_not_https_is_refused(self, url: str) -> None:
+        with pytest.raises(SettingsError, match="PUBLIC_BASE_URL"):
+            load_settings({**PRODUCTION, "PUBLIC_BASE_URL": url})
+
+    def test_a_weak_metrics_token_is_refused(self) -> None:
+        with pytest.raises(SettingsError, match="GOODLOOP_METRICS_TOKEN"):
+            load_settings({**PRODUCTION, "GOODLOOP_METRICS_TOKEN": "metrics"})
+
+    def test_development_takes_what_it_is_given(self, tmp_path: Path) -> None:
+        settings = load_settings(
+            {"GOODLOOP_DATA_DIR": str(tmp_path), "GOODLOOP_SECRET_KEY": "dev", "STRIPE_WEBHOOK_SECRET": "x"}
+        )
+
+        assert settings.secret_key == "dev"
+
+
+class TestMetricsSettings:
+    def test_token_and_address_are_read(self) -> None:
+        token = secrets.token_urlsafe(32)
+
+        settings = load_settings(
+            {**PRODUCTION, "GOODLOOP_METRICS_TOKEN": token, "GOODLOOP_METRICS_ADDRESS": "127.0.0.1:9100"}
+        )
+
+        assert settings.metrics_token == token
+        assert settings.metrics_address == ("127.0.0.1", 9100)
+        assert token not in repr(settings)
+
+    def test_an_ipv6_address_is_read(self) -> None:
+        settings = load_settings({**PRODUCTION, "GOODLOOP_METRICS_ADDRESS": "[::1]:9100"})
+
+        assert settings.metrics_address == ("::1", 9100)
+
+    @pytest.mark.parametrize("address", ["9100", "127.0.0.1", "127.0.0.1:99999", ":9100", "127.0.0.1:http"])
+    def test_a_malformed_address_is_refused(self, address: str) -> None:
+        with pytest.raises(SettingsError, match="GOODLOOP_METRICS_ADDRESS"):
+            load_settings({**PRODUCTION, "GOODLOOP_METRICS_ADDRESS": address})
 
 
 class TestPasswordHashing:
