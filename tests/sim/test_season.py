@@ -1,7 +1,9 @@
-"""A small seeded season: whatever the attackers do, the pools add up and are never overspent.
+"""Small seeded seasons: whatever the attackers do, the pools add up and are never overspent,
+and no attacker kind earns more than it spends.
 
-The 2 % / 5 % targets are not asserted: they are what the simulator reports about the
-engine's risk rules, which are tuned over time, while these invariants hold for any seed.
+The capture and false-positive shares are asserted loosely (or not at all) on these small
+worlds: they are what the simulator reports about the engine's risk rules at full size, see
+sim/README.md; a few dozen donors per campaign make every share jump by whole percents.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ class TestSeason:
         assert report.honest_matched > 0
         assert sum(report.attacker_gifts.values()) > 0
         assert await _pending_matches(db_url) == 0
+        # The self-dealing owner used to earn 2.5 times its card fees here (relatives' cards,
+        # the quadratic round's breadth); now its matches go to a person.
+        assert_attacks_do_not_pay(report)
 
 
 class TestViralDay:
