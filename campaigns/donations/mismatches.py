@@ -44,6 +44,9 @@ PAYMENT_MISMATCHES = Counter(
     "Stripe events refused because their payment is not the one made for the donation they name",
     ["reason"],
 )
+for _reason in MismatchReason:
+    # Every series exists from the start at 0, so an alert on increase() sees the first one.
+    PAYMENT_MISMATCHES.labels(_reason.value)
 
 
 class PaymentMismatch(Base):

@@ -3,15 +3,18 @@ console page; reviewers are refused and get no nav link."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
+from campaigns.donations.mismatches import MismatchReason
 from service.auth.models import AdminRole
 from service.db import Database
 from service.settings import Settings
 from tests.campaigns.matching.helpers import World, make_world
 from tests.console.helpers import signed_in_admin
 from tests.webhooks.builders import insert_donation, process_all
-from tests.webhooks.forgery import FORGER, JSON, Delivery, forged, send
+from tests.webhooks.forgery import FORGER, JSON, Delivery, counted, forged, send
 from tests.webhooks.stripe_events import Payment, event
 
 
@@ -98,3 +101,18 @@ class TestFinanceSeesThem:
         assert 'data-reason="wrong_account"' in page.text
         assert FORGER in page.text
         assert 'id="nav-payment-mismatches"' in home.text
+
+    async def test_metrics_count_each_reason(
+        self, client: httpx.AsyncClient, database: Database, settings: Settings
+    ) -> None:
+        world = await make_world(client, database, settings)
+        before = counted(MismatchReason.WRONG_ACCOUNT)
+        await one_forged_mismatch(world)
+
+        text = (await client.get("/metrics")).text
+
+        samples = dict(
+            re.findall(r'^goodloop_payment_mismatches_total\{reason="([a-z_]+)"\} (\S+)$', text, re.M)
+        )
+        assert set(samples) == {reason.value for reason in MismatchReason}
+        assert float(samples["wrong_account"]) == before + 1
