@@ -115,6 +115,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if settings.uses_stripe_sandbox:
         print("goodloop: no STRIPE_SECRET_KEY set; using the local Stripe sandbox", file=sys.stderr)
     app = create_app(settings, run_worker=not args.no_worker)
+    if settings.metrics_address is not None:
+        from prometheus_client import start_http_server
+
+        # Its own listener (a thread of prometheus_client's) on an address operators keep
+        # private; the public port then answers 404 at /metrics.
+        host, port = settings.metrics_address
+        start_http_server(port, addr=host)
     # Everything built so far (modules, routes, templates) lives as long as the process; the
     # cyclic collector need not walk it again on every full collection while serving.
     gc.collect()
