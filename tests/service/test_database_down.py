@@ -33,6 +33,7 @@ from service.settings import Settings
 from service.stripe_gateway import create_client
 from tests import builders
 from tests.campaigns.dashboard.helpers import log_in
+from tests.campaigns.giving.helpers import form_token_in
 from tests.campaigns.giving.stripe_double import StripeDouble
 from tests.console.helpers import insert_console_admin, sign_in
 from tests.webhooks.builders import LiveCampaign, deliver, get_donation, insert_donation
@@ -127,7 +128,7 @@ async def outage(
 
 
 def surfaces(
-    outage: Outage, world: World, settings: Settings, campaign: LiveCampaign
+    outage: Outage, world: World, settings: Settings, campaign: LiveCampaign, form_token: str
 ) -> dict[str, tuple[Call, int]]:
     """What a donor, a client, Stripe, a member and an admin do, and the status when all is well."""
     c = outage.client
@@ -153,6 +154,12 @@ def surfaces(
         evt["id"] = f"evt_{uuid.uuid4().hex}"
         return await deliver(c, evt, settings.webhook_secret)
 
+    async def donate_form() -> httpx.Response:
+        # The page's signed form token, read while the database was up.
+        return await c.post(
+            f"/c/{world.slug}/donate", data={"form_token": form_token, "currency": "eur", "amount": "25"}
+        )
+
     async def dashboard() -> httpx.Response:
         return await c.get("/dashboard")
 
@@ -161,6 +168,7 @@ def surfaces(
 
     return {
         "campaign page": (campaign_page, 200),
+        "donate form": (donate_form, 303),
         "API GET": (api_get, 200),
         "API POST": (api_post, 201),
         "public checkout": (public_checkout, 201),
@@ -187,7 +195,7 @@ def assert_unavailable(name: str, response: httpx.Response) -> None:
     assert response.status_code == 503, f"{name}: {response.status_code} {response.text[:300]}"
     retry_after = response.headers.get("retry-after", "")
     assert retry_after.isdigit() and int(retry_after) > 0, f"{name}: Retry-After {retry_after!r}"
-    if name == "campaign page" or name in {"dashboard", "console"}:
+    if name in {"campaign page", "donate form", "dashboard", "console"}:
         assert response.headers["content-type"].startswith("text/html"), name
         assert "try again in a minute" in response.text, name
     else:
@@ -211,7 +219,8 @@ class TestDatabaseDown:
             id=uuid.UUID(world.campaign_id), nonprofit_id=uuid.UUID(world.org.id), currency="eur"
         )
         await signed_in(outage, world, database)
-        calls = surfaces(outage, world, settings, campaign)
+        page = await outage.client.get(f"/c/{world.slug}")
+        calls = surfaces(outage, world, settings, campaign, form_token_in(page.text))
         for name, (call, ok) in calls.items():
             assert (await call()).status_code == ok, f"{name} before the outage"
 
