@@ -88,17 +88,19 @@ async def ineligible_reason(
 
 
 def net_gift_minor(donation: Donation) -> int:
-    """The gift still with the campaign: refunds shrink it in proportion (fee cover included)."""
-    return net_of_refunds(
-        donation.amount_minor,
-        fee_cover_minor=donation.fee_cover_minor,
-        refunded_minor=donation.refunded_minor,
-    )
+    """The gift still with the campaign: what refunds left of it (the fee cover is refunded last)."""
+    return net_of_refunds(donation.amount_minor, refunded_minor=donation.refunded_minor)
 
 
-def net_of_refunds(amount_minor: int, *, fee_cover_minor: int, refunded_minor: int) -> int:
-    charged = amount_minor + fee_cover_minor
-    return amount_minor * max(charged - refunded_minor, 0) // charged
+def net_of_refunds(amount_minor: int, *, refunded_minor: int) -> int:
+    """A refund comes out of the gift first and out of the fee cover last.
+
+    The ledger takes a refund from the campaign's account in full and the campaign's raised
+    total counts the gift less refunds; the fee cover paid Stripe's fee, which Stripe keeps on
+    a refund. So the gift a match follows is what the campaign keeps: a match scaled to a
+    proportional share (fee cover included) would outlive the gift it tops up.
+    """
+    return max(amount_minor - refunded_minor, 0)
 
 
 def scaled(amount_minor: int, *, original_gift_minor: int, net_gift: int) -> int:

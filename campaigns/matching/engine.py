@@ -431,6 +431,10 @@ async def _shrink_for_refunds(
         return
     if match.status is MatchStatus.VOIDED or target >= match.amount_minor:
         return
+    if target <= 0:
+        # The whole gift went back (only the fee cover is left): nothing is left to match.
+        await void_match(session, program, match, reason="refunded")
+        return
     await _resize(session, program, match, amount_minor=target, why="partially refunded")
 
 
