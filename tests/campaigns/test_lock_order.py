@@ -39,14 +39,18 @@ from webhooks import processor
 from webhooks.commands import check_ledger
 from webhooks.models import WebhookEvent
 
-CHECKOUTS = 16
-"""Donors starting a checkout during the storm (each from its own browser and network)."""
-PAID = 12
+CHECKOUTS = 12
+"""Donors starting a checkout during the storm (each from its own browser and network)..."""
+STREAMS = 4
+"""...arriving in this many streams, one after another in each, so they span the storm."""
+PAID = 8
 """Donors whose payment's webhooks arrive during the storm."""
-DECIDED = 4
+DECIDED = 3
 """Gifts settled before the storm whose matches (one per program) admins approve during it."""
 PROCESSORS = 3
-"""Webhook workers sharing the inbox (SKIP LOCKED)."""
+"""Webhook workers sharing the inbox (SKIP LOCKED)..."""
+BATCH = 5
+"""...in small batches, so several are in flight beside the checkouts."""
 REVIEWERS = 3
 """Admins deciding at once (one admin's own requests queue on its row: see the lock order)."""
 
@@ -250,18 +254,26 @@ class TestMixedLoad:
         await database.engine.dispose()
         deadlocks_before, failures_before, retries_before = await deadlocks(db_url), failures(), retries()
 
+        # Half the webhooks are a backlog when the storm starts, half arrive during it.
+        backlog, arriving = waiting[: len(waiting) // 2], waiting[len(waiting) // 2 :]
+        for event in backlog:
+            await storm.deliver(event)
         delivered = asyncio.Event()
 
         async def deliveries() -> None:
-            await asyncio.gather(*(storm.deliver(event) for event in waiting))
+            await asyncio.gather(*(storm.deliver(event) for event in arriving))
             delivered.set()
+
+        async def donors(stream: int) -> None:
+            for n in range(stream, CHECKOUTS, STREAMS):
+                await storm.checkout(n)
 
         half = len(to_decide) // 2
         await asyncio.gather(
-            *(storm.checkout(n) for n in range(CHECKOUTS)),
+            *(donors(stream) for stream in range(STREAMS)),
             deliveries(),
             *(
-                until_quiet(lambda: processor.process_due_events(database), delivered)
+                until_quiet(lambda: processor.process_due_events(database, limit=BATCH), delivered)
                 for _ in range(PROCESSORS)
             ),
             *(storm.approve(n, match_id) for n, match_id in enumerate(to_decide[:half])),
