@@ -263,7 +263,8 @@ def plan_honest(world: World, accounts: int, *, exclude: frozenset[uuid.UUID] = 
         elif rng.random() < 0.06:
             households.append((device or "", card if rng.random() < 0.4 else None, network))
         office = rng.choice(offices) if rng.random() < 0.12 else None
-        for _gift in range(2 if rng.random() < 0.12 else 1):
+        # One donor in eight gives twice in a four-week season; in a one-day scenario, far fewer do.
+        for _gift in range(2 if rng.random() < 0.12 * world.scenario.days / 28 else 1):
             org, campaign_id = rng.choices(targets, weights)[0]
             at = world.when()
             if rng.random() < 0.25:
