@@ -138,7 +138,14 @@ def _ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: An
     use was just proven alive by its last statement; one idle for a while (a database
     restart, a dropped socket) is checked, and a dead one is replaced by the pool, which
     retries the checkout with a fresh connection (DisconnectionError).
+
+    Whether the server already closed the connection is known without a round trip, and is
+    checked on every checkout: after a database restart or a terminated backend, the first
+    request must not be the one that finds out.
     """
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
     if time.monotonic() - record.info.get("checked_in_at", 0.0) < IDLE_PING_AFTER_S:
         return
     try:

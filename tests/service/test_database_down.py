@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
@@ -98,7 +99,10 @@ def json_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], list[dic
 
 @pytest.fixture
 async def outage(
-    db_url: str, settings: Settings, json_logs: Callable[[], list[dict[str, Any]]]
+    request: pytest.FixtureRequest,
+    db_url: str,
+    settings: Settings,
+    json_logs: Callable[[], list[dict[str, Any]]],
 ) -> AsyncIterator[Outage]:
     """The app on a Database behind the proxy, with its in-process worker running (logging as
     JSON until it has stopped)."""
@@ -110,7 +114,8 @@ async def outage(
         url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     )
     stripe_client = create_client(settings, http_client=StripeDouble())
-    app = create_app(settings, database=proxied, stripe_client=stripe_client, run_worker=True)
+    run_worker: bool = getattr(request, "param", {}).get("run_worker", True)
+    app = create_app(settings, database=proxied, stripe_client=stripe_client, run_worker=run_worker)
     try:
         async with app.router.lifespan_context(app):
             # raise_app_exceptions: an exception escaping the app is a dropped connection in
@@ -279,3 +284,37 @@ class TestDatabaseDown:
         assert worker_lines
         assert {line["event"] for line in worker_lines} == {"worker job waits for the database"}
         assert all(line["level"] == "warning" and "exception" not in line for line in worker_lines)
+
+    # No worker: its jobs would meet the closed connections first and spare the requests.
+    @pytest.mark.parametrize("outage", [{"run_worker": False}], indirect=True)
+    async def test_a_database_restart_between_requests_costs_no_request(
+        self, outage: Outage, world: World, database: Database, settings: Settings
+    ) -> None:
+        campaign = LiveCampaign(
+            id=uuid.UUID(world.campaign_id), nonprofit_id=uuid.UUID(world.org.id), currency="eur"
+        )
+        await signed_in(outage, world, database)
+        page = await outage.client.get(f"/c/{world.slug}")
+        calls = surfaces(outage, world, settings, campaign, form_token_in(page.text))
+        for name, (call, ok) in calls.items():
+            assert (await call()).status_code == ok, f"{name} before the restart"
+
+        # What a restart does to the app's pooled connections, moments after their last use
+        # (too soon for the idle ping): the server ends every one of them.
+        await terminate_other_backends(database)
+
+        for name, (call, ok) in calls.items():
+            response = await call()
+            assert response.status_code == ok, f"{name} after the restart: {response.status_code}"
+
+
+async def terminate_other_backends(database: Database) -> None:
+    # Only the test's own database (a fresh one per session), never the server's others.
+    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    async with database.single_statement() as conn:
+        await conn.execute(sa.text(f"SELECT pg_terminate_backend(pid) {others}"))
+        # A backend closes its socket as it exits: once none is left, every client end has
+        # been told, and the loop needs only a turn to read it.
+        while (await conn.execute(sa.text(f"SELECT pid {others}"))).first() is not None:
+            await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)
