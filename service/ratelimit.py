@@ -1,4 +1,4 @@
-"""Fixed-window rate limits kept in the database, so every `goodloop serve` process shares them.
+"""Rate limits kept in the database, so every `goodloop serve` process shares them.
 
 PostgreSQL is the only shared state in a scaled-out deployment (DESIGN.md), so the counter is
 one upserted row per (key, window): `INSERT ... ON CONFLICT DO UPDATE ... RETURNING hits`.
@@ -40,16 +40,23 @@ def key_digest(secret_key: str, limit_name: str, subject: str) -> str:
     return hmac.new(secret_key.encode(), f"{limit_name}:{subject}".encode(), hashlib.sha256).hexdigest()
 
 
-async def hit(session: AsyncSession, *, secret_key: str, limit: Limit, subject: str) -> None:
-    """Count one attempt; raise RateLimited once the window's allowance is used up."""
-    now = utcnow()
+async def hit(
+    session: AsyncSession, *, secret_key: str, limit: Limit, subject: str, now: datetime | None = None
+) -> None:
+    """Count one attempt; raise RateLimited once the allowance over the last window is used up.
+
+    A sliding window, estimated from two fixed ones (this one, plus the previous one weighted
+    by how much of it lies within one window of now, rounded up): a fixed window alone lets a
+    burst straddling its boundary through twice over, and forgets a hammering client the
+    moment a new window starts.
+    """
+    now = now or utcnow()
     window_s = int(limit.window.total_seconds())
     start_epoch = int(now.timestamp()) // window_s * window_s
-    window_start = datetime.fromtimestamp(start_epoch, tz=now.tzinfo)
     digest = key_digest(secret_key, limit.name, subject)
     stmt = (
         insert_for(session, RateLimitWindow)
-        .values(key_digest=digest, window_start=window_start, hits=1)
+        .values(key_digest=digest, window_start=_at(start_epoch, now), hits=1)
         .on_conflict_do_update(
             index_elements=["key_digest", "window_start"],
             set_={"hits": RateLimitWindow.hits + 1},
@@ -57,9 +64,31 @@ async def hit(session: AsyncSession, *, secret_key: str, limit: Limit, subject: 
         .returning(RateLimitWindow.hits)
     )
     hits = (await session.execute(stmt)).scalar_one()
-    if hits > limit.max_hits:
-        retry_after = start_epoch + window_s - int(now.timestamp())
-        raise RateLimited(limit.message, retry_after_s=max(retry_after, 1))
+    previous = await session.scalar(
+        sa.select(RateLimitWindow.hits).where(
+            RateLimitWindow.key_digest == digest,
+            RateLimitWindow.window_start == _at(start_epoch - window_s, now),
+        )
+    )
+    elapsed = int(now.timestamp()) - start_epoch
+    carried = _ceil_div((previous or 0) * (window_s - elapsed), window_s)
+    if hits + carried > limit.max_hits:
+        raise RateLimited(limit.message, retry_after_s=_retry_after(limit, hits, window_s, elapsed))
+
+
+def _retry_after(limit: Limit, hits: int, window_s: int, elapsed: int) -> int:
+    """Seconds until one more attempt fits: this window must end, and enough of it slide out."""
+    room = limit.max_hits - 1
+    slide = window_s if room <= 0 else max(0, _ceil_div(window_s * (hits - room), hits))
+    return max(window_s - elapsed + slide, 1)
+
+
+def _ceil_div(numerator: int, denominator: int) -> int:
+    return -(-numerator // denominator)
+
+
+def _at(epoch: int, like: datetime) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=like.tzinfo)
 
 
 async def purge_expired(session: AsyncSession, *, older_than: timedelta = timedelta(days=1)) -> int:
