@@ -60,7 +60,10 @@ def upgrade() -> None:
         op.f("ix_payment_mismatches_donation_id"), "payment_mismatches", ["donation_id"], unique=False
     )
     op.create_index(
-        op.f("ix_payment_mismatches_stripe_object_id"), "payment_mismatches", ["stripe_object_id"], unique=False
+        op.f("ix_payment_mismatches_stripe_object_id"),
+        "payment_mismatches",
+        ["stripe_object_id"],
+        unique=False,
     )
 
 
