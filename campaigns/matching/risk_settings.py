@@ -51,7 +51,7 @@ SIGNALS: tuple[SignalDefinition, ...] = (
         "nonprofit_self_dealing",
         "Nonprofit giving to itself",
         100,
-        3,
+        2,
         "Gifts to the nonprofit since the program started from its own people (linked to its"
         " members, or from networks they sign in from), at or above which its matches go to a person.",
     ),
