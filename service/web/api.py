@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -81,8 +82,7 @@ async def parse_json(request: Request, model: type[ModelT]) -> ModelT:
 def load_json(body: bytes) -> Any:
     """Strict JSON, refused as InvalidJson however it is wrong."""
     try:
-        # NaN and Infinity are Python's, not JSON's, and no database takes them in a JSON column.
-        data = json.loads(body, parse_constant=_refuse_constant)
+        data = _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
     except RecursionError as e:
         raise InvalidJson(f"the request body is nested too deeply (at most {MAX_JSON_DEPTH} levels)") from e
     except json.JSONDecodeError as e:
@@ -92,9 +92,9 @@ def load_json(body: bytes) -> Any:
     except ValueError as e:
         # Python's int_max_str_digits (a number too long to convert) and the constants above.
         raise InvalidJson(f"the request body is not valid JSON: {_gist(e)}") from e
-    # A body with fewer brackets than the limit cannot nest deeper (almost every body): not walked.
+    # A body with fewer brackets than the limit cannot nest deeper (almost every body).
     brackets = body.count(b"[") + body.count(b"{")
-    if brackets > MAX_JSON_DEPTH and _nested_deeper_than(data, MAX_JSON_DEPTH):
+    if brackets > MAX_JSON_DEPTH and _nested_deeper_than(body, MAX_JSON_DEPTH):
         raise InvalidJson(f"the request body is nested too deeply (at most {MAX_JSON_DEPTH} levels)")
     return data
 
@@ -103,24 +103,34 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+# NaN and Infinity are Python's, not JSON's, and no database takes them in a JSON column. One
+# decoder for every body: json.loads with an argument builds a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
 def _gist(error: Exception) -> str:
     return str(error).split(":", 1)[0].split(";", 1)[0]
 
 
-def _nested_deeper_than(data: Any, limit: int) -> bool:
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict):
-            children: Any = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children)
-    return False
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+# Every bracket becomes "[" or "]"; everything else is dropped.
+_ONLY_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _nested_deeper_than(body: bytes, limit: int) -> bool:
+    """Whether valid JSON `body` nests deeper than `limit`, in C-speed passes over bytes.
+
+    With strings removed and braces made brackets, each replace of "[]" removes exactly the
+    innermost level; brackets left after `limit` passes mean a deeper level. Walking the
+    parsed value in Python instead cost eight times the parse of a 1 MiB body.
+    """
+    brackets = _JSON_STRING.sub(b"", body).translate(_ONLY_BRACKETS, _NOT_BRACKETS)
+    for _ in range(limit):
+        if not brackets:
+            return False
+        brackets = brackets.replace(b"[]", b"")
+    return bool(brackets)
 
 
 def parse_query(request: Request, model: type[ModelT]) -> ModelT:

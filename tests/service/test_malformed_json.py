@@ -19,11 +19,14 @@ from typing import Any
 import httpx
 import pytest
 import structlog
+from hypothesis import given
+from hypothesis import strategies as st
 
 from service.auth.models import AdminRole
 from service.db import Database
 from service.logging import configure_logging
 from service.settings import Settings
+from service.web.api import _nested_deeper_than
 from tests import builders
 from tests.webhooks import stripe_events
 
@@ -167,3 +170,30 @@ class TestMalformedWebhook:
         lines = json_logs()
         assert [line for line in lines if line["level"] not in {"info", "debug"} or "exception" in line] == []
         assert [line["level"] for line in lines if line["event"] == "webhook refused"] == ["info"]
+
+
+# Strings full of brackets, quotes and backslashes: what a byte-level depth count must skip.
+_tricky_text = st.text(alphabet='[]{}"\\ab\u00e9', max_size=6)
+json_values = st.recursive(
+    st.none() | st.integers() | st.booleans() | _tricky_text,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_tricky_text, children, max_size=3),
+    max_leaves=40,
+)
+
+
+def depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((depth(v) for v in value), default=0)
+    return 0
+
+
+class TestNestingDepth:
+    @given(json_values, st.booleans())
+    def test_the_byte_level_count_agrees_with_the_parsed_value(self, value: Any, ascii_only: bool) -> None:
+        body = json.dumps(value, ensure_ascii=ascii_only).encode()
+        levels = depth(value)
+
+        for limit in range(max(levels - 2, 0), levels + 2):
+            assert _nested_deeper_than(body, limit) == (levels > limit)
