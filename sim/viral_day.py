@@ -56,7 +56,11 @@ def plan_viral_day(scenario: Scenario) -> World:
     plan_viral_crowd(world, scenario.crowd)
     first = True
     while sybils > 0:
-        size = min(sybils, rng.randint(25, 50))
+        # Rings of 25-50: a leftover of a few accounts joins the last ring, for two accounts on
+        # two cards are two clean sybils (see --clean-sybils), not a ring.
+        size = rng.randint(25, 50)
+        if sybils - size < 25:
+            size = sybils
         start = SEASON_START + (VIRAL_HOUR if first else timedelta(hours=rng.uniform(0, 22)))
         plan_sybil_burst(world, size, start=start)
         sybils -= size
