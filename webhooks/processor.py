@@ -42,7 +42,7 @@ from webhooks import inbox
 from webhooks.errors import NotYetKnown
 from webhooks.events import StripeEvent
 from webhooks.handlers.common import Handler, any_ref
-from webhooks.handlers.registry import HANDLERS, handling_order
+from webhooks.handlers.registry import HANDLERS, handling_order, link_sessions_first
 from webhooks.metrics import WEBHOOK_BACKLOG, WEBHOOK_DEAD_LETTERS, WEBHOOK_FAILURES, WEBHOOK_LAG
 from webhooks.models import WebhookEvent
 
@@ -106,7 +106,8 @@ async def _process_together(
             events = [StripeEvent.from_payload(row.payload) for row in rows]
             await _lock_batch(session, events, remember=True)
             ledger.defer_postings(session)
-            for event in sorted(events, key=lambda e: handling_order(e.type)):
+            await link_sessions_first(session, events)
+            for event in events:
                 handler = handlers.get(event.type)
                 if handler is not None:
                     await handler(session, event)

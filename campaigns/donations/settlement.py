@@ -125,6 +125,21 @@ def _link(
     note_stripe_ids(session, donation)
 
 
+async def link_payment_intent(
+    session: AsyncSession, *, ref: DonationRef, payment_intent_id: str
+) -> Donation | None:
+    """Record the intent a bound Checkout Session names, changing nothing else.
+
+    The processor does this for a batch's session events before running its handlers, so the
+    same payment's charge (which Stripe sends first) is bound and its card facts are in place
+    when the session's handler confirms the donation.
+    """
+    donation = await lock_donation(session, ref)
+    if donation is not None:
+        _link(session, donation, payment_intent_id=payment_intent_id)
+    return donation
+
+
 async def confirm_donation(
     session: AsyncSession,
     *,

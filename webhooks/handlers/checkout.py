@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations import settlement
+from webhooks.errors import NotYetKnown
 from webhooks.events import StripeEvent, stripe_id
 from webhooks.handlers import binding
 from webhooks.handlers.binding import Unlinked
@@ -23,6 +24,19 @@ def _email(obj: dict[str, Any]) -> str | None:
     details = obj.get("customer_details")
     email = details.get("email") if isinstance(details, dict) else None
     return email if isinstance(email, str) and email else None
+
+
+async def link_session(session: AsyncSession, event: StripeEvent) -> None:
+    """Link the intent of a session event that binds, and nothing else (see link_sessions_first)."""
+    intent_id = stripe_id(event.obj.get("payment_intent"))
+    if intent_id is None:
+        return
+    try:
+        donation = await binding.bind(session, event, binding.session_claim(event.obj))
+    except NotYetKnown:
+        return  # its own handler run says so
+    if donation is not None:
+        await settlement.link_payment_intent(session, ref=binding.ref(donation), payment_intent_id=intent_id)
 
 
 async def session_completed(session: AsyncSession, event: StripeEvent) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.payouts.causes import naming_cause
@@ -52,3 +54,15 @@ def handling_order(event_type: str) -> int:
     charge events are bound by, and Stripe usually sends those before the session's.
     """
     return 0 if event_type.startswith("checkout.session.") else 1
+
+
+async def link_sessions_first(session: AsyncSession, events: Sequence[StripeEvent]) -> None:
+    """Before a batch's handlers run, link the intents its Checkout Session events name.
+
+    Stripe sends a card payment's charge before the session event that links its intent:
+    linked first, the charge binds in the same batch, in the order it came, and its card
+    facts are recorded before the session confirms the donation (as matching expects).
+    """
+    for event in events:
+        if event.type.startswith("checkout.session.") and isinstance(event.obj, dict):
+            await checkout.link_session(session, event)
