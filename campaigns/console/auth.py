@@ -10,7 +10,6 @@ import functools
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,13 +18,12 @@ from starlette.responses import RedirectResponse, Response
 
 from service.auth import sessions
 from service.auth.admins import get_admin, require_role
-from service.auth.known_browsers import KnownBrowsers
 from service.auth.models import Admin, AdminRole, SessionKind
 from service.db import utcnow
 from service.errors import Forbidden
-from service.ratelimit import Limit
 from service.web.context import database, settings
 from service.web.pages import render
+from service.web.sign_in import sign_in_guard
 
 SESSION_ADMIN_KEY = "admin_id"
 SESSION_TOKEN_KEY = "sid"  # noqa: S105 - a session key name, not a secret
@@ -33,29 +31,7 @@ SESSION_TOKEN_KEY = "sid"  # noqa: S105 - a session key name, not a secret
 LOGIN_URL = "/admin/login"
 HOME_URL = "/admin"
 
-ADMIN_LOGIN_LIMIT_PER_CLIENT = Limit(
-    name="admin_login_client",
-    max_hits=20,
-    window=timedelta(minutes=15),
-    message="too many sign-in attempts from this network; wait a few minutes and try again",
-)
-ADMIN_LOGIN_LIMIT_PER_EMAIL = Limit(
-    name="admin_login_email",
-    max_hits=8,
-    window=timedelta(minutes=15),
-    message="too many sign-in attempts for this account; wait a few minutes and try again",
-)
-KNOWN_BROWSERS = KnownBrowsers(
-    area="console",
-    cookie_name="gl_known_admin",
-    path="/admin",
-    limit=Limit(
-        name="admin_login_known_browser",
-        max_hits=10,
-        window=timedelta(minutes=15),
-        message="too many sign-in attempts from this browser; wait a few minutes and try again",
-    ),
-)
+SIGN_IN = sign_in_guard(area="console", limit_prefix="admin_", cookie_name="gl_known_admin", path="/admin")
 """A browser that signed in to the admin account before has its own allowance: failures from
 elsewhere never lock the admin out of it (service.auth.known_browsers)."""
 

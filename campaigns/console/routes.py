@@ -11,10 +11,8 @@ from starlette.routing import BaseRoute, Route
 
 from campaigns.console import audit_pages, mismatch_pages, overview, queue_pages, review_routes
 from campaigns.console.auth import (
-    ADMIN_LOGIN_LIMIT_PER_CLIENT,
-    ADMIN_LOGIN_LIMIT_PER_EMAIL,
-    KNOWN_BROWSERS,
     LOGIN_URL,
+    SIGN_IN,
     current_admin,
     end_admin_session,
     safe_next,
@@ -23,7 +21,7 @@ from campaigns.console.auth import (
 from campaigns.exports import console_pages as export_pages
 from service.auth.admins import authenticate_admin_password
 from service.errors import DomainError, RateLimited
-from service.web.context import client_address, database, enforce_rate_limit, settings
+from service.web.context import database
 from service.web.pages import flash, form_values, read_form, redirect, render
 
 LOGIN_TEMPLATE = "console/login.html"
@@ -43,15 +41,8 @@ async def login(request: Request) -> Response:
     email = form.get("email", "").strip().lower()
     next_url = safe_next(form.get("next"))
     values = {"email": email}
-    secret = settings(request).secret_key
-    known_cookie = request.cookies.get(KNOWN_BROWSERS.cookie_name)
-    known = KNOWN_BROWSERS.recognise(secret, known_cookie, email)
     try:
-        if known is not None:
-            await enforce_rate_limit(request, KNOWN_BROWSERS.limit, KNOWN_BROWSERS.subject(email, known))
-        else:
-            await enforce_rate_limit(request, ADMIN_LOGIN_LIMIT_PER_CLIENT, client_address(request))
-            await enforce_rate_limit(request, ADMIN_LOGIN_LIMIT_PER_EMAIL, email)
+        await SIGN_IN.check(request, email)
     except RateLimited as e:
         context = {"values": values, "errors": {"form": e.detail}, "next": next_url}
         response = render(request, LOGIN_TEMPLATE, context, 429)
@@ -65,7 +56,7 @@ async def login(request: Request) -> Response:
         return render(request, LOGIN_TEMPLATE, context, e.status_code)
     await start_admin_session(request, admin)
     response = redirect(next_url)
-    KNOWN_BROWSERS.remember(response, secret, known_cookie, email, secure=settings(request).is_production)
+    SIGN_IN.remember(request, response, email)
     return response
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -15,37 +14,13 @@ from campaigns.nonprofits.errors import RoleRequired
 from campaigns.nonprofits.models import Member, MemberRole
 from campaigns.nonprofits.web import SESSION_MEMBER_KEY, SESSION_TOKEN_KEY, session_actor
 from service.auth import sessions
-from service.auth.known_browsers import KnownBrowsers
 from service.auth.models import SessionKind
 from service.db import utcnow
 from service.errors import DomainError
-from service.ratelimit import Limit
 from service.web.context import database
+from service.web.sign_in import sign_in_guard
 
-LOGIN_LIMIT_PER_CLIENT = Limit(
-    name="login_client",
-    max_hits=20,
-    window=timedelta(minutes=15),
-    message="too many sign-in attempts from this network; wait a few minutes and try again",
-)
-LOGIN_LIMIT_PER_EMAIL = Limit(
-    name="login_email",
-    max_hits=8,
-    window=timedelta(minutes=15),
-    message="too many sign-in attempts for this account; wait a few minutes and try again",
-)
-
-KNOWN_BROWSERS = KnownBrowsers(
-    area="dashboard",
-    cookie_name="gl_known_member",
-    path="/dashboard",
-    limit=Limit(
-        name="login_known_browser",
-        max_hits=10,
-        window=timedelta(minutes=15),
-        message="too many sign-in attempts from this browser; wait a few minutes and try again",
-    ),
-)
+SIGN_IN = sign_in_guard(area="dashboard", limit_prefix="", cookie_name="gl_known_member", path="/dashboard")
 """A browser that signed in to the account before has its own allowance, so failures from
 elsewhere (someone guessing, or locking the owner out on purpose) never keep the owner out."""
 

@@ -18,9 +18,7 @@ from campaigns.dashboard import (
     share_pages,
 )
 from campaigns.dashboard.auth import (
-    KNOWN_BROWSERS,
-    LOGIN_LIMIT_PER_CLIENT,
-    LOGIN_LIMIT_PER_EMAIL,
+    SIGN_IN,
     end_session,
     start_session,
 )
@@ -31,7 +29,7 @@ from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.models import Member
 from campaigns.nonprofits.web import session_actor
 from service.errors import RateLimited
-from service.web.context import client_address, database, enforce_rate_limit, settings
+from service.web.context import client_address, database, settings
 from service.web.pages import flash, form_values, read_form, redirect, render
 
 
@@ -47,15 +45,8 @@ async def login(request: Request) -> Response:
     form = form_values(await read_form(request))
     email = form.get("email", "").strip().lower()
     password = form.get("password", "")
-    secret = settings(request).secret_key
-    known_cookie = request.cookies.get(KNOWN_BROWSERS.cookie_name)
-    known = KNOWN_BROWSERS.recognise(secret, known_cookie, email)
     try:
-        if known is not None:
-            await enforce_rate_limit(request, KNOWN_BROWSERS.limit, KNOWN_BROWSERS.subject(email, known))
-        else:
-            await enforce_rate_limit(request, LOGIN_LIMIT_PER_CLIENT, client_address(request))
-            await enforce_rate_limit(request, LOGIN_LIMIT_PER_EMAIL, email)
+        await SIGN_IN.check(request, email)
     except RateLimited as e:
         response = render(
             request, "dashboard/login.html", {"values": {"email": email}, "errors": {"form": e.detail}}, 429
@@ -71,7 +62,7 @@ async def login(request: Request) -> Response:
         return render(request, "dashboard/login.html", {"values": {"email": email}, "errors": errors}, 400)
     await start_session(request, member)
     response = redirect("/dashboard")
-    KNOWN_BROWSERS.remember(response, secret, known_cookie, email, secure=settings(request).is_production)
+    SIGN_IN.remember(request, response, email)
     return response
 
 
