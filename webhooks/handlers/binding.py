@@ -224,11 +224,9 @@ def _already_paid_otherwise(claim: Claim, donation: Donation) -> Mismatch | None
     """None while this payment may still become the donation's; else why it never will."""
     if claim.keys.checkout_session_id is not None:
         recorded = donation.stripe_checkout_session_id
-        waiting = recorded is None and donation.status is DonationStatus.PENDING
     else:
         recorded = donation.stripe_payment_intent_id
-        waiting = recorded is None and donation.status is DonationStatus.PENDING
-    if waiting:
+    if recorded is None and donation.status is DonationStatus.PENDING:
         return None
     what = f"has {recorded}" if recorded else f"is {donation.status.value} without it"
     return Mismatch(
