@@ -16,7 +16,7 @@ from tests import databases
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-production-checks"
 
-pytest_plugins = ["tests.payouts.fixtures"]
+pytest_plugins = ["tests.payouts.fixtures", "tests.service.log_capture"]
 
 
 @pytest.fixture(scope="session")

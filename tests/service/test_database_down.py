@@ -9,19 +9,13 @@ redelivers), and the very next request after the database is back must succeed.
 from __future__ import annotations
 
 import asyncio
-import io
-import json
-import logging
-import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-import structlog
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 
@@ -29,7 +23,6 @@ from campaigns.donations.models import DonationStatus
 from service.app import create_app
 from service.auth.models import AdminRole
 from service.db import Database
-from service.logging import configure_logging
 from service.settings import Settings
 from service.stripe_gateway import create_client
 from tests import builders
@@ -37,6 +30,7 @@ from tests.campaigns.dashboard.helpers import log_in
 from tests.campaigns.giving.helpers import form_token_in
 from tests.campaigns.giving.stripe_double import StripeDouble
 from tests.console.helpers import insert_console_admin, sign_in
+from tests.service.log_capture import Logs
 from tests.webhooks.builders import LiveCampaign, deliver, get_donation, insert_donation
 from tests.webhooks.proxy import Proxy
 from tests.webhooks.scenarios import SCENARIOS
@@ -76,33 +70,11 @@ async def world(client: httpx.AsyncClient, database: Database) -> World:
 
 
 @pytest.fixture
-def json_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], list[dict[str, Any]]]]:
-    """The app's log lines as JSON, each read once (a stream of the test's own)."""
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    stream = io.StringIO()
-    with monkeypatch.context() as patched:
-        patched.setattr(sys, "stderr", stream)
-        configure_logging(json=True)
-    read_up_to = 0
-
-    def read() -> list[dict[str, Any]]:
-        nonlocal read_up_to
-        text = stream.getvalue()
-        fresh, read_up_to = text[read_up_to:], len(text)
-        return [json.loads(line) for line in fresh.splitlines() if line.startswith("{")]
-
-    yield read
-    root.handlers[:], root.level = saved
-    structlog.reset_defaults()
-
-
-@pytest.fixture
 async def outage(
     request: pytest.FixtureRequest,
     db_url: str,
     settings: Settings,
-    json_logs: Callable[[], list[dict[str, Any]]],
+    json_logs: Logs,
 ) -> AsyncIterator[Outage]:
     """The app on a Database behind the proxy, with its in-process worker running (logging as
     JSON until it has stopped)."""
@@ -218,7 +190,7 @@ class TestDatabaseDown:
         world: World,
         database: Database,
         settings: Settings,
-        json_logs: Callable[[], list[dict[str, Any]]],
+        json_logs: Logs,
     ) -> None:
         campaign = LiveCampaign(
             id=uuid.UUID(world.campaign_id), nonprofit_id=uuid.UUID(world.org.id), currency="eur"
@@ -259,7 +231,7 @@ class TestDatabaseDown:
         world: World,
         database: Database,
         settings: Settings,
-        json_logs: Callable[[], list[dict[str, Any]]],
+        json_logs: Logs,
     ) -> None:
         campaign = LiveCampaign(
             id=uuid.UUID(world.campaign_id), nonprofit_id=uuid.UUID(world.org.id), currency="eur"

@@ -7,27 +7,22 @@ with correctly signed bodies.
 
 from __future__ import annotations
 
-import io
 import json
-import logging
-import sys
 import uuid
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-import structlog
 from hypothesis import given
 from hypothesis import strategies as st
 
 from service.auth.models import AdminRole
 from service.db import Database
-from service.logging import configure_logging
 from service.settings import Settings
 from service.web.api import _nested_deeper_than
 from tests import builders
+from tests.service.log_capture import Logs
 from tests.webhooks import stripe_events
 
 DEEP = 50_000
@@ -42,8 +37,6 @@ MALFORMED: dict[str, bytes] = {
     "NaN, which no database takes as JSON": b'{"name": NaN}',
 }
 
-Logs = Callable[[], list[dict[str, Any]]]
-
 
 @dataclass(frozen=True)
 class BodyOperation:
@@ -54,28 +47,6 @@ class BodyOperation:
     @property
     def label(self) -> str:
         return f"{self.method} {self.path}"
-
-
-@pytest.fixture
-def json_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Logs]:
-    """The app's log lines as JSON, each read once (a stream of the test's own)."""
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    stream = io.StringIO()
-    with monkeypatch.context() as patched:
-        patched.setattr(sys, "stderr", stream)
-        configure_logging(json=True)
-    read_up_to = 0
-
-    def read() -> list[dict[str, Any]]:
-        nonlocal read_up_to
-        text = stream.getvalue()
-        fresh, read_up_to = text[read_up_to:], len(text)
-        return [json.loads(line) for line in fresh.splitlines() if line.startswith("{")]
-
-    yield read
-    root.handlers[:], root.level = saved
-    structlog.reset_defaults()
 
 
 def _concrete(path: str) -> str:
