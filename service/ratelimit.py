@@ -1,7 +1,8 @@
 """Rate limits kept in the database, so every `goodloop serve` process shares them.
 
-PostgreSQL is the only shared state in a scaled-out deployment (DESIGN.md), so the counter is
-one upserted row per (key, window): `INSERT ... ON CONFLICT DO UPDATE ... RETURNING hits`.
+PostgreSQL is the only shared state in a scaled-out deployment (docs/architecture.md, "Shared
+state"), so the counter is one upserted row per (key, window): `INSERT ... ON CONFLICT DO UPDATE
+... RETURNING hits`.
 Keys are hashed with the secret key so no raw IP address or email is stored.
 """
 

@@ -1,4 +1,4 @@
-"""Settings from the environment (DESIGN.md, "Configuration contract")."""
+"""Settings from the environment; every variable is listed in the README ("Configuration")."""
 
 from __future__ import annotations
 
