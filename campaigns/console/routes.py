@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from campaigns.console import audit_pages, mismatch_pages, overview, queue_pages, review_routes
+from campaigns.console import audit_pages, export_pages, mismatch_pages, overview, queue_pages, review_routes
 from campaigns.console.auth import (
     LOGIN_URL,
     SIGN_IN,
@@ -18,7 +18,6 @@ from campaigns.console.auth import (
     safe_next,
     start_admin_session,
 )
-from campaigns.exports import console_pages as export_pages
 from service.auth.admins import authenticate_admin_password
 from service.errors import DomainError, RateLimited
 from service.web.context import database

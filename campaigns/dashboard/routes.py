@@ -12,6 +12,7 @@ from campaigns.dashboard import (
     account_pages,
     campaign_pages,
     connect_pages,
+    export_pages,
     match_pages,
     member_pages,
     password_pages,
@@ -22,7 +23,6 @@ from campaigns.dashboard.auth import (
     end_session,
     start_session,
 )
-from campaigns.exports import dashboard_pages as export_pages
 from campaigns.giving import tokens
 from campaigns.matching import identity
 from campaigns.nonprofits import service as nonprofits
