@@ -23,12 +23,12 @@ from campaigns.dashboard.auth import (
     end_session,
     start_session,
 )
-from campaigns.giving import tokens
 from campaigns.matching import identity
 from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.models import Member
 from campaigns.nonprofits.web import session_actor
 from service.errors import RateLimited
+from service.web import tokens
 from service.web.context import client_address, database, settings
 from service.web.pages import flash, form_values, read_form, redirect, render
 

@@ -30,7 +30,6 @@ from campaigns.giving import repository
 from campaigns.giving.availability import closed_reason, is_public
 from campaigns.giving.errors import DonationsClosed, PaymentProviderUnavailable
 from campaigns.giving.fees import fee_cover_minor
-from campaigns.giving.tokens import thanks_token
 from campaigns.matching import quotes
 from campaigns.matching.eligibility import Context
 from campaigns.nonprofits.models import Nonprofit
@@ -46,6 +45,7 @@ from service.money import (
     minimum_charge_minor,
 )
 from service.stripe_gateway import request_options
+from service.web.tokens import thanks_token
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from campaigns.dashboard.forms import AmountError, to_major_text, to_minor
 from campaigns.engagement.recorder import recorder
-from campaigns.giving import checkout, limits, service, tokens
+from campaigns.giving import checkout, limits, service
 from campaigns.giving.errors import DonationNotFound, DonationsClosed, PaymentProviderUnavailable
 from campaigns.giving.fees import RATE_BPS
 from campaigns.giving.schemas import CheckoutIn, DonationStatusOut
@@ -27,6 +27,7 @@ from service.db import utcnow
 from service.errors import RateLimited, ValidationFailed
 from service.money import MoneyError, currency
 from service.settings import Settings
+from service.web import tokens
 from service.web.api import validate
 from service.web.context import (
     client_address,

@@ -18,11 +18,11 @@ from campaigns.giving import repository
 from campaigns.giving.availability import closed_reason, is_public
 from campaigns.giving.errors import DonationNotFound
 from campaigns.giving.repository import Supporter
-from campaigns.giving.tokens import thanks_token_valid
 from campaigns.matching import quotes
 from campaigns.matching.eligibility import Context
 from campaigns.nonprofits.models import Nonprofit
 from campaigns.sharing import service as sharing
+from service.web.tokens import thanks_token_valid
 
 RECENT_SUPPORTERS = 10
 _DESCRIPTION_LENGTH = 200

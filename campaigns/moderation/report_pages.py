@@ -14,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from campaigns.giving import tokens
 from campaigns.moderation import reports
 from campaigns.moderation.models import ReportReason
 from service.errors import NotFound, RateLimited
+from service.web import tokens
 from service.web.context import client_address, database, enforce_rate_limit, settings
 from service.web.pages import templates
 

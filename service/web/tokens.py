@@ -7,6 +7,10 @@ spends nobody's money until the donor pays on Stripe Checkout. What the form sti
 proof that the post came from a page we rendered recently for that campaign, which slows down
 scripted card testing; a stateless, expiring signature over the slug gives exactly that
 without a session.
+
+They live in the neutral web layer because two packages' public pages sign with them: the
+donate form (campaigns.giving) and the "Report this campaign" form (campaigns.moderation,
+which sits below giving in the domain order).
 """
 
 from __future__ import annotations
