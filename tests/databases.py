@@ -1,4 +1,4 @@
-"""Test databases: a migrated SQLite file copied per test, or a migrated PostgreSQL truncated per test.
+"""Test databases: a migrated SQLite file copied per test, or a migrated PostgreSQL emptied per test.
 
 The schema always comes from `alembic upgrade head`, never from metadata.create_all, so the
 tests exercise the migrations that production runs.
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from migrations.metadata import target_metadata
 from migrations.runner import upgrade
@@ -52,18 +53,68 @@ def migrate(url: str) -> None:
 
 
 def truncate_postgres(url: str) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in target_metadata.sorted_tables)
+    """Empty every table, as `TRUNCATE <all> RESTART IDENTITY CASCADE` would (the schema has no
+    sequences), at a fraction of its cost.
+
+    TRUNCATE makes new files for each table and its indexes, ~0.15 s for the whole schema on
+    every PostgreSQL test, while a test fills a handful of tables with a few rows. So only the
+    tables holding rows are emptied: with DELETE, children first, except the tables whose
+    triggers refuse DELETE (the append-only audit log and ledger), which TRUNCATE empties
+    without firing row triggers.
+    """
 
     async def run() -> None:
         engine = create_engine(url)
         try:
             async with engine.begin() as conn:
-                # TRUNCATE fires no row triggers, so the append-only audit log can be emptied here.
-                await conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                filled = set((await conn.execute(_FILLED_TABLES)).scalars())
+                truncated = _truncate_only(await _triggered_tables(conn) & filled)
+                if truncated:
+                    await conn.execute(sa.text(f"TRUNCATE {', '.join(map(_quoted, truncated))}"))
+                for table in reversed(target_metadata.sorted_tables):
+                    if table.name in filled and table.name not in truncated:
+                        await conn.execute(sa.delete(table))
         finally:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+def _quoted(name: str) -> str:
+    return f'"{name}"'
+
+
+# One round trip names the tables that hold at least one row.
+_FILLED_TABLES = sa.union_all(
+    *(
+        sa.select(sa.literal(table.name)).where(sa.exists(sa.select(sa.literal(1)).select_from(table)))
+        for table in target_metadata.sorted_tables
+    )
+)
+
+
+async def _triggered_tables(conn: AsyncConnection) -> frozenset[str]:
+    """Tables carrying triggers of our own (not the ones PostgreSQL makes for foreign keys)."""
+    rows = await conn.execute(
+        sa.text("SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal")
+    )
+    return frozenset(name.strip('"') for name in rows.scalars())
+
+
+def _truncate_only(triggered: frozenset[str]) -> list[str]:
+    """These triggered tables plus every table referencing them, filled or not: TRUNCATE refuses
+    a table that another one references unless that one is truncated in the same statement."""
+    names = set(triggered)
+    grew = True
+    while grew:
+        referencing = {
+            table.name
+            for table in target_metadata.sorted_tables
+            if any(fk.column.table.name in names for fk in table.foreign_keys)
+        }
+        grew = not referencing <= names
+        names |= referencing
+    return sorted(names)
 
 
 def copy_sqlite_template(template: Path, directory: Path) -> str:
