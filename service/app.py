@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from campaigns import wiring
 from campaigns.campaign import routes as campaign_routes
 from campaigns.console import routes as console_routes
 from campaigns.dashboard import routes as dashboard_routes
@@ -88,6 +89,7 @@ def api_routes() -> list[ApiRoutes]:
 
 
 def worker_jobs(stripe_client: stripe.StripeClient | None = None) -> Sequence[Job]:
+    wiring.wire()
     return (*CORE_JOBS, webhook_processor.JOB, matching_rounds.JOB, payout_outbox.job(stripe_client))
 
 
@@ -112,6 +114,7 @@ def create_app(
     run_worker: bool = False,
 ) -> Starlette:
     """Build the ASGI app; database and Stripe client are made here unless tests hand them in."""
+    wiring.wire()
     parts = api_routes()
     openapi_body = encoded_openapi()
     # A document of this app's own, so nothing one app does to it reaches another.

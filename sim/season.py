@@ -35,6 +35,7 @@ from types import ModuleType
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from campaigns import wiring
 from campaigns.campaign.models import Campaign, CampaignStatus
 from campaigns.donations import settlement
 from campaigns.donations.models import Donation
@@ -773,6 +774,8 @@ def timeline(world: World) -> list[Event]:
 
 
 async def run_season(database: Database, world: World) -> None:
+    # The same start-up wiring as the app and the worker: settling a gift must reach matching.
+    wiring.wire()
     clock = SimClock(SEASON_START - timedelta(days=1))
     with clock.installed():
         await insert_world(database, world)

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from campaigns import wiring
 from service.app import create_app
 from service.db import Database
 from service.settings import Settings
@@ -17,6 +18,13 @@ from tests import databases
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-production-checks"
 
 pytest_plugins = ["tests.payouts.fixtures", "tests.service.log_capture"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _domain_wired() -> None:
+    # The start-up wiring the app, the worker and the simulator run (campaigns.wiring): tests
+    # that call domain code without building an app still reach every higher package.
+    wiring.wire()
 
 
 @pytest.fixture(scope="session")

@@ -1,27 +1,46 @@
 """Where engines that react to money settling plug in: the matching engine.
 
+Matching sits above donations in the domain order (docs/architecture.md), so donations never
+imports it: it calls the `MoneyListener` that `campaigns.wiring.wire()` plugged into
+`listener` at start-up (campaigns.matching.engine), and fails loudly when none was.
+
 Each hook runs in the transaction of the webhook that changed the donation, and must be
 idempotent: a replayed webhook can call it again for a change it already saw.
 """
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations.models import Donation
-from campaigns.matching import engine
+from campaigns.plugs import Plug
+
+
+class MoneyListener(Protocol):
+    """What must happen when a donation's money or facts change (the matching engine)."""
+
+    async def on_money_changed(self, session: AsyncSession, donation: Donation) -> None: ...
+
+    async def on_checkout_closed(self, session: AsyncSession, donation: Donation) -> None: ...
+
+    async def on_facts_changed(self, session: AsyncSession, donation: Donation) -> None: ...
+
+
+listener: Plug[MoneyListener] = Plug("campaigns.donations.hooks.listener")
 
 
 async def on_donation_settled_changed(session: AsyncSession, donation: Donation) -> None:
     """Confirmed, refunded or disputed: reserve, shrink, void or claw back matches."""
-    await engine.on_money_changed(session, donation)
+    await listener().on_money_changed(session, donation)
 
 
 async def on_donation_checkout_closed(session: AsyncSession, donation: Donation) -> None:
     """Failed or expired unpaid: release the match quoted at checkout."""
-    await engine.on_checkout_closed(session, donation)
+    await listener().on_checkout_closed(session, donation)
 
 
 async def on_donation_facts_changed(session: AsyncSession, donation: Donation) -> None:
     """A card fingerprint, a Radar score or an early fraud warning arrived: check matches again."""
-    await engine.on_facts_changed(session, donation)
+    await listener().on_facts_changed(session, donation)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.campaign.models import Campaign
 from campaigns.donations.models import SETTLED, Donation, DonationStatus
-from campaigns.matching import amounts, identity, pool, repository, risk, risk_settings
+from campaigns.matching import amounts, hooks, identity, pool, repository, risk, risk_settings
 from campaigns.matching.eligibility import Context, ineligible_reason, net_gift_minor, program_takes, scaled
 from campaigns.matching.journal import note
 from campaigns.matching.models import (
@@ -34,7 +34,6 @@ from campaigns.matching.models import (
 from campaigns.matching.policies import ChallengeUnlockParams, challenge_bonus_minor
 from campaigns.matching.risk_settings import RiskConfig
 from campaigns.nonprofits.models import Nonprofit
-from campaigns.payouts import clawbacks
 from service.auth.models import Admin
 from service.db import utcnow
 
@@ -274,6 +273,7 @@ async def claw_back(
 ) -> None:
     # A paid match's money sits in the nonprofit's Stripe account: it comes back through a
     # transfer reversal from the payout outbox, and the pool only when that settles.
+    clawbacks = hooks.clawbacks()
     if await clawbacks.request_clawback(session, program, match, total_minor=total_minor, reason=reason):
         return
     if total_minor <= match.recovered_minor:

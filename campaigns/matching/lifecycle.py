@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations.models import Donation
-from campaigns.matching import engine, pool, repository, risk, risk_settings
+from campaigns.matching import engine, hooks, pool, repository, risk, risk_settings
 from campaigns.matching.errors import (
     AlreadyApproved,
     AppealNotAllowed,
@@ -38,7 +38,6 @@ from campaigns.matching.models import Match, MatchApproval, MatchingProgram, Mat
 from campaigns.matching.risk_settings import RiskConfig
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.models import Member, MemberRole
-from campaigns.payouts.models import Payout, PayoutStatus
 from service.auth.models import Admin
 from service.db import add_unique, utcnow
 from service.pagination import after_cursor
@@ -246,14 +245,7 @@ async def appeal_match(session: AsyncSession, *, actor: Actor, match_id: uuid.UU
 
 
 async def _transfer_was_sent(session: AsyncSession, match: Match) -> bool:
-    sent = (PayoutStatus.SENDING, PayoutStatus.SENT, PayoutStatus.TRANSFERRED, PayoutStatus.PAID)
-    found = await session.scalar(
-        sa.select(Payout.id).where(
-            Payout.match_id == match.id,
-            sa.or_(Payout.stripe_transfer_id.is_not(None), Payout.status.in_(sent)),
-        )
-    )
-    return found is not None
+    return await hooks.transfers().transfer_was_sent(session, match.id)
 
 
 async def record_payout(session: AsyncSession, *, match_id: uuid.UUID, at: datetime) -> Match:

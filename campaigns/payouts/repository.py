@@ -73,6 +73,18 @@ async def payout_of_match(session: AsyncSession, match_id: uuid.UUID) -> Payout 
     return await session.scalar(sa.select(Payout).where(Payout.match_id == match_id))
 
 
+async def transfer_was_sent(session: AsyncSession, match_id: uuid.UUID) -> bool:
+    """Whether the match's one transfer went out (or may have: it is being sent)."""
+    sent = (PayoutStatus.SENDING, PayoutStatus.SENT, PayoutStatus.TRANSFERRED, PayoutStatus.PAID)
+    found = await session.scalar(
+        sa.select(Payout.id).where(
+            Payout.match_id == match_id,
+            sa.or_(Payout.stripe_transfer_id.is_not(None), Payout.status.in_(sent)),
+        )
+    )
+    return found is not None
+
+
 async def payout_for_transfer(
     session: AsyncSession, *, match_id: uuid.UUID | None, stripe_transfer_id: str
 ) -> Payout | None:

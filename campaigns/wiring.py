@@ -1,0 +1,34 @@
+"""Start-up wiring: each higher domain package plugs itself into what a lower one asks of it.
+
+The domain order (docs/architecture.md) lets a package import only those below it; where a
+lower package must still make a higher one act, it declares a `campaigns.plugs.Plug`. This is
+the one place that fills them, so the app factory (service.app), the worker, the CLI, the
+simulator and the tests all run the same wiring. `wire()` is idempotent: every edge calls it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from campaigns.donations import hooks as donation_hooks
+from campaigns.matching import engine
+from campaigns.matching import hooks as matching_hooks
+from campaigns.payouts import clawbacks
+from campaigns.payouts import repository as payout_repository
+from campaigns.plugs import Plug
+
+PLUGS: tuple[Plug[Any], ...] = (
+    donation_hooks.listener,
+    matching_hooks.clawbacks,
+    matching_hooks.transfers,
+)
+"""Every plug of the domain; wire() fills each (tests/test_architecture.py checks it)."""
+
+
+def wire() -> None:
+    # A settled, refunded or disputed donation reserves, shrinks, voids or claws back matches.
+    donation_hooks.listener.plug(engine)
+    # A paid match is clawed back through a transfer reversal from the payouts outbox.
+    matching_hooks.clawbacks.plug(clawbacks)
+    # An appeal of a rejected match is refused once its transfer went out.
+    matching_hooks.transfers.plug(payout_repository)
