@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from campaigns.donations.books import check_books
+from campaigns.donations.checks import check_books
 from service.db import Database
 from service.settings import Settings
 from tests.webhooks.builders import LiveCampaign, clone_campaign, deliver, insert_donation, process_all

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from campaigns.donations.books import check_books
+from campaigns.donations.checks import check_books
 from campaigns.donations.models import Donation
 from service.app import create_app
 from service.db import Database
