@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from campaigns.campaign import service as campaigns
 from campaigns.campaign.schemas import CampaignIn
 from campaigns.campaign.status import Action
@@ -20,8 +18,9 @@ from campaigns.nonprofits.actors import actor_for_member
 from campaigns.nonprofits.schemas import SignUpIn
 from service.auth.admins import create_admin, set_admin_password
 from service.auth.models import AdminRole
-from service.db import Database, utcnow
+from service.db import Database
 from service.settings import Settings
+from service.unit_of_work import UnitOfWork
 
 DEMO_EMAIL = "demo@harbor-food-bank.example.org"
 DEMO_PASSWORD = "goodloop-demo-2026"  # noqa: S105 - a published demo login on a local sandbox
@@ -64,7 +63,7 @@ async def seed_demo(settings: Settings) -> list[str]:
     return lines
 
 
-async def _seed(session: AsyncSession, base: str) -> list[str]:
+async def _seed(session: UnitOfWork, base: str) -> list[str]:
     signed_up = await nonprofits.sign_up(
         session,
         data=SignUpIn(
@@ -92,7 +91,7 @@ async def _seed(session: AsyncSession, base: str) -> list[str]:
             story=_STORY,
             currency="eur",
             goal_minor=2_500_000,
-            ends_at=utcnow() + timedelta(days=60),
+            ends_at=session.now() + timedelta(days=60),
             suggested_amounts_minor=[500, 2500, 10000],
         ),
     )
@@ -118,15 +117,15 @@ async def _seed(session: AsyncSession, base: str) -> list[str]:
             funder_name="Harbor Foundation",
             currency="eur",
             budget_minor=500_000,
-            starts_at=utcnow(),
-            ends_at=utcnow() + timedelta(days=60),
+            starts_at=session.now(),
+            ends_at=session.now() + timedelta(days=60),
             per_donation_cap_minor=5_000,
             per_donor_cap_minor=10_000,
             hold_days=7,
             review_threshold_minor=10_000,
             policy=FixedRatioParams(ratio_bps=10_000),
         ),
-        now=utcnow(),
+        now=session.now(),
     )
     return [
         "seeded Harbor Food Bank (verified), a live campaign with a 1:1 matching program, and a draft",

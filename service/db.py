@@ -27,9 +27,11 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from service.clock import Clock, SystemClock
 from service.errors import DomainError
 from service.logging import get_logger
 from service.metrics import DB_RETRIES
+from service.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
 SelectT = TypeVar("SelectT", bound=sa.Select[Any])
@@ -78,7 +80,19 @@ def uuid_pk() -> Mapped[uuid.UUID]:
 
 
 def created_at_column() -> Mapped[datetime]:
-    return mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    """When the row was made: a unit of work stamps it from its clock at flush (the default
+    only serves inserts that bypass the ORM and do not name it)."""
+    return mapped_column(UTCDateTime(), nullable=False, default=utcnow, info={"stamp_on_insert": True})
+
+
+def updated_at_column() -> Mapped[datetime]:
+    """When the row last changed: stamped from the unit of work's clock on insert and update."""
+    return mapped_column(
+        UTCDateTime(),
+        default=utcnow,
+        onupdate=utcnow,
+        info={"stamp_on_insert": True, "stamp_on_update": True},
+    )
 
 
 def str_enum(enum_cls: type[Any], name: str) -> sa.Enum:
@@ -295,28 +309,43 @@ async def retrying(unit: Callable[[], Awaitable[T]], *, name: str, attempts: int
 class Database:
     """The engine and session factory one process shares; edges open transactions from it."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, clock: Clock | None = None) -> None:
         self.engine = engine
-        self.sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        # The process's one clock (docs/architecture.md, "Unit of work and clock"): every
+        # unit of work carries it, so the domain never reads the system time itself.
+        self.clock: Clock = clock or SystemClock()
+        self.sessions = async_sessionmaker(engine, class_=UnitOfWork, expire_on_commit=False, autoflush=False)
         self._driver_pool: Any = None
         self._driver_pool_lock = asyncio.Lock()
 
     @classmethod
-    def from_url(cls, database_url: str) -> Database:
-        return cls(create_engine(database_url))
+    def from_url(cls, database_url: str, *, clock: Clock | None = None) -> Database:
+        return cls(create_engine(database_url), clock=clock)
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A fresh unit of work on this database's clock, no transaction begun yet."""
+        return self.sessions(clock=self.clock)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commits when the block ends, rolls back if it raises."""
-        async with self.sessions.begin() as session:
-            yield session
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """One unit of work: finishes its own work and commits when the block ends, rolls
+        back if it raises; after-commit work (metrics) runs only once the commit succeeded."""
+        async with self.unit_of_work() as uow:
+            try:
+                async with uow.begin():
+                    yield uow
+                    await uow.finish()
+            except BaseException:
+                uow.rolled_back()
+                raise
+            uow.committed()
 
-    async def run(self, name: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """`work` in one transaction, run again in a fresh one on deadlock (see `retrying`)."""
+    async def run(self, name: str, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """`work` in one transaction, run again with a fresh unit of work on deadlock (see `retrying`)."""
 
         async def unit() -> T:
-            async with self.transaction() as session:
-                return await work(session)
+            async with self.transaction() as uow:
+                return await work(uow)
 
         return await retrying(unit, name=name)
 

@@ -6,9 +6,11 @@ through the use cases production runs: a pending donation, quotes held at checko
 settlement use cases the Stripe webhooks call (charge facts, confirmation, failure, early
 fraud warnings, refunds, disputes); the worker's chores release holds and close programs.
 
-The engine reads the wall clock (hold periods, risk windows at reservation). A season takes
-weeks, so the simulator gives the engine its simulated clock (SimClock) instead of running
-the season compressed into minutes, which would make every gift look like part of one burst.
+The engine reads the clock (hold periods, risk windows at reservation). A season takes weeks,
+so the simulator builds its Database on a SettableClock and moves that one clock event by
+event (every unit of work, hence every module that reads the time, is on it) instead of
+running the season compressed into minutes, which would make every gift look like part of
+one burst.
 See sim/README.md for what is modelled and what is assumed.
 """
 
@@ -24,13 +26,11 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from types import ModuleType
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,7 +41,7 @@ from campaigns.donations import settlement
 from campaigns.donations.models import Donation
 from campaigns.donations.repository import DonationRef
 from campaigns.donations.settlement import ChargeFacts
-from campaigns.matching import engine, identity, lifecycle, pool, programs, quotes, rounds
+from campaigns.matching import identity, lifecycle, pool, programs, quotes, rounds
 from campaigns.matching.eligibility import Context
 from campaigns.matching.models import Match, MatchingProgram, MatchQuote, MatchStatus, QuoteStatus
 from campaigns.matching.policies import FixedRatioParams, QuadraticRoundParams, ReferralBonusParams
@@ -52,8 +52,10 @@ from campaigns.sharing.models import ShareLink, ShareLinkKind
 from migrations.runner import migrate_to_head
 from service.auth.admins import create_admin
 from service.auth.models import Admin, AdminRole
+from service.clock import SettableClock
 from service.db import Database
 from service.ledger import LedgerAccount, LedgerTransfer, TransferKind
+from service.unit_of_work import UnitOfWork
 from webhooks.commands import check_ledger
 
 SEASON_START = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -79,29 +81,6 @@ class Actor(StrEnum):
 
 
 ATTACKERS = (Actor.SYBIL, Actor.CLEAN_SYBIL, Actor.SELF_DEALER, Actor.REFERRAL_RING)
-
-
-class SimClock:
-    """The engine's clock during the simulation (settlement, reservation, rounds read it)."""
-
-    MODULES: tuple[ModuleType, ...] = (engine, settlement, rounds)
-
-    def __init__(self, start: datetime) -> None:
-        self.at = start
-
-    def now(self) -> datetime:
-        return self.at
-
-    @contextmanager
-    def installed(self) -> Iterator[None]:
-        saved = [(m, m.utcnow) for m in self.MODULES]
-        for module in self.MODULES:
-            module.utcnow = self.now  # type: ignore[attr-defined]
-        try:
-            yield
-        finally:
-            for module, original in saved:
-                module.utcnow = original  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------- the world
@@ -561,7 +540,7 @@ async def insert_world(database: Database, world: World) -> dict[str, MatchingPr
 
 
 async def _create_programs(
-    session: AsyncSession, admin: Admin, scenario: Scenario
+    session: UnitOfWork, admin: Admin, scenario: Scenario
 ) -> dict[str, MatchingProgram]:
     scale = scenario.scale
     now = SEASON_START - timedelta(days=1)
@@ -612,7 +591,7 @@ async def _create_programs(
 
 
 class Runner:
-    def __init__(self, database: Database, world: World, clock: SimClock) -> None:
+    def __init__(self, database: Database, world: World, clock: SettableClock) -> None:
         self.database = database
         self.world = world
         self.clock = clock
@@ -670,7 +649,6 @@ class Runner:
                 gift.settled = True
             else:
                 await settlement.fail_donation(session, ref=ref, payment_intent_id=pi)
-            await settlement.refresh_campaign_totals(session)
 
     async def _link_of(self, session: AsyncSession, referrer: Gift | None) -> uuid.UUID | None:
         """The referrer's personal link, as their thank-you page made it (only once they paid)."""
@@ -712,7 +690,6 @@ class Runner:
                     withdrawn=True,
                     reinstated=False,
                 )
-            await settlement.refresh_campaign_totals(session)
 
     async def chores(self, now: datetime) -> None:
         """What the worker does every few seconds: end holds, drop expired quotes; pay out daily."""
@@ -776,26 +753,34 @@ def timeline(world: World) -> list[Event]:
 async def run_season(database: Database, world: World) -> None:
     # The same start-up wiring as the app and the worker: settling a gift must reach matching.
     wiring.wire()
-    clock = SimClock(SEASON_START - timedelta(days=1))
-    with clock.installed():
-        await insert_world(database, world)
-        runner = Runner(database, world, clock)
-        for event in timeline(world):
-            clock.at = event.at
-            if event.what == "chores":
-                await runner.chores(event.at)
-            elif event.what == "close":
-                await runner.close_programs(event.at)
-            elif event.what == "checkout":
-                assert event.gift is not None
-                await runner.checkout(event.gift)
-            else:
-                assert event.gift is not None
-                await runner.follow_up(event.gift, event.what)
-        # Final sweep: every pending match is past its hold now.
-        clock.at += timedelta(days=HOLD_DAYS + 1)
-        await runner.chores(clock.at)
-        await runner.close_programs(clock.at)
+    # The one clock every unit of work reads (no module is patched): moved event by event.
+    clock = database.clock
+    if not isinstance(clock, SettableClock):
+        raise TypeError("a season runs on a SettableClock: Database.from_url(url, clock=season_clock())")
+    clock.set(SEASON_START - timedelta(days=1))
+    await insert_world(database, world)
+    runner = Runner(database, world, clock)
+    for event in timeline(world):
+        clock.set(event.at)
+        if event.what == "chores":
+            await runner.chores(event.at)
+        elif event.what == "close":
+            await runner.close_programs(event.at)
+        elif event.what == "checkout":
+            assert event.gift is not None
+            await runner.checkout(event.gift)
+        else:
+            assert event.gift is not None
+            await runner.follow_up(event.gift, event.what)
+    # Final sweep: every pending match is past its hold now.
+    at = clock.advance(timedelta(days=HOLD_DAYS + 1))
+    await runner.chores(at)
+    await runner.close_programs(at)
+
+
+def season_clock() -> SettableClock:
+    """The clock a season runs on (run_season sets it to the day before the season starts)."""
+    return SettableClock(SEASON_START - timedelta(days=1))
 
 
 # ---------------------------------------------------------------- the figures
@@ -1147,7 +1132,7 @@ def render(report: Report, scenario: Scenario, seconds: float) -> str:
 async def simulate(database_url: str, scenario: Scenario) -> tuple[Report, list[str]]:
     """Plan, run and measure one season; also returns `goodloop ledger check`'s findings."""
     world = plan_season(scenario)
-    database = Database.from_url(database_url)
+    database = Database.from_url(database_url, clock=season_clock())
     if database.engine.dialect.name == "sqlite":
         # A throwaway file: no fsync per commit (durability is not what is being measured).
         sa.event.listen(database.engine.sync_engine, "connect", _no_sync)

@@ -9,7 +9,7 @@ import stripe
 from campaigns.donations.checks import check_books
 from campaigns.matching.books import check_pools
 from campaigns.payouts.checks import check_payouts
-from service.db import Database, utcnow
+from service.db import Database
 from webhooks import inbox
 from webhooks.models import WebhookEvent
 from webhooks.reconcile import Reconciled, reconcile
@@ -21,7 +21,7 @@ async def replay_event(database: Database, *, key: str) -> WebhookEvent | None:
         event = await inbox.get_event(session, key=key)
         if event is None:
             return None
-        return await inbox.replay(session, event=event, now=utcnow())
+        return await inbox.replay(session, event=event, now=session.now())
 
 
 async def check_ledger(database: Database) -> list[str]:

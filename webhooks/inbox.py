@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from service.db import utcnow
 from webhooks.events import Envelope
 from webhooks.models import WebhookEvent
 
@@ -26,7 +25,9 @@ BACKOFF_CAP_S = 3600.0
 ERROR_TEXT_LIMIT = 2000
 
 
-async def store_event(connection: AsyncConnection, *, envelope: Envelope, payload_json: str) -> bool:
+async def store_event(
+    connection: AsyncConnection, *, envelope: Envelope, payload_json: str, received_at: datetime
+) -> bool:
     """Store the event unless it is already there; True when this delivery was the first.
 
     Takes a connection (a session's, or Database.single_statement's): the intake needs
@@ -46,7 +47,7 @@ async def store_event(connection: AsyncConnection, *, envelope: Envelope, payloa
                 "livemode": envelope.livemode,
                 "payload": payload_json,
                 "stripe_created_at": _timestamp(envelope.created),
-                "received_at": utcnow(),
+                "received_at": received_at,
                 "attempts": 0,
                 "dead": False,
             },
@@ -63,7 +64,9 @@ _INSERT_ON_DRIVER = (
 )
 
 
-async def store_event_on_driver(driver: Any, *, envelope: Envelope, payload_json: str) -> bool:
+async def store_event_on_driver(
+    driver: Any, *, envelope: Envelope, payload_json: str, received_at: datetime
+) -> bool:
     """store_event on PostgreSQL's own driver connection (asyncpg), outside any transaction.
 
     The same INSERT as store_event, autocommitted by asyncpg itself: going through
@@ -81,7 +84,7 @@ async def store_event_on_driver(driver: Any, *, envelope: Envelope, payload_json
         envelope.livemode,
         payload_json,
         _timestamp(envelope.created),
-        utcnow(),
+        received_at,
     )
     return stored is not None
 

@@ -31,12 +31,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaigns.donations import settlement
 from campaigns.donations.repository import lock_donations
 from campaigns.matching import pool
 from service import ledger
-from service.db import Database, retry_reason, retrying, utcnow
+from service.db import Database, retry_reason, retrying
 from service.logging import get_logger
+from service.unit_of_work import UnitOfWork
 from service.worker import Job
 from webhooks import inbox
 from webhooks.errors import NotYetKnown
@@ -63,7 +63,7 @@ async def process_due_events(
     handlers: Mapping[str, Handler] = HANDLERS,
 ) -> int:
     """Process one batch of due events; returns how many were attempted."""
-    at = now or utcnow()
+    at = now or database.clock.now()
 
     async def unit() -> int:
         try:
@@ -75,7 +75,7 @@ async def process_due_events(
     return await retrying(unit, name="process_webhook_events")
 
 
-async def _lock_batch(session: AsyncSession, events: Sequence[StripeEvent], *, remember: bool) -> None:
+async def _lock_batch(session: UnitOfWork, events: Sequence[StripeEvent], *, remember: bool) -> None:
     """The batch's donations, then every program its handlers may lock (docs/architecture.md)."""
     donations = await lock_donations(session, [any_ref(event.obj) for event in events], remember=remember)
     await pool.lock_programs_touching(session, donations=donations, match_ids=_match_ids(events))
@@ -111,8 +111,9 @@ async def _process_together(
                 handler = handlers.get(event.type)
                 if handler is not None:
                     await handler(session, event)
-            await ledger.flush_postings(session)
-            await settlement.refresh_campaign_totals(session)
+            # The unit's own work (queued postings, campaign totals) inside the try: a failure
+            # there is a failure of the batch too, and must send it the one-by-one way.
+            await session.finish()
             await session.flush()
         except Exception as e:  # rolled back whole; the slow way records it against its event
             if retry_reason(e) is not None:
@@ -120,7 +121,7 @@ async def _process_together(
             raise _OneByOne from e
         await inbox.mark_processed(session, event_ids=[row.id for row in rows], now=now)
         await _publish_counts(session)
-    _observe_lag(received)
+    _observe_lag(received, at=database.clock.now())
     return len(rows)
 
 
@@ -136,10 +137,9 @@ async def _process_one_by_one(
         for row in sorted(rows, key=lambda r: handling_order(r.type)):
             if await _process_one(session, row, now=now, handlers=handlers):
                 done.append(row.received_at)
-        await settlement.refresh_campaign_totals(session)
         if rows:
             await _publish_counts(session)
-    _observe_lag(done)
+    _observe_lag(done, at=database.clock.now())
     return len(rows)
 
 
@@ -162,14 +162,13 @@ async def _publish_counts(session: AsyncSession) -> None:
     WEBHOOK_DEAD_LETTERS.set(dead)
 
 
-def _observe_lag(received: Sequence[datetime]) -> None:
-    at = utcnow()
+def _observe_lag(received: Sequence[datetime], *, at: datetime) -> None:
     for received_at in received:
         WEBHOOK_LAG.observe(max((at - received_at).total_seconds(), 0.0))
 
 
 async def _process_one(
-    session: AsyncSession, event: WebhookEvent, *, now: datetime, handlers: Mapping[str, Handler]
+    session: UnitOfWork, event: WebhookEvent, *, now: datetime, handlers: Mapping[str, Handler]
 ) -> bool:
     """Run one event in its own savepoint; True when it was processed, False when it failed."""
     row_id, attempts, event_type = event.id, event.attempts, event.type
@@ -181,7 +180,7 @@ async def _process_one(
     except Exception as e:  # one bad event must not stop the others; it is recorded
         if retry_reason(e) is not None:
             raise  # not this event's fault: the whole unit runs again (process_due_events)
-        ledger.forget_session_caches(session)
+        session.forget_caches()
         # NotYetKnown is an out-of-order delivery (its message says what is missing).
         known = isinstance(e, NotYetKnown)
         await _failed(

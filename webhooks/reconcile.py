@@ -53,7 +53,7 @@ async def enqueue_missing(database: Database, *, events: Iterable[dict[str, Any]
         connection = await session.connection()
         for envelope, payload in candidates:
             if envelope.id not in known and await inbox.store_event(
-                connection, envelope=envelope, payload_json=json.dumps(payload)
+                connection, envelope=envelope, payload_json=json.dumps(payload), received_at=session.now()
             ):
                 enqueued.append(envelope.id)
     return Reconciled(listed=listed, enqueued=enqueued)

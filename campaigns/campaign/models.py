@@ -9,7 +9,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, UTCDateTime, created_at_column, str_enum, utcnow, uuid_pk
+from service.db import Base, UTCDateTime, created_at_column, str_enum, updated_at_column, uuid_pk
 
 
 class CampaignStatus(StrEnum):
@@ -76,4 +76,4 @@ class Campaign(Base):
     raised_minor: Mapped[int] = mapped_column(sa.BigInteger(), default=0, server_default="0")
     donor_count: Mapped[int] = mapped_column(sa.Integer(), default=0, server_default="0")
     created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = updated_at_column()

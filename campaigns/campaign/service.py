@@ -25,9 +25,10 @@ from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.models import MemberRole, NonprofitStatus
 from service import audit
 from service.auth.models import Admin
-from service.db import add_unique, utcnow
+from service.db import add_unique
 from service.errors import ValidationFailed
 from service.money import MoneyError, check_amount, minimum_charge_minor
+from service.unit_of_work import UnitOfWork
 
 # Fields that change what donors were shown at approval; editing them after review would let
 # a harmless campaign be approved and then swapped for something else.
@@ -111,7 +112,7 @@ async def update_campaign(
 
 
 async def transition_campaign(
-    session: AsyncSession, *, actor: Actor, campaign_id: uuid.UUID, action: Action
+    session: UnitOfWork, *, actor: Actor, campaign_id: uuid.UUID, action: Action
 ) -> Campaign:
     """A nonprofit moves its own campaign: submit, withdraw, pause, resume, end, archive."""
     if action not in NONPROFIT_ACTIONS:
@@ -128,7 +129,7 @@ async def transition_campaign(
         nonprofit = await nonprofits.get_own_nonprofit(session, actor=actor)
         if nonprofit.status is not NonprofitStatus.VERIFIED:
             raise NonprofitNotVerified("only a verified nonprofit can submit campaigns for review")
-        campaign.submitted_at = utcnow()
+        campaign.submitted_at = session.now()
         campaign.review_note = None
     before = _snapshot(campaign)
     campaign.status = target
@@ -143,7 +144,7 @@ async def list_review_queue(session: AsyncSession, *, limit: int, cursor: str | 
 
 
 async def approve_campaign(
-    session: AsyncSession, *, admin: Admin, campaign_id: uuid.UUID, note: str | None
+    session: UnitOfWork, *, admin: Admin, campaign_id: uuid.UUID, note: str | None
 ) -> Campaign:
     campaign = await _lock_for_moderation(session, campaign_id)
     target = next_status(campaign.status, Action.APPROVE)
@@ -152,7 +153,7 @@ async def approve_campaign(
         raise NonprofitNotVerified("the nonprofit is not verified any more; it cannot go live")
     before = _snapshot(campaign)
     campaign.status = target
-    campaign.approved_at = utcnow()
+    campaign.approved_at = session.now()
     campaign.review_note = note
     await _audit_admin(session, admin, "campaign.approve", campaign, before=before, note=note)
     return campaign

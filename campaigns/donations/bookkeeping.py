@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations.models import Donation
 from service.ledger import LedgerTransfer, Posting, flush_postings, post
+from service.unit_of_work import UnitOfWork
 
 DONORS_PAYMENTS = "donors:payments"
 PLATFORM_FEE_COVER = "platform:fee_cover"
@@ -65,7 +66,7 @@ def nonprofit_account(nonprofit_id: uuid.UUID) -> str:
 
 
 async def _post(
-    session: AsyncSession, donation: Donation, *, key: str, debit: str, credit: str, amount: int, code: Code
+    session: UnitOfWork, donation: Donation, *, key: str, debit: str, credit: str, amount: int, code: Code
 ) -> None:
     if amount <= 0:
         return
@@ -83,7 +84,7 @@ async def _post(
     )
 
 
-async def book_receipt(session: AsyncSession, donation: Donation) -> None:
+async def book_receipt(session: UnitOfWork, donation: Donation) -> None:
     campaign = campaign_account(donation.campaign_id)
     await _post(
         session,
@@ -105,9 +106,7 @@ async def book_receipt(session: AsyncSession, donation: Donation) -> None:
     )
 
 
-async def book_stripe_fee(
-    session: AsyncSession, donation: Donation, *, charge_id: str, fee_minor: int
-) -> None:
+async def book_stripe_fee(session: UnitOfWork, donation: Donation, *, charge_id: str, fee_minor: int) -> None:
     await _post(
         session,
         donation,
@@ -120,7 +119,7 @@ async def book_stripe_fee(
 
 
 async def book_refund(
-    session: AsyncSession, donation: Donation, *, refund_id: str, amount_minor: int, failed: bool
+    session: UnitOfWork, donation: Donation, *, refund_id: str, amount_minor: int, failed: bool
 ) -> None:
     # A failure seen before the refund itself still implies the refund was made first.
     await _book_outflow(
@@ -136,7 +135,7 @@ async def book_refund(
 
 
 async def book_dispute(
-    session: AsyncSession, donation: Donation, *, dispute_id: str, amount_minor: int, reinstated: bool
+    session: UnitOfWork, donation: Donation, *, dispute_id: str, amount_minor: int, reinstated: bool
 ) -> None:
     await _book_outflow(
         session,
@@ -151,7 +150,7 @@ async def book_dispute(
 
 
 async def _book_outflow(
-    session: AsyncSession,
+    session: UnitOfWork,
     donation: Donation,
     *,
     key: str,
@@ -178,7 +177,7 @@ async def _book_outflow(
 
 
 async def book_transfer(
-    session: AsyncSession, donation: Donation, *, transfer_id: str, amount_minor: int, reversed_minor: int
+    session: UnitOfWork, donation: Donation, *, transfer_id: str, amount_minor: int, reversed_minor: int
 ) -> None:
     """The transfer, and its reversals up to the absolute amount reversed so far."""
     campaign = campaign_account(donation.campaign_id)

@@ -12,35 +12,34 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from campaigns.donations.models import Donation
 from campaigns.plugs import Plug
+from service.unit_of_work import UnitOfWork
 
 
 class MoneyListener(Protocol):
     """What must happen when a donation's money or facts change (the matching engine)."""
 
-    async def on_money_changed(self, session: AsyncSession, donation: Donation) -> None: ...
+    async def on_money_changed(self, session: UnitOfWork, donation: Donation) -> None: ...
 
-    async def on_checkout_closed(self, session: AsyncSession, donation: Donation) -> None: ...
+    async def on_checkout_closed(self, session: UnitOfWork, donation: Donation) -> None: ...
 
-    async def on_facts_changed(self, session: AsyncSession, donation: Donation) -> None: ...
+    async def on_facts_changed(self, session: UnitOfWork, donation: Donation) -> None: ...
 
 
 listener: Plug[MoneyListener] = Plug("campaigns.donations.hooks.listener")
 
 
-async def on_donation_settled_changed(session: AsyncSession, donation: Donation) -> None:
+async def on_donation_settled_changed(session: UnitOfWork, donation: Donation) -> None:
     """Confirmed, refunded or disputed: reserve, shrink, void or claw back matches."""
     await listener().on_money_changed(session, donation)
 
 
-async def on_donation_checkout_closed(session: AsyncSession, donation: Donation) -> None:
+async def on_donation_checkout_closed(session: UnitOfWork, donation: Donation) -> None:
     """Failed or expired unpaid: release the match quoted at checkout."""
     await listener().on_checkout_closed(session, donation)
 
 
-async def on_donation_facts_changed(session: AsyncSession, donation: Donation) -> None:
+async def on_donation_facts_changed(session: UnitOfWork, donation: Donation) -> None:
     """A card fingerprint, a Radar score or an early fraud warning arrived: check matches again."""
     await listener().on_facts_changed(session, donation)

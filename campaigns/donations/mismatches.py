@@ -22,8 +22,9 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, created_at_column, insert_for, str_enum, utcnow, uuid_pk
+from service.db import Base, created_at_column, insert_for, str_enum, uuid_pk
 from service.pagination import after_cursor
+from service.unit_of_work import UnitOfWork
 
 
 class MismatchReason(StrEnum):
@@ -101,10 +102,7 @@ class SeenEvent:
     claimed_donation_id: uuid.UUID | None
 
 
-_COUNTS_DUE = "payment_mismatch_counts_due"
-
-
-async def record_mismatch(session: AsyncSession, *, event: SeenEvent, mismatch: Mismatch) -> bool:
+async def record_mismatch(session: UnitOfWork, *, event: SeenEvent, mismatch: Mismatch) -> bool:
     """Write the mismatch once per event; True when this call wrote it.
 
     The counter moves only when the transaction commits: the processor may roll a batch back
@@ -125,7 +123,7 @@ async def record_mismatch(session: AsyncSession, *, event: SeenEvent, mismatch: 
         "received_currency": _cut(mismatch.received_currency, 16),
         "expected_account_id": _cut(mismatch.expected_account_id, 255),
         "detail": mismatch.detail[:500],
-        "created_at": utcnow(),
+        "created_at": session.now(),
     }
     inserted = await session.scalar(
         insert_for(session, PaymentMismatch)
@@ -135,33 +133,13 @@ async def record_mismatch(session: AsyncSession, *, event: SeenEvent, mismatch: 
     )
     if inserted is None:
         return False
-    _count_on_commit(session, mismatch.reason)
+    reason = mismatch.reason
+    session.after_commit(lambda: PAYMENT_MISMATCHES.labels(reason.value).inc())
     return True
 
 
 def _cut(value: str | None, limit: int) -> str | None:
     return value[:limit] if value is not None else None
-
-
-def _count_on_commit(session: AsyncSession, reason: MismatchReason) -> None:
-    due: list[MismatchReason] | None = session.info.get(_COUNTS_DUE)
-    if due is None:
-        due = session.info[_COUNTS_DUE] = []
-        # Listeners cannot be removed while their event runs; they stay with the session
-        # (one per unit of work) and do nothing once the list is gone.
-        if not sa.event.contains(session.sync_session, "after_commit", _publish_counts):
-            sa.event.listen(session.sync_session, "after_commit", _publish_counts)
-            sa.event.listen(session.sync_session, "after_rollback", _forget_counts)
-    due.append(reason)
-
-
-def _publish_counts(sync_session: Any) -> None:
-    for reason in sync_session.info.pop(_COUNTS_DUE, []):
-        PAYMENT_MISMATCHES.labels(reason.value).inc()
-
-
-def _forget_counts(sync_session: Any) -> None:
-    sync_session.info.pop(_COUNTS_DUE, None)
 
 
 async def list_mismatches(

@@ -9,7 +9,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, UTCDateTime, created_at_column, str_enum, utcnow, uuid_pk
+from service.db import Base, UTCDateTime, created_at_column, str_enum, updated_at_column, uuid_pk
 
 
 class DonationStatus(StrEnum):
@@ -88,7 +88,7 @@ class Donation(Base):
     refunded_minor: Mapped[int] = mapped_column(sa.BigInteger(), default=0)
     stripe_fee_minor: Mapped[int | None] = mapped_column(sa.BigInteger())
     created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = updated_at_column()
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property

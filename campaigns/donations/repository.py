@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.campaign.models import Campaign
 from campaigns.donations.models import SETTLED, Donation
 from service.db import for_no_key_update
+from service.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,8 @@ class LockedDonations:
         return None
 
 
-_LOCKED = "donations_locked"
-
-
 async def lock_donations(
-    session: AsyncSession, refs: Iterable[DonationRef], *, remember: bool = True
+    session: UnitOfWork, refs: Iterable[DonationRef], *, remember: bool = True
 ) -> list[Donation]:
     """Lock every donation a batch of events points at, in one query, in id order; returns them.
 
@@ -100,25 +98,31 @@ async def lock_donations(
         for donation in donations:
             locked.add(donation)
     if remember:
-        session.info[_LOCKED] = locked
+        session.locked_donations = locked
     return donations
 
 
-def note_stripe_ids(session: AsyncSession, donation: Donation) -> None:
+def _locked(session: UnitOfWork) -> LockedDonations | None:
+    """The donations the unit locked in advance (lock_donations with `remember`), if any."""
+    locked = session.locked_donations
+    return locked if isinstance(locked, LockedDonations) else None
+
+
+def note_stripe_ids(session: UnitOfWork, donation: Donation) -> None:
     """A locked donation just learned a Stripe id: later lookups by that id must find it."""
-    locked: LockedDonations | None = session.info.get(_LOCKED)
+    locked = _locked(session)
     if locked is not None:
         locked.add(donation)
 
 
-async def lock_donation(session: AsyncSession, ref: DonationRef) -> Donation | None:
+async def lock_donation(session: UnitOfWork, ref: DonationRef) -> Donation | None:
     """The donation the reference points at, row-locked until the transaction ends.
 
     The lock serialises sibling events (session completed, intent succeeded, charge succeeded)
     for one donation when several processors run at once. Donations locked in advance by
     lock_donations are answered from memory; anything else is looked up (and locked) here.
     """
-    locked: LockedDonations | None = session.info.get(_LOCKED)
+    locked = _locked(session)
     if locked is not None and (known := locked.find(ref)) is not None:
         return known
     conditions = [column == key for column, key in zip(_COLUMNS, _keys(ref), strict=True) if key]

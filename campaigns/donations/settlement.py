@@ -5,16 +5,13 @@ status only moves forward (STATUS_RANK), and amounts come from absolute facts (a
 amount, the total refunded per the ledger), never from deltas. Each use case locks the
 donation, applies the fact, books the money (idempotent ledger keys), notes the campaign
 when a settled amount may have changed, and calls the settlement hook. Callers own the
-transaction and call refresh_campaign_totals before committing; None means "no such
-donation (yet)".
+unit of work; it refreshes the noted campaigns' totals itself before committing
+(refresh_campaign_totals, registered with the unit). None means "no such donation (yet)".
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations import bookkeeping, hooks
 from campaigns.donations.models import STATUS_RANK, Donation, DonationStatus
@@ -25,7 +22,7 @@ from campaigns.donations.repository import (
     note_stripe_ids,
     settled_totals,
 )
-from service.db import utcnow
+from service.unit_of_work import UnitOfWork
 
 PAID = frozenset(
     {
@@ -56,15 +53,12 @@ def advance(donation: Donation, target: DonationStatus) -> bool:
     return True
 
 
-_TOTALS_DUE = "campaign_totals_due"
-
-
-async def _after(session: AsyncSession, donation: Donation, before: Snapshot) -> Donation:
+async def _after(session: UnitOfWork, donation: Donation, before: Snapshot) -> Donation:
     """Note the campaign for a totals refresh and call the hook when the settled picture changed."""
     if _snapshot(donation) == before:
         return donation
-    due: set[uuid.UUID] = session.info.setdefault(_TOTALS_DUE, set())
-    due.add(donation.campaign_id)
+    session.campaigns_due.add(donation.campaign_id)
+    session.before_commit(refresh_campaign_totals)
     if donation.status in PAID:
         await hooks.on_donation_settled_changed(session, donation)
     elif donation.status in (DonationStatus.FAILED, DonationStatus.EXPIRED):
@@ -72,15 +66,15 @@ async def _after(session: AsyncSession, donation: Donation, before: Snapshot) ->
     return donation
 
 
-async def refresh_campaign_totals(session: AsyncSession) -> None:
+async def refresh_campaign_totals(session: UnitOfWork) -> None:
     """Recompute raised and donors of each campaign whose settled donations changed.
 
-    Whoever runs the use cases above calls this once before committing: a batch of events
+    The unit of work runs this once before committing (UnitOfWork.finish): a batch of events
     touching one campaign a hundred times recomputes its totals once. Campaigns are locked in
     id order (two workers never wait on each other in a cycle) and totals are computed from
     scratch after the lock is held, so concurrent units of work cannot lose each other's gifts.
     """
-    due: set[uuid.UUID] = session.info.pop(_TOTALS_DUE, set())
+    due, session.campaigns_due = session.campaigns_due, set()
     if not due:
         return
     await session.flush()
@@ -90,7 +84,7 @@ async def refresh_campaign_totals(session: AsyncSession) -> None:
     await session.flush()
 
 
-async def _mark_paid(session: AsyncSession, donation: Donation) -> None:
+async def _mark_paid(session: UnitOfWork, donation: Donation) -> None:
     """The donor's money arrived: book it once and make the donation at least confirmed.
 
     Refund and dispute events imply payment too, so they call this as well; whichever
@@ -98,7 +92,7 @@ async def _mark_paid(session: AsyncSession, donation: Donation) -> None:
     """
     await bookkeeping.book_receipt(session, donation)
     if donation.confirmed_at is None:
-        donation.confirmed_at = utcnow()
+        donation.confirmed_at = session.now()
     advance(donation, DonationStatus.CONFIRMED)
 
 
@@ -111,7 +105,7 @@ def _snapshot(donation: Donation) -> Snapshot:
 
 
 def _link(
-    session: AsyncSession,
+    session: UnitOfWork,
     donation: Donation,
     *,
     payment_intent_id: str | None = None,
@@ -126,7 +120,7 @@ def _link(
 
 
 async def link_payment_intent(
-    session: AsyncSession, *, ref: DonationRef, payment_intent_id: str
+    session: UnitOfWork, *, ref: DonationRef, payment_intent_id: str
 ) -> Donation | None:
     """Record the intent a bound Checkout Session names, changing nothing else.
 
@@ -141,7 +135,7 @@ async def link_payment_intent(
 
 
 async def confirm_donation(
-    session: AsyncSession,
+    session: UnitOfWork,
     *,
     ref: DonationRef,
     payment_intent_id: str | None = None,
@@ -159,7 +153,7 @@ async def confirm_donation(
 
 
 async def _move(
-    session: AsyncSession, ref: DonationRef, target: DonationStatus, payment_intent_id: str | None
+    session: UnitOfWork, ref: DonationRef, target: DonationStatus, payment_intent_id: str | None
 ) -> Donation | None:
     donation = await lock_donation(session, ref)
     if donation is None:
@@ -171,25 +165,25 @@ async def _move(
 
 
 async def mark_processing(
-    session: AsyncSession, *, ref: DonationRef, payment_intent_id: str | None = None
+    session: UnitOfWork, *, ref: DonationRef, payment_intent_id: str | None = None
 ) -> Donation | None:
     """Checkout completed with a delayed method; the money is not there yet."""
     return await _move(session, ref, DonationStatus.PROCESSING, payment_intent_id)
 
 
 async def fail_donation(
-    session: AsyncSession, *, ref: DonationRef, payment_intent_id: str | None = None
+    session: UnitOfWork, *, ref: DonationRef, payment_intent_id: str | None = None
 ) -> Donation | None:
     return await _move(session, ref, DonationStatus.FAILED, payment_intent_id)
 
 
 async def expire_donation(
-    session: AsyncSession, *, ref: DonationRef, payment_intent_id: str | None = None
+    session: UnitOfWork, *, ref: DonationRef, payment_intent_id: str | None = None
 ) -> Donation | None:
     return await _move(session, ref, DonationStatus.EXPIRED, payment_intent_id)
 
 
-async def record_charge(session: AsyncSession, *, ref: DonationRef, charge: ChargeFacts) -> Donation | None:
+async def record_charge(session: UnitOfWork, *, ref: DonationRef, charge: ChargeFacts) -> Donation | None:
     """Card fingerprint, Radar risk and Stripe's fee; the charge alone does not confirm."""
     donation = await lock_donation(session, ref)
     if donation is None:
@@ -213,7 +207,7 @@ async def record_charge(session: AsyncSession, *, ref: DonationRef, charge: Char
 
 
 async def record_refund(
-    session: AsyncSession, *, ref: DonationRef, stripe_refund_id: str, amount_minor: int, failed: bool
+    session: UnitOfWork, *, ref: DonationRef, stripe_refund_id: str, amount_minor: int, failed: bool
 ) -> Donation | None:
     """One refund's absolute state: made (pending or succeeded) or failed (money came back)."""
     donation = await lock_donation(session, ref)
@@ -233,9 +227,7 @@ async def record_refund(
     return await _after(session, donation, before)
 
 
-async def refunds_known(
-    session: AsyncSession, *, ref: DonationRef, amount_refunded_minor: int
-) -> bool | None:
+async def refunds_known(session: UnitOfWork, *, ref: DonationRef, amount_refunded_minor: int) -> bool | None:
     """Whether every refund behind a charge's `amount_refunded` has been recorded (None: no donation).
 
     A charge only gives the total; the refunds themselves arrive as refund.* events, possibly
@@ -249,7 +241,7 @@ async def refunds_known(
 
 
 async def record_dispute(
-    session: AsyncSession,
+    session: UnitOfWork,
     *,
     ref: DonationRef,
     stripe_dispute_id: str,
@@ -271,7 +263,7 @@ async def record_dispute(
     return await _after(session, donation, before)
 
 
-async def record_early_fraud_warning(session: AsyncSession, *, ref: DonationRef) -> Donation | None:
+async def record_early_fraud_warning(session: UnitOfWork, *, ref: DonationRef) -> Donation | None:
     donation = await lock_donation(session, ref)
     if donation is None:
         return None
@@ -282,7 +274,7 @@ async def record_early_fraud_warning(session: AsyncSession, *, ref: DonationRef)
 
 
 async def record_transfer(
-    session: AsyncSession,
+    session: UnitOfWork,
     *,
     ref: DonationRef,
     stripe_transfer_id: str,

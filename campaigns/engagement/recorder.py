@@ -33,7 +33,7 @@ from starlette.requests import Request
 from campaigns.engagement import repository
 from campaigns.engagement.models import Metric
 from campaigns.sharing.service import is_bot
-from service.db import Database, utcnow
+from service.db import Database
 from service.logging import get_logger
 from service.worker import Job
 
@@ -49,9 +49,7 @@ _is_bot = functools.lru_cache(maxsize=1024)(is_bot)
 
 
 class EngagementRecorder:
-    def __init__(
-        self, secret_key: str, *, max_seen: int = MAX_SEEN, clock: Callable[[], datetime] = utcnow
-    ) -> None:
+    def __init__(self, secret_key: str, *, clock: Callable[[], datetime], max_seen: int = MAX_SEEN) -> None:
         self.max_seen = max_seen
         self._secret = secret_key.encode()
         self._clock = clock

@@ -21,15 +21,15 @@ from service import audit
 from service.audit import ActorType
 from service.auth.admins import require_role
 from service.auth.models import Admin, AdminRole
-from service.db import Database, utcnow
+from service.db import Database
 
 DOWNLOAD_ACTION = "export.download"
 ADMIN_ROLES = (AdminRole.REVIEWER, AdminRole.FINANCE)
 """Who may export on the platform side (superadmins may anyway)."""
 
 
-def filename(export_name: str) -> str:
-    return f"goodloop-{export_name}-{utcnow():%Y%m%d-%H%M%S}.csv"
+def filename(export_name: str, *, at: datetime) -> str:
+    return f"goodloop-{export_name}-{at:%Y%m%d-%H%M%S}.csv"
 
 
 def _filters_json(filters: object) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from campaigns.matching.eligibility import Context
 from campaigns.nonprofits.models import Nonprofit
 from campaigns.sharing import referral
 from campaigns.sharing import service as sharing
-from service.db import Database, utcnow
+from service.db import Database
 from service.errors import ValidationFailed
 from service.money import (
     MoneyError,
@@ -45,6 +45,7 @@ from service.money import (
     minimum_charge_minor,
 )
 from service.stripe_gateway import request_options
+from service.unit_of_work import UnitOfWork
 from service.web.tokens import thanks_token
 
 
@@ -119,7 +120,7 @@ def _stripe_maximum_errors(currency_code: str, *, amount_minor: int, cover_fees:
 
 
 async def create_pending_donation(
-    session: AsyncSession, *, request: CheckoutRequest, secret_key: str, now: datetime
+    session: UnitOfWork, *, request: CheckoutRequest, secret_key: str, now: datetime
 ) -> PendingCheckout:
     """Check everything Stripe should never see rejected, then add the pending donation."""
     found = await repository.get_campaign_with_nonprofit(session, request.slug)
@@ -255,7 +256,7 @@ async def record_checkout_session(
     donation.checkout_url = checkout_url
 
 
-async def mark_checkout_failed(session: AsyncSession, *, donation_id: uuid.UUID) -> None:
+async def mark_checkout_failed(session: UnitOfWork, *, donation_id: uuid.UUID) -> None:
     donation = await repository.lock_donation(session, donation_id)
     # Forward only: a webhook that already moved the donation on wins.
     if donation is not None and STATUS_RANK[donation.status] < STATUS_RANK[DonationStatus.FAILED]:
@@ -277,12 +278,12 @@ async def start_checkout(
     pending = await database.run(
         "checkout_start",
         lambda session: create_pending_donation(
-            session, request=request, secret_key=secret_key, now=utcnow()
+            session, request=request, secret_key=secret_key, now=session.now()
         ),
     )
     donation_id = pending.donation.id
 
-    async def failed(session: AsyncSession) -> None:
+    async def failed(session: UnitOfWork) -> None:
         await mark_checkout_failed(session, donation_id=donation_id)
 
     try:

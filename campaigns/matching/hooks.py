@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.matching.models import Match, MatchingProgram
 from campaigns.plugs import Plug
+from service.unit_of_work import UnitOfWork
 
 
 class Clawbacks(Protocol):
     async def request_clawback(
-        self, session: AsyncSession, program: MatchingProgram, match: Match, *, total_minor: int, reason: str
+        self, session: UnitOfWork, program: MatchingProgram, match: Match, *, total_minor: int, reason: str
     ) -> bool:
         """Ask for `total_minor` back in all; False when the match has no transfer to reverse."""
         ...

@@ -31,6 +31,7 @@ from campaigns.matching.models import (
 )
 from campaigns.nonprofits.models import Member
 from service.db import insert_for
+from service.unit_of_work import UnitOfWork
 
 # Mail providers known to ignore dots in the local part.
 _DOTLESS_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
@@ -102,7 +103,7 @@ class Linked:
     email, a card) joined a known donor. Caps and owner links must be looked at again."""
 
 
-async def link_donation(session: AsyncSession, donation: Donation) -> Linked:
+async def link_donation(session: UnitOfWork, donation: Donation) -> Linked:
     """Put a settled donation's keys in one cluster, merging the clusters they join."""
     keys = donation_keys(donation)
     if not keys:
@@ -112,7 +113,7 @@ async def link_donation(session: AsyncSession, donation: Donation) -> Linked:
     for kind, digest in keys:
         await session.execute(
             insert_for(session, IdentityKey)
-            .values(id=uuid.uuid4(), kind=kind, digest=digest, cluster_id=proposed)
+            .values(id=uuid.uuid4(), kind=kind, digest=digest, cluster_id=proposed, created_at=session.now())
             .on_conflict_do_nothing(index_elements=["kind", "digest"])
         )
     clusters = await _locked_clusters(session, keys)
@@ -171,12 +172,14 @@ async def cluster_of_donation(session: AsyncSession, donation_id: uuid.UUID) -> 
     )
 
 
-async def remember_nonprofit_key(session: AsyncSession, *, nonprofit_id: uuid.UUID, key: Key) -> None:
+async def remember_nonprofit_key(session: UnitOfWork, *, nonprofit_id: uuid.UUID, key: Key) -> None:
     """Note that a key belongs to a nonprofit's own people (members' emails, devices they use)."""
     kind, digest = key
     await session.execute(
         insert_for(session, NonprofitIdentityKey)
-        .values(id=uuid.uuid4(), nonprofit_id=nonprofit_id, kind=kind, digest=digest)
+        .values(
+            id=uuid.uuid4(), nonprofit_id=nonprofit_id, kind=kind, digest=digest, created_at=session.now()
+        )
         .on_conflict_do_nothing(index_elements=["nonprofit_id", "kind", "digest"])
     )
 

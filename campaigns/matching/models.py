@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, UTCDateTime, created_at_column, str_enum, utcnow, uuid_pk
+from service.db import Base, UTCDateTime, created_at_column, str_enum, updated_at_column, uuid_pk
 
 
 class Policy(StrEnum):
@@ -168,7 +168,7 @@ class Match(Base):
     decided_by_admin_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("admins.id"))
     decision_note: Mapped[str | None] = mapped_column(sa.Text())
     created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = updated_at_column()
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     appeal_message: Mapped[str | None] = mapped_column(sa.Text())
     """The nonprofit's appeal of a rejection (one per match: set once, never cleared)."""
@@ -210,7 +210,7 @@ class RiskSetting(Base):
     threshold: Mapped[int | None] = mapped_column(sa.Integer())
     enabled: Mapped[bool] = mapped_column(sa.Boolean(), default=True)
     updated_by_admin_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("admins.id"))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = updated_at_column()
 
 
 class MatchQuote(Base):

@@ -18,6 +18,7 @@ from service.audit import ActorType
 from service.auth.models import Admin
 from service.errors import ValidationFailed
 from service.pagination import after_cursor
+from service.unit_of_work import UnitOfWork
 
 # A clock skew allowance: "starts now" from an admin's browser is not retroactive.
 _RETROACTIVE_SLACK = timedelta(minutes=5)
@@ -42,7 +43,7 @@ def _terms(program: MatchingProgram) -> dict[str, object]:
 
 
 async def create_program(
-    session: AsyncSession, *, admin: Admin, data: ProgramIn, now: datetime
+    session: UnitOfWork, *, admin: Admin, data: ProgramIn, now: datetime
 ) -> MatchingProgram:
     """A funded program: the budget moves from the funder's account into the pool at creation."""
     if data.starts_at < now - _RETROACTIVE_SLACK:
@@ -124,7 +125,7 @@ async def update_program(
 
 
 async def end_program(
-    session: AsyncSession, *, program: MatchingProgram, admin: Admin | None, now: datetime
+    session: UnitOfWork, *, program: MatchingProgram, admin: Admin | None, now: datetime
 ) -> int:
     """Close a program (its window ended, or an admin ends it early); returns what went back to the funder."""
     before = _terms(program)
@@ -140,7 +141,7 @@ async def end_program(
 
 
 async def end_program_now(
-    session: AsyncSession, *, admin: Admin, program_id: uuid.UUID, now: datetime
+    session: UnitOfWork, *, admin: Admin, program_id: uuid.UUID, now: datetime
 ) -> MatchingProgram:
     program = await pool.lock_program(session, program_id)
     if program is None:

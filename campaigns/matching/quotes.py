@@ -19,6 +19,7 @@ from campaigns.matching.eligibility import Context, program_takes
 from campaigns.matching.models import MatchingProgram, MatchQuote, Policy, QuoteStatus
 from campaigns.matching.policies import EngagementTiersParams, FixedRatioParams, tier_ratio_bps
 from service.money import apply_ratio_bps
+from service.unit_of_work import UnitOfWork
 
 QUOTED_POLICIES = frozenset({Policy.FIXED_RATIO, Policy.ENGAGEMENT_TIERS})
 """Policies whose match follows from the donor's own gift (a referral bonus or a challenge
@@ -99,7 +100,7 @@ async def _ratio_bps(session: AsyncSession, program: MatchingProgram, *, ctx: Co
 
 
 async def hold_quotes(
-    session: AsyncSession, *, donation: Donation, ctx: Context, at: datetime, expires_at: datetime
+    session: UnitOfWork, *, donation: Donation, ctx: Context, at: datetime, expires_at: datetime
 ) -> list[HeldQuote]:
     """Quote and hold each program's match for a pending donation (caller owns the transaction)."""
     candidates = [

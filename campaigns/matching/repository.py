@@ -20,6 +20,7 @@ from campaigns.matching.models import (
     QuoteStatus,
 )
 from service.db import locked_rows
+from service.unit_of_work import UnitOfWork
 
 LIVE = (MatchStatus.PENDING, MatchStatus.HELD_FOR_REVIEW, MatchStatus.APPROVED, MatchStatus.PAID)
 
@@ -42,7 +43,7 @@ async def programs_for(
 
 
 async def program_ids_touching(
-    session: AsyncSession, *, donations: Sequence[Donation], match_ids: Sequence[uuid.UUID] = ()
+    session: UnitOfWork, *, donations: Sequence[Donation], match_ids: Sequence[uuid.UUID] = ()
 ) -> set[uuid.UUID]:
     """Every program that events about these donations (or these matches) may lock: the programs
     of their matches and quotes, and every active program that could match them (the engine's
@@ -125,18 +126,18 @@ async def held_quotes(
     return await locked_rows(session, query) if lock else (await session.scalars(query)).all()
 
 
-async def any_program(session: AsyncSession) -> bool:
+async def any_program(session: UnitOfWork) -> bool:
     """Whether any program was ever created; cached for the transaction (programs are never deleted).
 
     Most deployments' webhooks run with no program in their currency: this keeps the
     matching hooks from costing the webhook worker a query per event.
     """
-    cached: bool | None = session.info.get("matching_any_program")
+    cached = session.any_matching_program
     if cached is None:
         # A program created while this transaction runs is seen by the next one; a donation
         # it misses here was made before any program could have quoted it a match.
         cached = await session.scalar(sa.select(MatchingProgram.id).limit(1)) is not None
-        session.info["matching_any_program"] = cached
+        session.any_matching_program = cached
     return cached
 
 

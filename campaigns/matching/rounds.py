@@ -27,7 +27,8 @@ from campaigns.matching.models import (
 )
 from campaigns.matching.policies import QuadraticRoundParams
 from campaigns.matching.quadratic import Contribution, RoundResult, allocate_round
-from service.db import Database, insert_for, utcnow
+from service.db import Database, insert_for
+from service.unit_of_work import UnitOfWork
 from service.worker import Job
 
 VERIFIED_TRUST_BPS = 10_000
@@ -35,7 +36,7 @@ UNVERIFIED_TRUST_BPS = 5_000
 """A cluster no card has paid for (no fingerprint yet) counts for half in a round."""
 
 
-async def close_program(session: AsyncSession, program: MatchingProgram, *, now: datetime) -> None:
+async def close_program(session: UnitOfWork, program: MatchingProgram, *, now: datetime) -> None:
     """Final results of a program whose window has ended, then return what is left to the funder."""
     if program.status is ProgramStatus.ACTIVE:
         if program.policy is Policy.QUADRATIC_ROUND:
@@ -121,7 +122,7 @@ async def _eligible_campaigns(
     return eligible
 
 
-async def run_quadratic_round(session: AsyncSession, program: MatchingProgram) -> RoundResult:
+async def run_quadratic_round(session: UnitOfWork, program: MatchingProgram) -> RoundResult:
     """Split what the pool has by quadratic funding; publish the result with its inputs' hash."""
     params = QuadraticRoundParams.model_validate(program.policy_params)
     result = allocate_round(
@@ -141,7 +142,7 @@ async def run_quadratic_round(session: AsyncSession, program: MatchingProgram) -
             inputs_hash=result.inputs_hash,
             allocations={str(c): a for c, a in result.allocations.items()},
             unallocated_minor=result.unallocated_minor,
-            computed_at=utcnow(),
+            computed_at=session.now(),
         )
         .on_conflict_do_nothing(index_elements=["program_id"])
     )
@@ -153,7 +154,7 @@ async def close_due_programs(database: Database) -> int:
     closed = 0
     while True:
         async with database.transaction() as session:
-            now = utcnow()
+            now = session.now()
             program = await session.scalar(
                 sa.select(MatchingProgram)
                 .where(
@@ -183,7 +184,7 @@ def _available() -> sa.ColumnElement[int]:
 
 
 async def release_expired_quotes(
-    session: AsyncSession, *, now: datetime, grace: timedelta = timedelta(hours=1)
+    session: UnitOfWork, *, now: datetime, grace: timedelta = timedelta(hours=1)
 ) -> int:
     """Quotes whose checkout can no longer complete (no expiry event came): back to the pool."""
     expired = MatchQuote.status == QuoteStatus.HELD, MatchQuote.expires_at < now - grace
@@ -210,11 +211,11 @@ async def release_expired_quotes(
 async def run_matching_chores(database: Database) -> int:
     """The worker job: holds that ended, expired quotes, programs past their window."""
     async with database.transaction() as session:
-        done = await lifecycle.release_due_matches(session, now=utcnow())
+        done = await lifecycle.release_due_matches(session, now=session.now())
     # A transaction of its own: it locks its own programs, and a second lock_programs in one
     # transaction could take a program before one of lower id (docs/architecture.md).
     async with database.transaction() as session:
-        done += await release_expired_quotes(session, now=utcnow())
+        done += await release_expired_quotes(session, now=session.now())
     return done + await close_due_programs(database)
 
 

@@ -12,9 +12,9 @@ from campaigns.campaign.models import Campaign, CampaignStatus
 from campaigns.moderation.models import CampaignReport, ReportReason
 from service import audit
 from service.auth.models import Admin
-from service.db import utcnow
 from service.errors import NotFound
 from service.ratelimit import Limit
+from service.unit_of_work import UnitOfWork
 
 REPORTABLE = (CampaignStatus.LIVE, CampaignStatus.PAUSED, CampaignStatus.ENDED)
 # A person with a real concern reports once or twice; a flood from one network is an attack
@@ -76,12 +76,12 @@ async def open_report_counts(session: AsyncSession) -> dict[uuid.UUID, int]:
     return {campaign_id: int(n) for campaign_id, n in rows.all()}
 
 
-async def resolve_reports(session: AsyncSession, *, admin: Admin, campaign_id: uuid.UUID, note: str) -> int:
+async def resolve_reports(session: UnitOfWork, *, admin: Admin, campaign_id: uuid.UUID, note: str) -> int:
     """Close every open report on the campaign with the moderator's note; returns how many."""
     campaign = await session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound("no such campaign", code="campaign_not_found")
-    now = utcnow()
+    now = session.now()
     result = await session.execute(
         sa.update(CampaignReport)
         .where(CampaignReport.campaign_id == campaign_id, CampaignReport.resolved_at.is_(None))

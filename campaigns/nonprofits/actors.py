@@ -13,8 +13,8 @@ from campaigns.nonprofits.errors import RoleRequired
 from campaigns.nonprofits.models import MemberRole
 from service.audit import ActorType
 from service.auth.secrets import token_digest
-from service.db import utcnow
 from service.errors import Unauthenticated
+from service.unit_of_work import UnitOfWork
 
 API_KEY_KIND = "key"
 _RANK = {MemberRole.VIEWER: 0, MemberRole.EDITOR: 1, MemberRole.OWNER: 2}
@@ -43,11 +43,11 @@ class Actor:
             raise RoleRequired(f"this needs the {role.value} role or higher")
 
 
-async def actor_for_api_key(session: AsyncSession, *, token: str) -> Actor:
+async def actor_for_api_key(session: UnitOfWork, *, token: str) -> Actor:
     key = await repository.get_active_api_key_by_digest(session, token_digest(token))
     if key is None:
         raise Unauthenticated("the API key is not valid or was revoked", code="invalid_api_key")
-    now = utcnow()
+    now = session.now()
     if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
         key.last_used_at = now
     # An API key is the organisation's own secret: it can do what an owner can.

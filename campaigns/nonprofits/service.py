@@ -36,7 +36,8 @@ from service.auth.secrets import (
     token_digest,
     verify_password_async,
 )
-from service.db import add_unique, utcnow
+from service.db import add_unique
+from service.unit_of_work import UnitOfWork
 
 INVITE_LIFETIME = timedelta(days=7)
 
@@ -89,11 +90,11 @@ async def sign_up(session: AsyncSession, *, data: SignUpIn) -> SignedUp:
     )
 
 
-async def authenticate_member(session: AsyncSession, *, email: str, password: str) -> Member | None:
+async def authenticate_member(session: UnitOfWork, *, email: str, password: str) -> Member | None:
     member = await repository.get_member_by_email(session, email.strip().lower())
     if not await verify_password_async(member.password_hash if member else None, password) or member is None:
         return None
-    member.last_login_at = utcnow()
+    member.last_login_at = session.now()
     return member
 
 
@@ -145,13 +146,13 @@ async def list_api_keys(session: AsyncSession, *, actor: Actor) -> Sequence[ApiK
     return await repository.list_api_keys(session, actor.nonprofit_id)
 
 
-async def revoke_api_key(session: AsyncSession, *, actor: Actor, api_key_id: uuid.UUID) -> ApiKey:
+async def revoke_api_key(session: UnitOfWork, *, actor: Actor, api_key_id: uuid.UUID) -> ApiKey:
     actor.require(MemberRole.OWNER)
     key = await repository.get_api_key(session, nonprofit_id=actor.nonprofit_id, api_key_id=api_key_id)
     if key is None:
         raise ApiKeyNotFound("no such API key")
     if key.revoked_at is None:
-        key.revoked_at = utcnow()
+        key.revoked_at = session.now()
         await _audit(
             session,
             actor,
@@ -167,9 +168,7 @@ async def list_members(session: AsyncSession, *, actor: Actor) -> Sequence[Membe
     return await repository.list_members(session, actor.nonprofit_id)
 
 
-async def invite_member(
-    session: AsyncSession, *, actor: Actor, email: str, role: MemberRole
-) -> CreatedInvite:
+async def invite_member(session: UnitOfWork, *, actor: Actor, email: str, role: MemberRole) -> CreatedInvite:
     actor.require(MemberRole.OWNER)
     if await repository.get_member_by_email(session, email) is not None:
         raise EmailTaken("an account with this email already exists")
@@ -180,7 +179,7 @@ async def invite_member(
         role=role,
         token_digest=token_digest(token),
         invited_by_member_id=actor.member_id,
-        expires_at=utcnow() + INVITE_LIFETIME,
+        expires_at=session.now() + INVITE_LIFETIME,
     )
     session.add(invite)
     await session.flush()
@@ -195,14 +194,14 @@ async def invite_member(
     return CreatedInvite(invite=invite, token=token)
 
 
-async def find_invite(session: AsyncSession, *, token: str) -> MemberInvite:
+async def find_invite(session: UnitOfWork, *, token: str) -> MemberInvite:
     invite = await repository.get_open_invite(session, token_digest(token))
-    if invite is None or invite.expires_at <= utcnow():
+    if invite is None or invite.expires_at <= session.now():
         raise InviteInvalid("this invitation is not valid any more; ask for a new one")
     return invite
 
 
-async def accept_invite(session: AsyncSession, *, token: str, password: str) -> Member:
+async def accept_invite(session: UnitOfWork, *, token: str, password: str) -> Member:
     invite = await find_invite(session, token=token)
     member = Member(
         nonprofit_id=invite.nonprofit_id,
@@ -211,12 +210,12 @@ async def accept_invite(session: AsyncSession, *, token: str, password: str) -> 
         password_hash=await hash_password_async(password),
     )
     await add_unique(session, member, EmailTaken("an account with this email already exists"))
-    invite.accepted_at = utcnow()
+    invite.accepted_at = session.now()
     return member
 
 
 async def verify_nonprofit(
-    session: AsyncSession, *, admin: Admin, nonprofit_id: uuid.UUID, note: str | None
+    session: UnitOfWork, *, admin: Admin, nonprofit_id: uuid.UUID, note: str | None
 ) -> Nonprofit:
     return await _decide(
         session,
@@ -228,7 +227,7 @@ async def verify_nonprofit(
 
 
 async def reject_nonprofit(
-    session: AsyncSession, *, admin: Admin, nonprofit_id: uuid.UUID, reason: str
+    session: UnitOfWork, *, admin: Admin, nonprofit_id: uuid.UUID, reason: str
 ) -> Nonprofit:
     return await _decide(
         session,
@@ -252,7 +251,7 @@ _ALLOWED = {
 
 
 async def _decide(
-    session: AsyncSession,
+    session: UnitOfWork,
     *,
     admin: Admin,
     nonprofit_id: uuid.UUID,
@@ -267,7 +266,7 @@ async def _decide(
         raise IllegalNonprofitTransition(f"a nonprofit that is {before.value} cannot become {to.value}")
     nonprofit.status = to
     nonprofit.status_reason = reason if to is NonprofitStatus.REJECTED else None
-    nonprofit.verified_at = utcnow() if to is NonprofitStatus.VERIFIED else None
+    nonprofit.verified_at = session.now() if to is NonprofitStatus.VERIFIED else None
     await audit.record(
         session,
         actor_type=audit.ActorType.ADMIN,

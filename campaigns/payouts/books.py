@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from campaigns.matching.pool import matches_account
 from service.ledger import Posting, post
+from service.unit_of_work import UnitOfWork
 
 
 def transferred_account(nonprofit_id: uuid.UUID) -> str:
@@ -61,7 +60,7 @@ def netting_key(payout_id: uuid.UUID, reversal_id: uuid.UUID) -> str:
 
 
 async def _post(
-    session: AsyncSession,
+    session: UnitOfWork,
     *,
     key: str,
     debit: str,
@@ -88,7 +87,7 @@ async def _post(
 
 
 async def book_transfer(
-    session: AsyncSession,
+    session: UnitOfWork,
     *,
     match_id: uuid.UUID,
     nonprofit_id: uuid.UUID,
@@ -109,7 +108,7 @@ async def book_transfer(
 
 
 async def book_netting(
-    session: AsyncSession,
+    session: UnitOfWork,
     *,
     payout_id: uuid.UUID,
     reversal_id: uuid.UUID,
@@ -131,7 +130,7 @@ async def book_netting(
 
 
 async def book_reversal(
-    session: AsyncSession,
+    session: UnitOfWork,
     *,
     match_id: uuid.UUID,
     cause: str,
@@ -153,7 +152,7 @@ async def book_reversal(
 
 
 async def book_receivable(
-    session: AsyncSession,
+    session: UnitOfWork,
     *,
     match_id: uuid.UUID,
     cause: str,

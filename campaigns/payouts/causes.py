@@ -15,24 +15,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.ledger import LedgerTransfer, flush_postings
+from service.unit_of_work import UnitOfWork
 
-_CURRENT = "payout_clawback_cause"
 _REFUND_CODE = "refund"
 _DISPUTE_CODE = "dispute_withdrawn"
 
 
 @contextmanager
-def naming_cause(session: AsyncSession, cause: str | None) -> Iterator[None]:
+def naming_cause(session: UnitOfWork, cause: str | None) -> Iterator[None]:
     """While a webhook applies a refund or dispute, clawbacks it causes are named after it."""
-    previous = session.info.get(_CURRENT)
-    session.info[_CURRENT] = cause
+    previous = session.clawback_cause
+    session.clawback_cause = cause
     try:
         yield
     finally:
-        session.info[_CURRENT] = previous
+        session.clawback_cause = previous
 
 
 def _cause_of(key: str) -> str | None:
@@ -46,10 +45,10 @@ def _cause_of(key: str) -> str | None:
 
 
 async def resolve(
-    session: AsyncSession, *, donation_id: uuid.UUID | None, taken: set[str], fallback: str
+    session: UnitOfWork, *, donation_id: uuid.UUID | None, taken: set[str], fallback: str
 ) -> str:
-    current = session.info.get(_CURRENT)
-    if isinstance(current, str) and current and current not in taken:
+    current = session.clawback_cause
+    if current and current not in taken:
         return current[:100]
     if donation_id is not None:
         await flush_postings(session)

@@ -35,13 +35,13 @@ from campaigns.payouts.models import (
     ReversalKind,
     ReversalStatus,
 )
-from service.db import utcnow
+from service.unit_of_work import UnitOfWork
 
 SETTLED = frozenset({ReversalStatus.REVERSED, ReversalStatus.RECEIVABLE})
 
 
 async def request_clawback(
-    session: AsyncSession, program: MatchingProgram, match: Match, *, total_minor: int, reason: str
+    session: UnitOfWork, program: MatchingProgram, match: Match, *, total_minor: int, reason: str
 ) -> bool:
     """Ask for `total_minor` back in all; False when the match has no transfer to reverse.
 
@@ -70,7 +70,7 @@ async def request_clawback(
         extra_after={"reversal_minor": more, "cause": cause},
     )
     if reversal.status is ReversalStatus.RECEIVABLE:
-        await settle_reversal(session, program, match, reversal, reversed_by_stripe=False, now=utcnow())
+        await settle_reversal(session, program, match, reversal, reversed_by_stripe=False, now=session.now())
     return True
 
 
@@ -107,7 +107,7 @@ async def open_reversal(
 
 
 async def settle_reversal(
-    session: AsyncSession,
+    session: UnitOfWork,
     program: MatchingProgram,
     match: Match,
     reversal: PayoutReversal,

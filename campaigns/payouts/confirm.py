@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.matching import lifecycle, pool
 from campaigns.matching.journal import note
@@ -23,6 +22,7 @@ from campaigns.matching.models import Match, MatchingProgram, MatchStatus
 from campaigns.payouts import books, clawbacks, repository
 from campaigns.payouts.models import Payout, PayoutReversal, PayoutStatus, ReversalKind, ReversalStatus
 from service.logging import get_logger
+from service.unit_of_work import UnitOfWork
 
 log = get_logger("goodloop.payouts")
 
@@ -43,7 +43,7 @@ def _metadata_uuid(obj: dict[str, Any], key: str) -> uuid.UUID | None:
         return None
 
 
-async def record_transfer_event(session: AsyncSession, *, transfer: dict[str, Any], now: datetime) -> bool:
+async def record_transfer_event(session: UnitOfWork, *, transfer: dict[str, Any], now: datetime) -> bool:
     """Apply a transfer's absolute state to its payout; False when the transfer is not a payout of ours."""
     transfer_id = transfer.get("id")
     if not isinstance(transfer_id, str):
@@ -77,7 +77,7 @@ async def record_transfer_event(session: AsyncSession, *, transfer: dict[str, An
 
 
 async def confirm_payout(
-    session: AsyncSession, program: MatchingProgram, match: Match, payout: Payout, *, now: datetime
+    session: UnitOfWork, program: MatchingProgram, match: Match, payout: Payout, *, now: datetime
 ) -> None:
     """The money moved: pay the match, post the transfer and the netting, reverse any excess."""
     if match.status is MatchStatus.APPROVED:
@@ -112,7 +112,7 @@ async def confirm_payout(
 
 
 async def _reverse_excess(
-    session: AsyncSession,
+    session: UnitOfWork,
     program: MatchingProgram,
     match: Match,
     payout: Payout,
@@ -137,7 +137,7 @@ async def _reverse_excess(
 
 
 async def _settle_listed_reversals(
-    session: AsyncSession,
+    session: UnitOfWork,
     program: MatchingProgram,
     match: Match,
     payout: Payout,
@@ -166,7 +166,7 @@ async def _settle_listed_reversals(
         await clawbacks.settle_reversal(session, program, match, reversal, reversed_by_stripe=True, now=now)
 
 
-async def confirm_reviewed(session: AsyncSession, *, now: datetime, limit: int = 100) -> int:
+async def confirm_reviewed(session: UnitOfWork, *, now: datetime, limit: int = 100) -> int:
     """Transfers a webhook confirmed while their match was under review, now that it is decided."""
     rows = (
         await session.execute(

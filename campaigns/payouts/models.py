@@ -17,7 +17,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, UTCDateTime, created_at_column, str_enum, utcnow, uuid_pk
+from service.db import Base, UTCDateTime, created_at_column, str_enum, updated_at_column, uuid_pk
 
 
 class PayoutStatus(StrEnum):
@@ -91,7 +91,7 @@ class Payout(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(sa.Text())
     created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = updated_at_column()
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
@@ -137,7 +137,7 @@ class PayoutReversal(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(sa.Text())
     created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = updated_at_column()
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property

@@ -33,10 +33,11 @@ from campaigns.matching.models import Match, MatchingProgram, MatchStatus
 from campaigns.nonprofits.models import Nonprofit
 from campaigns.payouts import books, clawbacks, confirm, repository
 from campaigns.payouts.models import Payout, PayoutReversal, PayoutStatus, ReversalStatus
-from service.db import Database, insert_for, utcnow
+from service.db import Database, insert_for
 from service.logging import get_logger
 from service.settings import load_settings
 from service.stripe_gateway import create_client, request_options
+from service.unit_of_work import UnitOfWork
 from service.worker import Job
 
 log = get_logger("goodloop.payouts")
@@ -68,7 +69,7 @@ def payout_ready(nonprofit: Nonprofit) -> bool:
 
 async def run(database: Database, client: stripe.StripeClient, *, now: datetime | None = None) -> int:
     """One pass: queue what became payable, then send due payouts and reversals."""
-    at = now or utcnow()
+    at = now or database.clock.now()
     async with database.transaction() as session:
         done = await queue_payouts(session, now=at)
         done += await confirm.confirm_reviewed(session, now=at)
@@ -187,7 +188,7 @@ async def _lock_chain(
     return program, match
 
 
-async def _claim_payout(session: AsyncSession, payout_id: uuid.UUID, *, now: datetime) -> _Call | None:
+async def _claim_payout(session: UnitOfWork, payout_id: uuid.UUID, *, now: datetime) -> _Call | None:
     """Lock program, match and payout (in the order every path uses); freeze it on its first try."""
     seen = await session.get(Payout, payout_id)
     if seen is None:
@@ -344,7 +345,7 @@ async def _claim_reversal(session: AsyncSession, reversal_id: uuid.UUID, *, now:
 
 
 async def _reversal_failed(
-    session: AsyncSession, reversal_id: uuid.UUID, *, error: stripe.StripeError, now: datetime
+    session: UnitOfWork, reversal_id: uuid.UUID, *, error: stripe.StripeError, now: datetime
 ) -> None:
     seen = await session.get(PayoutReversal, reversal_id)
     assert seen is not None

@@ -8,11 +8,26 @@ sim/README.md; a few dozen donors per campaign make every share jump by whole pe
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
 
-from campaigns.matching.models import Match, MatchStatus
+from campaigns.campaign.models import Campaign
+from campaigns.donations.models import Donation
+from campaigns.matching.models import IdentityKey, Match, MatchQuote, MatchStatus
+from campaigns.payouts.models import Payout
 from service.db import Database
-from sim.season import ATTACKERS, TARGET_HONEST_HELD, Kind, Report, Scenario, simulate
+from service.ledger import LedgerAccount, LedgerTransfer
+from sim.season import (
+    ATTACKERS,
+    HOLD_DAYS,
+    SEASON_START,
+    TARGET_HONEST_HELD,
+    Kind,
+    Report,
+    Scenario,
+    simulate,
+)
 
 
 class TestSeason:
@@ -49,6 +64,52 @@ class TestViralDay:
         # The sybil burst rode the same hour and was caught.
         assert report.attacker_gifts[ATTACKERS[0]] > 0
         assert_attacks_do_not_pay(report)
+
+
+class TestClock:
+    async def test_every_instant_the_season_writes_is_on_the_simulated_clock(self, db_url: str) -> None:
+        # The season drives one clock (its Database's); every module that reads the time must
+        # be on it. A module still reading the system clock would write today's date, months
+        # after the simulated season (which ends within SEASON_WINDOW of SEASON_START).
+        await simulate(db_url, Scenario(seed=11, donors=40, sybil_share=0.2))
+
+        first, last = SEASON_START - timedelta(days=1), SEASON_START + SEASON_WINDOW
+        assert not first <= datetime.now(UTC) <= last  # the premise: the system clock is elsewhere
+        stamps = await _instants(db_url)
+        for table in ("ledger_transfers", "ledger_accounts", "matches", "match_quotes", "donations"):
+            assert stamps[table], f"the season wrote no {table}"
+        for table, instants in stamps.items():
+            outside = [at for at in instants if not first <= at <= last]
+            assert outside == [], (table, outside[:3])
+
+
+SEASON_WINDOW = timedelta(days=28 + 2 * HOLD_DAYS + 3)
+"""The season's 28 days, the last holds running out, the final sweep after them."""
+
+STAMPED = {
+    "ledger_transfers": (LedgerTransfer.created_at,),
+    "ledger_accounts": (LedgerAccount.created_at,),
+    "matches": (Match.created_at, Match.updated_at, Match.hold_until),
+    "match_quotes": (MatchQuote.created_at,),
+    "payouts": (Payout.created_at, Payout.updated_at),
+    "donations": (Donation.created_at, Donation.updated_at, Donation.confirmed_at),
+    "campaigns": (Campaign.updated_at,),
+    "identity_keys": (IdentityKey.created_at,),
+}
+
+
+async def _instants(db_url: str) -> dict[str, list[datetime]]:
+    database = Database.from_url(db_url)
+    found: dict[str, list[datetime]] = {}
+    try:
+        async with database.transaction() as session:
+            for table, columns in STAMPED.items():
+                found[table] = [
+                    at for column in columns for at in (await session.scalars(sa.select(column))).all() if at
+                ]
+    finally:
+        await database.dispose()
+    return found
 
 
 def assert_attacks_do_not_pay(report: Report) -> None:

@@ -22,12 +22,11 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from campaigns.donations.mismatches import Mismatch, MismatchReason, SeenEvent, record_mismatch
 from campaigns.donations.models import Donation, DonationStatus
 from campaigns.donations.repository import DonationRef, lock_donation
 from service.logging import get_logger
+from service.unit_of_work import UnitOfWork
 from webhooks.errors import NotYetKnown
 from webhooks.events import StripeEvent, stripe_id
 from webhooks.handlers.common import metadata_donation_id
@@ -175,7 +174,7 @@ def ref(donation: Donation) -> DonationRef:
     return DonationRef(donation_id=donation.id)
 
 
-async def bind(session: AsyncSession, event: StripeEvent, claim: Claim) -> Donation | None:
+async def bind(session: UnitOfWork, event: StripeEvent, claim: Claim) -> Donation | None:
     """The donation this payment is bound to, locked; None when it is no payment of ours to apply.
 
     None covers a payment that names none of our donations (someone else's sale on the same
@@ -198,7 +197,7 @@ def _has_keys(keys: DonationRef) -> bool:
     return any((keys.checkout_session_id, keys.payment_intent_id, keys.charge_id))
 
 
-async def _unlinked(session: AsyncSession, event: StripeEvent, claim: Claim) -> None:
+async def _unlinked(session: UnitOfWork, event: StripeEvent, claim: Claim) -> None:
     if claim.unlinked is Unlinked.RETRY:
         raise NotYetKnown(f"the donation of {claim.object_id} is not known yet")
     if not claim.names_a_donation:
@@ -310,7 +309,7 @@ def _sibling_problem(claim: Claim, donation: Donation) -> Mismatch | None:
     return None
 
 
-async def _record(session: AsyncSession, event: StripeEvent, claim: Claim, mismatch: Mismatch) -> None:
+async def _record(session: UnitOfWork, event: StripeEvent, claim: Claim, mismatch: Mismatch) -> None:
     seen = SeenEvent(
         stripe_event_id=event.id,
         event_type=event.type,

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from campaigns.donations import settlement
 from campaigns.donations.repository import DonationRef
+from service.unit_of_work import UnitOfWork
 from webhooks.errors import NotYetKnown
 from webhooks.events import StripeEvent, stripe_id
 from webhooks.handlers import binding
@@ -43,14 +42,14 @@ def _charge_facts(obj: dict[str, Any]) -> settlement.ChargeFacts:
     )
 
 
-async def charge_succeeded(session: AsyncSession, event: StripeEvent) -> None:
+async def charge_succeeded(session: UnitOfWork, event: StripeEvent) -> None:
     donation = await binding.bind(session, event, binding.charge_claim(event.obj))
     if donation is not None:
         await settlement.record_charge(session, ref=binding.ref(donation), charge=_charge_facts(event.obj))
 
 
 async def _apply_refund(
-    session: AsyncSession, refund: dict[str, Any], ref: DonationRef, *, failed: bool
+    session: UnitOfWork, refund: dict[str, Any], ref: DonationRef, *, failed: bool
 ) -> None:
     refund_id = stripe_id(refund.get("id"))
     if refund_id is None:
@@ -64,7 +63,7 @@ async def _apply_refund(
     )
 
 
-async def refund_changed(session: AsyncSession, event: StripeEvent) -> None:
+async def refund_changed(session: UnitOfWork, event: StripeEvent) -> None:
     """refund.created / refund.updated / refund.failed: one refund's absolute state."""
     donation = await binding.bind(session, event, binding.child_of_charge_claim(event.obj))
     if donation is not None:
@@ -72,7 +71,7 @@ async def refund_changed(session: AsyncSession, event: StripeEvent) -> None:
         await _apply_refund(session, event.obj, binding.ref(donation), failed=failed)
 
 
-async def charge_refunded(session: AsyncSession, event: StripeEvent) -> None:
+async def charge_refunded(session: UnitOfWork, event: StripeEvent) -> None:
     """The charge's total refunded; individual refunds come inline (older API versions) or as refund.*."""
     donation = await binding.bind(session, event, binding.charge_claim(event.obj))
     if donation is None:
@@ -94,7 +93,7 @@ async def charge_refunded(session: AsyncSession, event: StripeEvent) -> None:
         raise NotYetKnown("the refunds behind the charge's amount_refunded have not arrived yet")
 
 
-async def early_fraud_warning(session: AsyncSession, event: StripeEvent) -> None:
+async def early_fraud_warning(session: UnitOfWork, event: StripeEvent) -> None:
     claim = binding.child_of_charge_claim(event.obj, has_amount=False)
     donation = await binding.bind(session, event, claim)
     if donation is not None:

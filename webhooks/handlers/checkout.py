@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from campaigns.donations import settlement
+from service.unit_of_work import UnitOfWork
 from webhooks.errors import NotYetKnown
 from webhooks.events import StripeEvent, stripe_id
 from webhooks.handlers import binding
@@ -26,7 +25,7 @@ def _email(obj: dict[str, Any]) -> str | None:
     return email if isinstance(email, str) and email else None
 
 
-async def link_session(session: AsyncSession, event: StripeEvent) -> None:
+async def link_session(session: UnitOfWork, event: StripeEvent) -> None:
     """Link the intent of a session event that binds, and nothing else (see link_sessions_first)."""
     intent_id = stripe_id(event.obj.get("payment_intent"))
     if intent_id is None:
@@ -39,7 +38,7 @@ async def link_session(session: AsyncSession, event: StripeEvent) -> None:
         await settlement.link_payment_intent(session, ref=binding.ref(donation), payment_intent_id=intent_id)
 
 
-async def session_completed(session: AsyncSession, event: StripeEvent) -> None:
+async def session_completed(session: UnitOfWork, event: StripeEvent) -> None:
     donation = await binding.bind(session, event, binding.session_claim(event.obj))
     if donation is None:
         return
@@ -53,7 +52,7 @@ async def session_completed(session: AsyncSession, event: StripeEvent) -> None:
         await settlement.mark_processing(session, ref=binding.ref(donation), payment_intent_id=intent_id)
 
 
-async def session_async_succeeded(session: AsyncSession, event: StripeEvent) -> None:
+async def session_async_succeeded(session: UnitOfWork, event: StripeEvent) -> None:
     donation = await binding.bind(session, event, binding.session_claim(event.obj))
     if donation is not None:
         await settlement.confirm_donation(
@@ -64,7 +63,7 @@ async def session_async_succeeded(session: AsyncSession, event: StripeEvent) -> 
         )
 
 
-async def session_async_failed(session: AsyncSession, event: StripeEvent) -> None:
+async def session_async_failed(session: UnitOfWork, event: StripeEvent) -> None:
     donation = await binding.bind(session, event, binding.session_claim(event.obj))
     if donation is not None:
         await settlement.fail_donation(
@@ -72,7 +71,7 @@ async def session_async_failed(session: AsyncSession, event: StripeEvent) -> Non
         )
 
 
-async def session_expired(session: AsyncSession, event: StripeEvent) -> None:
+async def session_expired(session: UnitOfWork, event: StripeEvent) -> None:
     donation = await binding.bind(session, event, binding.session_claim(event.obj))
     if donation is not None:
         # An expired session still names the intent of a declined attempt: linking it lets
@@ -82,7 +81,7 @@ async def session_expired(session: AsyncSession, event: StripeEvent) -> None:
         )
 
 
-async def payment_intent_succeeded(session: AsyncSession, event: StripeEvent) -> None:
+async def payment_intent_succeeded(session: UnitOfWork, event: StripeEvent) -> None:
     donation = await binding.bind(session, event, binding.payment_intent_claim(event.obj))
     if donation is not None:
         await settlement.confirm_donation(
@@ -90,7 +89,7 @@ async def payment_intent_succeeded(session: AsyncSession, event: StripeEvent) ->
         )
 
 
-async def payment_intent_failed(session: AsyncSession, event: StripeEvent) -> None:
+async def payment_intent_failed(session: UnitOfWork, event: StripeEvent) -> None:
     # A declined card leaves the session open for another try, so an intent's failure before
     # its session linked it tells us nothing the session's own events will not (SKIP).
     claim = binding.payment_intent_claim(event.obj, unlinked=Unlinked.SKIP)

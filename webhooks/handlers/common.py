@@ -6,13 +6,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from campaigns.donations.repository import DonationRef
+from service.unit_of_work import UnitOfWork
 from webhooks.errors import NotYetKnown
 from webhooks.events import StripeEvent, stripe_id
 
-Handler = Callable[[AsyncSession, StripeEvent], Awaitable[None]]
+Handler = Callable[[UnitOfWork, StripeEvent], Awaitable[None]]
 T = TypeVar("T")
 
 

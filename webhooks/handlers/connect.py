@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.donations import settlement
 from campaigns.nonprofits.connect import record_account_status
 from campaigns.payouts import confirm
-from service.db import utcnow
 from service.logging import get_logger
+from service.unit_of_work import UnitOfWork
 from webhooks import inbox
 from webhooks.events import StripeEvent, stripe_id
 from webhooks.handlers import binding
@@ -48,13 +48,13 @@ async def account_updated(session: AsyncSession, event: StripeEvent) -> None:
     require(found, what=f"the nonprofit with account {account_id}", required=event.account is not None)
 
 
-async def transfer_changed(session: AsyncSession, event: StripeEvent) -> None:
+async def transfer_changed(session: UnitOfWork, event: StripeEvent) -> None:
     """transfer.created / transfer.reversed: the transfer and the absolute amount reversed."""
     transfer_id = stripe_id(event.obj.get("id"))
     charge_id = stripe_id(event.obj.get("source_transaction"))
     if transfer_id is not None and charge_id is None:
         # No source charge: a payout of matched money (ours carry the match id in metadata).
-        if not await confirm.record_transfer_event(session, transfer=event.obj, now=utcnow()):
+        if not await confirm.record_transfer_event(session, transfer=event.obj, now=session.now()):
             log.info("transfer that is no payout of ours noted", event_id=event.id, transfer=transfer_id)
         return
     if transfer_id is None or charge_id is None:

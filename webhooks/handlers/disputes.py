@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from campaigns.donations import settlement
 from service.logging import get_logger
+from service.unit_of_work import UnitOfWork
 from webhooks.events import StripeEvent
 from webhooks.handlers import binding
 from webhooks.handlers.common import amount
@@ -24,7 +23,7 @@ def _funds(event: StripeEvent) -> tuple[bool, bool]:
     return False, False
 
 
-async def dispute_changed(session: AsyncSession, event: StripeEvent) -> None:
+async def dispute_changed(session: UnitOfWork, event: StripeEvent) -> None:
     dispute_id = event.obj.get("id")
     status = event.obj.get("status")
     # Inquiries (warning_*) move no money and may never become disputes: note, do not settle.

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from campaigns.payouts.causes import naming_cause
+from service.unit_of_work import UnitOfWork
 from webhooks.events import StripeEvent, stripe_id
 from webhooks.handlers import charges, checkout, connect, disputes
 from webhooks.handlers.common import Handler
@@ -15,7 +14,7 @@ from webhooks.handlers.common import Handler
 def _names_clawbacks(handler: Handler) -> Handler:
     """A refund or dispute applied here names the transfer reversals it causes (their idempotency key)."""
 
-    async def run(session: AsyncSession, event: StripeEvent) -> None:
+    async def run(session: UnitOfWork, event: StripeEvent) -> None:
         with naming_cause(session, stripe_id(event.obj.get("id"))):
             await handler(session, event)
 
@@ -56,7 +55,7 @@ def handling_order(event_type: str) -> int:
     return 0 if event_type.startswith("checkout.session.") else 1
 
 
-async def link_sessions_first(session: AsyncSession, events: Sequence[StripeEvent]) -> None:
+async def link_sessions_first(session: UnitOfWork, events: Sequence[StripeEvent]) -> None:
     """Before a batch's handlers run, link the intents its Checkout Session events name.
 
     Stripe sends a card payment's charge before the session event that links its intent:

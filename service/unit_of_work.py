@@ -1,0 +1,156 @@
+"""The unit of work: one transaction's session plus everything that transaction carries.
+
+An edge (a route, a worker job, a CLI command, a webhook batch, a simulator step) opens one
+with `Database.transaction()` / `Database.run()` and passes it to the use cases. It *is* the
+session those use cases already take (a subclass of AsyncSession, so every query and lock
+reads as before), and it carries, as typed fields instead of string keys in `session.info`:
+
+- the clock (`now()`), built once where the process is assembled;
+- the ledger's per-transaction state: deferred postings, the account-id cache and the keys
+  posted in this transaction (service.ledger);
+- donations locked in advance by the webhook processor (campaigns.donations.repository);
+- campaigns whose totals are due (campaigns.donations.settlement): refreshed by `finish()`,
+  last, under their locks, so no caller has to remember it;
+- the cause of a clawback that the webhook registry is applying (campaigns.payouts.causes);
+- whether any matching program exists (campaigns.matching.repository);
+- work that must wait for the commit (metrics counts): run only once the commit succeeded.
+
+`finish()` runs before the commit: queued ledger postings are written, then the finishers
+the use cases registered run in the order they were first registered (campaign totals come
+last in the lock order, docs/architecture.md). Timestamps: rows the unit inserts or updates
+get their `created_at` / `updated_at` (columns made by service.db's `created_at_column` /
+`updated_at_column`) from the unit's clock at flush time, unless the use case set them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapper, Session, UOWTransaction
+
+from service.clock import Clock, SystemClock
+
+Finisher = Callable[["UnitOfWork"], Awaitable[None]]
+AfterCommit = Callable[[], None]
+
+STAMP_ON_INSERT = "stamp_on_insert"
+STAMP_ON_UPDATE = "stamp_on_update"
+"""Column.info flags (service.db sets them) for timestamps the unit of work writes from its clock."""
+
+
+class UnitOfWorkSession(Session):
+    """The synchronous session behind a UnitOfWork: knows the unit's clock for flush-time stamps."""
+
+    clock: Clock = SystemClock()
+
+
+class UnitOfWork(AsyncSession):
+    """One transaction and its carried state; see the module docstring."""
+
+    sync_session: UnitOfWorkSession
+
+    def __init__(self, *args: Any, clock: Clock | None = None, **kw: Any) -> None:
+        kw.setdefault("sync_session_class", UnitOfWorkSession)
+        super().__init__(*args, **kw)
+        self.clock: Clock = clock or SystemClock()
+        self.sync_session.clock = self.clock
+        # service.ledger
+        self.ledger_account_ids: dict[tuple[str, str], uuid.UUID] = {}
+        self.ledger_posted_keys: set[str] = set()
+        self.ledger_deferred: list[dict[str, object]] | None = None
+        self.ledger_limited_accounts: dict[uuid.UUID, bool] = {}
+        # campaigns.donations.repository: a LockedDonations (typed there; service sits below)
+        self.locked_donations: object | None = None
+        # campaigns.donations.settlement
+        self.campaigns_due: set[uuid.UUID] = set()
+        # campaigns.payouts.causes
+        self.clawback_cause: str | None = None
+        # campaigns.matching.repository
+        self.any_matching_program: bool | None = None
+        self._finishers: list[Finisher] = []
+        self._after_commit: list[AfterCommit] = []
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def before_commit(self, finisher: Finisher) -> None:
+        """Run `finisher(uow)` in `finish()`; registering the same one again changes nothing."""
+        if finisher not in self._finishers:
+            self._finishers.append(finisher)
+
+    def after_commit(self, work: AfterCommit) -> None:
+        """Run `work` once the commit succeeded; dropped if the unit rolls back."""
+        self._after_commit.append(work)
+
+    def forget_caches(self) -> None:
+        """After rolling back to a savepoint: what the rolled-back work posted or cached is gone.
+
+        The processor's one-by-one fallback calls this after an event's savepoint failed; the
+        account ids may name accounts the savepoint created, the keys and queued postings may
+        be the failed event's.
+        """
+        self.ledger_account_ids = {}
+        self.ledger_posted_keys = set()
+        self.ledger_deferred = None
+        self.ledger_limited_accounts = {}
+
+    async def finish(self) -> None:
+        """The unit's own work before commit: queued postings, then the registered finishers."""
+        from service import ledger  # service.ledger builds on this module
+
+        await ledger.flush_postings(self)
+        done = 0
+        # A finisher may register another (or more work for itself): run until none is new.
+        while done < len(self._finishers):
+            finisher = self._finishers[done]
+            done += 1
+            await finisher(self)
+        await ledger.flush_postings(self)
+
+    def committed(self) -> None:
+        """The transaction committed: run (and drop) the after-commit work."""
+        work, self._after_commit = self._after_commit, []
+        for item in work:
+            item()
+
+    def rolled_back(self) -> None:
+        self._after_commit = []
+
+
+@sa.event.listens_for(UnitOfWorkSession, "before_flush")
+def _stamp_times(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    """created_at / updated_at from the unit's clock (its own instant, not the system's)."""
+    if not session.new and not session.dirty:
+        return
+    now = session.clock.now() if isinstance(session, UnitOfWorkSession) else None
+    if now is None:
+        return
+    for obj in session.new:
+        for key in _stamped(sa.inspect(obj).mapper, STAMP_ON_INSERT):
+            if getattr(obj, key) is None:
+                setattr(obj, key, now)
+    for obj in session.dirty:
+        state = sa.inspect(obj)
+        keys = _stamped(state.mapper, STAMP_ON_UPDATE)
+        if not keys or not session.is_modified(obj, include_collections=False):
+            continue
+        for key in keys:
+            if not state.attrs[key].history.has_changes():
+                setattr(obj, key, now)
+
+
+_STAMPED: dict[tuple[Mapper[Any], str], tuple[str, ...]] = {}
+
+
+def _stamped(mapper: Mapper[Any], flag: str) -> tuple[str, ...]:
+    found = _STAMPED.get((mapper, flag))
+    if found is None:
+        found = _STAMPED[(mapper, flag)] = tuple(
+            prop.key for prop in mapper.column_attrs if any(column.info.get(flag) for column in prop.columns)
+        )
+    return found
