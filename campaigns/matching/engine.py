@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.campaign.models import Campaign
 from campaigns.donations.models import SETTLED, Donation, DonationStatus
 from campaigns.matching import amounts, hooks, identity, pool, repository, risk, risk_settings
+from campaigns.matching import status as machine
 from campaigns.matching.eligibility import Context, ineligible_reason, net_gift_minor, program_takes, scaled
 from campaigns.matching.journal import note
 from campaigns.matching.models import (
@@ -128,7 +129,7 @@ async def on_facts_changed(session: AsyncSession, donation: Donation) -> None:
         )
         if match.status is MatchStatus.APPROVED and weight >= risk.REVIEW_SCORE:
             # Approved but not paid yet: what Stripe or the cluster told us since goes to a person.
-            match.status = MatchStatus.HELD_FOR_REVIEW
+            machine.move(match, MatchStatus.HELD_FOR_REVIEW)
             note(
                 session,
                 match,
@@ -257,9 +258,9 @@ async def void_match(
     if match.status is MatchStatus.PAID:
         await claw_back(session, program, match, total_minor=match.amount_minor, reason=reason)
         return
-    before = match.status
+    machine.check_transition(match, MatchStatus.VOIDED)
     await pool.release(session, program, match)
-    match.status = MatchStatus.VOIDED
+    before = machine.move(match, MatchStatus.VOIDED)
     match.void_reason = reason
     if admin is not None:
         match.decided_by_admin_id = admin.id

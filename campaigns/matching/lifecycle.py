@@ -10,7 +10,8 @@ threshold needs two, from two different admins, and always waits for people afte
 Nobody decides on a match of an organisation they belong to.
 
 Every transition is locked (program first, then match: the order the webhook path uses), moves
-the ledger where money moves, and leaves an audit-log entry.
+the ledger where money moves, and leaves an audit-log entry. Whether a step is allowed is the
+state machine's (campaigns/matching/status.py), the only module that sets a match's status.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations.models import Donation
 from campaigns.matching import engine, hooks, pool, repository, risk, risk_settings
+from campaigns.matching import status as machine
 from campaigns.matching.errors import (
     AlreadyApproved,
     AppealNotAllowed,
-    IllegalMatchTransition,
     MatchNotFound,
     OwnOrganisation,
     PoolExhausted,
@@ -42,21 +43,7 @@ from service.auth.models import Admin
 from service.db import add_unique, utcnow
 from service.pagination import after_cursor
 
-EDGES: dict[MatchStatus, frozenset[MatchStatus]] = {
-    MatchStatus.PENDING: frozenset({MatchStatus.HELD_FOR_REVIEW, MatchStatus.APPROVED, MatchStatus.VOIDED}),
-    MatchStatus.HELD_FOR_REVIEW: frozenset({MatchStatus.APPROVED, MatchStatus.VOIDED}),
-    # Back to people when new risk facts arrive before the payout (engine.on_facts_changed).
-    MatchStatus.APPROVED: frozenset({MatchStatus.PAID, MatchStatus.VOIDED, MatchStatus.HELD_FOR_REVIEW}),
-    MatchStatus.PAID: frozenset(),
-    # Only a rejected match, only through the nonprofit's one appeal (see appeal_match).
-    MatchStatus.VOIDED: frozenset({MatchStatus.HELD_FOR_REVIEW}),
-}
 APPEAL_MAX_CHARS = 2000
-
-
-def _check_edge(match: Match, target: MatchStatus) -> None:
-    if target not in EDGES[match.status]:
-        raise IllegalMatchTransition(f"a {match.status} match cannot become {target}")
 
 
 async def _lock(session: AsyncSession, match_id: uuid.UUID) -> tuple[MatchingProgram, Match]:
@@ -118,7 +105,7 @@ async def _record_approval(
     session: AsyncSession, *, admin: Admin, program: MatchingProgram, match: Match, note_text: str | None
 ) -> None:
     """The approval of a locked match by an admin already known not to belong to its nonprofit."""
-    _check_edge(match, MatchStatus.APPROVED)
+    machine.check_transition(match, MatchStatus.APPROVED)
     approvals = await list_approvals(session, match)
     already = AlreadyApproved(
         "you already approved this match; the second approval must come from a different admin"
@@ -134,7 +121,7 @@ async def _record_approval(
     given, required = len(approvals) + 1, approvals_required(program, match)
     before = match.status
     if given >= required:
-        match.status = MatchStatus.APPROVED
+        machine.move(match, MatchStatus.APPROVED)
         match.decided_by_admin_id = admin.id
         match.decision_note = note_text
     note(
@@ -200,7 +187,7 @@ async def _bulk_refusal(
 async def reject_match(session: AsyncSession, *, admin: Admin, match_id: uuid.UUID, note_text: str) -> Match:
     program, match = await _lock(session, match_id)
     await _refuse_own_organisation(session, admin, match)
-    _check_edge(match, MatchStatus.VOIDED)
+    machine.check_transition(match, MatchStatus.VOIDED)
     await engine.void_match(session, program, match, reason="rejected", admin=admin, note_text=note_text)
     return match
 
@@ -232,10 +219,10 @@ async def appeal_match(session: AsyncSession, *, actor: Actor, match_id: uuid.UU
         )
     if program.available_minor < match.amount_minor:
         raise PoolExhausted("the matching program has no budget left to cover this match again")
-    before = match.status
+    machine.check_transition(match, MatchStatus.HELD_FOR_REVIEW)
     match.revision += 1
     await pool.reserve(session, program, match)
-    match.status = MatchStatus.HELD_FOR_REVIEW
+    before = machine.move(match, MatchStatus.HELD_FOR_REVIEW)
     match.void_reason = None
     match.appeal_message = message
     match.appealed_at = utcnow()
@@ -253,10 +240,9 @@ async def record_payout(session: AsyncSession, *, match_id: uuid.UUID, at: datet
     program, match = await _lock(session, match_id)
     if match.status is MatchStatus.PAID:
         return match
-    _check_edge(match, MatchStatus.PAID)
-    before = match.status
+    machine.check_transition(match, MatchStatus.PAID)
     await pool.pay(session, program, match)
-    match.status = MatchStatus.PAID
+    before = machine.move(match, MatchStatus.PAID)
     match.paid_at = at
     note(session, match, action="match.paid", before=before)
     return match
@@ -294,10 +280,9 @@ async def _end_hold(
     weight = await engine.refresh_risk(
         session, program, match, donation=donation, ctx=ctx, at=now, config=config
     )
-    before = match.status
     # Large matches always wait for two people, whatever the signals' weights are set to.
     needs_people = weight >= risk.REVIEW_SCORE or approvals_required(program, match) > 1
-    match.status = MatchStatus.HELD_FOR_REVIEW if needs_people else MatchStatus.APPROVED
+    before = machine.move(match, MatchStatus.HELD_FOR_REVIEW if needs_people else MatchStatus.APPROVED)
     action = "match.held_for_review" if match.status is MatchStatus.HELD_FOR_REVIEW else "match.approved"
     note(session, match, action=action, before=before, note="hold period ended")
 

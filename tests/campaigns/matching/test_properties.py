@@ -27,9 +27,9 @@ from campaigns.matching import identity, lifecycle, programs, quotes
 from campaigns.matching.eligibility import Context
 from campaigns.matching.engine import context_of
 from campaigns.matching.errors import IllegalMatchTransition
-from campaigns.matching.lifecycle import EDGES
 from campaigns.matching.models import DonationCluster, Match, MatchingProgram, MatchStatus
 from campaigns.matching.schemas import ProgramIn
+from campaigns.matching.status import EDGES
 from campaigns.nonprofits.models import Member
 from service import audit
 from service.auth.models import Admin
