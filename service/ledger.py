@@ -18,10 +18,11 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, created_at_column, insert_for, str_enum, uuid_pk
+from service.errors import DomainError
 
 
 class TransferKind(StrEnum):
@@ -74,6 +75,59 @@ class LedgerTransfer(Base):
     created_at: Mapped[datetime] = created_at_column()
 
 
+class BalanceLimit(StrEnum):
+    """An account's balance flag (TigerBeetle's `debits_must_not_exceed_credits` and its mirror)."""
+
+    DEBITS_MUST_NOT_EXCEED_CREDITS = "debits_must_not_exceed_credits"
+    """Pending and posted debits never exceed posted credits: a pool that may not go below zero."""
+    CREDITS_MUST_NOT_EXCEED_DEBITS = "credits_must_not_exceed_debits"
+    """Pending and posted credits never exceed posted debits."""
+
+
+class LedgerAccountBalance(Base):
+    """The maintained balance of a flagged account; only flagged accounts have one.
+
+    Every transfer on the account moves these columns in the statement that checks the flag
+    (`_apply_limited`), under this row's lock, so two workers posting at once are serialised
+    here and neither can take the account past its limit. Unflagged accounts (Stripe clearing,
+    a nonprofit's donations) keep no row, so their postings never wait on one another.
+    """
+
+    __tablename__ = "ledger_account_balances"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "debits_pending_minor >= 0 AND debits_posted_minor >= 0"
+            " AND credits_pending_minor >= 0 AND credits_posted_minor >= 0",
+            name="amounts_not_negative",
+        ),
+        # The flag again as a constraint: a change that bypassed _apply_limited is refused too.
+        sa.CheckConstraint(
+            "balance_limit <> 'debits_must_not_exceed_credits'"
+            " OR debits_pending_minor + debits_posted_minor <= credits_posted_minor",
+            name="debits_within_credits",
+        ),
+        sa.CheckConstraint(
+            "balance_limit <> 'credits_must_not_exceed_debits'"
+            " OR credits_pending_minor + credits_posted_minor <= debits_posted_minor",
+            name="credits_within_debits",
+        ),
+    )
+
+    account_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("ledger_accounts.id"), primary_key=True)
+    balance_limit: Mapped[BalanceLimit] = mapped_column(str_enum(BalanceLimit, "ledger_balance_limit"))
+    debits_pending_minor: Mapped[int] = mapped_column(sa.BigInteger(), default=0)
+    debits_posted_minor: Mapped[int] = mapped_column(sa.BigInteger(), default=0)
+    credits_pending_minor: Mapped[int] = mapped_column(sa.BigInteger(), default=0)
+    credits_posted_minor: Mapped[int] = mapped_column(sa.BigInteger(), default=0)
+
+
+class LedgerLimitExceeded(DomainError):
+    """A posting would take a flagged account past its limit; nothing was written."""
+
+    code = "ledger_limit_exceeded"
+    status_code = 409
+
+
 @dataclass(frozen=True)
 class Posting:
     idempotency_key: str
@@ -106,6 +160,7 @@ def forget_session_caches(session: AsyncSession) -> None:
     session.info.pop(_ACCOUNT_CACHE, None)
     session.info.pop(_POSTED_KEYS, None)
     session.info.pop(_DEFERRED, None)
+    session.info.pop(_LIMITS, None)
 
 
 async def account_id(session: AsyncSession, *, code: str, currency: str) -> uuid.UUID:
@@ -201,6 +256,14 @@ async def post(session: AsyncSession, posting: Posting) -> uuid.UUID | None:
         "pending_id": posting.pending_id,
         "donation_id": posting.donation_id,
     }
+    limited = await _limited_sides(session, row)
+    if limited:
+        # Checked now, not at a deferred flush: the caller hears of a refusal where it can
+        # still act on it. Queued transfers go first, as a phase two may name one of them.
+        await flush_postings(session)
+        inserted_limited = await _post_limited(session, row, limited)
+        posted.add(posting.idempotency_key)
+        return inserted_limited
     posted.add(posting.idempotency_key)
     deferred: list[dict[str, object]] | None = session.info.get(_DEFERRED)
     if deferred is not None:
@@ -211,6 +274,198 @@ async def post(session: AsyncSession, posting: Posting) -> uuid.UUID | None:
         await connection.execute(_insert_transfer(connection.dialect.name, returning=True), row)
     ).scalar()
     return inserted
+
+
+_LIMITS = "ledger_account_limits"
+
+
+async def open_limited_account(
+    session: AsyncSession, *, code: str, currency: str, limit: BalanceLimit
+) -> uuid.UUID:
+    """The account for (code, currency), flagged with `limit` from now on.
+
+    Its balance row starts from the transfers already on it (none, for an account flagged
+    before its first transfer); an account already flagged keeps its row.
+    """
+    account = await account_id(session, code=code, currency=currency)
+    await flush_postings(session)
+    sums = _transfer_sums(account)
+    await session.execute(
+        insert_for(session, LedgerAccountBalance)
+        .from_select(
+            [
+                "account_id",
+                "balance_limit",
+                "debits_pending_minor",
+                "debits_posted_minor",
+                "credits_pending_minor",
+                "credits_posted_minor",
+            ],
+            sa.select(sa.literal(account, sa.Uuid()), sa.literal(limit.value), *sums),
+        )
+        .on_conflict_do_nothing(index_elements=["account_id"])
+    )
+    session.info.setdefault(_LIMITS, {})[account] = True
+    return account
+
+
+def _transfer_sums(account: uuid.UUID) -> list[sa.ScalarSelect[int]]:
+    """Debits pending (unsettled), debits posted, credits pending, credits posted of an account."""
+    settled = sa.select(LedgerTransfer.pending_id).where(LedgerTransfer.pending_id.is_not(None))
+    open_pending = sa.and_(LedgerTransfer.kind == TransferKind.PENDING, LedgerTransfer.id.not_in(settled))
+    counted = LedgerTransfer.kind.in_([TransferKind.POSTED, TransferKind.POST_PENDING])
+
+    def total(side: sa.ColumnElement[bool], kind: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
+        amount = sa.func.coalesce(sa.func.sum(LedgerTransfer.amount_minor), 0)
+        return sa.select(amount).where(side, kind).scalar_subquery()
+
+    debit = LedgerTransfer.debit_account_id == account
+    credit = LedgerTransfer.credit_account_id == account
+    return [
+        total(debit, open_pending),
+        total(debit, counted),
+        total(credit, open_pending),
+        total(credit, counted),
+    ]
+
+
+async def _limited_sides(session: AsyncSession, row: dict[str, object]) -> list[tuple[uuid.UUID, str]]:
+    """The flagged accounts a transfer row touches, with their side, in id order (the lock order).
+
+    Whether an account is flagged is asked once per session (flags are set before an account's
+    first transfer and never removed), so unflagged postings cost no round trip.
+    """
+    cache: dict[uuid.UUID, bool] = session.info.setdefault(_LIMITS, {})
+    sides = [(row["debit_account_id"], "debits"), (row["credit_account_id"], "credits")]
+    accounts = [a for a, _ in sides if isinstance(a, uuid.UUID)]
+    unknown = [a for a in accounts if a not in cache]
+    if unknown:
+        found = set(
+            await session.scalars(
+                sa.select(LedgerAccountBalance.account_id).where(LedgerAccountBalance.account_id.in_(unknown))
+            )
+        )
+        cache.update((a, a in found) for a in unknown)
+    return sorted((a, side) for a, side in sides if isinstance(a, uuid.UUID) and cache[a])
+
+
+def _deltas(side: str, kind: object, amount: int) -> dict[str, int]:
+    """How a transfer moves a flagged account's four columns (TigerBeetle's two-phase rules)."""
+    deltas = dict.fromkeys(("debits_pending", "debits_posted", "credits_pending", "credits_posted"), 0)
+    if kind == TransferKind.POSTED:
+        deltas[f"{side}_posted"] = amount
+    elif kind == TransferKind.PENDING:
+        deltas[f"{side}_pending"] = amount
+    elif kind == TransferKind.POST_PENDING:
+        deltas[f"{side}_pending"] = -amount
+        deltas[f"{side}_posted"] = amount
+    else:
+        deltas[f"{side}_pending"] = -amount
+    return deltas
+
+
+@functools.cache
+def _update_balance(*, guarded: bool) -> sa.Update:
+    """Move a flagged account's columns; guarded, only if the new values keep its flag.
+
+    One statement: the row lock it takes serialises concurrent postings on the account, and
+    its WHERE sees the row as the last committed posting left it, so the check cannot race.
+    """
+    b = LedgerAccountBalance.__table__.c
+    new = {name: b[f"{name}_minor"] + sa.bindparam(name) for name in _DELTA_NAMES}
+    statement = (
+        sa.update(LedgerAccountBalance)
+        .where(b.account_id == sa.bindparam("account"))
+        .values({f"{name}_minor": value for name, value in new.items()})
+    )
+    if guarded:
+        statement = statement.where(
+            sa.or_(
+                b.balance_limit != BalanceLimit.DEBITS_MUST_NOT_EXCEED_CREDITS.value,
+                new["debits_pending"] + new["debits_posted"] <= new["credits_posted"],
+            ),
+            sa.or_(
+                b.balance_limit != BalanceLimit.CREDITS_MUST_NOT_EXCEED_DEBITS.value,
+                new["credits_pending"] + new["credits_posted"] <= new["debits_posted"],
+            ),
+        )
+    return statement.returning(b.account_id)
+
+
+_DELTA_NAMES = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
+
+
+async def _post_limited(
+    session: AsyncSession, row: dict[str, object], limited: list[tuple[uuid.UUID, str]]
+) -> uuid.UUID | None:
+    """Move the flagged balances (refusing past a limit), then insert the transfer.
+
+    Balances first: a refused posting then writes nothing (the transfers table refuses
+    DELETE). A replayed key moved them for nothing, so that is undone; the row locks are
+    held to commit, so no one sees the balance in between.
+    """
+    connection = await session.connection()
+    amount = row["amount_minor"]
+    assert isinstance(amount, int)
+    applied: list[dict[str, object]] = []
+    for account, side in limited:
+        params: dict[str, object] = {"account": account, **_deltas(side, row["kind"], amount)}
+        if (await connection.execute(_update_balance(guarded=True), params)).first() is None:
+            await _undo(connection, applied)
+            if await session.scalar(sa.select(LedgerTransfer.id).where(LedgerTransfer.id == row["id"])):
+                return None  # a replay of a posting made while the account had room
+            raise LedgerLimitExceeded(
+                f"transfer {row['idempotency_key']} of {amount} would take a flagged account past its limit"
+            )
+        applied.append(params)
+    inserted: uuid.UUID | None = (
+        await connection.execute(_insert_transfer(connection.dialect.name, returning=True), row)
+    ).scalar()
+    if inserted is None:
+        await _undo(connection, applied)
+    return inserted
+
+
+async def _undo(connection: AsyncConnection, applied: list[dict[str, object]]) -> None:
+    for params in applied:
+        undo = {k: -v if isinstance(v, int) else v for k, v in params.items()}
+        await connection.execute(_update_balance(guarded=False), undo)
+
+
+@dataclass(frozen=True)
+class LimitedBalance:
+    """A flagged account's maintained balance."""
+
+    balance_limit: BalanceLimit
+    debits_pending_minor: int
+    debits_posted_minor: int
+    credits_pending_minor: int
+    credits_posted_minor: int
+
+    @property
+    def available_minor(self) -> int:
+        """What a debit-limited account can still give: posted credits less every debit."""
+        return self.credits_posted_minor - self.debits_pending_minor - self.debits_posted_minor
+
+
+async def limited_balance(session: AsyncSession, *, code: str, currency: str) -> LimitedBalance | None:
+    """The maintained balance of a flagged account, or None for an unflagged or unknown one."""
+    await flush_postings(session)
+    b = LedgerAccountBalance
+    row = (
+        await session.execute(
+            sa.select(
+                b.balance_limit,
+                b.debits_pending_minor,
+                b.debits_posted_minor,
+                b.credits_pending_minor,
+                b.credits_posted_minor,
+            )
+            .join(LedgerAccount, LedgerAccount.id == b.account_id)
+            .where(LedgerAccount.code == code, LedgerAccount.currency == currency)
+        )
+    ).first()
+    return None if row is None else LimitedBalance(*row)
 
 
 async def balance(session: AsyncSession, *, code: str, currency: str) -> int:

@@ -7,7 +7,9 @@ Per program, one line per mismatch:
   quotes) and reserved (to nonprofits); posted reservations equal paid;
 - the rows: held quotes sum to held, live unpaid matches to reserved, paid matches to paid,
   clawbacks to recovered;
-- every phase-two transfer repeats its pending transfer's accounts and amount.
+- every phase-two transfer repeats its pending transfer's accounts and amount;
+- the pool account's flagged balance (kept by the ledger at posting time, which refuses an
+  overdraft) equals the counters: they are its cache.
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from campaigns.matching import pool
 from campaigns.matching.models import Match, MatchingProgram, MatchQuote, MatchStatus, QuoteStatus
-from service.ledger import LedgerAccount, LedgerTransfer, TransferKind, balance, flush_postings
+from service.ledger import (
+    LedgerAccount,
+    LedgerTransfer,
+    TransferKind,
+    balance,
+    flush_postings,
+    limited_balance,
+)
 
 UNPAID = (MatchStatus.PENDING, MatchStatus.HELD_FOR_REVIEW, MatchStatus.APPROVED)
 
@@ -68,6 +77,7 @@ async def _check_program(session: AsyncSession, p: MatchingProgram) -> list[str]
         LedgerTransfer.debit_account_id == await _account(session, p),
     )
     rows = await _row_sums(session, p.id)
+    problems.extend(await _check_flagged_balance(session, p))
     for name, found, expected in (
         ("funding", funded, p.budget_minor),
         ("pool balance", pool_balance, expected_balance),
@@ -82,6 +92,29 @@ async def _check_program(session: AsyncSession, p: MatchingProgram) -> list[str]
         if found != expected:
             problems.append(f"{label}: {name} {found} != {expected}")
     return problems
+
+
+async def _check_flagged_balance(session: AsyncSession, p: MatchingProgram) -> list[str]:
+    """The counters against the pool's flagged balance, which the ledger itself kept at posting time.
+
+    The ledger refuses what would overdraw the pool; the counters are a cache of its sums, so
+    each must equal them: posted credits are the budget plus clawbacks, pending debits the holds
+    and reservations, posted debits what was paid and returned.
+    """
+    label = f"matching program {p.id}"
+    found = await limited_balance(session, code=pool.pool_account(p.id), currency=p.currency)
+    if found is None:
+        return [f"{label}: the pool account carries no balance limit"]
+    return [
+        f"{label}: pool {name} in the ledger {in_ledger} != counters {counted}"
+        for name, in_ledger, counted in (
+            ("posted credits", found.credits_posted_minor, p.budget_minor + p.recovered_minor),
+            ("pending debits", found.debits_pending_minor, p.held_minor + p.reserved_minor),
+            ("posted debits", found.debits_posted_minor, p.paid_minor + p.returned_minor),
+            ("available", found.available_minor, p.available_minor),
+        )
+        if in_ledger != counted
+    ]
 
 
 async def _account(session: AsyncSession, program: MatchingProgram) -> uuid.UUID | None:

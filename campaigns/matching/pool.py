@@ -36,7 +36,7 @@ from campaigns.donations.models import Donation
 from campaigns.matching import repository
 from campaigns.matching.models import FunderKind, Match, MatchingProgram, MatchQuote
 from service.db import locked_rows
-from service.ledger import Posting, TransferKind, post, transfer_id_for
+from service.ledger import BalanceLimit, Posting, TransferKind, open_limited_account, post, transfer_id_for
 
 
 def funder_account(program: MatchingProgram) -> str:
@@ -121,6 +121,14 @@ async def _post(
 
 
 async def fund(session: AsyncSession, program: MatchingProgram) -> None:
+    # Flagged before its first transfer: from here on the ledger itself refuses any hold,
+    # reservation or return that would take the pool below zero (LedgerLimitExceeded).
+    await open_limited_account(
+        session,
+        code=pool_account(program.id),
+        currency=program.currency,
+        limit=BalanceLimit.DEBITS_MUST_NOT_EXCEED_CREDITS,
+    )
     await _post(
         session,
         program,

@@ -118,3 +118,81 @@ _FIRST_RELEASE_ROWS = [
     "'Winter', 's', '<p>s</p>', 'eur', 1000, '[]', 50, '[]', 'live', '2026-11-01 00:00:00', "
     "'2026-11-01 00:00:00')",
 ]
+
+
+class TestLedgerBalanceLimits:
+    async def test_upgrade_flags_pool_accounts_with_sums_rebuilt_from_their_transfers(
+        self, empty_db_url: str
+    ) -> None:
+        engine = create_engine(empty_db_url)
+        try:
+            await upgrade(engine, "b2c3d4e5f6a7")
+            async with engine.begin() as conn:
+                for account_id, code in _ACCOUNTS:
+                    await conn.execute(
+                        sa.text(
+                            "INSERT INTO ledger_accounts (id, code, currency, created_at)"
+                            " VALUES (:id, :code, 'eur', '2026-12-01 00:00:00')"
+                        ),
+                        {"id": account_id, "code": code},
+                    )
+                for number, (debit, credit, amount, kind, pending) in enumerate(_TRANSFERS):
+                    await conn.execute(
+                        sa.text(
+                            "INSERT INTO ledger_transfers (id, idempotency_key, debit_account_id,"
+                            " credit_account_id, amount_minor, currency, code, kind, pending_id, created_at)"
+                            " VALUES (:id, :key, :debit, :credit, :amount, 'eur', 'c', :kind, :pending,"
+                            " '2026-12-01 00:00:00')"
+                        ),
+                        {
+                            "id": _transfer_id(number),
+                            "key": f"k{number}",
+                            "debit": debit,
+                            "credit": credit,
+                            "amount": amount,
+                            "kind": kind,
+                            "pending": None if pending is None else _transfer_id(pending),
+                        },
+                    )
+            await upgrade(engine)
+            async with engine.connect() as conn:
+                rows = (
+                    await conn.execute(
+                        sa.text(
+                            "SELECT account_id, balance_limit, debits_pending_minor, debits_posted_minor,"
+                            " credits_pending_minor, credits_posted_minor FROM ledger_account_balances"
+                        )
+                    )
+                ).all()
+        finally:
+            await engine.dispose()
+
+        # funded 1,000 + clawed back 50; open hold 300; paid 200 + returned 40; the voided 100 is gone.
+        assert [(str(r[0]).replace("-", ""), *r[1:]) for r in rows] == [
+            (_POOL, "debits_must_not_exceed_credits", 300, 240, 0, 1_050)
+        ]
+
+
+_POOL = "aaaaaaaaaaaa4aaa8aaaaaaaaaaaaaaa"
+_FUNDER = "bbbbbbbbbbbb4bbb8bbbbbbbbbbbbbbb"
+_NONPROFIT = "cccccccccccc4ccc8ccccccccccccccc"
+_ACCOUNTS = [
+    (_POOL, "program:dddddddd-dddd-4ddd-8ddd-dddddddddddd:pool"),
+    (_FUNDER, "funder:platform"),
+    (_NONPROFIT, "nonprofit:eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee:matches"),
+]
+# (debit, credit, amount, kind, index of the pending transfer a phase two settles)
+_TRANSFERS: list[tuple[str, str, int, str, int | None]] = [
+    (_FUNDER, _POOL, 1_000, "posted", None),
+    (_POOL, _NONPROFIT, 300, "pending", None),
+    (_POOL, _NONPROFIT, 200, "pending", None),
+    (_POOL, _NONPROFIT, 200, "post_pending", 2),
+    (_POOL, _NONPROFIT, 100, "pending", None),
+    (_POOL, _NONPROFIT, 100, "void_pending", 4),
+    (_NONPROFIT, _POOL, 50, "posted", None),
+    (_POOL, _FUNDER, 40, "posted", None),
+]
+
+
+def _transfer_id(number: int) -> str:
+    return f"{number:08d}00004000800000000000000{number:01d}"[:32]

@@ -16,7 +16,9 @@ from campaigns.donations import settlement
 from campaigns.donations.models import Donation
 from campaigns.donations.repository import DonationRef
 from campaigns.matching.models import Match, MatchingProgram, MatchStatus
+from campaigns.matching.pool import pool_account
 from service.db import Database, utcnow
+from service.ledger import limited_balance
 from service.settings import Settings
 from tests.campaigns.matching.helpers import World, make_program, make_world, pending_balance
 from tests.webhooks.builders import LiveCampaign
@@ -119,6 +121,11 @@ class TestRaceForTheLastOfThePool:
             assert reserved == program.reserved_minor == 12_500, f"run {run}"
             assert amounts == [500] + [1_000] * 12, f"run {run}: one partial match, then the pool is empty"
             assert program.available_minor == 0
+            # The ledger's own flagged balance of the pool: exactly full, never past it.
+            async with wide_database.transaction() as session:
+                flagged = await limited_balance(session, code=pool_account(program_id), currency="eur")
+            assert flagged is not None
+            assert (flagged.debits_pending_minor, flagged.available_minor) == (12_500, 0), f"run {run}"
             # Previous runs' programs are ended so they do not match this run's gifts.
             await world.client.post(
                 f"/api/v1/admin/matching-programs/{program_id}/end", headers=world.finance.headers
@@ -142,4 +149,9 @@ class TestRaceForTheLastOfThePool:
             wide_database, code=f"nonprofit:{world.campaign.nonprofit_id}:matches", currency="eur"
         )
         assert nonprofit_reserved == 27_000
+        async with wide_database.transaction() as session:
+            for program_id, budget in ((first, 20_000), (second, 7_000)):
+                flagged = await limited_balance(session, code=pool_account(program_id), currency="eur")
+                assert flagged is not None
+                assert (flagged.debits_pending_minor, flagged.available_minor) == (budget, 0)
         assert await check_ledger(wide_database) == []

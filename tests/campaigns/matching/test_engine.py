@@ -624,8 +624,42 @@ class TestLedgerCheck:
 
         assert any("unpaid matches 999 != 1000" in p for p in problems), problems
 
+    async def test_counters_out_of_step_with_the_pools_flagged_balance_are_reported(
+        self, world: World
+    ) -> None:
+        program_id = await make_program(world, budget_minor=5_000)
+        await give(world, amount_minor=1_000)
+        async with world.database.transaction() as session:
+            account = await session.scalar(
+                sa.select(ledger.LedgerAccount.id).where(
+                    ledger.LedgerAccount.code == pool.pool_account(program_id)
+                )
+            )
+            await session.execute(
+                sa.update(ledger.LedgerAccountBalance)
+                .where(ledger.LedgerAccountBalance.account_id == account)
+                .values(debits_pending_minor=ledger.LedgerAccountBalance.debits_pending_minor + 1)
+            )
+
+        problems = await check_ledger(world.database)
+
+        assert any("pool pending debits in the ledger 1001 != counters 1000" in p for p in problems), problems
+        assert any("pool available in the ledger 3999 != counters 4000" in p for p in problems), problems
+
 
 class TestPoolConstraint:
+    async def test_the_ledger_refuses_a_reservation_past_the_pool(self, world: World) -> None:
+        program_id = await make_program(world, budget_minor=1_000)
+        match = await only_match(world.database, await give(world, amount_minor=600))
+        with pytest.raises(ledger.LedgerLimitExceeded):
+            async with world.database.transaction() as session:
+                program = await pool.lock_program(session, program_id)
+                assert program is not None
+                # Bypass the engine's own budget check: the ledger alone must refuse.
+                await pool.resize(session, program, match, amount_minor=1_001)
+
+        assert await check_ledger(world.database) == []
+
     async def test_the_database_refuses_an_overspent_pool(self, world: World) -> None:
         from sqlalchemy.exc import IntegrityError
 
