@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, created_at_column, insert_for, str_enum, uuid_pk
 from service.errors import DomainError
+from service.unit_of_work import UnitOfWork
 
 
 class TransferKind(StrEnum):
@@ -151,25 +152,14 @@ def transfer_id_for(idempotency_key: str) -> uuid.UUID:
     return uuid.uuid5(_TRANSFER_ID_NAMESPACE, idempotency_key)
 
 
-_ACCOUNT_CACHE = "ledger_account_ids"
-_POSTED_KEYS = "ledger_posted_keys"
-
-
-def forget_session_caches(session: AsyncSession) -> None:
-    """Drop the session's caches (account ids, keys posted); call after rolling back to a savepoint."""
-    session.info.pop(_ACCOUNT_CACHE, None)
-    session.info.pop(_POSTED_KEYS, None)
-    session.info.pop(_DEFERRED, None)
-    session.info.pop(_LIMITS, None)
-
-
-async def account_id(session: AsyncSession, *, code: str, currency: str) -> uuid.UUID:
+async def account_id(session: UnitOfWork, *, code: str, currency: str) -> uuid.UUID:
     """The account for (code, currency), created on first use without a race.
 
-    Ids are cached for the session's life (accounts are never deleted), so a worker posting
-    many transfers in one transaction asks the database once per account.
+    Ids are cached in the unit of work (accounts are never deleted), so a worker posting many
+    transfers in one transaction asks the database once per account. A savepoint rollback
+    drops the cache (`UnitOfWork.forget_caches`).
     """
-    cache: dict[tuple[str, str], uuid.UUID] = session.info.setdefault(_ACCOUNT_CACHE, {})
+    cache = session.ledger_account_ids
     cached = cache.get((code, currency))
     if cached is not None:
         return cached
@@ -210,38 +200,40 @@ _TRANSFER_COLUMNS = (
     "kind",
     "pending_id",
     "donation_id",
+    "created_at",
 )
 
-_DEFERRED = "ledger_deferred_postings"
 
-
-def defer_postings(session: AsyncSession) -> None:
+def defer_postings(session: UnitOfWork) -> None:
     """From now on, post() queues transfers until flush_postings() writes them in one go.
 
     For a batch worker: one multi-row INSERT instead of a round trip per transfer. While
     postings are deferred, post() answers None (whether a key was new is decided at the
     flush), and every ledger read in this module flushes first, so reads see the queue.
     """
-    session.info[_DEFERRED] = []
+    session.ledger_deferred = []
 
 
 async def flush_postings(session: AsyncSession) -> None:
-    """Write the queued transfers, if any; each key still counts once (ON CONFLICT DO NOTHING)."""
-    queued: list[dict[str, object]] | None = session.info.get(_DEFERRED)
-    if not queued:
+    """Write the queued transfers, if any; each key still counts once (ON CONFLICT DO NOTHING).
+
+    Reads call this first so they see the queue; a session that is no unit of work has none.
+    The unit of work calls it itself before it commits (`UnitOfWork.finish`).
+    """
+    if not isinstance(session, UnitOfWork) or not session.ledger_deferred:
         return
-    session.info[_DEFERRED] = []
+    queued, session.ledger_deferred = session.ledger_deferred, []
     connection = await session.connection()
     await connection.execute(_insert_transfer(connection.dialect.name, returning=False), queued)
 
 
-async def post(session: AsyncSession, posting: Posting) -> uuid.UUID | None:
+async def post(session: UnitOfWork, posting: Posting) -> uuid.UUID | None:
     """Record a transfer once; returns its id, or None when the key was already posted."""
     if posting.amount_minor <= 0:
         raise ValueError("ledger transfers move a positive amount")
     # Sibling events in one batch post the same fact again; a key posted in this very
     # transaction needs no round trip to learn that it conflicts.
-    posted: set[str] = session.info.setdefault(_POSTED_KEYS, set())
+    posted = session.ledger_posted_keys
     if posting.idempotency_key in posted:
         return None
     row = {
@@ -255,6 +247,7 @@ async def post(session: AsyncSession, posting: Posting) -> uuid.UUID | None:
         "kind": posting.kind,
         "pending_id": posting.pending_id,
         "donation_id": posting.donation_id,
+        "created_at": session.now(),
     }
     limited = await _limited_sides(session, row)
     if limited:
@@ -265,7 +258,7 @@ async def post(session: AsyncSession, posting: Posting) -> uuid.UUID | None:
         posted.add(posting.idempotency_key)
         return inserted_limited
     posted.add(posting.idempotency_key)
-    deferred: list[dict[str, object]] | None = session.info.get(_DEFERRED)
+    deferred = session.ledger_deferred
     if deferred is not None:
         deferred.append(row)
         return None
@@ -276,11 +269,8 @@ async def post(session: AsyncSession, posting: Posting) -> uuid.UUID | None:
     return inserted
 
 
-_LIMITS = "ledger_account_limits"
-
-
 async def open_limited_account(
-    session: AsyncSession, *, code: str, currency: str, limit: BalanceLimit
+    session: UnitOfWork, *, code: str, currency: str, limit: BalanceLimit
 ) -> uuid.UUID:
     """The account for (code, currency), flagged with `limit` from now on.
 
@@ -305,7 +295,7 @@ async def open_limited_account(
         )
         .on_conflict_do_nothing(index_elements=["account_id"])
     )
-    session.info.setdefault(_LIMITS, {})[account] = True
+    session.ledger_limited_accounts[account] = True
     return account
 
 
@@ -329,13 +319,13 @@ def _transfer_sums(account: uuid.UUID) -> list[sa.ScalarSelect[int]]:
     ]
 
 
-async def _limited_sides(session: AsyncSession, row: dict[str, object]) -> list[tuple[uuid.UUID, str]]:
+async def _limited_sides(session: UnitOfWork, row: dict[str, object]) -> list[tuple[uuid.UUID, str]]:
     """The flagged accounts a transfer row touches, with their side, in id order (the lock order).
 
     Whether an account is flagged is asked once per session (flags are set before an account's
     first transfer and never removed), so unflagged postings cost no round trip.
     """
-    cache: dict[uuid.UUID, bool] = session.info.setdefault(_LIMITS, {})
+    cache = session.ledger_limited_accounts
     sides = [(row["debit_account_id"], "debits"), (row["credit_account_id"], "credits")]
     accounts = [a for a, _ in sides if isinstance(a, uuid.UUID)]
     unknown = [a for a in accounts if a not in cache]

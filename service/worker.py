@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from service import ratelimit
 from service.auth import sessions
-from service.db import Database, retrying, utcnow
+from service.db import Database, retrying
 from service.logging import get_logger
 from service.metrics import WORKER_JOB_RUNS
 from service.outage import is_database_unavailable
@@ -42,7 +42,7 @@ async def purge_rate_limits(database: Database) -> int:
 async def purge_sessions(database: Database) -> int:
     # Expired sign-in rows open nothing; they are kept a day past expiry, then dropped.
     async with database.transaction() as session:
-        return await sessions.purge_expired_sessions(session, now=utcnow())
+        return await sessions.purge_expired_sessions(session, now=session.now())
 
 
 CORE_JOBS: tuple[Job, ...] = (

@@ -36,7 +36,7 @@ from campaigns.matching.policies import ChallengeUnlockParams, challenge_bonus_m
 from campaigns.matching.risk_settings import RiskConfig
 from campaigns.nonprofits.models import Nonprofit
 from service.auth.models import Admin
-from service.db import utcnow
+from service.unit_of_work import UnitOfWork
 
 UNWOUND = frozenset({DonationStatus.REFUNDED, DonationStatus.DISPUTED})
 VOIDABLE = frozenset({MatchStatus.PENDING, MatchStatus.HELD_FOR_REVIEW, MatchStatus.APPROVED})
@@ -53,7 +53,7 @@ async def context_of(session: AsyncSession, campaign_id: uuid.UUID) -> Context:
     return Context(campaign=row[0], nonprofit=row[1])
 
 
-async def on_money_changed(session: AsyncSession, donation: Donation) -> None:
+async def on_money_changed(session: UnitOfWork, donation: Donation) -> None:
     """A donation was confirmed, refunded (in part or whole) or disputed."""
     if not await repository.any_program(session):
         return
@@ -89,7 +89,7 @@ async def _lock_for(session: AsyncSession, donation: Donation, *, also: Iterable
     return _Locked(programs, {m.program_id: m for m in matches}, {q.program_id: q for q in quotes})
 
 
-async def on_checkout_closed(session: AsyncSession, donation: Donation) -> None:
+async def on_checkout_closed(session: UnitOfWork, donation: Donation) -> None:
     """Checkout failed or expired unpaid: what was quoted goes back to the pool."""
     if not await repository.any_program(session):
         return
@@ -98,7 +98,7 @@ async def on_checkout_closed(session: AsyncSession, donation: Donation) -> None:
         await release_quote(session, locked.programs[program_id], quote)
 
 
-async def on_facts_changed(session: AsyncSession, donation: Donation) -> None:
+async def on_facts_changed(session: UnitOfWork, donation: Donation) -> None:
     """New facts about a settled donation (card, Radar score, early fraud warning): look again."""
     if donation.status not in SETTLED or not await repository.any_program(session):
         return
@@ -125,7 +125,7 @@ async def on_facts_changed(session: AsyncSession, donation: Donation) -> None:
             await void_match(session, program, match, reason=reason)
             continue
         weight = await refresh_risk(
-            session, program, match, donation=donation, ctx=ctx, at=utcnow(), config=config
+            session, program, match, donation=donation, ctx=ctx, at=session.now(), config=config
         )
         if match.status is MatchStatus.APPROVED and weight >= risk.REVIEW_SCORE:
             # Approved but not paid yet: what Stripe or the cluster told us since goes to a person.
@@ -171,7 +171,7 @@ async def refresh_risk(
 
 
 async def _link(
-    session: AsyncSession, donation: Donation, programs: dict[uuid.UUID, MatchingProgram]
+    session: UnitOfWork, donation: Donation, programs: dict[uuid.UUID, MatchingProgram]
 ) -> uuid.UUID:
     """The donation's donor cluster, after looking again at what a grown cluster changes."""
     linked = await identity.link_donation(session, donation)
@@ -181,7 +181,7 @@ async def _link(
 
 
 async def _after_merge(
-    session: AsyncSession, programs: dict[uuid.UUID, MatchingProgram], *, cluster_id: uuid.UUID
+    session: UnitOfWork, programs: dict[uuid.UUID, MatchingProgram], *, cluster_id: uuid.UUID
 ) -> None:
     """Donors who looked like strangers turned out to be one person: look at their matches again.
 
@@ -203,7 +203,7 @@ async def _after_merge(
             await _fit_cap(session, program, [m for m in matches if m.status is not MatchStatus.VOIDED])
 
 
-async def _fit_cap(session: AsyncSession, program: MatchingProgram, matches: list[Match]) -> None:
+async def _fit_cap(session: UnitOfWork, program: MatchingProgram, matches: list[Match]) -> None:
     assert program.per_donor_cap_minor is not None
     room = program.per_donor_cap_minor
     for match in sorted(matches, key=lambda m: (m.status is not MatchStatus.PAID, m.created_at, m.id)):
@@ -220,7 +220,7 @@ async def _fit_cap(session: AsyncSession, program: MatchingProgram, matches: lis
 
 
 async def _resize(
-    session: AsyncSession, program: MatchingProgram, match: Match, *, amount_minor: int, why: str
+    session: UnitOfWork, program: MatchingProgram, match: Match, *, amount_minor: int, why: str
 ) -> None:
     before = match.amount_minor
     await pool.resize(session, program, match, amount_minor=amount_minor)
@@ -235,13 +235,13 @@ async def _resize(
     )
 
 
-async def release_quote(session: AsyncSession, program: MatchingProgram, quote: MatchQuote) -> None:
+async def release_quote(session: UnitOfWork, program: MatchingProgram, quote: MatchQuote) -> None:
     await pool.close_quote(session, program, quote)
     quote.status = QuoteStatus.RELEASED
 
 
 async def void_match(
-    session: AsyncSession,
+    session: UnitOfWork,
     program: MatchingProgram,
     match: Match,
     *,
@@ -270,7 +270,7 @@ async def void_match(
 
 
 async def claw_back(
-    session: AsyncSession, program: MatchingProgram, match: Match, *, total_minor: int, reason: str
+    session: UnitOfWork, program: MatchingProgram, match: Match, *, total_minor: int, reason: str
 ) -> None:
     # A paid match's money sits in the nonprofit's Stripe account: it comes back through a
     # transfer reversal from the payout outbox, and the pool only when that settles.
@@ -292,7 +292,7 @@ async def claw_back(
     )
 
 
-async def _unwind(session: AsyncSession, donation: Donation) -> None:
+async def _unwind(session: UnitOfWork, donation: Donation) -> None:
     locked = await _lock_for(session, donation)
     reason = "refunded" if donation.status is DonationStatus.REFUNDED else "disputed"
     for program_id, quote in locked.quotes.items():
@@ -301,7 +301,7 @@ async def _unwind(session: AsyncSession, donation: Donation) -> None:
         await void_match(session, locked.programs[program_id], match, reason=reason)
 
 
-async def _settle(session: AsyncSession, donation: Donation) -> None:
+async def _settle(session: UnitOfWork, donation: Donation) -> None:
     candidates = await repository.programs_for(
         session, currency=donation.currency, campaign_id=donation.campaign_id, at=donation.created_at
     )
@@ -320,11 +320,11 @@ async def _settle(session: AsyncSession, donation: Donation) -> None:
         elif quote is not None:
             await release_quote(session, program, quote)
         if program.policy is Policy.CHALLENGE_UNLOCK and program.status is ProgramStatus.ACTIVE:
-            await check_challenge(session, program, ctx=ctx, at=utcnow(), final=False)
+            await check_challenge(session, program, ctx=ctx, at=session.now(), final=False)
 
 
 async def _match_donation(
-    session: AsyncSession,
+    session: UnitOfWork,
     program: MatchingProgram,
     donation: Donation,
     *,
@@ -365,6 +365,7 @@ async def _match_donation(
         donation_id=donation.id,
         cluster_id=cluster_id,
         referrer_cluster_id=offer.referrer_cluster_id,
+        at=session.now(),
     )
     await _open(session, program, match, ctx=ctx, donation=donation)
 
@@ -379,6 +380,7 @@ def _new_match(
     donation_id: uuid.UUID | None = None,
     cluster_id: uuid.UUID | None = None,
     referrer_cluster_id: uuid.UUID | None = None,
+    at: datetime,
 ) -> Match:
     """A pending match for a donation or (without one) for the campaign, in its hold period."""
     return Match(
@@ -396,12 +398,12 @@ def _new_match(
         status=MatchStatus.PENDING,
         revision=0,
         recovered_minor=0,
-        hold_until=utcnow() + timedelta(days=program.hold_days),
+        hold_until=at + timedelta(days=program.hold_days),
     )
 
 
 async def _open(
-    session: AsyncSession, program: MatchingProgram, match: Match, *, ctx: Context, donation: Donation | None
+    session: UnitOfWork, program: MatchingProgram, match: Match, *, ctx: Context, donation: Donation | None
 ) -> None:
     signals = await risk.assess(
         session,
@@ -409,7 +411,7 @@ async def _open(
         donation=donation,
         amount_minor=match.amount_minor,
         nonprofit=ctx.nonprofit,
-        at=utcnow(),
+        at=session.now(),
     )
     match.risk_reasons = risk.reasons_json(signals)
     session.add(match)
@@ -419,7 +421,7 @@ async def _open(
 
 
 async def _shrink_for_refunds(
-    session: AsyncSession, program: MatchingProgram, match: Match, donation: Donation
+    session: UnitOfWork, program: MatchingProgram, match: Match, donation: Donation
 ) -> None:
     """A partial refund voids the match in proportion (a new, smaller reservation)."""
     target = scaled(
@@ -440,7 +442,7 @@ async def _shrink_for_refunds(
 
 
 async def check_challenge(
-    session: AsyncSession, program: MatchingProgram, *, ctx: Context, at: datetime, final: bool
+    session: UnitOfWork, program: MatchingProgram, *, ctx: Context, at: datetime, final: bool
 ) -> None:
     """Unlock a campaign's challenge bonus once its target is met (pro rata at the deadline)."""
     key = f"{program.id}:campaign:{ctx.campaign.id}"
@@ -466,7 +468,7 @@ async def check_challenge(
 
 
 async def open_campaign_match(
-    session: AsyncSession, program: MatchingProgram, *, ctx: Context, amount_minor: int
+    session: UnitOfWork, program: MatchingProgram, *, ctx: Context, amount_minor: int
 ) -> Match | None:
     """A campaign-level match (challenge bonus, quadratic share), within the caps and the pool."""
     room = [amount_minor, program.available_minor]
@@ -482,6 +484,7 @@ async def open_campaign_match(
         key=f"{program.id}:campaign:{ctx.campaign.id}",
         amount_minor=amount,
         original_minor=amount,
+        at=session.now(),
     )
     await _open(session, program, match, ctx=ctx, donation=None)
     return match

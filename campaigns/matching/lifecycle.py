@@ -40,8 +40,9 @@ from campaigns.matching.risk_settings import RiskConfig
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.models import Member, MemberRole
 from service.auth.models import Admin
-from service.db import add_unique, utcnow
+from service.db import add_unique
 from service.pagination import after_cursor
+from service.unit_of_work import UnitOfWork
 
 APPEAL_MAX_CHARS = 2000
 
@@ -184,7 +185,7 @@ async def _bulk_refusal(
     return None
 
 
-async def reject_match(session: AsyncSession, *, admin: Admin, match_id: uuid.UUID, note_text: str) -> Match:
+async def reject_match(session: UnitOfWork, *, admin: Admin, match_id: uuid.UUID, note_text: str) -> Match:
     program, match = await _lock(session, match_id)
     await _refuse_own_organisation(session, admin, match)
     machine.check_transition(match, MatchStatus.VOIDED)
@@ -192,7 +193,7 @@ async def reject_match(session: AsyncSession, *, admin: Admin, match_id: uuid.UU
     return match
 
 
-async def appeal_match(session: AsyncSession, *, actor: Actor, match_id: uuid.UUID, message: str) -> Match:
+async def appeal_match(session: UnitOfWork, *, actor: Actor, match_id: uuid.UUID, message: str) -> Match:
     """A nonprofit contests a rejection, once: the match is reserved again and goes back to people.
 
     The reservation comes back only if the pool still has the money; a match the pool can no
@@ -225,7 +226,7 @@ async def appeal_match(session: AsyncSession, *, actor: Actor, match_id: uuid.UU
     before = machine.move(match, MatchStatus.HELD_FOR_REVIEW)
     match.void_reason = None
     match.appeal_message = message
-    match.appealed_at = utcnow()
+    match.appealed_at = session.now()
     # A new decision round: approvals given before the rejection stay as history but do not count.
     note(session, match, action="match.appealed", before=before, note=message, member=actor)
     return match
@@ -235,7 +236,7 @@ async def _transfer_was_sent(session: AsyncSession, match: Match) -> bool:
     return await hooks.transfers().transfer_was_sent(session, match.id)
 
 
-async def record_payout(session: AsyncSession, *, match_id: uuid.UUID, at: datetime) -> Match:
+async def record_payout(session: UnitOfWork, *, match_id: uuid.UUID, at: datetime) -> Match:
     """An approved match's money reached the nonprofit (the payout flow calls this on confirmation)."""
     program, match = await _lock(session, match_id)
     if match.status is MatchStatus.PAID:

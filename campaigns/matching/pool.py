@@ -37,6 +37,7 @@ from campaigns.matching import repository
 from campaigns.matching.models import FunderKind, Match, MatchingProgram, MatchQuote
 from service.db import locked_rows
 from service.ledger import BalanceLimit, Posting, TransferKind, open_limited_account, post, transfer_id_for
+from service.unit_of_work import UnitOfWork
 
 
 def funder_account(program: MatchingProgram) -> str:
@@ -78,7 +79,7 @@ async def lock_program(session: AsyncSession, program_id: uuid.UUID) -> Matching
 
 
 async def lock_programs_touching(
-    session: AsyncSession, *, donations: Sequence[Donation], match_ids: Sequence[uuid.UUID] = ()
+    session: UnitOfWork, *, donations: Sequence[Donation], match_ids: Sequence[uuid.UUID] = ()
 ) -> dict[uuid.UUID, MatchingProgram]:
     """Lock up front, in one statement, every program a batch about these donations may need.
 
@@ -91,7 +92,7 @@ async def lock_programs_touching(
 
 
 async def _post(
-    session: AsyncSession,
+    session: UnitOfWork,
     program: MatchingProgram,
     *,
     key: str,
@@ -120,7 +121,7 @@ async def _post(
     return transfer_id_for(key)
 
 
-async def fund(session: AsyncSession, program: MatchingProgram) -> None:
+async def fund(session: UnitOfWork, program: MatchingProgram) -> None:
     # Flagged before its first transfer: from here on the ledger itself refuses any hold,
     # reservation or return that would take the pool below zero (LedgerLimitExceeded).
     await open_limited_account(
@@ -140,7 +141,7 @@ async def fund(session: AsyncSession, program: MatchingProgram) -> None:
     )
 
 
-async def hold_quote(session: AsyncSession, program: MatchingProgram, quote: MatchQuote) -> None:
+async def hold_quote(session: UnitOfWork, program: MatchingProgram, quote: MatchQuote) -> None:
     quote.transfer_id = await _post(
         session,
         program,
@@ -155,7 +156,7 @@ async def hold_quote(session: AsyncSession, program: MatchingProgram, quote: Mat
     program.held_minor += quote.amount_minor
 
 
-async def close_quote(session: AsyncSession, program: MatchingProgram, quote: MatchQuote) -> None:
+async def close_quote(session: UnitOfWork, program: MatchingProgram, quote: MatchQuote) -> None:
     """Release a quote's hold (converted into a match or let go); the caller sets its status."""
     await _post(
         session,
@@ -176,7 +177,7 @@ _PHASE_TWO_SUFFIX = {TransferKind.VOID_PENDING: ":void", TransferKind.POST_PENDI
 
 
 async def _reservation_transfer(
-    session: AsyncSession, program: MatchingProgram, match: Match, *, kind: TransferKind, code: str
+    session: UnitOfWork, program: MatchingProgram, match: Match, *, kind: TransferKind, code: str
 ) -> uuid.UUID:
     """The current revision's pending transfer (pool -> nonprofit matches), or its void or post,
     which repeats the pending transfer's accounts and amount and names it."""
@@ -196,7 +197,7 @@ async def _reservation_transfer(
     )
 
 
-async def reserve(session: AsyncSession, program: MatchingProgram, match: Match) -> None:
+async def reserve(session: UnitOfWork, program: MatchingProgram, match: Match) -> None:
     """Reserve the match's amount as a pending transfer (its current revision)."""
     if match.amount_minor <= 0:
         match.reservation_transfer_id = None
@@ -207,7 +208,7 @@ async def reserve(session: AsyncSession, program: MatchingProgram, match: Match)
     program.reserved_minor += match.amount_minor
 
 
-async def release(session: AsyncSession, program: MatchingProgram, match: Match) -> None:
+async def release(session: UnitOfWork, program: MatchingProgram, match: Match) -> None:
     """Void the current reservation; the amount goes back to the pool's available budget."""
     if match.amount_minor <= 0 or match.reservation_transfer_id is None:
         return
@@ -216,7 +217,7 @@ async def release(session: AsyncSession, program: MatchingProgram, match: Match)
     match.reservation_transfer_id = None
 
 
-async def resize(session: AsyncSession, program: MatchingProgram, match: Match, *, amount_minor: int) -> None:
+async def resize(session: UnitOfWork, program: MatchingProgram, match: Match, *, amount_minor: int) -> None:
     """Void the current reservation and reserve `amount_minor` instead (a new revision)."""
     if amount_minor == match.amount_minor:
         return
@@ -226,16 +227,14 @@ async def resize(session: AsyncSession, program: MatchingProgram, match: Match, 
     await reserve(session, program, match)
 
 
-async def pay(session: AsyncSession, program: MatchingProgram, match: Match) -> None:
+async def pay(session: UnitOfWork, program: MatchingProgram, match: Match) -> None:
     """Post the reservation: the match's money now belongs to the nonprofit."""
     await _reservation_transfer(session, program, match, kind=TransferKind.POST_PENDING, code="match_paid")
     program.reserved_minor -= match.amount_minor
     program.paid_minor += match.amount_minor
 
 
-async def claw_back(
-    session: AsyncSession, program: MatchingProgram, match: Match, *, total_minor: int
-) -> None:
+async def claw_back(session: UnitOfWork, program: MatchingProgram, match: Match, *, total_minor: int) -> None:
     """Recover a paid match down to `total_minor` clawed back in all (absolute, so replays add nothing)."""
     more = total_minor - match.recovered_minor
     if more <= 0:
@@ -254,7 +253,7 @@ async def claw_back(
     program.recovered_minor += more
 
 
-async def return_unspent(session: AsyncSession, program: MatchingProgram) -> int:
+async def return_unspent(session: UnitOfWork, program: MatchingProgram) -> int:
     """Give what is available back to the funder (an ended program); returns the amount."""
     amount = program.available_minor
     if amount <= 0:

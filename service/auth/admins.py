@@ -18,8 +18,9 @@ from service.auth.secrets import (
     verify_password_async,
 )
 from service.auth.sessions import revoke_subject_sessions
-from service.db import add_unique, utcnow
+from service.db import add_unique
 from service.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from service.unit_of_work import UnitOfWork
 
 ADMIN_TOKEN_KIND = "admin"  # noqa: S105 - a token type label, not a secret
 
@@ -40,15 +41,15 @@ async def create_admin(session: AsyncSession, *, email: str, role: AdminRole) ->
     return CreatedAdmin(admin=admin, token=issued.plaintext)
 
 
-async def authenticate_admin(session: AsyncSession, *, token: str) -> Admin:
+async def authenticate_admin(session: UnitOfWork, *, token: str) -> Admin:
     admin = await session.scalar(sa.select(Admin).where(Admin.token_digest == token_digest(token)))
     if admin is None or admin.disabled_at is not None:
         raise Unauthenticated("the admin token is not valid")
-    admin.last_used_at = utcnow()
+    admin.last_used_at = session.now()
     return admin
 
 
-async def authenticate_admin_password(session: AsyncSession, *, email: str, password: str) -> Admin:
+async def authenticate_admin_password(session: UnitOfWork, *, email: str, password: str) -> Admin:
     """The console's sign-in: an unknown email costs the same argon2 run as a wrong password."""
     admin = await _admin_by_email(session, email)
     if not await verify_password_async(admin.password_hash if admin else None, password) or admin is None:
@@ -58,11 +59,11 @@ async def authenticate_admin_password(session: AsyncSession, *, email: str, pass
     # Only said once the password matched, so it reveals nothing to someone guessing.
     if admin.disabled_at is not None:
         raise Forbidden("this admin account is disabled", code="admin_disabled")
-    admin.last_used_at = utcnow()
+    admin.last_used_at = session.now()
     return admin
 
 
-async def set_admin_password(session: AsyncSession, *, email: str, password: str) -> Admin:
+async def set_admin_password(session: UnitOfWork, *, email: str, password: str) -> Admin:
     """Set (or replace) an admin's console password; run from the CLI, so the actor is the system."""
     problem = password_problem(password)
     if problem is not None:
@@ -73,7 +74,7 @@ async def set_admin_password(session: AsyncSession, *, email: str, password: str
     admin.password_hash = await hash_password_async(password)
     # A new password is also a way out after a suspected compromise: every console session of
     # this admin ends, so whoever held one signs in with the new password or not at all.
-    await revoke_subject_sessions(session, kind=SessionKind.ADMIN, subject_id=admin.id, now=utcnow())
+    await revoke_subject_sessions(session, kind=SessionKind.ADMIN, subject_id=admin.id, now=session.now())
     await audit.record(
         session,
         actor_type=audit.ActorType.SYSTEM,
