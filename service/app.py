@@ -20,7 +20,9 @@ from starlette.staticfiles import StaticFiles
 
 from campaigns import wiring
 from campaigns.campaign import routes as campaign_routes
+from campaigns.console import auth as console_auth
 from campaigns.console import routes as console_routes
+from campaigns.dashboard import auth as dashboard_auth
 from campaigns.dashboard import routes as dashboard_routes
 from campaigns.demo import seed_demo
 from campaigns.donations import mismatch_routes
@@ -34,7 +36,6 @@ from campaigns.matching import rounds as matching_rounds
 from campaigns.matching import routes as matching_routes
 from campaigns.moderation import report_pages
 from campaigns.moderation import routes as moderation_routes
-from campaigns.moderation.routes import moderator
 from campaigns.nonprofits import routes as nonprofit_routes
 from campaigns.nonprofits.web import api_actor
 from campaigns.payouts import outbox as payout_outbox
@@ -49,6 +50,7 @@ from service.stripe_sandbox.app import create_sandbox_app
 from service.web import errors, ops
 from service.web.api import ApiRoutes, Operation, openapi_document
 from service.web.context import database as database_of
+from service.web.guards import api_admin
 from service.web.microcache import MicroCache
 from service.web.middleware import RequestBodyLimitMiddleware, RequestContextMiddleware
 from service.web.pages import STATIC_DIR
@@ -125,20 +127,31 @@ def create_app(
 
     # Starlette tries routes in order: the donor's path (viral traffic) and Stripe's
     # deliveries come first so they are matched after a handful of patterns, not a hundred.
+    # Each area is a Mount named after it: its routes are `<area>:<name>` and their paths
+    # are relative to the mount. The donor's pages, Stripe's intake and ops sit at the top
+    # level (their names still say their area). Every name is tested to round-trip.
     routes: list[BaseRoute] = [
         *giving_pages.routes,
         *sharing_routes.routes,
         *report_pages.routes,
         *webhook_intake.routes,
         *ops.routes,
-        Route(f"{API_PREFIX}/openapi.json", openapi_json, methods=["GET"]),
-        *[route for part in parts for route in part.routes],
-        *dashboard_routes.routes,
-        *console_routes.routes,
+        Mount(
+            API_PREFIX,
+            routes=[
+                Route("/openapi.json", openapi_json, methods=["GET"], name="openapi"),
+                *[route for part in parts for route in part.routes],
+            ],
+            name="api",
+        ),
+        *dashboard_routes.site_routes,
+        Mount(dashboard_auth.PREFIX, routes=dashboard_routes.routes, name="dashboard"),
+        *console_routes.site_routes,
+        Mount(console_auth.PREFIX, routes=console_routes.routes, name="console"),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     if settings.uses_stripe_sandbox and not settings.is_production:
-        routes.append(Mount(SANDBOX_PATH, app=create_sandbox_app(settings)))
+        routes.append(Mount(SANDBOX_PATH, app=create_sandbox_app(settings), name="sandbox"))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -198,6 +211,6 @@ async def check_api_caller(request: Request) -> None:
     API, a nonprofit API key elsewhere. Read only; the session is rolled back."""
     async with database_of(request).sessions() as session:
         if request.url.path.startswith(f"{API_PREFIX}/admin/"):
-            await moderator(request, session, *AdminRole)
+            await api_admin(request, session, *AdminRole)
         else:
             await api_actor(request, session)

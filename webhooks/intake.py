@@ -113,6 +113,6 @@ async def connect_webhook(request: Request) -> Response:
 
 
 routes = [
-    Route("/webhooks/stripe", platform_webhook, methods=["POST"]),
-    Route("/webhooks/stripe/connect", connect_webhook, methods=["POST"]),
+    Route("/webhooks/stripe", platform_webhook, methods=["POST"], name="webhooks:stripe"),
+    Route("/webhooks/stripe/connect", connect_webhook, methods=["POST"], name="webhooks:stripe_connect"),
 ]

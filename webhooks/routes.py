@@ -9,12 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from campaigns.moderation.routes import moderator
 from service.auth.models import AdminRole
 from service.db import utcnow
 from service.errors import NotFound
 from service.web.api import ApiRoutes, Operation, json_response, parse_query
 from service.web.context import database
+from service.web.guards import api_admin
 from webhooks import inbox
 from webhooks.models import WebhookEvent
 
@@ -53,7 +53,7 @@ def event_out(event: WebhookEvent) -> WebhookEventOut:
 async def list_webhook_events(request: Request) -> Response:
     query = parse_query(request, EventQuery)
     async with database(request).transaction() as session:
-        await moderator(request, session, AdminRole.FINANCE, AdminRole.SUPERADMIN)
+        await api_admin(request, session, AdminRole.FINANCE, AdminRole.SUPERADMIN)
         rows = await inbox.list_events(session, dead=query.dead, limit=query.limit, before=query.before)
     return json_response(WebhookEventList(data=[event_out(e) for e in rows]))
 
@@ -61,7 +61,7 @@ async def list_webhook_events(request: Request) -> Response:
 async def replay_webhook_event(request: Request) -> Response:
     event_id: uuid.UUID = request.path_params["event_id"]
     async with database(request).transaction() as session:
-        await moderator(request, session, AdminRole.FINANCE, AdminRole.SUPERADMIN)
+        await api_admin(request, session, AdminRole.FINANCE, AdminRole.SUPERADMIN)
         event = await inbox.get_event(session, key=str(event_id))
         if event is None:
             raise NotFound("no such webhook event")

@@ -9,43 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from campaigns.campaign import service
-from campaigns.campaign.models import Campaign
 from campaigns.campaign.schemas import CampaignIn, CampaignList, CampaignListQuery, CampaignOut, CampaignPatch
 from campaigns.campaign.status import Action
+from campaigns.campaign.web import campaign_out
 from campaigns.nonprofits.web import api_actor
 from service.pagination import next_cursor
 from service.web.api import ApiRoutes, Operation, json_response, parse_json, parse_query
-from service.web.context import database, settings
+from service.web.context import database
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-def campaign_out(campaign: Campaign, *, base_url: str) -> CampaignOut:
-    return CampaignOut(
-        id=campaign.id,
-        nonprofit_id=campaign.nonprofit_id,
-        slug=campaign.slug,
-        status=campaign.status,
-        title=campaign.title,
-        story=campaign.story_markdown,
-        story_html=campaign.story_html,
-        currency=campaign.currency,
-        goal_minor=campaign.goal_minor,
-        starts_at=campaign.starts_at,
-        ends_at=campaign.ends_at,
-        suggested_amounts_minor=list(campaign.suggested_amounts_minor),
-        min_amount_minor=campaign.min_amount_minor,
-        max_amount_minor=campaign.max_amount_minor,
-        cover_image_url=campaign.cover_image_url,
-        allowed_embed_origins=list(campaign.allowed_embed_origins),
-        review_note=campaign.review_note,
-        admin_pause_reason=campaign.admin_pause_reason,
-        submitted_at=campaign.submitted_at,
-        approved_at=campaign.approved_at,
-        created_at=campaign.created_at,
-        updated_at=campaign.updated_at,
-        public_url=f"{base_url}/c/{campaign.slug}",
-    )
 
 
 async def create_campaign(request: Request) -> Response:
@@ -53,7 +25,7 @@ async def create_campaign(request: Request) -> Response:
     async with database(request).transaction() as session:
         actor = await api_actor(request, session)
         campaign = await service.create_campaign(session, actor=actor, data=data)
-    return json_response(campaign_out(campaign, base_url=settings(request).public_base_url), 201)
+    return json_response(campaign_out(request, campaign), 201)
 
 
 async def list_campaigns(request: Request) -> Response:
@@ -63,9 +35,8 @@ async def list_campaigns(request: Request) -> Response:
         rows = await service.list_campaigns(
             session, actor=actor, status=query.status, limit=query.limit, cursor=query.cursor
         )
-    base_url = settings(request).public_base_url
     page = CampaignList(
-        data=[campaign_out(c, base_url=base_url) for c in rows[: query.limit]],
+        data=[campaign_out(request, c) for c in rows[: query.limit]],
         next_cursor=next_cursor(rows, query.limit),
     )
     return json_response(page)
@@ -76,7 +47,7 @@ async def get_campaign(request: Request) -> Response:
     async with database(request).transaction() as session:
         actor = await api_actor(request, session)
         campaign = await service.get_campaign(session, actor=actor, campaign_id=campaign_id)
-    return json_response(campaign_out(campaign, base_url=settings(request).public_base_url))
+    return json_response(campaign_out(request, campaign))
 
 
 async def update_campaign(request: Request) -> Response:
@@ -85,7 +56,7 @@ async def update_campaign(request: Request) -> Response:
     async with database(request).transaction() as session:
         actor = await api_actor(request, session)
         campaign = await service.update_campaign(session, actor=actor, campaign_id=campaign_id, patch=patch)
-    return json_response(campaign_out(campaign, base_url=settings(request).public_base_url))
+    return json_response(campaign_out(request, campaign))
 
 
 def transition_endpoint(action: Action) -> Endpoint:
@@ -96,7 +67,7 @@ def transition_endpoint(action: Action) -> Endpoint:
             campaign = await service.transition_campaign(
                 session, actor=actor, campaign_id=campaign_id, action=action
             )
-        return json_response(campaign_out(campaign, base_url=settings(request).public_base_url))
+        return json_response(campaign_out(request, campaign))
 
     endpoint.__name__ = f"{action.value}_campaign"
     return endpoint

@@ -165,4 +165,4 @@ async def audit_log_page(request: Request, admin: Admin) -> Response:
     return render(request, "console/audit_log.html", context)
 
 
-routes: list[BaseRoute] = [Route("/admin/audit-log", audit_log_page, methods=["GET"])]
+routes: list[BaseRoute] = [Route("/audit-log", audit_log_page, methods=["GET"], name="audit_log")]

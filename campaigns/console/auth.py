@@ -24,21 +24,22 @@ from service.errors import Forbidden
 from service.web.context import database, settings
 from service.web.pages import render
 from service.web.sign_in import sign_in_guard
+from service.web.urls import path_for
 
 SESSION_ADMIN_KEY = "admin_id"
 SESSION_TOKEN_KEY = "sid"  # noqa: S105 - a session key name, not a secret
 """The server-side session's token (service.auth.sessions); the admin id alone opens nothing."""
-LOGIN_URL = "/admin/login"
-HOME_URL = "/admin"
+PREFIX = "/admin"
+"""Where the console is mounted (service.app); its routes are named `console:<name>`."""
 
-SIGN_IN = sign_in_guard(area="console", limit_prefix="admin_", cookie_name="gl_known_admin", path="/admin")
+SIGN_IN = sign_in_guard(area="console", limit_prefix="admin_", cookie_name="gl_known_admin", path=PREFIX)
 """A browser that signed in to the admin account before has its own allowance: failures from
 elsewhere never lock the admin out of it (service.auth.known_browsers)."""
 
 
 @dataclass(frozen=True)
 class NavItem:
-    href: str
+    route: str
     label: str
     id: str
     roles: tuple[AdminRole, ...] = ()
@@ -47,14 +48,14 @@ class NavItem:
 
 # The pages' own guards decide; the nav only leaves out links that would answer 403.
 NAV = (
-    NavItem("/admin", "Overview", "overview"),
-    NavItem("/admin/nonprofits", "Nonprofits", "nonprofits", (AdminRole.REVIEWER,)),
-    NavItem("/admin/campaigns", "Campaigns", "campaigns", (AdminRole.REVIEWER,)),
-    NavItem("/admin/matches", "Matches", "matches"),
-    NavItem("/admin/finance", "Finance", "finance", (AdminRole.FINANCE,)),
-    NavItem("/admin/payment-mismatches", "Mismatches", "payment-mismatches", (AdminRole.FINANCE,)),
-    NavItem("/admin/risk", "Risk", "risk"),
-    NavItem("/admin/audit-log", "Audit log", "audit-log"),
+    NavItem("console:overview", "Overview", "overview"),
+    NavItem("console:nonprofits", "Nonprofits", "nonprofits", (AdminRole.REVIEWER,)),
+    NavItem("console:campaigns", "Campaigns", "campaigns", (AdminRole.REVIEWER,)),
+    NavItem("console:matches", "Matches", "matches"),
+    NavItem("console:finance", "Finance", "finance", (AdminRole.FINANCE,)),
+    NavItem("console:payment_mismatches", "Mismatches", "payment-mismatches", (AdminRole.FINANCE,)),
+    NavItem("console:risk", "Risk", "risk"),
+    NavItem("console:audit_log", "Audit log", "audit-log"),
 )
 
 
@@ -147,16 +148,17 @@ def admin_page(*roles: AdminRole) -> Callable[[AdminEndpoint], Endpoint]:
 
 def login_url(request: Request) -> str:
     """The login page, coming back here afterwards (GET pages only: a POST cannot be replayed)."""
-    if request.method != "GET" or request.url.path == HOME_URL:
-        return LOGIN_URL
+    login = path_for(request, "console:login")
+    if request.method != "GET" or request.url.path == path_for(request, "console:overview"):
+        return login
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return f"{LOGIN_URL}?next={quote(target, safe='')}"
+    return f"{login}?next={quote(target, safe='')}"
 
 
-def safe_next(target: str | None) -> str:
+def safe_next(request: Request, target: str | None) -> str:
     """Only a console path of ours: never another host (an open redirect after sign-in)."""
-    if not target or not target.startswith("/admin") or target.startswith("//") or "\\" in target:
-        return HOME_URL
+    if not target or not target.startswith(PREFIX) or target.startswith("//") or "\\" in target:
+        return path_for(request, "console:overview")
     return target
 
 

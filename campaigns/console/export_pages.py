@@ -71,8 +71,8 @@ async def admin_audit_log(request: Request, admin: Admin) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/admin/exports/donations.csv", admin_donations, methods=["GET"]),
-    Route("/admin/exports/matches.csv", admin_matches, methods=["GET"]),
-    Route("/admin/exports/payouts.csv", admin_payouts, methods=["GET"]),
-    Route("/admin/exports/audit-log.csv", admin_audit_log, methods=["GET"]),
+    Route("/exports/donations.csv", admin_donations, methods=["GET"], name="export_donations"),
+    Route("/exports/matches.csv", admin_matches, methods=["GET"], name="export_matches"),
+    Route("/exports/payouts.csv", admin_payouts, methods=["GET"], name="export_payouts"),
+    Route("/exports/audit-log.csv", admin_audit_log, methods=["GET"], name="export_audit_log"),
 ]

@@ -91,4 +91,4 @@ async def _nonprofit_names(session: Any, ids: set[uuid.UUID]) -> dict[uuid.UUID,
     return {nonprofit_id: str(name) for nonprofit_id, name in rows}
 
 
-routes: list[BaseRoute] = [Route("/admin/finance", finance_page, methods=["GET"])]
+routes: list[BaseRoute] = [Route("/finance", finance_page, methods=["GET"], name="finance")]

@@ -55,4 +55,6 @@ async def mismatches_page(request: Request, admin: Admin) -> Response:
     return render(request, "console/payment_mismatches.html", context)
 
 
-routes: list[BaseRoute] = [Route("/admin/payment-mismatches", mismatches_page, methods=["GET"])]
+routes: list[BaseRoute] = [
+    Route("/payment-mismatches", mismatches_page, methods=["GET"], name="payment_mismatches")
+]

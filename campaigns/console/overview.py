@@ -10,7 +10,6 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 from campaigns.console import charts
 from campaigns.console import overview_queries as queries
@@ -162,6 +161,3 @@ async def overview_page(request: Request, admin: Admin) -> Response:
         context = await load_overview(session, now=now)
     context |= {"admin": admin, "now": now, "age": age, "status_labels": STATUS_LABELS}
     return render(request, "console/overview.html", context)
-
-
-routes: list[BaseRoute] = [Route("/admin", overview_page, methods=["GET"])]

@@ -33,6 +33,7 @@ from service.pagination import Cursor, InvalidCursor, next_cursor
 from service.validation import Reason
 from service.web.context import database
 from service.web.pages import flash, read_form, redirect, render
+from service.web.urls import path_for
 
 PAGE_SIZE = 25
 _REASON = TypeAdapter(Reason)
@@ -170,7 +171,7 @@ async def _decide_nonprofit(request: Request, admin: Admin, *, verify: bool) -> 
             request, admin, status=tab, errors=errors, values=values, status_code=e.status_code
         )
     flash(request, f"{nonprofit.name} is {nonprofit.status.value.replace('_', ' ')}.")
-    return redirect(f"/admin/nonprofits?status={tab.value}")
+    return redirect(f"{path_for(request, 'console:nonprofits')}?status={tab.value}")
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,7 @@ async def decide_campaign(request: Request, admin: Admin) -> Response:
             request, admin, errors=errors, values=values, status_code=e.status_code
         )
     flash(request, decision.done.format(title=f"\u201c{campaign.title}\u201d"))
-    return redirect("/admin/campaigns")
+    return redirect(path_for(request, "console:campaigns"))
 
 
 async def _apply_campaign_decision(
@@ -310,9 +311,18 @@ async def _apply_campaign_decision(
 
 
 routes: list[BaseRoute] = [
-    Route("/admin/nonprofits", nonprofit_queue, methods=["GET"]),
-    Route("/admin/nonprofits/{nonprofit_id:uuid}/verify", verify_nonprofit, methods=["POST"]),
-    Route("/admin/nonprofits/{nonprofit_id:uuid}/reject", reject_nonprofit, methods=["POST"]),
-    Route("/admin/campaigns", campaign_queue, methods=["GET"]),
-    Route("/admin/campaigns/{campaign_id:uuid}/{action:str}", decide_campaign, methods=["POST"]),
+    Route("/nonprofits", nonprofit_queue, methods=["GET"], name="nonprofits"),
+    Route(
+        "/nonprofits/{nonprofit_id:uuid}/verify", verify_nonprofit, methods=["POST"], name="nonprofit_verify"
+    ),
+    Route(
+        "/nonprofits/{nonprofit_id:uuid}/reject", reject_nonprofit, methods=["POST"], name="nonprofit_reject"
+    ),
+    Route("/campaigns", campaign_queue, methods=["GET"], name="campaigns"),
+    Route(
+        "/campaigns/{campaign_id:uuid}/{action:str}",
+        decide_campaign,
+        methods=["POST"],
+        name="campaign_decide",
+    ),
 ]

@@ -29,6 +29,7 @@ from service.db import utcnow
 from service.errors import DomainError
 from service.web.context import database
 from service.web.pages import flash, form_values, read_form, redirect, render
+from service.web.urls import path_for
 
 DECIDERS = (AdminRole.REVIEWER, AdminRole.SUPERADMIN)
 PAGE_SIZE = 50
@@ -36,8 +37,8 @@ NOTE_MAX_CHARS = 2000
 STATUSES = [ALL_STATUSES, *(s.value for s in MatchStatus)]
 
 
-def _detail_url(match_id: uuid.UUID) -> str:
-    return f"/admin/matches/{match_id}"
+def _detail_url(request: Request, match_id: uuid.UUID) -> str:
+    return path_for(request, "console:match", match_id=match_id)
 
 
 @admin_page()
@@ -170,7 +171,7 @@ async def approve(request: Request, admin: Admin) -> Response:
         flash(request, "The match is approved.")
     else:
         flash(request, "Your approval is recorded. Another admin must approve it too.")
-    return redirect(_detail_url(match_id))
+    return redirect(_detail_url(request, match_id))
 
 
 @admin_page(*DECIDERS)
@@ -188,7 +189,7 @@ async def reject(request: Request, admin: Admin) -> Response:
     except DomainError as e:
         return await _refused(request, admin, match_id, e, values)
     flash(request, "The match is rejected; its money went back to the pool.")
-    return redirect(_detail_url(match_id))
+    return redirect(_detail_url(request, match_id))
 
 
 async def _refused(
@@ -203,9 +204,9 @@ async def _refused(
 
 
 routes: list[BaseRoute] = [
-    Route("/admin/matches", queue, methods=["GET"]),
-    Route("/admin/matches/bulk-approve", bulk_approve, methods=["POST"]),
-    Route("/admin/matches/{match_id:uuid}", detail, methods=["GET"]),
-    Route("/admin/matches/{match_id:uuid}/approve", approve, methods=["POST"]),
-    Route("/admin/matches/{match_id:uuid}/reject", reject, methods=["POST"]),
+    Route("/matches", queue, methods=["GET"], name="matches"),
+    Route("/matches/bulk-approve", bulk_approve, methods=["POST"], name="matches_bulk_approve"),
+    Route("/matches/{match_id:uuid}", detail, methods=["GET"], name="match"),
+    Route("/matches/{match_id:uuid}/approve", approve, methods=["POST"], name="match_approve"),
+    Route("/matches/{match_id:uuid}/reject", reject, methods=["POST"], name="match_reject"),
 ]

@@ -20,6 +20,7 @@ from service.auth.models import Admin, AdminRole
 from service.errors import DomainError, ValidationFailed
 from service.web.context import database
 from service.web.pages import flash, form_values, read_form, redirect, render
+from service.web.urls import path_for
 
 EDITORS = (AdminRole.SUPERADMIN,)
 MAX_WEIGHT = 1000
@@ -102,10 +103,10 @@ async def update_signal(request: Request, admin: Admin) -> Response:
             request, admin, failed_code=code, values=values, errors=errors, status_code=e.status_code
         )
     flash(request, f"“{definition.label}” is saved; matches assessed from now on use it.")
-    return redirect(f"/admin/risk#signal-{code}")
+    return redirect(f"{path_for(request, 'console:risk')}#signal-{code}")
 
 
 routes: list[BaseRoute] = [
-    Route("/admin/risk", risk_page, methods=["GET"]),
-    Route("/admin/risk/{code:str}", update_signal, methods=["POST"]),
+    Route("/risk", risk_page, methods=["GET"], name="risk"),
+    Route("/risk/{code:str}", update_signal, methods=["POST"], name="risk_signal_update"),
 ]

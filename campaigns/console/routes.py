@@ -1,6 +1,7 @@
 """The admin console at /admin: sign-in and sign-out here, each page family in its own module.
 
-Other console modules export `routes` lists; each is included below with one line.
+Other console modules export `routes` lists, paths relative to the console's mount
+(service.app mounts `routes` at PREFIX, named "console"); each is included below with one line.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from campaigns.console import audit_pages, export_pages, mismatch_pages, overview, queue_pages, review_routes
 from campaigns.console.auth import (
-    LOGIN_URL,
+    PREFIX,
     SIGN_IN,
     current_admin,
     end_admin_session,
@@ -22,12 +23,13 @@ from service.auth.admins import authenticate_admin_password
 from service.errors import DomainError, RateLimited
 from service.web.context import database
 from service.web.pages import flash, form_values, read_form, redirect, render
+from service.web.urls import path_for
 
 LOGIN_TEMPLATE = "console/login.html"
 
 
 async def login_page(request: Request) -> Response:
-    next_url = safe_next(request.query_params.get("next"))
+    next_url = safe_next(request, request.query_params.get("next"))
     async with database(request).transaction() as session:
         admin = await current_admin(request, session)
     if admin is not None:
@@ -38,7 +40,7 @@ async def login_page(request: Request) -> Response:
 async def login(request: Request) -> Response:
     form = form_values(await read_form(request))
     email = form.get("email", "").strip().lower()
-    next_url = safe_next(form.get("next"))
+    next_url = safe_next(request, form.get("next"))
     values = {"email": email}
     try:
         await SIGN_IN.check(request, email)
@@ -63,14 +65,19 @@ async def logout(request: Request) -> Response:
     await read_form(request)
     await end_admin_session(request)
     flash(request, "You are signed out.")
-    return redirect(LOGIN_URL)
+    return redirect(path_for(request, "console:login"))
 
+
+site_routes: list[BaseRoute] = [
+    # The console's own address: a Mount matches only below its prefix, never the bare one.
+    Route(PREFIX, overview.overview_page, methods=["GET"], name="console:overview"),
+]
+"""The console's routes outside its mount."""
 
 routes: list[BaseRoute] = [
-    Route("/admin/login", login_page, methods=["GET"]),
-    Route("/admin/login", login, methods=["POST"]),
-    Route("/admin/logout", logout, methods=["POST"]),
-    *overview.routes,
+    Route("/login", login_page, methods=["GET"], name="login"),
+    Route("/login", login, methods=["POST"], name="login_submit"),
+    Route("/logout", logout, methods=["POST"], name="logout"),
     *queue_pages.routes,
     *audit_pages.routes,
     *export_pages.routes,

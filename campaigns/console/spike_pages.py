@@ -81,6 +81,8 @@ async def approve_spike(request: Request, admin: Admin) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/admin/matches/spikes", spikes_page, methods=["GET"]),
-    Route("/admin/matches/spikes/{campaign_id:uuid}/approve", approve_spike, methods=["POST"]),
+    Route("/matches/spikes", spikes_page, methods=["GET"], name="spikes"),
+    Route(
+        "/matches/spikes/{campaign_id:uuid}/approve", approve_spike, methods=["POST"], name="spike_approve"
+    ),
 ]

@@ -14,12 +14,13 @@ from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.actors import actor_for_member
 from campaigns.nonprofits.errors import EmailTaken
 from campaigns.nonprofits.models import MemberInvite
-from campaigns.nonprofits.routes import SIGN_UP_LIMIT
 from campaigns.nonprofits.schemas import AcceptInviteIn, SignUpIn
+from campaigns.nonprofits.web import SIGN_UP_LIMIT
 from service.errors import RateLimited, ValidationFailed
 from service.web.api import validate
 from service.web.context import client_address, database, enforce_rate_limit
 from service.web.pages import flash, form_values, read_form, redirect, render
+from service.web.urls import path_for
 
 SIGN_UP_FIELDS = ("name", "contact_email", "password", "country", "registration_number", "website")
 
@@ -87,7 +88,7 @@ async def accept_invite(request: Request) -> Response:
             return await _invite_form(request, session, invite, errors={"form": e.detail}, status_code=409)
     await start_session(request, member)
     flash(request, "Welcome! You are signed in.")
-    return redirect("/dashboard")
+    return redirect(path_for(request, "dashboard:home"))
 
 
 async def _invite_form(
@@ -103,9 +104,11 @@ async def _invite_form(
     return render(request, "dashboard/invite.html", context, status_code)
 
 
+site_routes = [
+    Route("/signup", sign_up_page, methods=["GET"], name="dashboard:sign_up"),
+    Route("/signup", sign_up, methods=["POST"], name="dashboard:sign_up_submit"),
+]
 routes = [
-    Route("/signup", sign_up_page, methods=["GET"]),
-    Route("/signup", sign_up, methods=["POST"]),
-    Route("/dashboard/invite/{token}", invite_page, methods=["GET"]),
-    Route("/dashboard/invite/{token}", accept_invite, methods=["POST"]),
+    Route("/invite/{token}", invite_page, methods=["GET"], name="invite"),
+    Route("/invite/{token}", accept_invite, methods=["POST"], name="invite_accept"),
 ]

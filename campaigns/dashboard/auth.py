@@ -19,8 +19,12 @@ from service.db import utcnow
 from service.errors import DomainError
 from service.web.context import database
 from service.web.sign_in import sign_in_guard
+from service.web.urls import path_for
 
-SIGN_IN = sign_in_guard(area="dashboard", limit_prefix="", cookie_name="gl_known_member", path="/dashboard")
+PREFIX = "/dashboard"
+"""Where the dashboard is mounted (service.app); its routes are named `dashboard:<name>`."""
+
+SIGN_IN = sign_in_guard(area="dashboard", limit_prefix="", cookie_name="gl_known_member", path=PREFIX)
 """A browser that signed in to the account before has its own allowance, so failures from
 elsewhere (someone guessing, or locking the owner out on purpose) never keep the owner out."""
 
@@ -60,7 +64,6 @@ async def require_actor(request: Request, session: AsyncSession) -> Actor:
     return actor
 
 
-LOGIN_URL = "/dashboard/login"
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -72,7 +75,7 @@ def signed_in(endpoint: Endpoint) -> Endpoint:
         try:
             return await endpoint(request)
         except LoginRequired:
-            return RedirectResponse(LOGIN_URL, status_code=303)
+            return RedirectResponse(path_for(request, "dashboard:login"), status_code=303)
 
     return guarded
 

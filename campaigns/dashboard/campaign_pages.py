@@ -27,8 +27,9 @@ from service.errors import DomainError, ValidationFailed
 from service.money import STRIPE_CURRENCIES
 from service.pagination import next_cursor
 from service.web.api import validate
-from service.web.context import database, settings
+from service.web.context import database
 from service.web.pages import flash, form_values, read_form, redirect, render
+from service.web.urls import path_for, public_url_for
 
 PAGE_SIZE = 50
 CURRENCIES = sorted(STRIPE_CURRENCIES)
@@ -43,8 +44,8 @@ ACTION_LABELS = {
 }
 
 
-def detail_url(campaign_id: uuid.UUID) -> str:
-    return f"/dashboard/campaigns/{campaign_id}"
+def detail_url(request: Request, campaign_id: uuid.UUID) -> str:
+    return path_for(request, "dashboard:campaign", campaign_id=campaign_id)
 
 
 @signed_in
@@ -88,7 +89,7 @@ async def create_campaign(request: Request) -> Response:
         except (ValidationFailed, SlugTaken, NonprofitNotVerified, FieldLocked) as e:
             return _form_error_page(request, actor, None, values, parsed, e)
     flash(request, "Campaign saved as a draft.")
-    return redirect(detail_url(campaign.id))
+    return redirect(detail_url(request, campaign.id))
 
 
 @signed_in
@@ -98,7 +99,7 @@ async def campaign_detail(request: Request) -> Response:
         actor = await require_actor(request, session)
         campaign = await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
         links = await sharing.list_channel_links(session, actor=actor, campaign_id=campaign_id)
-    kit = share_pages.share_kit(campaign, links, base_url=settings(request).public_base_url)
+    kit = share_pages.share_kit(request, campaign, links)
     return _detail_page(request, actor, campaign, kit=kit)
 
 
@@ -125,7 +126,7 @@ async def update_campaign(request: Request) -> Response:
         parsed = forms.parse_campaign_changes(values, campaign)
         if not parsed.data and not parsed.errors:
             flash(request, "Nothing changed.")
-            return redirect(detail_url(campaign_id))
+            return redirect(detail_url(request, campaign_id))
         try:
             async with session.begin_nested():
                 patch = _validated(CampaignPatch, parsed)
@@ -133,7 +134,7 @@ async def update_campaign(request: Request) -> Response:
         except (ValidationFailed, SlugTaken, NonprofitNotVerified, FieldLocked) as e:
             return _form_error_page(request, actor, campaign, values, parsed, e)
     flash(request, "Changes saved.")
-    return redirect(detail_url(campaign_id))
+    return redirect(detail_url(request, campaign_id))
 
 
 def transition_endpoint(action: Action) -> Endpoint:
@@ -152,7 +153,7 @@ def transition_endpoint(action: Action) -> Endpoint:
                 campaign = await _reloaded(session, actor, campaign_id)
                 return _detail_page(request, actor, campaign, error=e.detail, status_code=e.status_code)
         flash(request, ACTION_LABELS[action][1])
-        return redirect(detail_url(campaign_id))
+        return redirect(detail_url(request, campaign_id))
 
     endpoint.__name__ = f"{action.value}_campaign"
     return endpoint
@@ -219,7 +220,11 @@ def _form_page(
         "errors": errors or {},
         "preview_html": preview_html,
         "currencies": CURRENCIES,
-        "action_url": f"{detail_url(campaign.id)}/edit" if campaign else "/dashboard/campaigns/new",
+        "action_url": (
+            path_for(request, "dashboard:campaign_update", campaign_id=campaign.id)
+            if campaign
+            else path_for(request, "dashboard:campaign_create")
+        ),
     }
     return render(request, "dashboard/campaign_form.html", context, status_code)
 
@@ -240,7 +245,7 @@ def _detail_page(
         "campaign": campaign,
         "can_edit": can_edit,
         "actions": [(a.value, ACTION_LABELS[a][0]) for a in actions],
-        "public_url": f"{settings(request).public_base_url}/c/{campaign.slug}",
+        "public_url": public_url_for(request, "giving:campaign", slug=campaign.slug),
         "error": error,
         "kit": kit,
     }
@@ -248,17 +253,18 @@ def _detail_page(
 
 
 routes = [
-    Route("/dashboard/campaigns", list_campaigns, methods=["GET"]),
-    Route("/dashboard/campaigns/new", new_campaign, methods=["GET"]),
-    Route("/dashboard/campaigns/new", create_campaign, methods=["POST"]),
-    Route("/dashboard/campaigns/{campaign_id:uuid}", campaign_detail, methods=["GET"]),
-    Route("/dashboard/campaigns/{campaign_id:uuid}/edit", edit_campaign, methods=["GET"]),
-    Route("/dashboard/campaigns/{campaign_id:uuid}/edit", update_campaign, methods=["POST"]),
+    Route("/campaigns", list_campaigns, methods=["GET"], name="campaigns"),
+    Route("/campaigns/new", new_campaign, methods=["GET"], name="campaign_new"),
+    Route("/campaigns/new", create_campaign, methods=["POST"], name="campaign_create"),
+    Route("/campaigns/{campaign_id:uuid}", campaign_detail, methods=["GET"], name="campaign"),
+    Route("/campaigns/{campaign_id:uuid}/edit", edit_campaign, methods=["GET"], name="campaign_edit"),
+    Route("/campaigns/{campaign_id:uuid}/edit", update_campaign, methods=["POST"], name="campaign_update"),
     *[
         Route(
-            f"/dashboard/campaigns/{{campaign_id:uuid}}/{action.value}",
+            f"/campaigns/{{campaign_id:uuid}}/{action.value}",
             transition_endpoint(action),
             methods=["POST"],
+            name=f"campaign_{action.value}",
         )
         for action in sorted(NONPROFIT_ACTIONS)
     ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import stripe
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -11,9 +12,10 @@ from starlette.routing import Route
 from campaigns.dashboard.auth import require_actor, signed_in
 from campaigns.nonprofits import onboarding
 from service.settings import Settings
-from service.web.context import database, settings, stripe_client
+from service.web.context import database, stripe_client
 from service.web.middleware import DEFAULT_CSP
 from service.web.pages import flash, read_form, redirect
+from service.web.urls import path_for, public_url_for
 
 STRIPE_CONNECT_ORIGIN = "https://connect.stripe.com"
 
@@ -46,10 +48,7 @@ async def connect_stripe(request: Request) -> Response:
             account_id = await onboarding.store_account(
                 session, nonprofit_id=nonprofit.id, stripe_account_id=created
             )
-    url = await onboarding.onboarding_url(
-        client, stripe_account_id=account_id, base_url=settings(request).public_base_url
-    )
-    return RedirectResponse(url, status_code=303)
+    return await _to_onboarding(request, client, account_id)
 
 
 @signed_in
@@ -59,7 +58,7 @@ async def stripe_return(request: Request) -> Response:
         actor = await require_actor(request, session)
         nonprofit = await onboarding.own_nonprofit(session, actor=actor)
     if nonprofit.stripe_account_id is None:
-        return redirect("/dashboard")
+        return redirect(path_for(request, "dashboard:home"))
     account = await onboarding.fetch_account(stripe_client(request), nonprofit.stripe_account_id)
     async with database(request).transaction() as session:
         await onboarding.record_account(session, account)
@@ -69,7 +68,7 @@ async def stripe_return(request: Request) -> Response:
         if account.charges_enabled
         else "Stripe still needs some details before you can take donations.",
     )
-    return redirect("/dashboard")
+    return redirect(path_for(request, "dashboard:home"))
 
 
 @signed_in
@@ -79,17 +78,22 @@ async def stripe_refresh(request: Request) -> Response:
         actor = await require_actor(request, session)
         nonprofit = await onboarding.own_nonprofit(session, actor=actor)
     if nonprofit.stripe_account_id is None:
-        return redirect("/dashboard")
+        return redirect(path_for(request, "dashboard:home"))
+    return await _to_onboarding(request, stripe_client(request), nonprofit.stripe_account_id)
+
+
+async def _to_onboarding(request: Request, client: stripe.StripeClient, stripe_account_id: str) -> Response:
     url = await onboarding.onboarding_url(
-        stripe_client(request),
-        stripe_account_id=nonprofit.stripe_account_id,
-        base_url=settings(request).public_base_url,
+        client,
+        stripe_account_id=stripe_account_id,
+        refresh_url=public_url_for(request, "dashboard:stripe_refresh"),
+        return_url=public_url_for(request, "dashboard:stripe_return"),
     )
     return RedirectResponse(url, status_code=303)
 
 
 routes = [
-    Route("/dashboard/stripe/connect", connect_stripe, methods=["POST"]),
-    Route(onboarding.RETURN_PATH, stripe_return, methods=["GET"]),
-    Route(onboarding.REFRESH_PATH, stripe_refresh, methods=["GET"]),
+    Route("/stripe/connect", connect_stripe, methods=["POST"], name="stripe_connect"),
+    Route("/stripe/return", stripe_return, methods=["GET"], name="stripe_return"),
+    Route("/stripe/refresh", stripe_refresh, methods=["GET"], name="stripe_refresh"),
 ]

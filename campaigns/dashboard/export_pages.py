@@ -49,7 +49,7 @@ async def member_payouts(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/dashboard/exports/donations.csv", member_donations, methods=["GET"]),
-    Route("/dashboard/exports/matches.csv", member_matches, methods=["GET"]),
-    Route("/dashboard/exports/payouts.csv", member_payouts, methods=["GET"]),
+    Route("/exports/donations.csv", member_donations, methods=["GET"], name="export_donations"),
+    Route("/exports/matches.csv", member_matches, methods=["GET"], name="export_matches"),
+    Route("/exports/payouts.csv", member_payouts, methods=["GET"], name="export_payouts"),
 ]

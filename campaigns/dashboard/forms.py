@@ -1,5 +1,8 @@
 """Campaign forms as people type them, turned into the API's shapes and back. Pure, no I/O.
 
+Amounts as people type them (to_minor, to_major_text) are shared with the donate form and
+live in service/web/forms.py.
+
 People type amounts in major units ("25.50" EUR, "5000" JPY); the API takes integer minor
 units. The conversion goes through Decimal so no float ever rounds a donation amount.
 """
@@ -10,11 +13,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from campaigns.campaign.models import Campaign
-from service.money import Currency, MoneyError, currency, minimum_charge_minor, to_major
+from service.money import MoneyError, currency, minimum_charge_minor
+from service.web.forms import AmountError, to_major_text, to_minor
 
 # Form field -> schema field, for the fields whose names differ.
 _AMOUNT_FIELDS = {"goal": "goal_minor", "min_amount": "min_amount_minor", "max_amount": "max_amount_minor"}
@@ -36,13 +39,8 @@ FORM_FIELDS = (
     "allowed_embed_origins",
 )
 _REQUIRED = ("title", "slug", "currency", "goal")
-_AMOUNT = re.compile(r"^[0-9]{1,16}(?:\.[0-9]{1,16})?$")
 _SEPARATORS = re.compile(r"[\s,;]+")
 _DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-class AmountError(ValueError):
-    """An amount a person typed that is not an exact amount of the currency."""
 
 
 @dataclass
@@ -62,32 +60,6 @@ class ParsedCampaign:
                 continue
             errors.setdefault(name, message)
         return errors
-
-
-def to_minor(text: str, cur: Currency) -> int:
-    """'25.50' EUR -> 2550, '5000' JPY -> 5000, '1.250' KWD -> 1250; refuses what does not fit."""
-    cleaned = text.strip()
-    if not _AMOUNT.match(cleaned):
-        raise AmountError("enter an amount such as 25 or 25.50 (digits and one decimal point)")
-    try:
-        minor = Decimal(cleaned).scaleb(cur.exponent)
-    except InvalidOperation as e:
-        raise AmountError("enter an amount such as 25 or 25.50") from e
-    if minor != minor.to_integral_value():
-        raise AmountError(f"{cur.code.upper()} {_decimals_phrase(cur.exponent)}; {cleaned} has more")
-    return int(minor)
-
-
-def _decimals_phrase(exponent: int) -> str:
-    if exponent == 0:
-        return "has no decimal places"
-    return f"has {exponent} decimal place{'s' if exponent != 1 else ''}"
-
-
-def to_major_text(amount_minor: int | None, currency_code: str) -> str:
-    if amount_minor is None:
-        return ""
-    return format(to_major(amount_minor, currency_code), "f")
 
 
 def parse_campaign(values: Mapping[str, str]) -> ParsedCampaign:

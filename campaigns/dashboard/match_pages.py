@@ -24,6 +24,7 @@ from service.errors import ValidationFailed
 from service.web.api import validate
 from service.web.context import database
 from service.web.pages import flash, form_values, read_form, redirect, render
+from service.web.urls import path_for
 
 PAGE_SIZE = 100
 
@@ -60,7 +61,7 @@ async def appeal(request: Request) -> Response:
                 request, session, actor, errors={str(match_id): e.detail}, status_code=e.status_code
             )
     flash(request, "Your appeal was sent: the match is back with the reviewers.")
-    return redirect("/dashboard/matches")
+    return redirect(path_for(request, "dashboard:matches"))
 
 
 async def _page(
@@ -108,6 +109,6 @@ async def _page(
 
 
 routes = [
-    Route("/dashboard/matches", list_matches, methods=["GET"]),
-    Route("/dashboard/matches/{match_id:uuid}/appeal", appeal, methods=["POST"]),
+    Route("/matches", list_matches, methods=["GET"], name="matches"),
+    Route("/matches/{match_id:uuid}/appeal", appeal, methods=["POST"], name="match_appeal"),
 ]

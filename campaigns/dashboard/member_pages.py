@@ -16,12 +16,13 @@ from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.errors import EmailTaken
 from campaigns.nonprofits.models import MemberRole
-from campaigns.nonprofits.routes import invite_url
 from campaigns.nonprofits.schemas import ApiKeyIn, InviteIn
+from campaigns.nonprofits.web import invite_url
 from service.errors import ValidationFailed
 from service.web.api import validate
 from service.web.context import database
 from service.web.pages import flash, form_values, read_form, redirect, render
+from service.web.urls import path_for
 
 ROLES = [role.value for role in MemberRole]
 
@@ -113,7 +114,7 @@ async def revoke_api_key(request: Request) -> Response:
         actor = await require_actor(request, session)
         key = await nonprofits.revoke_api_key(session, actor=actor, api_key_id=api_key_id)
     flash(request, f"The key {key.prefix}… is revoked; requests with it are refused from now on.")
-    return redirect("/dashboard/api-keys")
+    return redirect(path_for(request, "dashboard:api_keys"))
 
 
 async def _api_keys_page(
@@ -137,9 +138,9 @@ async def _api_keys_page(
 
 
 routes = [
-    Route("/dashboard/members", list_members, methods=["GET"]),
-    Route("/dashboard/members/invite", invite_member, methods=["POST"]),
-    Route("/dashboard/api-keys", list_api_keys, methods=["GET"]),
-    Route("/dashboard/api-keys", create_api_key, methods=["POST"]),
-    Route("/dashboard/api-keys/{api_key_id:uuid}/revoke", revoke_api_key, methods=["POST"]),
+    Route("/members", list_members, methods=["GET"], name="members"),
+    Route("/members/invite", invite_member, methods=["POST"], name="member_invite"),
+    Route("/api-keys", list_api_keys, methods=["GET"], name="api_keys"),
+    Route("/api-keys", create_api_key, methods=["POST"], name="api_key_create"),
+    Route("/api-keys/{api_key_id:uuid}/revoke", revoke_api_key, methods=["POST"], name="api_key_revoke"),
 ]

@@ -14,6 +14,7 @@ from service.db import utcnow
 from service.errors import ValidationFailed
 from service.web.context import database
 from service.web.pages import flash, form_values, read_form, redirect, render
+from service.web.urls import path_for
 
 TEMPLATE = "dashboard/password.html"
 
@@ -44,7 +45,7 @@ async def change_password(request: Request) -> Response:
     except ValidationFailed as e:
         return render(request, TEMPLATE, {"actor": actor, "errors": e.fields}, 422)
     flash(request, _changed_message(ended))
-    return redirect("/dashboard/password")
+    return redirect(path_for(request, "dashboard:password"))
 
 
 def _changed_message(ended: int) -> str:
@@ -55,6 +56,6 @@ def _changed_message(ended: int) -> str:
 
 
 routes = [
-    Route("/dashboard/password", password_page, methods=["GET"]),
-    Route("/dashboard/password", change_password, methods=["POST"]),
+    Route("/password", password_page, methods=["GET"], name="password"),
+    Route("/password", change_password, methods=["POST"], name="password_change"),
 ]

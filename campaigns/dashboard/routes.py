@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from campaigns.campaign import service as campaigns
 from campaigns.dashboard import (
@@ -19,6 +19,7 @@ from campaigns.dashboard import (
     share_pages,
 )
 from campaigns.dashboard.auth import (
+    PREFIX,
     SIGN_IN,
     end_session,
     start_session,
@@ -31,6 +32,7 @@ from service.errors import RateLimited
 from service.web import tokens
 from service.web.context import client_address, database, settings
 from service.web.pages import flash, form_values, read_form, redirect, render
+from service.web.urls import path_for
 
 
 async def home(request: Request) -> Response:
@@ -61,7 +63,7 @@ async def login(request: Request) -> Response:
         errors = {"form": "that email and password do not match an account"}
         return render(request, "dashboard/login.html", {"values": {"email": email}, "errors": errors}, 400)
     await start_session(request, member)
-    response = redirect("/dashboard")
+    response = redirect(path_for(request, "dashboard:home"))
     SIGN_IN.remember(request, response, email)
     return response
 
@@ -89,14 +91,14 @@ async def logout(request: Request) -> Response:
     await read_form(request)
     await end_session(request)
     flash(request, "You are signed out.")
-    return redirect("/dashboard/login")
+    return redirect(path_for(request, "dashboard:login"))
 
 
 async def dashboard_home(request: Request) -> Response:
     async with database(request).transaction() as session:
         actor = await session_actor(request, session)
         if actor is None:
-            return redirect("/dashboard/login")
+            return redirect(path_for(request, "dashboard:login"))
         nonprofit = await nonprofits.get_own_nonprofit(session, actor=actor)
         rows = await campaigns.list_campaigns(session, actor=actor, status=None, limit=100, cursor=None)
     response = render(
@@ -105,12 +107,18 @@ async def dashboard_home(request: Request) -> Response:
     return connect_pages.allow_connect_redirect(response, settings(request))
 
 
-routes = [
-    Route("/", home, methods=["GET"]),
-    Route("/dashboard/login", login_page, methods=["GET"]),
-    Route("/dashboard/login", login, methods=["POST"]),
-    Route("/dashboard/logout", logout, methods=["POST"]),
-    Route("/dashboard", dashboard_home, methods=["GET"]),
+site_routes: list[BaseRoute] = [
+    Route("/", home, methods=["GET"], name="dashboard:welcome"),
+    *account_pages.site_routes,
+    # The dashboard's own address: a Mount matches only below its prefix, never the bare one.
+    Route(PREFIX, dashboard_home, methods=["GET"], name="dashboard:home"),
+]
+"""The dashboard's routes outside its mount."""
+
+routes: list[BaseRoute] = [
+    Route("/login", login_page, methods=["GET"], name="login"),
+    Route("/login", login, methods=["POST"], name="login_submit"),
+    Route("/logout", logout, methods=["POST"], name="logout"),
     *account_pages.routes,
     *campaign_pages.routes,
     *member_pages.routes,

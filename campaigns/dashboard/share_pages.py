@@ -17,8 +17,9 @@ from campaigns.dashboard.auth import require_actor, signed_in
 from campaigns.sharing import service as sharing
 from campaigns.sharing.models import ShareLink
 from campaigns.sharing.service import Channel
-from service.web.context import database, settings
+from service.web.context import database
 from service.web.pages import flash, read_form, redirect
+from service.web.urls import path_for, public_url_for
 
 
 @dataclass(frozen=True)
@@ -31,22 +32,24 @@ class ShareKit:
     channels: list[str]
 
 
-def share_kit(campaign: Campaign, links: list[ShareLink], *, base_url: str) -> ShareKit:
-    public = f"{base_url}/c/{campaign.slug}"
+def share_kit(request: Request, campaign: Campaign, links: list[ShareLink]) -> ShareKit:
+    """What a nonprofit pastes into other sites: absolute links on the public base URL."""
+    public = public_url_for(request, "giving:campaign", slug=campaign.slug)
+    embed = public_url_for(request, "giving:embed", slug=campaign.slug)
     iframe = (
-        f'<iframe src="{base_url}/embed/{campaign.slug}" title="Donate to {campaign.title}" '
+        f'<iframe src="{embed}" title="Donate to {campaign.title}" '
         'width="100%" height="720" loading="lazy"></iframe>'
     )
     button = (
-        f'<script src="{base_url}/embed.js" defer></script>\n'
+        f'<script src="{public_url_for(request, "giving:embed_script")}" defer></script>\n'
         f'<a href="{public}" data-goodloop="{campaign.slug}">Donate</a>'
     )
     return ShareKit(
         link=public,
         iframe=iframe,
         button=button,
-        qr_url=f"/dashboard/campaigns/{campaign.id}/qr.svg",
-        channel_links=[(link, f"{base_url}/s/{link.code}") for link in links],
+        qr_url=path_for(request, "dashboard:campaign_qr", campaign_id=campaign.id),
+        channel_links=[(link, public_url_for(request, "sharing:follow", code=link.code)) for link in links],
         channels=[c.value for c in Channel],
     )
 
@@ -58,7 +61,7 @@ async def qr_code(request: Request) -> Response:
         actor = await require_actor(request, session)
         campaign = await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
     buffer = io.BytesIO()
-    url = f"{settings(request).public_base_url}/c/{campaign.slug}"
+    url = public_url_for(request, "giving:campaign", slug=campaign.slug)
     segno.make(url, error="m").save(buffer, kind="svg", scale=8, border=2, xmldecl=False, svgns=True)
     return Response(
         buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=300"}
@@ -74,17 +77,22 @@ async def create_channel_link(request: Request) -> Response:
         channel = Channel(raw if isinstance(raw, str) else "")
     except ValueError:
         flash(request, "Choose a channel for the new link.")
-        return redirect(f"/dashboard/campaigns/{campaign_id}")
+        return redirect(path_for(request, "dashboard:campaign", campaign_id=campaign_id))
     async with database(request).transaction() as session:
         actor = await require_actor(request, session)
         link = await sharing.create_channel_link(
             session, actor=actor, campaign_id=campaign_id, channel=channel
         )
-    flash(request, f"New {channel.value} link: {settings(request).public_base_url}/s/{link.code}")
-    return redirect(f"/dashboard/campaigns/{campaign_id}#share")
+    flash(request, f"New {channel.value} link: {public_url_for(request, 'sharing:follow', code=link.code)}")
+    return redirect(path_for(request, "dashboard:campaign", campaign_id=campaign_id) + "#share")
 
 
 routes = [
-    Route("/dashboard/campaigns/{campaign_id:uuid}/qr.svg", qr_code, methods=["GET"]),
-    Route("/dashboard/campaigns/{campaign_id:uuid}/share-links", create_channel_link, methods=["POST"]),
+    Route("/campaigns/{campaign_id:uuid}/qr.svg", qr_code, methods=["GET"], name="campaign_qr"),
+    Route(
+        "/campaigns/{campaign_id:uuid}/share-links",
+        create_channel_link,
+        methods=["POST"],
+        name="share_link_create",
+    ),
 ]

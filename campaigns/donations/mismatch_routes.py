@@ -13,11 +13,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from campaigns.donations.mismatches import MismatchReason, PaymentMismatch, list_mismatches
-from campaigns.moderation.routes import moderator
 from service.auth.models import AdminRole
 from service.pagination import PageQuery, next_cursor
 from service.web.api import ApiRoutes, Operation, json_response, parse_query
 from service.web.context import database
+from service.web.guards import api_admin
 
 READERS = (AdminRole.FINANCE, AdminRole.SUPERADMIN)
 
@@ -58,7 +58,7 @@ def mismatch_out(row: PaymentMismatch) -> PaymentMismatchOut:
 async def admin_payment_mismatches(request: Request) -> Response:
     async with database(request).transaction() as session:
         # Who is asking first: an anonymous caller learns nothing, not even what the query takes.
-        await moderator(request, session, *READERS)
+        await api_admin(request, session, *READERS)
         query = parse_query(request, MismatchQuery)
         rows = await list_mismatches(session, reason=query.reason, limit=query.limit, cursor=query.cursor)
     page = PaymentMismatchList(

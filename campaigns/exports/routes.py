@@ -20,10 +20,10 @@ from campaigns.exports.schemas import (
 )
 from campaigns.exports.spec import Export
 from campaigns.exports.web import csv_response
-from campaigns.moderation.routes import moderator
 from campaigns.nonprofits.web import api_actor
 from service.web.api import ApiRoutes, Operation, parse_query
 from service.web.context import database
+from service.web.guards import api_admin
 
 
 async def _nonprofit_download(request: Request, export: Export[Any, Any], model: type[BaseModel]) -> Response:
@@ -41,7 +41,7 @@ async def _admin_download(request: Request, export: Export[Any, Any], model: typ
     filters = parse_query(request, model)
     db = database(request)
     async with db.transaction() as session:
-        admin = await moderator(request, session, *service.ADMIN_ROLES)
+        admin = await api_admin(request, session, *service.ADMIN_ROLES)
         chunks = await service.start_admin_export(
             session, db, admin=admin, export=export, filters=filters, nonprofit_id=filters.nonprofit_id
         )
@@ -76,7 +76,7 @@ async def admin_export_audit_log(request: Request) -> Response:
     query = parse_query(request, AuditExportQuery)
     db = database(request)
     async with db.transaction() as session:
-        admin = await moderator(request, session, *service.ADMIN_ROLES)
+        admin = await api_admin(request, session, *service.ADMIN_ROLES)
         chunks = await service.start_admin_export(
             session,
             db,

@@ -16,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from campaigns.dashboard.forms import AmountError, to_major_text, to_minor
 from campaigns.engagement.recorder import recorder
 from campaigns.giving import checkout, limits, service
 from campaigns.giving.errors import DonationNotFound, DonationsClosed, PaymentProviderUnavailable
@@ -37,9 +36,11 @@ from service.web.context import (
     settings,
     stripe_client,
 )
+from service.web.forms import AmountError, to_major_text, to_minor
 from service.web.microcache import CachedPage
 from service.web.middleware import DEFAULT_CSP
 from service.web.pages import STATIC_DIR, templates
+from service.web.urls import path_for, public_url_for
 
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 # The page is the same for every visitor, so shared caches may keep it briefly; viral spikes
@@ -119,7 +120,7 @@ async def _campaign_context(request: Request, slug: str) -> dict[str, Any]:
     return {
         "view": view,
         "campaign": campaign,
-        "canonical_url": f"{config.public_base_url}/c/{campaign.slug}",
+        "canonical_url": public_url_for(request, "giving:campaign", slug=campaign.slug),
         "form_token": tokens.form_token(config.secret_key, campaign.slug),
         "suggested": [to_major_text(a, campaign.currency) for a in campaign.suggested_amounts_minor],
         "fee_rate": f"{RATE_BPS / 100:g}%",
@@ -282,14 +283,14 @@ async def thanks_page(request: Request) -> Response:
     progress = await _progress(request)
     async with database(request).transaction() as session:
         view = await service.campaign_view(session, slug=request.path_params["slug"], now=utcnow())
-    base = settings(request).public_base_url
+    slug = request.path_params["slug"]
     context = {
         "progress": progress,
         "donation": progress.donation,
         "campaign": view.campaign,
-        "share_url": f"{base}/s/{progress.share_code}" if progress.share_code else None,
-        "status_url": request.url.path + "/status?" + request.url.query,
-        "refresh_url": request.url.path + "?" + request.url.query,
+        "share_url": _share_url(request, progress.share_code),
+        "status_url": path_for(request, "giving:thanks_status", slug=slug) + "?" + request.url.query,
+        "refresh_url": path_for(request, "giving:thanks", slug=slug) + "?" + request.url.query,
     }
     response = templates.TemplateResponse(request, "giving/thanks.html", context)
     response.headers["Cache-Control"] = "no-store"
@@ -297,10 +298,15 @@ async def thanks_page(request: Request) -> Response:
     return response
 
 
+def _share_url(request: Request, share_code: str | None) -> str | None:
+    """The donor's own share link, to paste anywhere: absolute, on the public base URL."""
+    return public_url_for(request, "sharing:follow", code=share_code) if share_code else None
+
+
 async def thanks_status(request: Request) -> Response:
     progress = await _progress(request)
     donation = progress.donation
-    share = f"{settings(request).public_base_url}/s/{progress.share_code}" if progress.share_code else None
+    share = _share_url(request, progress.share_code)
     body = DonationStatusOut(
         state=progress.state,
         amount_minor=donation.amount_minor,
@@ -312,10 +318,10 @@ async def thanks_status(request: Request) -> Response:
 
 
 routes = [
-    Route("/c/{slug:str}", campaign_page, methods=["GET"]),
-    Route("/c/{slug:str}/donate", donate, methods=["POST"]),
-    Route("/c/{slug:str}/thanks", thanks_page, methods=["GET"]),
-    Route("/c/{slug:str}/thanks/status", thanks_status, methods=["GET"]),
-    Route("/embed/{slug:str}", embed_page, methods=["GET"]),
-    Route("/embed.js", embed_script, methods=["GET"]),
+    Route("/c/{slug:str}", campaign_page, methods=["GET"], name="giving:campaign"),
+    Route("/c/{slug:str}/donate", donate, methods=["POST"], name="giving:donate"),
+    Route("/c/{slug:str}/thanks", thanks_page, methods=["GET"], name="giving:thanks"),
+    Route("/c/{slug:str}/thanks/status", thanks_status, methods=["GET"], name="giving:thanks_status"),
+    Route("/embed/{slug:str}", embed_page, methods=["GET"], name="giving:embed"),
+    Route("/embed.js", embed_script, methods=["GET"], name="giving:embed_script"),
 ]

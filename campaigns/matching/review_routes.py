@@ -24,12 +24,12 @@ from campaigns.matching.schemas import (
     RiskSignalPatch,
     SkippedMatch,
 )
-from campaigns.moderation.routes import moderator
 from campaigns.nonprofits.web import api_actor
 from service.auth.models import AdminRole
 from service.pagination import next_cursor
 from service.web.api import ApiRoutes, Operation, json_response, parse_json, parse_query
 from service.web.context import database
+from service.web.guards import api_admin
 
 
 def own_match_out(match: Match) -> OwnMatchOut:
@@ -68,7 +68,7 @@ async def bulk_approve(request: Request) -> Response:
 
     # One unit of work, run again whole on a deadlock (docs/architecture.md, "Transactions and retries").
     async def decide(session: AsyncSession) -> lifecycle.BulkOutcome:
-        admin = await moderator(request, session, *REVIEW)
+        admin = await api_admin(request, session, *REVIEW)
         return await lifecycle.bulk_approve(
             session, admin=admin, match_ids=data.match_ids, note_text=data.note
         )
@@ -80,7 +80,7 @@ async def bulk_approve(request: Request) -> Response:
 
 async def list_risk_signals(request: Request) -> Response:
     async with database(request).transaction() as session:
-        await moderator(request, session, *REVIEW, AdminRole.FINANCE)
+        await api_admin(request, session, *REVIEW, AdminRole.FINANCE)
         config = await risk_settings.load(session)
     data = [signal_out(config.settings[d.code]) for d in risk_settings.SIGNALS]
     return json_response(RiskSignalList(review_score=risk.REVIEW_SCORE, data=data))
@@ -90,7 +90,7 @@ async def update_risk_signal(request: Request) -> Response:
     code: str = request.path_params["code"]
     data = await parse_json(request, RiskSignalPatch)
     async with database(request).transaction() as session:
-        admin = await moderator(request, session, AdminRole.SUPERADMIN)
+        admin = await api_admin(request, session, AdminRole.SUPERADMIN)
         setting = await risk_settings.update(
             session,
             admin=admin,

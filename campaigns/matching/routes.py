@@ -23,12 +23,12 @@ from campaigns.matching.schemas import (
     ProgramQuery,
     RejectIn,
 )
-from campaigns.moderation.routes import moderator
 from service.auth.models import AdminRole
 from service.db import utcnow
 from service.pagination import next_cursor
 from service.web.api import ApiRoutes, Operation, json_response, parse_json, parse_query
 from service.web.context import database
+from service.web.guards import api_admin
 
 FINANCE = (AdminRole.FINANCE, AdminRole.SUPERADMIN)
 REVIEW = (AdminRole.REVIEWER, AdminRole.SUPERADMIN)
@@ -79,7 +79,7 @@ def match_out(match: Match) -> MatchOut:
 async def create_program(request: Request) -> Response:
     data = await parse_json(request, ProgramIn)
     async with database(request).transaction() as session:
-        admin = await moderator(request, session, *FINANCE)
+        admin = await api_admin(request, session, *FINANCE)
         program = await programs.create_program(session, admin=admin, data=data, now=utcnow())
     return json_response(program_out(program), 201)
 
@@ -87,7 +87,7 @@ async def create_program(request: Request) -> Response:
 async def list_programs(request: Request) -> Response:
     query = parse_query(request, ProgramQuery)
     async with database(request).transaction() as session:
-        await moderator(request, session, *FINANCE, AdminRole.REVIEWER)
+        await api_admin(request, session, *FINANCE, AdminRole.REVIEWER)
         rows = await programs.list_programs(
             session, status=query.status, limit=query.limit, cursor=query.cursor
         )
@@ -100,7 +100,7 @@ async def list_programs(request: Request) -> Response:
 async def get_program(request: Request) -> Response:
     program_id: uuid.UUID = request.path_params["program_id"]
     async with database(request).transaction() as session:
-        await moderator(request, session, *FINANCE, AdminRole.REVIEWER)
+        await api_admin(request, session, *FINANCE, AdminRole.REVIEWER)
         program = await programs.get_program(session, program_id)
     return json_response(program_out(program))
 
@@ -109,7 +109,7 @@ async def update_program(request: Request) -> Response:
     program_id: uuid.UUID = request.path_params["program_id"]
     data = await parse_json(request, ProgramPatch)
     async with database(request).transaction() as session:
-        admin = await moderator(request, session, *FINANCE)
+        admin = await api_admin(request, session, *FINANCE)
         program = await programs.update_program(
             session, admin=admin, program_id=program_id, data=data, now=utcnow()
         )
@@ -119,7 +119,7 @@ async def update_program(request: Request) -> Response:
 async def end_program(request: Request) -> Response:
     program_id: uuid.UUID = request.path_params["program_id"]
     async with database(request).transaction() as session:
-        admin = await moderator(request, session, *FINANCE)
+        admin = await api_admin(request, session, *FINANCE)
         program = await programs.end_program_now(session, admin=admin, program_id=program_id, now=utcnow())
     return json_response(program_out(program))
 
@@ -127,7 +127,7 @@ async def end_program(request: Request) -> Response:
 async def list_matches(request: Request) -> Response:
     query = parse_query(request, MatchQuery)
     async with database(request).transaction() as session:
-        await moderator(request, session, *REVIEW, AdminRole.FINANCE)
+        await api_admin(request, session, *REVIEW, AdminRole.FINANCE)
         rows = await lifecycle.list_matches(
             session,
             status=query.status,
@@ -148,7 +148,7 @@ async def approve_match(request: Request) -> Response:
 
     # One unit of work, run again whole on a deadlock (docs/architecture.md, "Transactions and retries").
     async def decide(session: AsyncSession) -> Match:
-        admin = await moderator(request, session, *REVIEW)
+        admin = await api_admin(request, session, *REVIEW)
         return await lifecycle.approve_match(session, admin=admin, match_id=match_id, note_text=data.note)
 
     match = await database(request).run("approve_match", decide)
@@ -160,7 +160,7 @@ async def reject_match(request: Request) -> Response:
     data = await parse_json(request, RejectIn)
 
     async def decide(session: AsyncSession) -> Match:
-        admin = await moderator(request, session, *REVIEW)
+        admin = await api_admin(request, session, *REVIEW)
         return await lifecycle.reject_match(session, admin=admin, match_id=match_id, note_text=data.note)
 
     match = await database(request).run("reject_match", decide)

@@ -113,6 +113,6 @@ def _field_message(field: str) -> str:
 
 
 routes = [
-    Route("/c/{slug:str}/report", report_page, methods=["GET"]),
-    Route("/c/{slug:str}/report", submit_report, methods=["POST"]),
+    Route("/c/{slug:str}/report", report_page, methods=["GET"], name="moderation:report"),
+    Route("/c/{slug:str}/report", submit_report, methods=["POST"], name="moderation:report_submit"),
 ]

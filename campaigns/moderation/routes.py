@@ -7,28 +7,25 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
 from campaigns.campaign import service as campaigns
-from campaigns.campaign.routes import campaign_out
 from campaigns.campaign.schemas import CampaignList, CampaignOut
+from campaigns.campaign.web import campaign_out
 from campaigns.moderation import reports
 from campaigns.moderation.models import CampaignReport, ReportReason
 from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.models import NonprofitStatus
-from campaigns.nonprofits.routes import nonprofit_out
 from campaigns.nonprofits.schemas import NonprofitList, NonprofitOut, RejectIn
+from campaigns.nonprofits.web import nonprofit_out
 from service import audit
-from service.auth.admins import authenticate_admin, require_role
-from service.auth.models import Admin, AdminRole
-from service.auth.secrets import token_kind
-from service.errors import Unauthenticated
+from service.auth.models import AdminRole
 from service.pagination import PageQuery, next_cursor
 from service.validation import Reason
 from service.web.api import ApiRoutes, Operation, json_response, parse_json, parse_query
-from service.web.context import bearer_token, database, settings
+from service.web.context import database
+from service.web.guards import api_admin
 
 
 class ApproveIn(BaseModel):
@@ -102,19 +99,10 @@ def report_out(report: CampaignReport) -> ReportOut:
     return ReportOut.model_validate(report, from_attributes=True)
 
 
-async def moderator(request: Request, session: AsyncSession, *roles: AdminRole) -> Admin:
-    token = bearer_token(request)
-    if token_kind(token) != "admin":
-        raise Unauthenticated("this endpoint takes an admin token", code="invalid_admin_token")
-    admin = await authenticate_admin(session, token=token)
-    require_role(admin, *roles)
-    return admin
-
-
 async def list_nonprofits(request: Request) -> Response:
     query = parse_query(request, NonprofitQueueQuery)
     async with database(request).transaction() as session:
-        await moderator(request, session, AdminRole.REVIEWER, AdminRole.FINANCE)
+        await api_admin(request, session, AdminRole.REVIEWER, AdminRole.FINANCE)
         rows = await nonprofits.list_nonprofits(
             session, status=query.status, limit=query.limit, cursor=query.cursor
         )
@@ -128,7 +116,7 @@ async def verify_nonprofit(request: Request) -> Response:
     nonprofit_id: uuid.UUID = request.path_params["nonprofit_id"]
     data = await parse_json(request, ApproveIn)
     async with database(request).transaction() as session:
-        admin = await moderator(request, session, AdminRole.REVIEWER)
+        admin = await api_admin(request, session, AdminRole.REVIEWER)
         nonprofit = await nonprofits.verify_nonprofit(
             session, admin=admin, nonprofit_id=nonprofit_id, note=data.note
         )
@@ -139,7 +127,7 @@ async def reject_nonprofit(request: Request) -> Response:
     nonprofit_id: uuid.UUID = request.path_params["nonprofit_id"]
     data = await parse_json(request, RejectIn)
     async with database(request).transaction() as session:
-        admin = await moderator(request, session, AdminRole.REVIEWER)
+        admin = await api_admin(request, session, AdminRole.REVIEWER)
         nonprofit = await nonprofits.reject_nonprofit(
             session, admin=admin, nonprofit_id=nonprofit_id, reason=data.reason
         )
@@ -149,11 +137,10 @@ async def reject_nonprofit(request: Request) -> Response:
 async def list_review_queue(request: Request) -> Response:
     query = parse_query(request, PageQuery)
     async with database(request).transaction() as session:
-        await moderator(request, session, AdminRole.REVIEWER)
+        await api_admin(request, session, AdminRole.REVIEWER)
         rows = await campaigns.list_review_queue(session, limit=query.limit, cursor=query.cursor)
-    base_url = settings(request).public_base_url
     page = CampaignList(
-        data=[campaign_out(c, base_url=base_url) for c in rows[: query.limit]],
+        data=[campaign_out(request, c) for c in rows[: query.limit]],
         next_cursor=next_cursor(rows, query.limit),
     )
     return json_response(page)
@@ -163,50 +150,50 @@ async def approve_campaign(request: Request) -> Response:
     campaign_id: uuid.UUID = request.path_params["campaign_id"]
     data = await parse_json(request, ApproveIn)
     async with database(request).transaction() as session:
-        admin = await moderator(request, session, AdminRole.REVIEWER)
+        admin = await api_admin(request, session, AdminRole.REVIEWER)
         campaign = await campaigns.approve_campaign(
             session, admin=admin, campaign_id=campaign_id, note=data.note
         )
-    return json_response(campaign_out(campaign, base_url=settings(request).public_base_url))
+    return json_response(campaign_out(request, campaign))
 
 
 async def reject_campaign(request: Request) -> Response:
     campaign_id: uuid.UUID = request.path_params["campaign_id"]
     data = await parse_json(request, RejectIn)
     async with database(request).transaction() as session:
-        admin = await moderator(request, session, AdminRole.REVIEWER)
+        admin = await api_admin(request, session, AdminRole.REVIEWER)
         campaign = await campaigns.reject_campaign(
             session, admin=admin, campaign_id=campaign_id, reason=data.reason
         )
-    return json_response(campaign_out(campaign, base_url=settings(request).public_base_url))
+    return json_response(campaign_out(request, campaign))
 
 
 async def pause_campaign(request: Request) -> Response:
     campaign_id: uuid.UUID = request.path_params["campaign_id"]
     data = await parse_json(request, RejectIn)
     async with database(request).transaction() as session:
-        admin = await moderator(request, session, AdminRole.REVIEWER)
+        admin = await api_admin(request, session, AdminRole.REVIEWER)
         campaign = await campaigns.admin_pause_campaign(
             session, admin=admin, campaign_id=campaign_id, reason=data.reason
         )
-    return json_response(campaign_out(campaign, base_url=settings(request).public_base_url))
+    return json_response(campaign_out(request, campaign))
 
 
 async def resume_campaign(request: Request) -> Response:
     campaign_id: uuid.UUID = request.path_params["campaign_id"]
     data = await parse_json(request, ApproveIn)
     async with database(request).transaction() as session:
-        admin = await moderator(request, session, AdminRole.REVIEWER)
+        admin = await api_admin(request, session, AdminRole.REVIEWER)
         campaign = await campaigns.admin_resume_campaign(
             session, admin=admin, campaign_id=campaign_id, note=data.note
         )
-    return json_response(campaign_out(campaign, base_url=settings(request).public_base_url))
+    return json_response(campaign_out(request, campaign))
 
 
 async def list_reports(request: Request) -> Response:
     query = parse_query(request, ReportQuery)
     async with database(request).transaction() as session:
-        await moderator(request, session, AdminRole.REVIEWER)
+        await api_admin(request, session, AdminRole.REVIEWER)
         rows = await reports.list_open_reports(session, campaign_id=query.campaign_id)
     return json_response(ReportList(data=[report_out(r) for r in rows]))
 
@@ -215,7 +202,7 @@ async def resolve_reports(request: Request) -> Response:
     campaign_id: uuid.UUID = request.path_params["campaign_id"]
     data = await parse_json(request, ResolveIn)
     async with database(request).transaction() as session:
-        admin = await moderator(request, session, AdminRole.REVIEWER)
+        admin = await api_admin(request, session, AdminRole.REVIEWER)
         resolved = await reports.resolve_reports(
             session, admin=admin, campaign_id=campaign_id, note=data.note
         )
@@ -225,7 +212,7 @@ async def resolve_reports(request: Request) -> Response:
 async def list_audit_log(request: Request) -> Response:
     query = parse_query(request, AuditQuery)
     async with database(request).transaction() as session:
-        await moderator(request, session, AdminRole.REVIEWER, AdminRole.FINANCE)
+        await api_admin(request, session, AdminRole.REVIEWER, AdminRole.FINANCE)
         entries = await audit.list_entries(
             session,
             subject_type=query.subject_type,
@@ -324,6 +311,7 @@ def build() -> ApiRoutes:
             response=CampaignOut,
             errors=decision_errors,
         ),
+        name="admin_pause_campaign",
     )
     api.add(
         resume_campaign,
@@ -336,6 +324,7 @@ def build() -> ApiRoutes:
             response=CampaignOut,
             errors=decision_errors,
         ),
+        name="admin_resume_campaign",
     )
     api.add(
         list_reports,

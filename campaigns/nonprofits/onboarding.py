@@ -23,9 +23,6 @@ from campaigns.nonprofits.models import MemberRole, Nonprofit
 from service.errors import DomainError
 from service.stripe_gateway import request_options
 
-RETURN_PATH = "/dashboard/stripe/return"
-REFRESH_PATH = "/dashboard/stripe/refresh"
-
 
 class StripeConnectUnavailable(DomainError):
     code = "payment_provider_unavailable"
@@ -71,14 +68,18 @@ async def store_account(session: AsyncSession, *, nonprofit_id: uuid.UUID, strip
     return nonprofit.stripe_account_id
 
 
-async def onboarding_url(client: stripe.StripeClient, *, stripe_account_id: str, base_url: str) -> str:
+async def onboarding_url(
+    client: stripe.StripeClient, *, stripe_account_id: str, refresh_url: str, return_url: str
+) -> str:
+    """Stripe's onboarding page for the account; it sends the owner back to `return_url`, or
+    to `refresh_url` when the link expired (both absolute, built by the dashboard)."""
     try:
         link = await client.v1.account_links.create_async(
             {
                 "account": stripe_account_id,
                 "type": "account_onboarding",
-                "refresh_url": base_url + REFRESH_PATH,
-                "return_url": base_url + RETURN_PATH,
+                "refresh_url": refresh_url,
+                "return_url": return_url,
             }
         )
     except stripe.StripeError as e:

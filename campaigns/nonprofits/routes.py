@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from campaigns.nonprofits import service
-from campaigns.nonprofits.models import ApiKey, Member, Nonprofit
+from campaigns.nonprofits.models import ApiKey, Member
 from campaigns.nonprofits.schemas import (
     ApiKeyCreatedOut,
     ApiKeyIn,
@@ -23,21 +22,9 @@ from campaigns.nonprofits.schemas import (
     SignUpIn,
     SignUpOut,
 )
-from campaigns.nonprofits.web import api_actor
-from service.ratelimit import Limit
+from campaigns.nonprofits.web import SIGN_UP_LIMIT, api_actor, invite_url, nonprofit_out
 from service.web.api import ApiRoutes, Operation, json_response, parse_json
-from service.web.context import client_address, database, enforce_rate_limit, settings
-
-SIGN_UP_LIMIT = Limit(
-    name="sign_up",
-    max_hits=10,
-    window=timedelta(hours=1),
-    message="too many sign-ups from this network; try again in an hour",
-)
-
-
-def nonprofit_out(nonprofit: Nonprofit) -> NonprofitOut:
-    return NonprofitOut.model_validate(nonprofit, from_attributes=True)
+from service.web.context import client_address, database, enforce_rate_limit
 
 
 def api_key_out(key: ApiKey) -> ApiKeyOut:
@@ -46,10 +33,6 @@ def api_key_out(key: ApiKey) -> ApiKeyOut:
 
 def member_out(member: Member) -> MemberOut:
     return MemberOut.model_validate(member, from_attributes=True)
-
-
-def invite_url(request: Request, token: str) -> str:
-    return f"{settings(request).public_base_url}/dashboard/invite/{token}"
 
 
 async def sign_up(request: Request) -> Response:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from campaigns.moderation.routes import moderator
 from campaigns.nonprofits.web import api_actor
 from campaigns.payouts import service
 from campaigns.payouts.finance import ProgramFinance
@@ -23,6 +22,7 @@ from service.auth.models import AdminRole
 from service.pagination import next_cursor
 from service.web.api import ApiRoutes, Operation, json_response, parse_query
 from service.web.context import database
+from service.web.guards import api_admin
 
 FINANCE = (AdminRole.FINANCE, AdminRole.SUPERADMIN)
 
@@ -62,7 +62,7 @@ def _page(rows: service.PayoutPage, limit: int) -> PayoutList:
 
 async def finance(request: Request) -> Response:
     async with database(request).transaction() as session:
-        await moderator(request, session, *FINANCE)
+        await api_admin(request, session, *FINANCE)
         figures = await service.finance_summary(session)
     return json_response(FinanceOut(programs=[finance_out(f) for f in figures]))
 
@@ -70,7 +70,7 @@ async def finance(request: Request) -> Response:
 async def admin_payouts(request: Request) -> Response:
     query = parse_query(request, PayoutQuery)
     async with database(request).transaction() as session:
-        await moderator(request, session, *FINANCE)
+        await api_admin(request, session, *FINANCE)
         rows = await service.list_payouts(
             session,
             nonprofit_id=query.nonprofit_id,

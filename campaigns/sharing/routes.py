@@ -10,6 +10,7 @@ from campaigns.sharing import referral, service
 from service.db import utcnow
 from service.errors import NotFound
 from service.web.context import client_address, database, settings
+from service.web.urls import path_for
 
 
 async def follow_share_link(request: Request) -> Response:
@@ -27,7 +28,9 @@ async def follow_share_link(request: Request) -> Response:
         )
     if target is None:
         raise NotFound("this share link does not exist")
-    response = RedirectResponse(f"/c/{target.campaign_slug}", status_code=302)
+    response = RedirectResponse(
+        path_for(request, "giving:campaign", slug=target.campaign_slug), status_code=302
+    )
     response.headers["Cache-Control"] = "no-store"
     name = referral.cookie_name(target.campaign_id)
     bound = referral.read_referral(
@@ -45,4 +48,4 @@ async def follow_share_link(request: Request) -> Response:
     return response
 
 
-routes = [Route("/s/{code:str}", follow_share_link, methods=["GET"])]
+routes = [Route("/s/{code:str}", follow_share_link, methods=["GET"], name="sharing:follow")]

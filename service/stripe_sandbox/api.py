@@ -179,4 +179,7 @@ async def _run(request: Request, handler: Handler, request_id: str) -> Response:
 
 
 def api_routes(handlers: list[tuple[str, str, Handler]]) -> list[Route]:
-    return [Route(path, endpoint(handler), methods=[method]) for method, path, handler in handlers]
+    return [
+        Route(path, endpoint(handler), methods=[method], name=handler.__name__)
+        for method, path, handler in handlers
+    ]

@@ -97,6 +97,6 @@ async def submit_checkout(request: Request) -> Response:
 
 
 routes = [
-    Route("/checkout/{session_id}", show_checkout, methods=["GET"]),
-    Route("/checkout/{session_id}", submit_checkout, methods=["POST"]),
+    Route("/checkout/{session_id}", show_checkout, methods=["GET"], name="checkout"),
+    Route("/checkout/{session_id}", submit_checkout, methods=["POST"], name="checkout_submit"),
 ]

@@ -189,17 +189,21 @@ async def fail_reversals(request: Request) -> Response:
     return JSONResponse({"account": account_id, "failing_reversals": count})
 
 
+def _route(path: str, handler: Any, method: str) -> Route:
+    return Route(path, _control(handler), methods=[method], name=f"control_{handler.__name__}")
+
+
 routes = [
-    Route("/_control/delivery", _control(set_delivery), methods=["POST"]),
-    Route("/_control/events", _control(list_emitted), methods=["GET"]),
-    Route("/_control/deliveries/flush", _control(flush_deliveries), methods=["POST"]),
-    Route("/_control/async_payments", _control(set_async_payments), methods=["POST"]),
-    Route("/_control/sessions/{id}/pay", _control(pay_session), methods=["POST"]),
-    Route("/_control/sessions/{id}/decline", _control(decline_session), methods=["POST"]),
-    Route("/_control/sessions/{id}/pay_delayed", _control(pay_session_delayed), methods=["POST"]),
-    Route("/_control/sessions/{id}/settle", _control(settle_session), methods=["POST"]),
-    Route("/_control/accounts/{id}/onboard", _control(onboard_account), methods=["POST"]),
-    Route("/_control/accounts/{id}/fail_reversals", _control(fail_reversals), methods=["POST"]),
-    Route("/_control/charges/{id}/dispute", _control(dispute_charge), methods=["POST"]),
-    Route("/_control/charges/{id}/early_fraud_warning", _control(warn_early_fraud), methods=["POST"]),
+    _route("/_control/delivery", set_delivery, "POST"),
+    _route("/_control/events", list_emitted, "GET"),
+    _route("/_control/deliveries/flush", flush_deliveries, "POST"),
+    _route("/_control/async_payments", set_async_payments, "POST"),
+    _route("/_control/sessions/{id}/pay", pay_session, "POST"),
+    _route("/_control/sessions/{id}/decline", decline_session, "POST"),
+    _route("/_control/sessions/{id}/pay_delayed", pay_session_delayed, "POST"),
+    _route("/_control/sessions/{id}/settle", settle_session, "POST"),
+    _route("/_control/accounts/{id}/onboard", onboard_account, "POST"),
+    _route("/_control/accounts/{id}/fail_reversals", fail_reversals, "POST"),
+    _route("/_control/charges/{id}/dispute", dispute_charge, "POST"),
+    _route("/_control/charges/{id}/early_fraud_warning", warn_early_fraud, "POST"),
 ]

@@ -54,6 +54,6 @@ async def submit_onboarding(request: Request) -> Response:
 
 
 routes = [
-    Route("/onboarding/{token}", show_onboarding, methods=["GET"]),
-    Route("/onboarding/{token}", submit_onboarding, methods=["POST"]),
+    Route("/onboarding/{token}", show_onboarding, methods=["GET"], name="onboarding"),
+    Route("/onboarding/{token}", submit_onboarding, methods=["POST"], name="onboarding_submit"),
 ]

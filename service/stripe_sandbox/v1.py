@@ -33,6 +33,7 @@ def _retrieve(kind: str) -> Handler:
     def handler(call: ApiCall) -> Result:
         return Result(call.state.get(kind, call.path("id")))
 
+    handler.__name__ = f"retrieve_{kind}"  # the route's name (sandbox:retrieve_charge ...)
     return handler
 
 

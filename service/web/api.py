@@ -173,16 +173,19 @@ class Operation:
 
 @dataclass
 class ApiRoutes:
-    """Routes plus the operations that describe them; each package builds one."""
+    """Routes plus the operations that describe them; each package builds one.
 
-    prefix: str = "/api/v1"
+    Paths are relative to the API's mount (`/api/v1`, service.app); a route is named after
+    its endpoint unless `name` says otherwise, and is reached as `api:<name>`.
+    """
+
     routes: list[Route] = field(default_factory=list)
     operations: list[Operation] = field(default_factory=list)
 
-    def add(self, endpoint: Endpoint, operation: Operation) -> None:
+    def add(self, endpoint: Endpoint, operation: Operation, *, name: str | None = None) -> None:
         handler = _caller_before_input(endpoint) if operation.auth else endpoint
         self.routes.append(
-            Route(self.prefix + operation.path, handler, methods=[operation.method], name=endpoint.__name__)
+            Route(operation.path, handler, methods=[operation.method], name=name or endpoint.__name__)
         )
         self.operations.append(operation)
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable
 
 from starlette.middleware import body_limit
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Mount, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.logging import REQUEST_ID, get_logger
@@ -44,6 +44,7 @@ class RequestContextMiddleware:
         bound = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = 500
+        app = scope.get("app")
 
         async def send_with_context(message: Message) -> None:
             nonlocal status
@@ -58,7 +59,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_context)
         finally:
             elapsed = time.perf_counter() - started
-            route = _route_template(scope)
+            route = _route_template(scope, same_app=scope.get("app") is app)
             observe_request(scope["method"], route, status, elapsed)
             log.info(
                 "request",
@@ -105,12 +106,23 @@ def _incoming_request_id(scope: Scope) -> str | None:
     return None
 
 
-def _route_template(scope: Scope) -> str:
+def _route_template(scope: Scope, *, same_app: bool) -> str:
     # The template, not the path: label cardinality must not grow with ids and slugs.
     route = scope.get("route")
-    if isinstance(route, BaseRoute):
-        return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+    if isinstance(route, Mount) and isinstance(route.app, Router):
+        # An area's mount whose routes all missed: as unmatched as a path outside every area.
+        return "unmatched"
+    if not isinstance(route, BaseRoute):
+        return "unmatched"
+    path = str(getattr(route, "path", "unmatched"))
+    if isinstance(route, Mount) or not same_app:
+        # A mounted app (static files, the Stripe sandbox) is labelled as it always was: by
+        # its mount's prefix, or by its own route's path.
+        return path
+    # A route in an area's Mount has a path relative to the mount: put the prefix back, so
+    # labels read /dashboard/login, not /login.
+    prefix = str(scope.get("root_path", ""))[len(str(scope.get("app_root_path", ""))) :]
+    return prefix + path
 
 
 DEFAULT_CSP = (

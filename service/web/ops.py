@@ -56,7 +56,7 @@ def _bearer_matches(request: Request, token: str) -> bool:
 
 
 routes = [
-    Route("/healthz", healthz, methods=["GET"]),
-    Route("/readyz", readyz, methods=["GET"]),
-    Route("/metrics", metrics, methods=["GET"]),
+    Route("/healthz", healthz, methods=["GET"], name="ops:healthz"),
+    Route("/readyz", readyz, methods=["GET"], name="ops:readyz"),
+    Route("/metrics", metrics, methods=["GET"], name="ops:metrics"),
 ]

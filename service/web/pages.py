@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -14,6 +15,7 @@ from starlette.templating import Jinja2Templates
 from service.auth.secrets import constant_time_equals
 from service.errors import Forbidden
 from service.money import format_money
+from service.web.urls import path_for
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -24,6 +26,16 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.auto_reload = False
 templates.env.filters["money"] = lambda amount, cur: format_money(int(amount), str(cur))
 templates.env.globals["csrf_field"] = "csrf_token"
+
+
+@jinja2.pass_context
+def _path_for(context: jinja2.runtime.Context, name: str, /, **params: Any) -> str:
+    return path_for(context["request"], name, **params)
+
+
+# Templates link with `path_for('area:name', ...)`, never a hand-written path
+# (tests/service/web/test_routes.py holds both).
+templates.env.globals["path_for"] = _path_for
 
 _CSRF_KEY = "csrf"
 

@@ -10,6 +10,7 @@ import pytest
 from campaigns.campaign.models import Campaign, CampaignStatus
 from campaigns.dashboard import forms
 from service.money import currency
+from service.web import forms as amounts
 
 
 def form(**overrides: str) -> dict[str, str]:
@@ -45,11 +46,11 @@ class TestToMinor:
         ],
     )
     def test_converts_major_units_exactly(self, text: str, code: str, expected: int) -> None:
-        assert forms.to_minor(text, currency(code)) == expected
+        assert amounts.to_minor(text, currency(code)) == expected
 
     def test_large_amounts_keep_every_unit(self) -> None:
         # A float would turn this into ...99999 minor units.
-        assert forms.to_minor("9999999999.99", currency("usd")) == 999_999_999_999
+        assert amounts.to_minor("9999999999.99", currency("usd")) == 999_999_999_999
 
     @pytest.mark.parametrize(
         ("text", "code", "message"),
@@ -60,16 +61,16 @@ class TestToMinor:
         ],
     )
     def test_refuses_more_decimals_than_the_currency_has(self, text: str, code: str, message: str) -> None:
-        with pytest.raises(forms.AmountError, match=message):
-            forms.to_minor(text, currency(code))
+        with pytest.raises(amounts.AmountError, match=message):
+            amounts.to_minor(text, currency(code))
 
     def test_trailing_zeros_beyond_the_exponent_are_the_same_amount(self) -> None:
-        assert forms.to_minor("5000.00", currency("jpy")) == 5000
+        assert amounts.to_minor("5000.00", currency("jpy")) == 5000
 
     @pytest.mark.parametrize("text", ["abc", "1e3", "-5", "25,50", "1.2.3", "", "NaN", "Infinity", "١٢"])
     def test_refuses_anything_but_digits_and_one_point(self, text: str) -> None:
-        with pytest.raises(forms.AmountError):
-            forms.to_minor(text, currency("eur"))
+        with pytest.raises(amounts.AmountError):
+            amounts.to_minor(text, currency("eur"))
 
 
 class TestParseCampaign:
@@ -171,7 +172,7 @@ class TestCampaignValues:
     def test_round_trip_of_a_three_decimal_currency(self) -> None:
         values = forms.campaign_values(saved_campaign(currency="kwd", goal_minor=1250, min_amount_minor=1000))
         assert values["goal"] == "1.250"
-        assert forms.to_minor(values["goal"], currency("kwd")) == 1250
+        assert amounts.to_minor(values["goal"], currency("kwd")) == 1250
 
 
 class TestParseCampaignChanges:

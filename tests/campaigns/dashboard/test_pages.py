@@ -9,7 +9,9 @@ import httpx
 import pytest
 from starlette.routing import Route
 
+from campaigns.dashboard.auth import PREFIX
 from campaigns.dashboard.routes import routes as dashboard_routes
+from campaigns.dashboard.routes import site_routes
 from service.auth.models import AdminRole
 from service.db import Database
 from tests import builders
@@ -532,10 +534,12 @@ class TestApiKeys:
 
 
 def post_routes() -> list[str]:
+    # The dashboard's mount (paths relative to PREFIX) and its routes outside it (/signup).
     paths = []
-    for route in dashboard_routes:
-        if isinstance(route, Route) and route.methods and "POST" in route.methods:
-            paths.append(route.path)
+    for prefix, routes in ((PREFIX, dashboard_routes), ("", site_routes)):
+        for route in routes:
+            if isinstance(route, Route) and route.methods and "POST" in route.methods:
+                paths.append(prefix + route.path)
     return paths
 
 
