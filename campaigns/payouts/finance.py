@@ -7,7 +7,7 @@
     paid          reservations posted (match_paid out of the pool)
     clawed_back   clawbacks settled into the pool (match_clawed_back)
     returned      unspent budget given back to the funder
-    available     the pool's balance less everything open on it
+    available     the pool's balance less everything open on it (the ledger's flagged balance)
     receivable    what nonprofits owe the program after refused reversals, not yet netted
 
 so that budget = available + held + reserved + payable + paid - clawed_back + returned.
@@ -16,9 +16,9 @@ so that budget = available + held + reserved + payable + paid - clawed_back + re
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -26,11 +26,21 @@ from campaigns.matching import pool
 from campaigns.matching.models import Match, MatchingProgram
 from campaigns.payouts.books import receivables_account
 from campaigns.payouts.models import Payout, PayoutStatus
-from service.ledger import LedgerAccount, LedgerTransfer, TransferKind, balance, flush_postings
+from service.ledger import (
+    LedgerAccount,
+    LedgerTransfer,
+    TransferKind,
+    balance,
+    flush_postings,
+    limited_balance,
+)
 
 
-@dataclass(frozen=True)
-class ProgramFinance:
+class ProgramFinance(BaseModel):
+    """One program's figures; the API returns exactly these (schemas.ProgramFinanceOut)."""
+
+    model_config = ConfigDict(frozen=True)
+
     program_id: uuid.UUID
     name: str
     currency: str
@@ -82,7 +92,20 @@ async def program_finance(session: AsyncSession, program: MatchingProgram) -> Pr
         session, _total().where(LedgerTransfer.idempotency_key == f"program:{program.id}:funded")
     )
     if pool_id is None:
-        return ProgramFinance(program.id, program.name, program.currency, budget, budget, 0, 0, 0, 0, 0, 0, 0)
+        return ProgramFinance(
+            program_id=program.id,
+            name=program.name,
+            currency=program.currency,
+            budget_minor=budget,
+            available_minor=budget,
+            held_minor=0,
+            reserved_minor=0,
+            payable_minor=0,
+            paid_minor=0,
+            clawed_back_minor=0,
+            returned_minor=0,
+            receivable_minor=0,
+        )
     out_of_pool = LedgerTransfer.debit_account_id == pool_id
     held = await _sum(
         session, _total().where(out_of_pool, _open_pending(), LedgerTransfer.credit_account_id == quotes_id)
@@ -111,14 +134,17 @@ async def program_finance(session: AsyncSession, program: MatchingProgram) -> Pr
     returned = await _sum(
         session, _total().where(out_of_pool, LedgerTransfer.code == "matching_budget_returned")
     )
-    pool_balance = await balance(session, code=pool.pool_account(program.id), currency=program.currency)
+    # What is available is the ledger's own figure for the flagged pool account, the one it
+    # refuses overdrafts against (campaigns.matching.pool.fund flags every pool).
+    flagged = await limited_balance(session, code=pool.pool_account(program.id), currency=program.currency)
+    assert flagged is not None, f"pool of program {program.id} carries no balance limit"
     receivable = -await balance(session, code=receivables_account(program.id), currency=program.currency)
     return ProgramFinance(
         program_id=program.id,
         name=program.name,
         currency=program.currency,
         budget_minor=budget,
-        available_minor=pool_balance - held - open_reservations,
+        available_minor=flagged.available_minor,
         held_minor=held,
         reserved_minor=open_reservations - payable,
         payable_minor=payable,
