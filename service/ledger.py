@@ -165,7 +165,7 @@ async def account_id(session: UnitOfWork, *, code: str, currency: str) -> uuid.U
         return cached
     await session.execute(
         insert_for(session, LedgerAccount)
-        .values(id=uuid.uuid4(), code=code, currency=currency)
+        .values(id=uuid.uuid4(), code=code, currency=currency, created_at=session.now())
         .on_conflict_do_nothing(index_elements=["code", "currency"])
     )
     found = await session.scalar(

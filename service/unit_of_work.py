@@ -31,7 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapper, Session, UOWTransaction
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session, UOWTransaction
 
 from service.clock import Clock, SystemClock
 
@@ -142,6 +142,23 @@ def _stamp_times(session: Session, _flush: UOWTransaction, _instances: object) -
         for key in keys:
             if not state.attrs[key].history.has_changes():
                 setattr(obj, key, now)
+
+
+@sa.event.listens_for(UnitOfWorkSession, "do_orm_execute")
+def _stamp_bulk_updates(state: ORMExecuteState) -> None:
+    """An UPDATE statement on a mapped class (`sa.update(Match)...`) bypasses the flush: its
+    updated_at comes from the unit's clock too, unless the statement sets it."""
+    if not state.is_update or not isinstance(state.session, UnitOfWorkSession):
+        return
+    mapper = state.bind_arguments.get("mapper")
+    statement = state.statement
+    if mapper is None or not isinstance(statement, sa.Update):
+        return
+    keys = _stamped(mapper, STAMP_ON_UPDATE)
+    given = {getattr(column, "key", column) for column in (statement._values or {})}
+    missing = {key: state.session.clock.now() for key in keys if key not in given}
+    if missing:
+        state.statement = statement.values(missing)
 
 
 _STAMPED: dict[tuple[Mapper[Any], str], tuple[str, ...]] = {}

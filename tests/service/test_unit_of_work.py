@@ -154,6 +154,19 @@ class TestClock:
             )
             assert stamped == later
 
+    async def test_an_update_statement_on_a_mapped_class_is_stamped_too(self, database: Database) -> None:
+        clock = database.clock
+        assert isinstance(clock, SettableClock)
+        _, pending_id = await _campaign_with_gifts(database)
+        later = clock.advance(timedelta(hours=5))
+
+        async with database.transaction() as session:
+            await session.execute(sa.update(Donation).where(Donation.id == pending_id).values(risk_score=12))
+
+        async with database.transaction() as session:
+            donation = await session.get_one(Donation, pending_id)
+            assert (donation.risk_score, donation.updated_at) == (12, later)
+
 
 def _posting(key: str) -> ledger.Posting:
     return ledger.Posting(
