@@ -124,8 +124,12 @@ def copy_sqlite_template(template: Path, directory: Path) -> str:
 
 
 def fresh_postgres_database(url: str) -> tuple[str, str]:
-    """Create an empty database beside the test database; returns (url, name) for dropping."""
-    name = f"goodloop_t_{uuid.uuid4().hex[:12]}"
+    """Create an empty database beside the test database; returns (url, name) for dropping.
+
+    Unique per call, so parallel runs and pytest-xdist's workers never share one; the worker's
+    name (gw0, gw1 ...) is in it to tell whose a leftover database was."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    name = f"goodloop_t_{worker + '_' if worker else ''}{uuid.uuid4().hex[:12]}"
     _outside_transaction(url, f'CREATE DATABASE "{name}"')
     return make_url(url).set(database=name).render_as_string(hide_password=False), name
 
