@@ -7,7 +7,7 @@ from datetime import datetime
 import stripe
 
 from campaigns.donations.checks import check_books
-from campaigns.matching.books import check_pools
+from campaigns.matching.checks import check_pools
 from campaigns.payouts.checks import check_payouts
 from service.db import Database
 from webhooks import inbox
