@@ -42,6 +42,7 @@ from campaigns.payouts import outbox as payout_outbox
 from campaigns.payouts import routes as payout_routes
 from campaigns.sharing import routes as sharing_routes
 from service.auth.models import AdminRole
+from service.clock import SystemClock
 from service.db import Database
 from service.errors import DomainError
 from service.settings import SANDBOX_PATH, Settings
@@ -117,6 +118,8 @@ def create_app(
 ) -> Starlette:
     """Build the ASGI app; database and Stripe client are made here unless tests hand them in."""
     wiring.wire()
+    # The process's one clock: a database handed in brings its own (a test's, the simulator's).
+    clock = database.clock if database is not None else SystemClock()
     parts = api_routes()
     openapi_body = encoded_openapi()
     # A document of this app's own, so nothing one app does to it reaches another.
@@ -155,7 +158,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        db = database or Database.from_url(settings.database_url)
+        db = database or Database.from_url(settings.database_url, clock=clock)
         app.state.database = db
         # Engagement is counted in this process's memory, so every serving process flushes
         # its own counts, also with --no-worker (then the worker runs that job alone).
@@ -200,7 +203,7 @@ def create_app(
     app.state.settings = settings
     app.state.stripe = stripe_client or create_client(settings)
     app.state.page_cache = MicroCache(settings.public_page_ttl_s)
-    app.state.engagement = EngagementRecorder(settings.secret_key)
+    app.state.engagement = EngagementRecorder(settings.secret_key, clock=clock.now)
     app.state.openapi = openapi
     app.state.check_api_caller = check_api_caller
     return app
@@ -209,7 +212,7 @@ def create_app(
 async def check_api_caller(request: Request) -> None:
     """Whether an API caller's credentials hold (api.CallerCheck): an admin token on the admin
     API, a nonprofit API key elsewhere. Read only; the session is rolled back."""
-    async with database_of(request).sessions() as session:
+    async with database_of(request).unit_of_work() as session:
         if request.url.path.startswith(f"{API_PREFIX}/admin/"):
             await api_admin(request, session, *AdminRole)
         else:

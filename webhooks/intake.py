@@ -86,10 +86,14 @@ async def receive(request: Request, *, secret: str, endpoint: str) -> Response:
     try:
         if db.is_postgresql:
             async with db.driver_connection() as driver:
-                first = await inbox.store_event_on_driver(driver, envelope=envelope, payload_json=payload)
+                first = await inbox.store_event_on_driver(
+                    driver, envelope=envelope, payload_json=payload, received_at=db.clock.now()
+                )
         else:
             async with db.single_statement() as connection:
-                first = await inbox.store_event(connection, envelope=envelope, payload_json=payload)
+                first = await inbox.store_event(
+                    connection, envelope=envelope, payload_json=payload, received_at=db.clock.now()
+                )
     except (
         DBAPIError,
         OperationalError,

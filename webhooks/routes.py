@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from service.auth.models import AdminRole
-from service.db import utcnow
 from service.errors import NotFound
 from service.web.api import ApiRoutes, Operation, json_response, parse_query
 from service.web.context import database
@@ -65,7 +64,7 @@ async def replay_webhook_event(request: Request) -> Response:
         event = await inbox.get_event(session, key=str(event_id))
         if event is None:
             raise NotFound("no such webhook event")
-        replayed = await inbox.replay(session, event=event, now=utcnow())
+        replayed = await inbox.replay(session, event=event, now=session.now())
     return json_response(event_out(replayed))
 
 

@@ -12,15 +12,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from service.auth import sessions
 from service.auth.admins import get_admin, require_role
 from service.auth.models import Admin, AdminRole, SessionKind
-from service.db import utcnow
 from service.errors import Forbidden
+from service.unit_of_work import UnitOfWork
 from service.web.context import database, settings
 from service.web.pages import render
 from service.web.sign_in import sign_in_guard
@@ -74,7 +73,7 @@ async def start_admin_session(request: Request, admin: Admin) -> None:
     """
     async with database(request).transaction() as session:
         opened = await sessions.open_session(
-            session, kind=SessionKind.ADMIN, subject_id=admin.id, now=utcnow()
+            session, kind=SessionKind.ADMIN, subject_id=admin.id, now=session.now()
         )
     request.session.clear()
     request.session[SESSION_ADMIN_KEY] = str(admin.id)
@@ -85,12 +84,12 @@ async def end_admin_session(request: Request) -> None:
     """Revoke the session on the server first: a copy of the cookie must open nothing after."""
     async with database(request).transaction() as session:
         await sessions.revoke_session(
-            session, kind=SessionKind.ADMIN, token=request.session.get(SESSION_TOKEN_KEY), now=utcnow()
+            session, kind=SessionKind.ADMIN, token=request.session.get(SESSION_TOKEN_KEY), now=session.now()
         )
     request.session.clear()
 
 
-async def current_admin(request: Request, session: AsyncSession) -> Admin | None:
+async def current_admin(request: Request, session: UnitOfWork) -> Admin | None:
     """The signed-in admin, or None: signed out, idle past the timeout, or disabled since."""
     raw = request.session.get(SESSION_ADMIN_KEY)
     if not isinstance(raw, str):
@@ -103,7 +102,7 @@ async def current_admin(request: Request, session: AsyncSession) -> Admin | None
         session,
         kind=SessionKind.ADMIN,
         token=request.session.get(SESSION_TOKEN_KEY),
-        now=utcnow(),
+        now=session.now(),
         idle_timeout=settings(request).admin_idle_timeout,
     )
     if live is None or live.subject_id != admin_id:

@@ -38,7 +38,7 @@ async def _admin_download(
         chunks = await service.start_admin_export(
             session, db, admin=admin, export=export, filters=filters, nonprofit_id=filters.nonprofit_id
         )
-    return csv_response(chunks, filename=service.filename(export.name))
+    return csv_response(chunks, filename=service.filename(export.name, at=db.clock.now()))
 
 
 @admin_page(*service.ADMIN_ROLES)
@@ -67,7 +67,7 @@ async def admin_audit_log(request: Request, admin: Admin) -> Response:
         chunks = await service.start_admin_export(
             session, db, admin=admin, export=audit_log.EXPORT, filters=query.where, nonprofit_id=None
         )
-    return csv_response(chunks, filename=service.filename(audit_log.EXPORT.name))
+    return csv_response(chunks, filename=service.filename(audit_log.EXPORT.name, at=db.clock.now()))
 
 
 routes: list[BaseRoute] = [

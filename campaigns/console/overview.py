@@ -16,7 +16,6 @@ from campaigns.console import overview_queries as queries
 from campaigns.console.auth import admin_page
 from campaigns.matching.models import MatchingProgram, MatchStatus
 from service.auth.models import Admin
-from service.db import utcnow
 from service.money import format_money
 from service.web.context import database
 from service.web.pages import render
@@ -156,7 +155,7 @@ async def load_overview(session: AsyncSession, *, now: datetime) -> dict[str, ob
 
 @admin_page()
 async def overview_page(request: Request, admin: Admin) -> Response:
-    now = utcnow()
+    now = database(request).clock.now()
     async with database(request).transaction() as session:
         context = await load_overview(session, now=now)
     context |= {"admin": admin, "now": now, "age": age, "status_labels": STATUS_LABELS}

@@ -30,6 +30,7 @@ from campaigns.nonprofits.models import Nonprofit, NonprofitStatus
 from service.auth.models import Admin, AdminRole
 from service.errors import DomainError, NotFound
 from service.pagination import Cursor, InvalidCursor, next_cursor
+from service.unit_of_work import UnitOfWork
 from service.validation import Reason
 from service.web.context import database
 from service.web.pages import flash, read_form, redirect, render
@@ -291,7 +292,7 @@ async def decide_campaign(request: Request, admin: Admin) -> Response:
 
 
 async def _apply_campaign_decision(
-    session: AsyncSession, admin: Admin, action: str, campaign_id: uuid.UUID, text: str | None
+    session: UnitOfWork, admin: Admin, action: str, campaign_id: uuid.UUID, text: str | None
 ) -> Campaign:
     """One use case per decision; each checks the campaign's status and writes the audit log."""
     if action == "approve":

@@ -25,7 +25,6 @@ from campaigns.matching import lifecycle, risk_settings
 from campaigns.matching.lifecycle import BulkOutcome
 from campaigns.matching.models import MatchStatus
 from service.auth.models import Admin, AdminRole
-from service.db import utcnow
 from service.errors import DomainError
 from service.web.context import database
 from service.web.pages import flash, form_values, read_form, redirect, render
@@ -57,7 +56,7 @@ async def _queue_page(
 ) -> Response:
     parsed = parse_filters(params)
     cursor = params.get("cursor") or None
-    now = utcnow()
+    now = database(request).clock.now()
     async with database(request).transaction() as session:
         page = await review_queue(session, filters=parsed.filters, limit=PAGE_SIZE, cursor=cursor, now=now)
         programs, campaigns = await filter_choices(session)
@@ -129,7 +128,7 @@ async def _detail_page(
     status_code: int = 200,
 ) -> Response:
     async with database(request).transaction() as session:
-        found = await match_detail(session, match_id=match_id, admin=admin, now=utcnow())
+        found = await match_detail(session, match_id=match_id, admin=admin, now=session.now())
     context: dict[str, Any] = {
         "admin": admin,
         "d": found,

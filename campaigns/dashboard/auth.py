@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -15,8 +14,8 @@ from campaigns.nonprofits.models import Member, MemberRole
 from campaigns.nonprofits.web import SESSION_MEMBER_KEY, SESSION_TOKEN_KEY, session_actor
 from service.auth import sessions
 from service.auth.models import SessionKind
-from service.db import utcnow
 from service.errors import DomainError
+from service.unit_of_work import UnitOfWork
 from service.web.context import database
 from service.web.sign_in import sign_in_guard
 from service.web.urls import path_for
@@ -41,7 +40,7 @@ async def start_session(request: Request, member: Member) -> None:
     """
     async with database(request).transaction() as session:
         opened = await sessions.open_session(
-            session, kind=SessionKind.MEMBER, subject_id=member.id, now=utcnow()
+            session, kind=SessionKind.MEMBER, subject_id=member.id, now=session.now()
         )
     request.session.clear()
     request.session[SESSION_MEMBER_KEY] = str(member.id)
@@ -52,12 +51,12 @@ async def end_session(request: Request) -> None:
     """Revoke the session on the server first: a copy of the cookie must open nothing after."""
     async with database(request).transaction() as session:
         await sessions.revoke_session(
-            session, kind=SessionKind.MEMBER, token=request.session.get(SESSION_TOKEN_KEY), now=utcnow()
+            session, kind=SessionKind.MEMBER, token=request.session.get(SESSION_TOKEN_KEY), now=session.now()
         )
     request.session.clear()
 
 
-async def require_actor(request: Request, session: AsyncSession) -> Actor:
+async def require_actor(request: Request, session: UnitOfWork) -> Actor:
     actor = await session_actor(request, session)
     if actor is None:
         raise LoginRequired("please sign in")

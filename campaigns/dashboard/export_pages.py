@@ -30,7 +30,7 @@ async def _member_download(request: Request, export: Export[Any, Any], model: ty
         chunks = await service.start_nonprofit_export(
             session, db, actor=actor, export=export, filters=filters
         )
-    return csv_response(chunks, filename=service.filename(export.name))
+    return csv_response(chunks, filename=service.filename(export.name, at=db.clock.now()))
 
 
 @signed_in

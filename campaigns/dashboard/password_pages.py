@@ -10,7 +10,6 @@ from campaigns.dashboard.auth import require_actor, signed_in
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.passwords import change_member_password
 from campaigns.nonprofits.web import SESSION_TOKEN_KEY
-from service.db import utcnow
 from service.errors import ValidationFailed
 from service.web.context import database
 from service.web.pages import flash, form_values, read_form, redirect, render
@@ -40,7 +39,7 @@ async def change_password(request: Request) -> Response:
                 current_password=values.get("current_password", ""),
                 new_password=values.get("new_password", ""),
                 keep_session_token=token if isinstance(token, str) else None,
-                now=utcnow(),
+                now=session.now(),
             )
     except ValidationFailed as e:
         return render(request, TEMPLATE, {"actor": actor, "errors": e.fields}, 422)

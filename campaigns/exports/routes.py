@@ -34,7 +34,7 @@ async def _nonprofit_download(request: Request, export: Export[Any, Any], model:
         chunks = await service.start_nonprofit_export(
             session, db, actor=actor, export=export, filters=filters
         )
-    return csv_response(chunks, filename=service.filename(export.name))
+    return csv_response(chunks, filename=service.filename(export.name, at=db.clock.now()))
 
 
 async def _admin_download(request: Request, export: Export[Any, Any], model: type[AdminScope]) -> Response:
@@ -45,7 +45,7 @@ async def _admin_download(request: Request, export: Export[Any, Any], model: typ
         chunks = await service.start_admin_export(
             session, db, admin=admin, export=export, filters=filters, nonprofit_id=filters.nonprofit_id
         )
-    return csv_response(chunks, filename=service.filename(export.name))
+    return csv_response(chunks, filename=service.filename(export.name, at=db.clock.now()))
 
 
 async def export_donations(request: Request) -> Response:
@@ -85,7 +85,7 @@ async def admin_export_audit_log(request: Request) -> Response:
             filters=audit_log.audit_filter(query),
             nonprofit_id=None,
         )
-    return csv_response(chunks, filename=service.filename(audit_log.EXPORT.name))
+    return csv_response(chunks, filename=service.filename(audit_log.EXPORT.name, at=db.clock.now()))
 
 
 def build() -> ApiRoutes:

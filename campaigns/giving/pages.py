@@ -22,7 +22,6 @@ from campaigns.giving.errors import DonationNotFound, DonationsClosed, PaymentPr
 from campaigns.giving.fees import RATE_BPS
 from campaigns.giving.schemas import CheckoutIn, DonationStatusOut
 from campaigns.sharing.referral import COOKIE_PREFIX
-from service.db import utcnow
 from service.errors import RateLimited, ValidationFailed
 from service.money import MoneyError, currency
 from service.settings import Settings
@@ -114,7 +113,7 @@ def _device_cookie(device_id: str, *, secure: bool) -> tuple[bytes, bytes]:
 
 async def _campaign_context(request: Request, slug: str) -> dict[str, Any]:
     async with database(request).transaction() as session:
-        view = await service.campaign_view(session, slug=slug, now=utcnow())
+        view = await service.campaign_view(session, slug=slug, now=session.now())
     config = settings(request)
     campaign = view.campaign
     return {
@@ -282,7 +281,7 @@ async def _progress(request: Request) -> service.DonationProgress:
 async def thanks_page(request: Request) -> Response:
     progress = await _progress(request)
     async with database(request).transaction() as session:
-        view = await service.campaign_view(session, slug=request.path_params["slug"], now=utcnow())
+        view = await service.campaign_view(session, slug=request.path_params["slug"], now=session.now())
     slug = request.path_params["slug"]
     context = {
         "progress": progress,

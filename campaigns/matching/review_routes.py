@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -27,6 +26,7 @@ from campaigns.matching.schemas import (
 from campaigns.nonprofits.web import api_actor
 from service.auth.models import AdminRole
 from service.pagination import next_cursor
+from service.unit_of_work import UnitOfWork
 from service.web.api import ApiRoutes, Operation, json_response, parse_json, parse_query
 from service.web.context import database
 from service.web.guards import api_admin
@@ -67,7 +67,7 @@ async def bulk_approve(request: Request) -> Response:
     data = await parse_json(request, BulkApproveIn)
 
     # One unit of work, run again whole on a deadlock (docs/architecture.md, "Transactions and retries").
-    async def decide(session: AsyncSession) -> lifecycle.BulkOutcome:
+    async def decide(session: UnitOfWork) -> lifecycle.BulkOutcome:
         admin = await api_admin(request, session, *REVIEW)
         return await lifecycle.bulk_approve(
             session, admin=admin, match_ids=data.match_ids, note_text=data.note
@@ -125,7 +125,7 @@ async def appeal_match(request: Request) -> Response:
     match_id: uuid.UUID = request.path_params["match_id"]
     data = await parse_json(request, AppealIn)
 
-    async def appeal(session: AsyncSession) -> Match:
+    async def appeal(session: UnitOfWork) -> Match:
         actor = await api_actor(request, session)
         return await lifecycle.appeal_match(session, actor=actor, match_id=match_id, message=data.message)
 

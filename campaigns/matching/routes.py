@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,8 +23,8 @@ from campaigns.matching.schemas import (
     RejectIn,
 )
 from service.auth.models import AdminRole
-from service.db import utcnow
 from service.pagination import next_cursor
+from service.unit_of_work import UnitOfWork
 from service.web.api import ApiRoutes, Operation, json_response, parse_json, parse_query
 from service.web.context import database
 from service.web.guards import api_admin
@@ -80,7 +79,7 @@ async def create_program(request: Request) -> Response:
     data = await parse_json(request, ProgramIn)
     async with database(request).transaction() as session:
         admin = await api_admin(request, session, *FINANCE)
-        program = await programs.create_program(session, admin=admin, data=data, now=utcnow())
+        program = await programs.create_program(session, admin=admin, data=data, now=session.now())
     return json_response(program_out(program), 201)
 
 
@@ -111,7 +110,7 @@ async def update_program(request: Request) -> Response:
     async with database(request).transaction() as session:
         admin = await api_admin(request, session, *FINANCE)
         program = await programs.update_program(
-            session, admin=admin, program_id=program_id, data=data, now=utcnow()
+            session, admin=admin, program_id=program_id, data=data, now=session.now()
         )
     return json_response(program_out(program))
 
@@ -120,7 +119,9 @@ async def end_program(request: Request) -> Response:
     program_id: uuid.UUID = request.path_params["program_id"]
     async with database(request).transaction() as session:
         admin = await api_admin(request, session, *FINANCE)
-        program = await programs.end_program_now(session, admin=admin, program_id=program_id, now=utcnow())
+        program = await programs.end_program_now(
+            session, admin=admin, program_id=program_id, now=session.now()
+        )
     return json_response(program_out(program))
 
 
@@ -147,7 +148,7 @@ async def approve_match(request: Request) -> Response:
     data = await parse_json(request, DecisionIn)
 
     # One unit of work, run again whole on a deadlock (docs/architecture.md, "Transactions and retries").
-    async def decide(session: AsyncSession) -> Match:
+    async def decide(session: UnitOfWork) -> Match:
         admin = await api_admin(request, session, *REVIEW)
         return await lifecycle.approve_match(session, admin=admin, match_id=match_id, note_text=data.note)
 
@@ -159,7 +160,7 @@ async def reject_match(request: Request) -> Response:
     match_id: uuid.UUID = request.path_params["match_id"]
     data = await parse_json(request, RejectIn)
 
-    async def decide(session: AsyncSession) -> Match:
+    async def decide(session: UnitOfWork) -> Match:
         admin = await api_admin(request, session, *REVIEW)
         return await lifecycle.reject_match(session, admin=admin, match_id=match_id, note_text=data.note)
 

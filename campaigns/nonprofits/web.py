@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from campaigns.nonprofits.actors import (
@@ -24,9 +23,9 @@ from campaigns.nonprofits.schemas import NonprofitOut
 from service.auth import sessions
 from service.auth.models import SessionKind
 from service.auth.secrets import token_kind
-from service.db import utcnow
 from service.errors import Unauthenticated
 from service.ratelimit import Limit
+from service.unit_of_work import UnitOfWork
 from service.web.context import bearer_token
 from service.web.urls import public_url_for
 
@@ -52,14 +51,14 @@ def invite_url(request: Request, token: str) -> str:
     return public_url_for(request, "dashboard:invite", token=token)
 
 
-async def api_actor(request: Request, session: AsyncSession) -> Actor:
+async def api_actor(request: Request, session: UnitOfWork) -> Actor:
     token = bearer_token(request)
     if token_kind(token) != API_KEY_KIND:
         raise Unauthenticated("this endpoint takes a nonprofit API key", code="invalid_api_key")
     return await actor_for_api_key(session, token=token)
 
 
-async def session_actor(request: Request, session: AsyncSession) -> Actor | None:
+async def session_actor(request: Request, session: UnitOfWork) -> Actor | None:
     raw = request.session.get(SESSION_MEMBER_KEY)
     if not isinstance(raw, str):
         return None
@@ -68,7 +67,7 @@ async def session_actor(request: Request, session: AsyncSession) -> Actor | None
     except ValueError:
         return None
     live = await sessions.resolve_session(
-        session, kind=SessionKind.MEMBER, token=request.session.get(SESSION_TOKEN_KEY), now=utcnow()
+        session, kind=SessionKind.MEMBER, token=request.session.get(SESSION_TOKEN_KEY), now=session.now()
     )
     # Signed out, or signed out everywhere by a password change: the cookie is only a copy.
     if live is None or live.subject_id != member_id:

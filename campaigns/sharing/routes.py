@@ -7,7 +7,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from campaigns.sharing import referral, service
-from service.db import utcnow
 from service.errors import NotFound
 from service.web.context import client_address, database, settings
 from service.web.urls import path_for
@@ -24,7 +23,7 @@ async def follow_share_link(request: Request) -> Response:
             address=client_address(request),
             user_agent=request.headers.get("user-agent", ""),
             secret_key=config.secret_key,
-            now=utcnow(),
+            now=session.now(),
         )
     if target is None:
         raise NotFound("this share link does not exist")

@@ -7,17 +7,17 @@ campaigns.nonprofits; its guards are in campaigns/nonprofits/web.py.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from service.auth.admins import authenticate_admin, require_role
 from service.auth.models import Admin, AdminRole
 from service.auth.secrets import token_kind
 from service.errors import Unauthenticated
+from service.unit_of_work import UnitOfWork
 from service.web.context import bearer_token
 
 
-async def api_admin(request: Request, session: AsyncSession, *roles: AdminRole) -> Admin:
+async def api_admin(request: Request, session: UnitOfWork, *roles: AdminRole) -> Admin:
     """The admin whose API token the request carries, holding one of `roles` (superadmins
     always do); Unauthenticated or Forbidden otherwise."""
     token = bearer_token(request)
