@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.matching.models import Match, MatchingProgram, MatchStatus
 from campaigns.matching.pool import matches_account
-from campaigns.payouts import books
+from campaigns.payouts import bookkeeping
 from campaigns.payouts.finance import program_finance
 from campaigns.payouts.models import Payout, PayoutReversal, PayoutStatus, ReversalKind, ReversalStatus
 from service.ledger import LedgerTransfer, balance, flush_postings
@@ -48,7 +48,12 @@ async def _posted_by_key(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(
         sa.select(LedgerTransfer.idempotency_key, LedgerTransfer.amount_minor).where(
             LedgerTransfer.code.in_(
-                [books.Code.TRANSFERRED, books.Code.NETTED, books.Code.REVERSED, books.Code.RECEIVABLE]
+                [
+                    bookkeeping.Code.TRANSFERRED,
+                    bookkeeping.Code.NETTED,
+                    bookkeeping.Code.REVERSED,
+                    bookkeeping.Code.RECEIVABLE,
+                ]
             )
         )
     )
@@ -89,13 +94,14 @@ def _check_payout(payout: Payout, posted: dict[str, int]) -> list[str]:
     label = f"payout {payout.id}"
     paid = payout.status is PayoutStatus.PAID
     problems: list[str] = []
-    transferred = posted.get(books.transfer_key(payout.match_id), 0)
+    transferred = posted.get(bookkeeping.transfer_key(payout.match_id), 0)
     if transferred != (payout.transfer_minor if paid else 0):
         problems.append(
             f"{label} ({payout.status}): transfer posted {transferred}, row says {payout.transfer_minor}"
         )
     netted = sum(
-        posted.get(books.netting_key(payout.id, uuid.UUID(reversal_id)), 0) for reversal_id in payout.netting
+        posted.get(bookkeeping.netting_key(payout.id, uuid.UUID(reversal_id)), 0)
+        for reversal_id in payout.netting
     )
     if netted != (payout.netted_minor if paid else 0) or sum(payout.netting.values()) != payout.netted_minor:
         problems.append(f"{label} ({payout.status}): netting posted {netted}, row says {payout.netted_minor}")
@@ -105,8 +111,8 @@ def _check_payout(payout: Payout, posted: dict[str, int]) -> list[str]:
 def _check_reversal(reversal: PayoutReversal, posted: dict[str, int]) -> list[str]:
     label = f"reversal {reversal.id} ({reversal.status})"
     settled = reversal.settled_at is not None
-    reversed_part = posted.get(books.reversal_key(reversal.match_id, reversal.cause), 0)
-    receivable_part = posted.get(books.receivable_key(reversal.match_id, reversal.cause), 0)
+    reversed_part = posted.get(bookkeeping.reversal_key(reversal.match_id, reversal.cause), 0)
+    receivable_part = posted.get(bookkeeping.receivable_key(reversal.match_id, reversal.cause), 0)
     problems: list[str] = []
     if settled != (reversal.status in (ReversalStatus.REVERSED, ReversalStatus.RECEIVABLE)):
         problems.append(f"{label}: settled_at and status disagree")
@@ -149,7 +155,7 @@ async def _check_nonprofits(
             problems.append(
                 f"{label}: matches account {found} != {expected_matches[(nonprofit_id, currency)]}"
             )
-        found = await balance(session, code=books.transferred_account(nonprofit_id), currency=currency)
+        found = await balance(session, code=bookkeeping.transferred_account(nonprofit_id), currency=currency)
         if found != expected_transferred[(nonprofit_id, currency)]:
             problems.append(
                 f"{label}: transferred account {found} != {expected_transferred[(nonprofit_id, currency)]}"

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.matching import pool
 from campaigns.matching.journal import note
 from campaigns.matching.models import Match, MatchingProgram
-from campaigns.payouts import books, causes, repository
+from campaigns.payouts import bookkeeping, causes, repository
 from campaigns.payouts.models import (
     Payout,
     PayoutReversal,
@@ -94,7 +94,7 @@ async def open_reversal(
         currency=payout.currency,
         kind=kind,
         cause=cause,
-        idempotency_key=books.reversal_key(payout.match_id, cause),
+        idempotency_key=bookkeeping.reversal_key(payout.match_id, cause),
         amount_minor=amount_minor,
         receivable_minor=unreversable,
         open_receivable_minor=0,
@@ -138,7 +138,7 @@ async def settle_reversal(
             extra_before=before,
             extra_after={"recovered_minor": match.recovered_minor},
         )
-    await books.book_reversal(
+    await bookkeeping.book_reversal(
         session,
         match_id=match.id,
         cause=reversal.cause,
@@ -147,7 +147,7 @@ async def settle_reversal(
         currency=reversal.currency,
         donation_id=match.donation_id,
     )
-    await books.book_receivable(
+    await bookkeeping.book_receivable(
         session,
         match_id=match.id,
         cause=reversal.cause,

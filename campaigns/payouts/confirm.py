@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from campaigns.matching import lifecycle, pool
 from campaigns.matching.journal import note
 from campaigns.matching.models import Match, MatchingProgram, MatchStatus
-from campaigns.payouts import books, clawbacks, repository
+from campaigns.payouts import bookkeeping, clawbacks, repository
 from campaigns.payouts.models import Payout, PayoutReversal, PayoutStatus, ReversalKind, ReversalStatus
 from service.logging import get_logger
 from service.unit_of_work import UnitOfWork
@@ -83,7 +83,7 @@ async def confirm_payout(
     if match.status is MatchStatus.APPROVED:
         await lifecycle.record_payout(session, match_id=match.id, at=now)
     posted = match.amount_minor if match.status is MatchStatus.PAID else 0
-    await books.book_transfer(
+    await bookkeeping.book_transfer(
         session,
         match_id=match.id,
         nonprofit_id=payout.nonprofit_id,
@@ -94,7 +94,7 @@ async def confirm_payout(
     for reversal_id, amount in sorted(payout.netting.items()):
         receivable = await session.get(PayoutReversal, uuid.UUID(reversal_id))
         assert receivable is not None
-        await books.book_netting(
+        await bookkeeping.book_netting(
             session,
             payout_id=payout.id,
             reversal_id=receivable.id,

@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 
 from campaigns.matching import pool
 from campaigns.matching.models import Match, MatchingProgram
-from campaigns.payouts.books import receivables_account
+from campaigns.payouts.bookkeeping import receivables_account
 from campaigns.payouts.models import Payout, PayoutStatus
 from service.ledger import (
     LedgerAccount,

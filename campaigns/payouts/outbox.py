@@ -31,7 +31,7 @@ from campaigns.matching import pool
 from campaigns.matching.journal import note
 from campaigns.matching.models import Match, MatchingProgram, MatchStatus
 from campaigns.nonprofits.models import Nonprofit
-from campaigns.payouts import books, clawbacks, confirm, repository
+from campaigns.payouts import bookkeeping, clawbacks, confirm, repository
 from campaigns.payouts.models import Payout, PayoutReversal, PayoutStatus, ReversalStatus
 from service.db import Database, insert_for
 from service.logging import get_logger
@@ -113,7 +113,7 @@ async def queue_payouts(session: AsyncSession, *, now: datetime, limit: int = 50
                 netted_minor=0,
                 netting={},
                 status=PayoutStatus.QUEUED if payout_ready(nonprofit) else PayoutStatus.PAYABLE,
-                idempotency_key=books.transfer_key(match.id),
+                idempotency_key=bookkeeping.transfer_key(match.id),
                 transfer_group=f"donation:{match.donation_id}" if match.donation_id else f"match:{match.id}",
                 attempts=0,
                 created_at=now,

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from campaigns.donations import bookkeeping
 from campaigns.matching.models import MatchStatus
-from campaigns.payouts import books
+from campaigns.payouts import bookkeeping as payout_bookkeeping
 from campaigns.payouts.models import ReversalStatus
 from service import ledger
 from service.db import Database, utcnow
@@ -130,15 +130,18 @@ class TestPayoutOfMatchedMoney:
             await process_all(pw.database)
             # At every step the books hold what the newest event says Stripe reversed in all.
             seen = max(seen, (300, 700)[index])
-            assert await sum_of_code(pw.database, books.Code.REVERSED, key_prefix=prefix) == seen
+            assert await sum_of_code(pw.database, payout_bookkeeping.Code.REVERSED, key_prefix=prefix) == seen
             assert (await program_row(pw.database, program_id)).recovered_minor == seen
         # A replay Stripe makes with a new event id (the same transfer state, e.g. a resend).
         await deliver_signed(pw, stripe_events.event("transfer.reversed", first["data"]["object"]))
         await process_all(pw.database)
 
-        assert await sum_of_code(pw.database, books.Code.REVERSED, key_prefix=prefix) == 700
-        assert await sum_of_code(pw.database, books.Code.RECEIVABLE, key_prefix=prefix) == 0
-        assert await account_balance(pw.database, books.transferred_account(match.nonprofit_id)) == 300
+        assert await sum_of_code(pw.database, payout_bookkeeping.Code.REVERSED, key_prefix=prefix) == 700
+        assert await sum_of_code(pw.database, payout_bookkeeping.Code.RECEIVABLE, key_prefix=prefix) == 0
+        assert (
+            await account_balance(pw.database, payout_bookkeeping.transferred_account(match.nonprofit_id))
+            == 300
+        )
         rows = await reversals(pw.database)
         assert sorted((r.status, r.amount_minor) for r in rows) == [
             (ReversalStatus.REVERSED, 300),
