@@ -45,3 +45,8 @@ class TestPostgresReset:
         await asyncio.to_thread(databases.truncate_postgres, db_url)
 
         assert {name for name, count in (await row_counts(database)).items() if count} == set()
+
+    async def test_commits_do_not_wait_for_the_disk(self, database: Database) -> None:
+        # The suite commits thousands of times; waiting for each WAL flush cost it minutes.
+        async with database.single_statement() as conn:
+            assert await conn.scalar(sa.text("SHOW synchronous_commit")) == "off"
