@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -29,6 +28,7 @@ from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.models import Member
 from campaigns.nonprofits.web import session_actor
 from service.errors import RateLimited
+from service.unit_of_work import UnitOfWork
 from service.web import tokens
 from service.web.context import client_address, database, settings
 from service.web.pages import flash, form_values, read_form, redirect, render
@@ -68,7 +68,7 @@ async def login(request: Request) -> Response:
     return response
 
 
-async def _remember_member_keys(request: Request, session: AsyncSession, member: Member) -> None:
+async def _remember_member_keys(request: Request, session: UnitOfWork, member: Member) -> None:
     """The browser and network a member signs in from are their organisation's.
 
     Gifts from that browser never earn the organisation a match (a self-dealing owner giving
