@@ -26,7 +26,9 @@ from sim.season import (
     Kind,
     Report,
     Scenario,
+    plan_season,
     simulate,
+    timeline,
 )
 
 
@@ -69,11 +71,13 @@ class TestViralDay:
 class TestClock:
     async def test_every_instant_the_season_writes_is_on_the_simulated_clock(self, db_url: str) -> None:
         # The season drives one clock (its Database's); every module that reads the time must
-        # be on it. A module still reading the system clock would write today's date, months
-        # after the simulated season (which ends within SEASON_WINDOW of SEASON_START).
-        await simulate(db_url, Scenario(seed=11, donors=40, sybil_share=0.2))
+        # be on it. A module still reading the system clock would write today's date, outside
+        # the simulated season: from the day before it starts to its final sweep.
+        scenario = Scenario(seed=11, donors=40, sybil_share=0.2)
+        await simulate(db_url, scenario)
 
-        first, last = SEASON_START - timedelta(days=1), SEASON_START + SEASON_WINDOW
+        first = SEASON_START - timedelta(days=1)
+        last = max(event.at for event in timeline(plan_season(scenario))) + timedelta(days=HOLD_DAYS + 1)
         assert not first <= datetime.now(UTC) <= last  # the premise: the system clock is elsewhere
         stamps = await _instants(db_url)
         for table in ("ledger_transfers", "ledger_accounts", "matches", "match_quotes", "donations"):
@@ -82,9 +86,6 @@ class TestClock:
             outside = [at for at in instants if not first <= at <= last]
             assert outside == [], (table, outside[:3])
 
-
-SEASON_WINDOW = timedelta(days=28 + 2 * HOLD_DAYS + 3)
-"""The season's 28 days, the last holds running out, the final sweep after them."""
 
 STAMPED = {
     "ledger_transfers": (LedgerTransfer.created_at,),
