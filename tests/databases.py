@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -121,6 +124,28 @@ def copy_sqlite_template(template: Path, directory: Path) -> str:
     target = directory / f"{uuid.uuid4().hex}.db"
     shutil.copyfile(template, target)
     return f"sqlite+aiosqlite:///{target}"
+
+
+def remove_sqlite(url: str) -> None:
+    """Delete a SQLite database with its write-ahead log and shared-memory files."""
+    path = Path(make_url(url).database or "")
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+@contextmanager
+def memory_directory() -> Iterator[Path | None]:
+    """A directory of this process's own in /dev/shm (tmpfs), removed afterwards; None where
+    the machine has none (not Linux)."""
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield None
+        return
+    directory = Path(tempfile.mkdtemp(prefix="goodloop-tests-", dir=shm))
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def fresh_postgres_database(url: str) -> tuple[str, str]:

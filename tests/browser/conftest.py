@@ -59,8 +59,8 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(sqlite_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
-    database_url = databases.copy_sqlite_template(sqlite_template, tmp_path)
+def live_server(sqlite_template: Path, sqlite_scratch: Path, tmp_path: Path) -> Iterator[LiveServer]:
+    database_url = databases.copy_sqlite_template(sqlite_template, sqlite_scratch)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     settings = Settings(
