@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,12 +46,33 @@ class AuditEntry(Base):
     note: Mapped[str | None] = mapped_column(sa.Text())
 
 
-async def record(
-    session: AsyncSession,
+class AuditActor(Protocol):
+    """Who acted, as the log names them. An admin (`service.auth.models.Admin`), a member or
+    API key (`campaigns.nonprofits.actors.Actor`) and `SystemActor` all are one, so no caller
+    spells out the three columns itself."""
+
+    @property
+    def actor_type(self) -> ActorType: ...
+
+    @property
+    def actor_id(self) -> str | None: ...
+
+    @property
+    def label(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """Goodloop itself (the matching engine, the CLI), named by what acted."""
+
+    label: str
+    actor_type: ActorType = ActorType.SYSTEM
+    actor_id: str | None = None
+
+
+def entry(
     *,
-    actor_type: ActorType,
-    actor_id: str | None,
-    actor_label: str,
+    actor: AuditActor,
     action: str,
     subject_type: str,
     subject_id: str,
@@ -60,10 +81,11 @@ async def record(
     after: Mapping[str, Any] | None = None,
     note: str | None = None,
 ) -> AuditEntry:
-    entry = AuditEntry(
-        actor_type=actor_type,
-        actor_id=actor_id,
-        actor_label=actor_label,
+    """A new entry (not added): for callers that let entries ride along with their next flush."""
+    return AuditEntry(
+        actor_type=actor.actor_type,
+        actor_id=actor.actor_id,
+        actor_label=actor.label,
         action=action,
         subject_type=subject_type,
         subject_id=subject_id,
@@ -72,9 +94,33 @@ async def record(
         after=dict(after) if after is not None else None,
         note=note,
     )
-    session.add(entry)
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    nonprofit_id: uuid.UUID | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    note: str | None = None,
+) -> AuditEntry:
+    added = entry(
+        actor=actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        nonprofit_id=nonprofit_id,
+        before=before,
+        after=after,
+        note=note,
+    )
+    session.add(added)
     await session.flush()
-    return entry
+    return added
 
 
 @dataclass(frozen=True)

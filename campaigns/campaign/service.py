@@ -318,9 +318,7 @@ async def _audit_member(
 ) -> None:
     await audit.record(
         session,
-        actor_type=actor.actor_type,
-        actor_id=actor.actor_id,
-        actor_label=actor.label,
+        actor=actor,
         action=action,
         subject_type="campaign",
         subject_id=str(campaign.id),
@@ -341,9 +339,7 @@ async def _audit_admin(
 ) -> None:
     await audit.record(
         session,
-        actor_type=audit.ActorType.ADMIN,
-        actor_id=str(admin.id),
-        actor_label=admin.email,
+        actor=admin,
         action=action,
         subject_type="campaign",
         subject_id=str(campaign.id),

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.exports.spec import Audience, Export, stream_csv
 from campaigns.nonprofits.actors import Actor
 from service import audit
-from service.audit import ActorType
 from service.auth.admins import require_role
 from service.auth.models import Admin, AdminRole
 from service.db import Database
@@ -53,9 +52,7 @@ async def start_nonprofit_export(
     """The caller's own organisation's rows, never anyone else's: the scope is the actor's."""
     await audit.record(
         session,
-        actor_type=actor.actor_type,
-        actor_id=actor.actor_id,
-        actor_label=actor.label,
+        actor=actor,
         action=DOWNLOAD_ACTION,
         subject_type="export",
         subject_id=export.name,
@@ -79,9 +76,7 @@ async def start_admin_export(
     require_role(admin, *ADMIN_ROLES)
     await audit.record(
         session,
-        actor_type=ActorType.ADMIN,
-        actor_id=str(admin.id),
-        actor_label=admin.email,
+        actor=admin,
         action=DOWNLOAD_ACTION,
         subject_type="export",
         subject_id=export.name,

@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.matching.models import Match, MatchStatus
 from campaigns.nonprofits.actors import Actor
 from service import audit
-from service.audit import ActorType
 from service.auth.models import Admin
+
+_ENGINE = audit.SystemActor("matching engine")
 
 
 def note(
@@ -28,17 +29,10 @@ def note(
     """Record a transition; entries ride along with the caller's next flush (no round trip each)."""
     before_state = None if before is None else {"status": str(before), **(extra_before or {})}
     after_state = {"status": str(match.status), "amount_minor": match.amount_minor, **(extra_after or {})}
-    if admin is not None:
-        actor_type, actor_id, label = ActorType.ADMIN, str(admin.id), admin.email
-    elif member is not None:
-        actor_type, actor_id, label = member.actor_type, member.actor_id, member.label
-    else:
-        actor_type, actor_id, label = ActorType.SYSTEM, None, "matching engine"
+    actor: audit.AuditActor = admin or member or _ENGINE
     session.add(
-        audit.AuditEntry(
-            actor_type=actor_type,
-            actor_id=actor_id,
-            actor_label=label,
+        audit.entry(
+            actor=actor,
             action=action,
             subject_type="match",
             subject_id=str(match.id),

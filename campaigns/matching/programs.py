@@ -14,7 +14,6 @@ from campaigns.matching.errors import ProgramNotFound, ProgramStarted
 from campaigns.matching.models import FunderKind, MatchingProgram, ProgramStatus
 from campaigns.matching.schemas import ProgramIn, ProgramPatch
 from service import audit
-from service.audit import ActorType
 from service.auth.models import Admin
 from service.errors import ValidationFailed
 from service.pagination import after_cursor
@@ -160,9 +159,7 @@ async def _record(
 ) -> None:
     await audit.record(
         session,
-        actor_type=ActorType.ADMIN if admin else ActorType.SYSTEM,
-        actor_id=str(admin.id) if admin else None,
-        actor_label=admin.email if admin else "matching engine",
+        actor=admin or audit.SystemActor("matching engine"),
         action=action,
         subject_type="matching_program",
         subject_id=str(program.id),

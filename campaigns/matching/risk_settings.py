@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.matching.models import RiskSetting
 from service import audit
-from service.audit import ActorType
 from service.auth.models import Admin
 from service.db import add_unique
 from service.errors import Conflict, NotFound, ValidationFailed
@@ -219,9 +218,7 @@ async def update(
     row.weight, row.threshold, row.enabled, row.updated_by_admin_id = weight, threshold, enabled, admin.id
     await audit.record(
         session,
-        actor_type=ActorType.ADMIN,
-        actor_id=str(admin.id),
-        actor_label=admin.email,
+        actor=admin,
         action="risk.signal_updated",
         subject_type="risk_signal",
         subject_id=code,

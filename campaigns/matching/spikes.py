@@ -32,7 +32,6 @@ from campaigns.matching.lifecycle import BulkOutcome
 from campaigns.matching.models import Match, MatchingProgram, MatchStatus
 from campaigns.nonprofits.models import Nonprofit
 from service import audit
-from service.audit import ActorType
 from service.auth.models import Admin
 from service.errors import Conflict, NotFound
 
@@ -159,9 +158,7 @@ async def _record_decision(
     approved = set(outcome.approved)
     await audit.record(
         session,
-        actor_type=ActorType.ADMIN,
-        actor_id=str(admin.id),
-        actor_label=admin.email,
+        actor=admin,
         action="campaign.spike_approved",
         subject_type="campaign",
         subject_id=str(group.campaign_id),

@@ -91,9 +91,7 @@ async def resolve_reports(session: UnitOfWork, *, admin: Admin, campaign_id: uui
     resolved = len(result.all())
     await audit.record(
         session,
-        actor_type=audit.ActorType.ADMIN,
-        actor_id=str(admin.id),
-        actor_label=admin.email,
+        actor=admin,
         action="campaign.reports_resolved",
         subject_type="campaign",
         subject_id=str(campaign_id),

@@ -43,9 +43,7 @@ async def change_member_password(
     )
     await audit.record(
         session,
-        actor_type=actor.actor_type,
-        actor_id=actor.actor_id,
-        actor_label=actor.label,
+        actor=actor,
         action="member.password_changed",
         subject_type="member",
         subject_id=str(member.id),

@@ -269,9 +269,7 @@ async def _decide(
     nonprofit.verified_at = session.now() if to is NonprofitStatus.VERIFIED else None
     await audit.record(
         session,
-        actor_type=audit.ActorType.ADMIN,
-        actor_id=str(admin.id),
-        actor_label=admin.email,
+        actor=admin,
         action="nonprofit.verify" if to is NonprofitStatus.VERIFIED else "nonprofit.reject",
         subject_type="nonprofit",
         subject_id=str(nonprofit.id),
@@ -294,9 +292,7 @@ async def _audit(
 ) -> None:
     await audit.record(
         session,
-        actor_type=actor.actor_type,
-        actor_id=actor.actor_id,
-        actor_label=actor.label,
+        actor=actor,
         action=action,
         subject_type=subject_type,
         subject_id=str(subject_id),

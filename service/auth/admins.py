@@ -77,9 +77,7 @@ async def set_admin_password(session: UnitOfWork, *, email: str, password: str) 
     await revoke_subject_sessions(session, kind=SessionKind.ADMIN, subject_id=admin.id, now=session.now())
     await audit.record(
         session,
-        actor_type=audit.ActorType.SYSTEM,
-        actor_id=None,
-        actor_label="goodloop cli",
+        actor=audit.SystemActor("goodloop cli"),
         action="admin.password_set",
         subject_type="admin",
         subject_id=str(admin.id),

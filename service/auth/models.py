@@ -9,6 +9,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from service.audit import ActorType
 from service.db import Base, UTCDateTime, created_at_column, str_enum, uuid_pk
 
 
@@ -33,6 +34,19 @@ class Admin(Base):
     created_at: Mapped[datetime] = created_at_column()
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # An admin is an audit.AuditActor: the log names them by id and email.
+    @property
+    def actor_type(self) -> ActorType:
+        return ActorType.ADMIN
+
+    @property
+    def actor_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def label(self) -> str:
+        return self.email
 
 
 class SessionKind(StrEnum):
