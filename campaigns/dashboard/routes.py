@@ -36,7 +36,7 @@ from service.web.urls import path_for
 
 
 async def home(request: Request) -> Response:
-    return render(request, "home.html")
+    return render(request, "dashboard/welcome.html")
 
 
 async def login_page(request: Request) -> Response:

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from campaigns.engagement.recorder import recorder
 from campaigns.giving import checkout
-from campaigns.giving.pages import checkout_request, enforce_checkout_limits
+from campaigns.giving.pages import PublicReturnUrls, checkout_request, enforce_checkout_limits
 from campaigns.giving.schemas import CheckoutIn, CheckoutOut, MatchQuoteOut
 from service.web.api import ApiRoutes, Operation, json_response, parse_json
 from service.web.context import database, settings, stripe_client
@@ -22,7 +22,7 @@ async def start_checkout(request: Request) -> Response:
         database(request),
         stripe_client(request),
         request=checkout_request(request, slug, data),
-        base_url=config.public_base_url,
+        urls=PublicReturnUrls(request),
         secret_key=config.secret_key,
     )
     recorder(request).record_checkout_started(slug)

@@ -13,8 +13,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import cast
-from urllib.parse import quote
+from typing import Protocol, cast
 
 import stripe
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -178,7 +177,16 @@ async def create_pending_donation(
     )
 
 
-def checkout_params(pending: PendingCheckout, *, base_url: str, secret_key: str) -> SessionCreateParams:
+class ReturnUrls(Protocol):
+    """Where Stripe sends the donor back: absolute URLs of our pages, which the web layer
+    builds from route names (campaigns/giving/pages.py, PublicReturnUrls)."""
+
+    def campaign(self, slug: str) -> str: ...
+
+    def thanks(self, slug: str) -> str: ...
+
+
+def checkout_params(pending: PendingCheckout, *, urls: ReturnUrls, secret_key: str) -> SessionCreateParams:
     donation, campaign = pending.donation, pending.campaign
     donation_id = str(donation.id)
     metadata = {"donation_id": donation_id, "campaign_id": str(campaign.id)}
@@ -187,7 +195,6 @@ def checkout_params(pending: PendingCheckout, *, base_url: str, secret_key: str)
     ]
     if donation.fee_cover_minor:
         line_items.append(_line_item(donation.currency, donation.fee_cover_minor, "Processing fee cover"))
-    campaign_url = f"{base_url}/c/{quote(campaign.slug)}"
     token = thanks_token(secret_key, donation.id)
     params: SessionCreateParams = {
         "mode": "payment",
@@ -197,9 +204,9 @@ def checkout_params(pending: PendingCheckout, *, base_url: str, secret_key: str)
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata},
         "success_url": (
-            f"{campaign_url}/thanks?donation={donation_id}&t={token}&session_id={{CHECKOUT_SESSION_ID}}"
+            f"{urls.thanks(campaign.slug)}?donation={donation_id}&t={token}&session_id={{CHECKOUT_SESSION_ID}}"
         ),
-        "cancel_url": campaign_url,
+        "cancel_url": urls.campaign(campaign.slug),
     }
     params["expires_at"] = int(checkout_expires_at(donation).timestamp())
     if pending.match_quotes:
@@ -237,10 +244,10 @@ def checkout_options(donation_id: uuid.UUID) -> RequestOptions:
 
 
 async def open_checkout_session(
-    client: stripe.StripeClient, pending: PendingCheckout, *, base_url: str, secret_key: str
+    client: stripe.StripeClient, pending: PendingCheckout, *, urls: ReturnUrls, secret_key: str
 ) -> stripe.checkout.Session:
     """Create (or, on a retry, get back) the donation's Checkout Session. Never inside a transaction."""
-    params = checkout_params(pending, base_url=base_url, secret_key=secret_key)
+    params = checkout_params(pending, urls=urls, secret_key=secret_key)
     return await client.v1.checkout.sessions.create_async(
         params, options=checkout_options(pending.donation.id)
     )
@@ -270,7 +277,7 @@ async def start_checkout(
     client: stripe.StripeClient,
     *,
     request: CheckoutRequest,
-    base_url: str,
+    urls: ReturnUrls,
     secret_key: str,
 ) -> CheckoutStarted:
     # Each transaction is a unit of work that runs again from the start, with a fresh session,
@@ -287,7 +294,7 @@ async def start_checkout(
         await mark_checkout_failed(session, donation_id=donation_id)
 
     try:
-        checkout = await open_checkout_session(client, pending, base_url=base_url, secret_key=secret_key)
+        checkout = await open_checkout_session(client, pending, urls=urls, secret_key=secret_key)
     except stripe.StripeError as e:
         await database.run("checkout_failed", failed)
         raise _unavailable(e) from e

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -203,7 +204,7 @@ async def donate(request: Request) -> Response:
             database(request),
             stripe_client(request),
             request=checkout_request(request, slug, data),
-            base_url=config.public_base_url,
+            urls=PublicReturnUrls(request),
             secret_key=config.secret_key,
         )
     except AmountError as e:
@@ -242,6 +243,20 @@ async def enforce_checkout_limits(request: Request, email: str | None) -> None:
     if email:
         await enforce_rate_limit(request, limits.CHECKOUT_LIMIT_PER_EMAIL, email.strip().lower())
     await enforce_rate_limit(request, limits.CHECKOUT_LIMIT_PER_NETWORK, client_address(request))
+
+
+@dataclass(frozen=True)
+class PublicReturnUrls:
+    """checkout.ReturnUrls from route names: Stripe sends the donor back to the public base
+    URL, never to the Host the request came in on."""
+
+    request: Request
+
+    def campaign(self, slug: str) -> str:
+        return public_url_for(self.request, "giving:campaign", slug=slug)
+
+    def thanks(self, slug: str) -> str:
+        return public_url_for(self.request, "giving:thanks", slug=slug)
 
 
 def checkout_request(request: Request, slug: str, data: CheckoutIn) -> checkout.CheckoutRequest:

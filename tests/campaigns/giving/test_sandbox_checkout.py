@@ -6,21 +6,38 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from starlette.applications import Starlette
 
 from campaigns.campaign.models import Campaign
 from campaigns.donations.models import Donation
 from campaigns.giving.checkout import PendingCheckout, open_checkout_session
 from campaigns.nonprofits.models import Nonprofit
+from service.app import create_app
 from service.db import Database
 from tests.campaigns.dashboard.helpers import log_in, submit
 from tests.campaigns.giving.helpers import live
 from tests.campaigns.giving.sandboxed import Served, served, wait_for_donation
 
 __all__ = ["served"]
+
+
+@dataclass(frozen=True)
+class AppReturnUrls:
+    """checkout.ReturnUrls from an app's route names, as campaigns.giving.pages builds them."""
+
+    app: Starlette
+    base: str
+
+    def campaign(self, slug: str) -> str:
+        return self.base + str(self.app.url_path_for("giving:campaign", slug=slug))
+
+    def thanks(self, slug: str) -> str:
+        return self.base + str(self.app.url_path_for("giving:thanks", slug=slug))
 
 
 @pytest.fixture
@@ -106,8 +123,11 @@ class TestCheckoutInTheSandbox:
         assert row is not None and nonprofit is not None
         pending = PendingCheckout(donation=donation, campaign=row, nonprofit=nonprofit)
 
+        # The same return URLs the served app sent: the sandbox refuses a retry whose
+        # parameters differ from the first call's under the same idempotency key.
+        urls = AppReturnUrls(create_app(served.settings), served.settings.public_base_url)
         retried = await open_checkout_session(
-            served.stripe(), pending, base_url=served.url, secret_key=served.settings.secret_key
+            served.stripe(), pending, urls=urls, secret_key=served.settings.secret_key
         )
 
         assert retried.id == donation.stripe_checkout_session_id

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
+from prometheus_client import REGISTRY
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, NoMatchFound, Route
 from starlette.staticfiles import StaticFiles
@@ -170,3 +172,78 @@ class TestTemplateUrls:
 
         assert named
         assert unknown == []
+
+
+ROOT = TEMPLATES_DIR.parent.parent
+AREA_OF_PACKAGE = {"service/stripe_sandbox": "sandbox", "service/web": ""}
+"""Which template folder each package renders from: campaigns/<area>/ renders <area>/...;
+service/web (the layout and error pages) renders the top-level files."""
+SHARED = {"base.html", "error.html", "unavailable.html", "_fields.html"}
+_RENDERED = re.compile(r"""["']([a-z_]+(?:/[a-z_]+)?\.html)["']""")
+_USED = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
+
+
+def package_of(source: Path) -> str:
+    parts = source.relative_to(ROOT).parts
+    return "/".join(parts[:2])
+
+
+class TestTemplateConvention:
+    """One convention: service/templates/<area>/ holds the templates of the package named
+    <area> (campaigns/console -> console/, the sandbox -> sandbox/); the top level holds only
+    service.web's layout, error pages and shared form macros."""
+
+    def test_top_level_holds_only_the_shared_templates(self) -> None:
+        top = {p.name for p in TEMPLATES_DIR.glob("*.html")}
+
+        assert top == SHARED
+
+    def test_each_package_renders_only_its_own_folder(self) -> None:
+        strays = []
+        for source in [*ROOT.glob("campaigns/*/*.py"), *ROOT.glob("service/*/*.py")]:
+            package = package_of(source)
+            area = AREA_OF_PACKAGE.get(package, package.split("/")[-1])
+            for name in _RENDERED.findall(source.read_text()):
+                folder = name.rpartition("/")[0]
+                if folder != area and name not in SHARED:
+                    strays.append((str(source.relative_to(ROOT)), name))
+                assert (TEMPLATES_DIR / name).is_file(), name
+
+        assert strays == []
+
+    def test_a_template_uses_only_its_own_folder_and_the_shared_ones(self) -> None:
+        strays = []
+        for template in templates():
+            folder = str(template.parent.relative_to(TEMPLATES_DIR))
+            for used in _USED.findall(template.read_text()):
+                if used not in SHARED and used.rpartition("/")[0] != folder:
+                    strays.append((str(template.relative_to(TEMPLATES_DIR)), used))
+
+        assert strays == []
+
+
+def requests_counted(route: str, status: str) -> float:
+    labels = {"method": "GET", "route": route, "status": status}
+    return REGISTRY.get_sample_value("goodloop_http_requests_total", labels) or 0.0
+
+
+class TestRouteLabels:
+    """Logs and metrics name a request by its full route template, mount prefix included."""
+
+    async def test_a_mounted_route_is_labelled_with_its_full_template(self, app: Starlette) -> None:
+        before = requests_counted("/dashboard/login", "200")
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            response = await client.get("/dashboard/login")
+
+        assert response.status_code == 200
+        assert requests_counted("/dashboard/login", "200") == before + 1
+
+    async def test_a_path_no_route_of_a_mount_takes_is_unmatched(self, app: Starlette) -> None:
+        before = requests_counted("unmatched", "404")
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            response = await client.get("/dashboard/no-such-page")
+
+        assert response.status_code == 404
+        assert requests_counted("unmatched", "404") == before + 1
