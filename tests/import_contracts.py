@@ -15,9 +15,7 @@ import re
 from typing import TypedDict, cast
 
 from grimp import ImportGraph
-from importlinter.application import output
-from importlinter.domain import fields
-from importlinter.domain.contract import Contract, ContractCheck
+from importlinter import Contract, ContractCheck, fields, output
 
 WEB_MODULE = re.compile(r"^(?:routes|pages|api|[a-z0-9_]+_routes|[a-z0-9_]+_pages)$")
 
