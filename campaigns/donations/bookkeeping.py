@@ -57,6 +57,28 @@ class Code(StrEnum):
     TRANSFER_REVERSED = "transfer_reversed"
 
 
+def refund_key(refund_id: str) -> str:
+    return f"refund:{refund_id}"
+
+
+def dispute_key(dispute_id: str) -> str:
+    return f"dispute:{dispute_id}:withdrawn"
+
+
+def refund_or_dispute_named_by(key: str) -> str | None:
+    """The Stripe refund or dispute id in a `refund_key` / `dispute_key`, else None.
+
+    Parsed here, beside the formats, so a change to a key cannot leave its reader behind
+    (payouts names a clawback's reversal after the refund or dispute that caused it).
+    """
+    parts = key.split(":")
+    if parts[0] == "refund" and len(parts) == 2:
+        return parts[1]
+    if parts[0] == "dispute" and len(parts) == 3 and parts[2] == "withdrawn":
+        return parts[1]
+    return None
+
+
 def campaign_account(campaign_id: uuid.UUID) -> str:
     return f"campaign:{campaign_id}:donations"
 
@@ -125,7 +147,7 @@ async def book_refund(
     await _book_outflow(
         session,
         donation,
-        key=f"refund:{refund_id}",
+        key=refund_key(refund_id),
         returned_to=DONORS_REFUNDS,
         amount=amount_minor,
         codes=(Code.REFUND, Code.REFUND_FAILED),
@@ -140,7 +162,7 @@ async def book_dispute(
     await _book_outflow(
         session,
         donation,
-        key=f"dispute:{dispute_id}:withdrawn",
+        key=dispute_key(dispute_id),
         returned_to=DONORS_DISPUTES,
         amount=amount_minor,
         codes=(Code.DISPUTE_WITHDRAWN, Code.DISPUTE_REINSTATED),

@@ -66,7 +66,7 @@ async def _check_program(session: AsyncSession, p: MatchingProgram) -> list[str]
     counters = (p.held_minor, p.reserved_minor, p.paid_minor, p.recovered_minor, p.returned_minor)
     if min(counters) < 0 or p.available_minor < 0:
         problems.append(f"{label}: a pool counter is negative {counters}, available {p.available_minor}")
-    funded = await _sum(session, LedgerTransfer.idempotency_key == f"program:{p.id}:funded")
+    funded = await _sum(session, LedgerTransfer.idempotency_key == pool.funded_key(p.id))
     pool_balance = await balance(session, code=pool.pool_account(p.id), currency=p.currency)
     expected_balance = p.budget_minor - p.paid_minor + p.recovered_minor - p.returned_minor
     open_to_quotes = await _open_pending(session, p, pool.quotes_account(p.id))

@@ -46,6 +46,11 @@ def funder_account(program: MatchingProgram) -> str:
     return f"funder:sponsor:{program.funder_name.strip().lower()}"[:120]
 
 
+def funded_key(program_id: uuid.UUID) -> str:
+    """The one transfer that funds a program's pool with its budget (checks and finance read it)."""
+    return f"program:{program_id}:funded"
+
+
 def pool_account(program_id: uuid.UUID) -> str:
     return f"program:{program_id}:pool"
 
@@ -133,7 +138,7 @@ async def fund(session: UnitOfWork, program: MatchingProgram) -> None:
     await _post(
         session,
         program,
-        key=f"program:{program.id}:funded",
+        key=funded_key(program.id),
         debit=funder_account(program),
         credit=pool_account(program.id),
         amount_minor=program.budget_minor,

@@ -16,11 +16,9 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
+from campaigns.donations import bookkeeping
 from service.ledger import LedgerTransfer, flush_postings
 from service.unit_of_work import UnitOfWork
-
-_REFUND_CODE = "refund"
-_DISPUTE_CODE = "dispute_withdrawn"
 
 
 @contextmanager
@@ -32,16 +30,6 @@ def naming_cause(session: UnitOfWork, cause: str | None) -> Iterator[None]:
         yield
     finally:
         session.clawback_cause = previous
-
-
-def _cause_of(key: str) -> str | None:
-    # refund:{re}  and  dispute:{dp}:withdrawn  (campaigns.donations.bookkeeping)
-    parts = key.split(":")
-    if parts[0] == "refund" and len(parts) == 2:
-        return parts[1]
-    if parts[0] == "dispute" and len(parts) == 3:
-        return parts[1]
-    return None
 
 
 async def resolve(
@@ -56,12 +44,12 @@ async def resolve(
             sa.select(LedgerTransfer.idempotency_key)
             .where(
                 LedgerTransfer.donation_id == donation_id,
-                LedgerTransfer.code.in_([_REFUND_CODE, _DISPUTE_CODE]),
+                LedgerTransfer.code.in_([bookkeeping.Code.REFUND, bookkeeping.Code.DISPUTE_WITHDRAWN]),
             )
             .order_by(LedgerTransfer.created_at.desc(), LedgerTransfer.idempotency_key.desc())
         )
         for key in keys:
-            cause = _cause_of(key)
+            cause = bookkeeping.refund_or_dispute_named_by(key)
             if cause is not None and cause not in taken:
                 return cause[:100]
     cause = fallback

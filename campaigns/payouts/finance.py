@@ -89,7 +89,7 @@ async def program_finance(session: AsyncSession, program: MatchingProgram) -> Pr
     pool_id = await _account(session, pool.pool_account(program.id), program.currency)
     quotes_id = await _account(session, pool.quotes_account(program.id), program.currency)
     budget = await _sum(
-        session, _total().where(LedgerTransfer.idempotency_key == f"program:{program.id}:funded")
+        session, _total().where(LedgerTransfer.idempotency_key == pool.funded_key(program.id))
     )
     if pool_id is None:
         return ProgramFinance(
