@@ -3,11 +3,12 @@
 An edge (a route, a worker job, a CLI command, a webhook batch, a simulator step) opens one
 with `Database.transaction()` / `Database.run()` and passes it to the use cases. It *is* the
 session those use cases already take (a subclass of AsyncSession, so every query and lock
-reads as before), and it carries, as typed fields instead of string keys in `session.info`:
+reads as before), and it carries, as typed fields instead of string keys in the session's
+info dict (docs/architecture.md, "Unit of work and clock"):
 
 - the clock (`now()`), built once where the process is assembled;
-- the ledger's per-transaction state: deferred postings, the account-id cache and the keys
-  posted in this transaction (service.ledger);
+- the ledger's per-transaction state: deferred postings, the account-id cache, the keys
+  posted in this transaction and which accounts carry a balance flag (service.ledger);
 - donations locked in advance by the webhook processor (campaigns.donations.repository);
 - campaigns whose totals are due (campaigns.donations.settlement): refreshed by `finish()`,
   last, under their locks, so no caller has to remember it;
