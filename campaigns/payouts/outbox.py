@@ -17,6 +17,7 @@ payable instead; the worker queues it once `account.updated` makes the account r
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -152,30 +153,61 @@ class _Call:
     transfer_id: str | None = None
 
 
-async def send_payout(
-    database: Database, client: stripe.StripeClient, payout_id: uuid.UUID, *, now: datetime
+async def _send(
+    database: Database,
+    *,
+    claim: Callable[[UnitOfWork], Awaitable[_Call | None]],
+    call_stripe: Callable[[_Call], Awaitable[str]],
+    sent: Callable[[UnitOfWork, str], Awaitable[None]],
+    failed: Callable[[UnitOfWork, stripe.StripeError], Awaitable[None]],
 ) -> int:
+    """The outbox's one shape for a payout's transfer and a reversal alike: claim the row in one
+    transaction, call Stripe outside any, record the answer (the object's id, or the error) in a
+    third. Returns 1 when Stripe was called."""
     async with database.transaction() as session:
-        call = await _claim_payout(session, payout_id, now=now)
+        call = await claim(session)
     if call is None:
         return 0
     try:
+        stripe_id = await call_stripe(call)
+    except stripe.StripeError as e:
+        async with database.transaction() as session:
+            await failed(session, e)
+        return 1
+    async with database.transaction() as session:
+        await sent(session, stripe_id)
+    return 1
+
+
+def _failure_message(error: stripe.StripeError) -> str:
+    return f"{type(error).__name__}: {error.user_message or error}"[:2000]
+
+
+async def send_payout(
+    database: Database, client: stripe.StripeClient, payout_id: uuid.UUID, *, now: datetime
+) -> int:
+    async def create(call: _Call) -> str:
         transfer = await client.v1.transfers.create_async(
             cast(TransferCreateParams, call.params), options=_options(call.idempotency_key)
         )
-    except stripe.StripeError as e:
-        async with database.transaction() as session:
-            await _payout_failed(session, payout_id, error=e, now=now)
-        return 1
-    async with database.transaction() as session:
+        return transfer.id
+
+    async def sent(session: UnitOfWork, transfer_id: str) -> None:
         payout = await repository.lock_payout(session, payout_id)
         assert payout is not None
         if payout.stripe_transfer_id is None:
-            payout.stripe_transfer_id = transfer.id
+            payout.stripe_transfer_id = transfer_id
         if payout.status is PayoutStatus.SENDING:
             payout.status = PayoutStatus.SENT
             payout.last_error = None
-    return 1
+
+    async def failed(session: UnitOfWork, error: stripe.StripeError) -> None:
+        await _payout_failed(session, payout_id, error=error, now=now)
+
+    async def claim(session: UnitOfWork) -> _Call | None:
+        return await _claim_payout(session, payout_id, now=now)
+
+    return await _send(database, claim=claim, call_stripe=create, sent=sent, failed=failed)
 
 
 async def _lock_chain(
@@ -263,7 +295,7 @@ async def _payout_failed(
 ) -> None:
     payout = await repository.lock_payout(session, payout_id)
     assert payout is not None
-    message = f"{type(error).__name__}: {error.user_message or error}"[:2000]
+    message = _failure_message(error)
     payout.last_error = message
     if payout.status is not PayoutStatus.SENDING:
         return
@@ -289,29 +321,32 @@ async def _payout_failed(
 async def send_reversal(
     database: Database, client: stripe.StripeClient, reversal_id: uuid.UUID, *, now: datetime
 ) -> int:
-    async with database.transaction() as session:
-        call = await _claim_reversal(session, reversal_id, now=now)
-    if call is None or call.transfer_id is None:
-        return 0
-    try:
+    async def create(call: _Call) -> str:
+        assert call.transfer_id is not None  # claim passes on no call without one
         made = await client.v1.transfers.reversals.create_async(
             call.transfer_id,
             cast(TransferReversalCreateParams, call.params),
             options=_options(call.idempotency_key),
         )
-    except stripe.StripeError as e:
-        async with database.transaction() as session:
-            await _reversal_failed(session, reversal_id, error=e, now=now)
-        return 1
-    async with database.transaction() as session:
+        return made.id
+
+    async def sent(session: UnitOfWork, stripe_reversal_id: str) -> None:
         reversal = await repository.lock_reversal(session, reversal_id)
         assert reversal is not None
         if reversal.stripe_reversal_id is None:
-            reversal.stripe_reversal_id = made.id
+            reversal.stripe_reversal_id = stripe_reversal_id
         if reversal.status is ReversalStatus.SENDING:
             reversal.status = ReversalStatus.SENT
             reversal.last_error = None
-    return 1
+
+    async def failed(session: UnitOfWork, error: stripe.StripeError) -> None:
+        await _reversal_failed(session, reversal_id, error=error, now=now)
+
+    async def claim(session: UnitOfWork) -> _Call | None:
+        call = await _claim_reversal(session, reversal_id, now=now)
+        return call if call is not None and call.transfer_id is not None else None
+
+    return await _send(database, claim=claim, call_stripe=create, sent=sent, failed=failed)
 
 
 async def _claim_reversal(session: AsyncSession, reversal_id: uuid.UUID, *, now: datetime) -> _Call | None:
@@ -352,7 +387,7 @@ async def _reversal_failed(
     chain = await _lock_chain(session, program_id=seen.program_id, match_id=seen.match_id)
     reversal = await repository.lock_reversal(session, reversal_id)
     assert chain is not None and reversal is not None
-    message = f"{type(error).__name__}: {error.user_message or error}"[:2000]
+    message = _failure_message(error)
     reversal.last_error = message
     if reversal.status is not ReversalStatus.SENDING:
         return
