@@ -6,6 +6,15 @@ the same fact twice is a no-op enforced by a UNIQUE constraint, not by a read fi
 Corrections are new transfers; the table refuses UPDATE and DELETE (trigger in the
 migration). Two-phase transfers: a PENDING transfer reserves, a later POST_PENDING or
 VOID_PENDING transfer (referring to it) settles or releases it. Balances are derived.
+
+Balance limits (TigerBeetle's account flags): an account opened with `open_limited_account`
+carries a `BalanceLimit` and a maintained row in `ledger_account_balances` (debits and
+credits, pending and posted). `post` moves that row with a guarded UPDATE before it inserts
+the transfer, in the same transaction; a posting that would take the account past its limit
+raises `LedgerLimitExceeded` and writes nothing. Matching pools are flagged
+`debits_must_not_exceed_credits`, so the ledger itself refuses to overspend a pool. Only
+flagged accounts have a row, so hot accounts never queue on one; the row's lock is taken
+under the program's lock (docs/architecture.md, "Lock order").
 """
 
 from __future__ import annotations
@@ -210,6 +219,8 @@ def defer_postings(session: UnitOfWork) -> None:
     For a batch worker: one multi-row INSERT instead of a round trip per transfer. While
     postings are deferred, post() answers None (whether a key was new is decided at the
     flush), and every ledger read in this module flushes first, so reads see the queue.
+    A posting to a flagged account is not queued: the queue is flushed and it is checked and
+    written at once, so a refusal reaches the caller that can still act on it.
     """
     session.ledger_deferred = []
 
