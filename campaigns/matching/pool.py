@@ -17,9 +17,11 @@ Transfers and keys:
     match:{id}:clawback:{total}       nonprofit matches -> pool           posted   (refund after payment)
     program:{id}:returned:{total}     pool -> funder                      posted   (unspent, once ended)
 
-The counters on the program row mirror these (held, reserved, paid, recovered, returned)
-and a CHECK constraint keeps held + reserved + paid - recovered + returned <= budget, so no
-code path can overspend the pool: PostgreSQL refuses the UPDATE. Callers hold the program's
+The pool account is flagged `debits_must_not_exceed_credits` when it is funded: the ledger
+itself refuses (LedgerLimitExceeded) any hold, reservation or return that would take it below
+zero, whatever path posts it. The counters on the program row (held, reserved, paid,
+recovered, returned) are a cache of its sums that `goodloop ledger check` compares with them,
+and a CHECK constraint still keeps held + reserved + paid - recovered + returned <= budget. Callers hold the program's
 row lock (`lock_program`, FOR NO KEY UPDATE), which serialises every worker reserving from one
 pool; where it sits among the other locks is in docs/architecture.md ("Lock order").
 """
