@@ -15,7 +15,7 @@ from starlette.templating import Jinja2Templates
 from service.auth.secrets import constant_time_equals
 from service.errors import Forbidden
 from service.money import format_money
-from service.web.urls import path_for
+from service.web.urls import optional_path_for, path_for
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -33,9 +33,16 @@ def _path_for(context: jinja2.runtime.Context, name: str, /, **params: Any) -> s
     return path_for(context["request"], name, **params)
 
 
+@jinja2.pass_context
+def _optional_path_for(context: jinja2.runtime.Context, name: str, /, **params: Any) -> str | None:
+    return optional_path_for(context["request"], name, **params)
+
+
 # Templates link with `path_for('area:name', ...)`, never a hand-written path
-# (tests/service/web/test_routes.py holds both).
+# (tests/service/web/test_routes.py holds both); only the shared layout uses
+# `optional_path_for`, for the sandbox's pages served without Goodloop around them.
 templates.env.globals["path_for"] = _path_for
+templates.env.globals["optional_path_for"] = _optional_path_for
 
 _CSRF_KEY = "csrf"
 

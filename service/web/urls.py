@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from starlette.requests import Request
-from starlette.routing import Router
+from starlette.routing import NoMatchFound, Router
 
 from service.settings import Settings
 
@@ -21,6 +21,15 @@ def path_for(request: Request, name: str, /, **params: Any) -> str:
     router = cast(Router, request.scope.get("router") or request.app.router)
     root_path = str(request.scope.get("app_root_path", ""))
     return root_path + str(router.url_path_for(name, **params))
+
+
+def optional_path_for(request: Request, name: str, /, **params: Any) -> str | None:
+    """path_for, or None where the app has no such route: the Stripe sandbox's pages share
+    Goodloop's layout but are also served on their own, without Goodloop's routes."""
+    try:
+        return path_for(request, name, **params)
+    except NoMatchFound:
+        return None
 
 
 def public_url_for(request: Request, name: str, /, **params: Any) -> str:
