@@ -223,6 +223,7 @@ def defer_postings(session: UnitOfWork) -> None:
     written at once, so a refusal reaches the caller that can still act on it.
     """
     session.ledger_deferred = []
+    session.queue_writes(flush_postings)
 
 
 async def flush_postings(session: AsyncSession) -> None:

@@ -16,7 +16,8 @@ info dict (docs/architecture.md, "Unit of work and clock"):
 - whether any matching program exists (campaigns.matching.repository);
 - work that must wait for the commit (metrics counts): run only once the commit succeeded.
 
-`finish()` runs before the commit: queued ledger postings are written, then the finishers
+`finish()` runs before the commit: queued ledger postings are written (the ledger registers its
+flush with `queue_writes` when it starts deferring), then the finishers
 the use cases registered run in the order they were first registered (campaign totals come
 last in the lock order, docs/architecture.md). Timestamps: rows the unit inserts or updates
 get their `created_at` / `updated_at` (columns made by service.db's `created_at_column` /
@@ -74,6 +75,7 @@ class UnitOfWork(AsyncSession):
         # campaigns.matching.repository
         self.any_matching_program: bool | None = None
         self._finishers: list[Finisher] = []
+        self._queued_writes: list[Finisher] = []
         self._after_commit: list[AfterCommit] = []
 
     def now(self) -> datetime:
@@ -83,6 +85,13 @@ class UnitOfWork(AsyncSession):
         """Run `finisher(uow)` in `finish()`; registering the same one again changes nothing."""
         if finisher not in self._finishers:
             self._finishers.append(finisher)
+
+    def queue_writes(self, write: Finisher) -> None:
+        """`write(uow)` writes what a module queued in this unit (the ledger's deferred postings):
+        `finish()` runs it first, so the finishers read the queue's effects, and again last.
+        The owner registers it when it starts queueing, so this module needs no import of it."""
+        if write not in self._queued_writes:
+            self._queued_writes.append(write)
 
     def after_commit(self, work: AfterCommit) -> None:
         """Run `work` once the commit succeeded; dropped if the unit rolls back."""
@@ -101,17 +110,20 @@ class UnitOfWork(AsyncSession):
         self.ledger_limited_accounts = {}
 
     async def finish(self) -> None:
-        """The unit's own work before commit: queued postings, then the registered finishers."""
-        from service import ledger  # service.ledger builds on this module
-
-        await ledger.flush_postings(self)
+        """The unit's own work before commit: queued writes, the finishers, queued writes again."""
+        await self._write_queued()
         done = 0
         # A finisher may register another (or more work for itself): run until none is new.
         while done < len(self._finishers):
             finisher = self._finishers[done]
             done += 1
             await finisher(self)
-        await ledger.flush_postings(self)
+        # Finishers may queue writes of their own (a totals refresh never does today).
+        await self._write_queued()
+
+    async def _write_queued(self) -> None:
+        for write in self._queued_writes:
+            await write(self)
 
     def committed(self) -> None:
         """The transaction committed: run (and drop) the after-commit work."""
