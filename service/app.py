@@ -25,12 +25,12 @@ from campaigns.console import routes as console_routes
 from campaigns.dashboard import auth as dashboard_auth
 from campaigns.dashboard import routes as dashboard_routes
 from campaigns.demo import seed_demo
-from campaigns.donations import mismatch_routes
+from campaigns.donations import routes as donation_routes
 from campaigns.engagement import routes as engagement_routes
 from campaigns.engagement.recorder import EngagementRecorder
 from campaigns.exports import routes as export_routes
-from campaigns.giving import api as giving_api
 from campaigns.giving import pages as giving_pages
+from campaigns.giving import routes as giving_routes
 from campaigns.matching import review_routes as matching_review_routes
 from campaigns.matching import rounds as matching_rounds
 from campaigns.matching import routes as matching_routes
@@ -81,11 +81,11 @@ def api_routes() -> list[ApiRoutes]:
         campaign_routes.build(),
         engagement_routes.build(),
         moderation_routes.build(),
-        giving_api.build(),
+        giving_routes.build(),
         matching_routes.build(),
         matching_review_routes.build(),
         payout_routes.build(),
-        mismatch_routes.build(),
+        donation_routes.build(),
         export_routes.build(),
         webhook_routes.build(),
     ]

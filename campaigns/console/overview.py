@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from campaigns.console import charts
-from campaigns.console import overview_queries as queries
+from campaigns.console import overview_repository as repository
 from campaigns.console.auth import admin_page
 from campaigns.matching.models import MatchingProgram, MatchStatus
 from service.auth.models import Admin
@@ -42,7 +42,7 @@ class Pool:
 @dataclass(frozen=True)
 class MatchedCurrency:
     currency: str
-    totals: list[queries.StatusTotal]
+    totals: list[repository.StatusTotal]
     chart: Markup
 
 
@@ -68,7 +68,7 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _matched(totals: list[queries.StatusTotal]) -> list[MatchedCurrency]:
+def _matched(totals: list[repository.StatusTotal]) -> list[MatchedCurrency]:
     out = []
     for currency in sorted({t.currency for t in totals}):
         rows = sorted(
@@ -140,16 +140,16 @@ def _pool(program: MatchingProgram, committed: dict[date, int], today: date) -> 
 
 async def load_overview(session: AsyncSession, *, now: datetime) -> dict[str, object]:
     today = now.date()
-    programs = await queries.active_programs(session)
-    committed = await queries.committed_per_day(session, program_ids=[p.id for p in programs])
+    programs = await repository.active_programs(session)
+    committed = await repository.committed_per_day(session, program_ids=[p.id for p in programs])
     since = datetime.combine(today - timedelta(days=RAISED_DAYS - 1), datetime.min.time(), tzinfo=now.tzinfo)
     return {
-        "raised": await queries.raised_by_currency(session),
-        "raised_charts": _raised_charts(await queries.raised_per_day(session, since=since), today),
-        "matched": _matched(await queries.matches_by_status(session)),
+        "raised": await repository.raised_by_currency(session),
+        "raised_charts": _raised_charts(await repository.raised_per_day(session, since=since), today),
+        "matched": _matched(await repository.matches_by_status(session)),
         "pools": [_pool(p, committed.get(p.id, {}), today) for p in programs],
-        "backlog": await queries.review_backlog(session),
-        "dead": await queries.dead_letters(session),
+        "backlog": await repository.review_backlog(session),
+        "dead": await repository.dead_letters(session),
     }
 
 

@@ -20,9 +20,10 @@ from starlette.routing import BaseRoute, Route
 
 from campaigns.campaign import service as campaigns
 from campaigns.campaign.models import Campaign
-from campaigns.console import queue_queries
+from campaigns.console import queue_repository
 from campaigns.console.auth import admin_page
-from campaigns.moderation import reports, screen
+from campaigns.moderation import screen
+from campaigns.moderation import service as reports
 from campaigns.moderation.models import CampaignReport
 from campaigns.moderation.screen import ContentFlag
 from campaigns.nonprofits import service as nonprofits
@@ -97,8 +98,8 @@ async def _nonprofit_queue(
     ids = [n.id for n in shown]
     return {
         "nonprofits": shown,
-        "members": await queue_queries.members_of(session, ids),
-        "campaign_counts": await queue_queries.campaign_counts(session, ids),
+        "members": await queue_repository.members_of(session, ids),
+        "campaign_counts": await queue_repository.campaign_counts(session, ids),
         "status": status,
         "tabs": NONPROFIT_TABS,
         "next_cursor": next_cursor(rows, PAGE_SIZE),
@@ -212,17 +213,17 @@ async def _campaign_queue(session: AsyncSession, *, cursor: str | None) -> dict[
     counts = await reports.open_report_counts(session)
     reviewing = {c.id for c in in_review}
     reported = sorted(
-        await queue_queries.campaigns_by_id(session, [cid for cid in counts if cid not in reviewing]),
+        await queue_repository.campaigns_by_id(session, [cid for cid in counts if cid not in reviewing]),
         key=lambda c: -counts[c.id],
     )
     listed = reviewing | {c.id for c in reported}
     paused = [
         c
-        for c in await queue_queries.campaigns_paused_by_moderators(session, limit=PAGE_SIZE)
+        for c in await queue_repository.campaigns_paused_by_moderators(session, limit=PAGE_SIZE)
         if c.id not in listed
     ]
     everything = [*in_review, *reported, *paused]
-    owners = await queue_queries.nonprofits_by_id(session, list({c.nonprofit_id for c in everything}))
+    owners = await queue_repository.nonprofits_by_id(session, list({c.nonprofit_id for c in everything}))
     open_reports: dict[uuid.UUID, list[CampaignReport]] = defaultdict(list)
     for report in await reports.list_open_reports(session, limit=1000):
         open_reports[report.campaign_id].append(report)
@@ -307,7 +308,7 @@ async def _apply_campaign_decision(
             session, admin=admin, campaign_id=campaign_id, reason=required
         )
     await reports.resolve_reports(session, admin=admin, campaign_id=campaign_id, note=required)
-    [campaign] = await queue_queries.campaigns_by_id(session, [campaign_id])  # resolve found it
+    [campaign] = await queue_repository.campaigns_by_id(session, [campaign_id])  # resolve found it
     return campaign
 
 

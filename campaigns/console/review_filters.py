@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
-from campaigns.console.review_queries import AmountBound, QueueFilters
+from campaigns.console.review_repository import AmountBound, QueueFilters
 from campaigns.matching.models import MatchStatus
 
 ALL_STATUSES = "all"

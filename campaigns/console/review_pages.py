@@ -20,7 +20,7 @@ from campaigns.console import review_chart
 from campaigns.console.auth import admin_page, has_role
 from campaigns.console.review_detail import match_detail
 from campaigns.console.review_filters import ALL_STATUSES, export_query, parse_filters, query_string
-from campaigns.console.review_queries import filter_choices, review_queue
+from campaigns.console.review_repository import filter_choices, review_queue
 from campaigns.matching import lifecycle, risk_settings
 from campaigns.matching.lifecycle import BulkOutcome
 from campaigns.matching.models import MatchStatus

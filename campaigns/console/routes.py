@@ -10,7 +10,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from campaigns.console import audit_pages, export_pages, mismatch_pages, overview, queue_pages, review_routes
+from campaigns.console import (
+    audit_pages,
+    export_pages,
+    finance_pages,
+    mismatch_pages,
+    overview,
+    queue_pages,
+    review_pages,
+    risk_pages,
+    spike_pages,
+)
 from campaigns.console.auth import (
     PREFIX,
     SIGN_IN,
@@ -81,6 +91,9 @@ routes: list[BaseRoute] = [
     *queue_pages.routes,
     *audit_pages.routes,
     *export_pages.routes,
-    *review_routes.routes,
+    *spike_pages.routes,
+    *review_pages.routes,
+    *risk_pages.routes,
+    *finance_pages.routes,
     *mismatch_pages.routes,
 ]

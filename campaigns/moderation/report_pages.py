@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from campaigns.moderation import reports
+from campaigns.moderation import service as reports
 from campaigns.moderation.models import ReportReason
 from service.errors import NotFound, RateLimited
 from service.web import tokens

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from campaigns.campaign import service as campaigns
 from campaigns.campaign.schemas import CampaignList, CampaignOut
 from campaigns.campaign.web import campaign_out
-from campaigns.moderation import reports
+from campaigns.moderation import service as reports
 from campaigns.moderation.models import CampaignReport, ReportReason
 from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.models import NonprofitStatus

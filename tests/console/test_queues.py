@@ -14,7 +14,7 @@ import pytest
 from starlette.applications import Starlette
 
 from campaigns.campaign.models import Campaign
-from campaigns.moderation import reports
+from campaigns.moderation import service as reports
 from campaigns.moderation.models import ReportReason
 from campaigns.nonprofits.models import Nonprofit
 from service import audit

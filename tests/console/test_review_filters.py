@@ -8,7 +8,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from campaigns.console.review_detail import mask_email, short_label
 from campaigns.console.review_filters import export_query, parse_filters, query_string
-from campaigns.console.review_queries import AmountBound
+from campaigns.console.review_repository import AmountBound
 from campaigns.matching.models import MatchStatus
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from campaigns.console.review_queries import QueueFilters, Scan, review_queue
+from campaigns.console.review_repository import QueueFilters, Scan, review_queue
 from campaigns.matching.models import Match, MatchStatus
 from service.auth.models import AdminRole
 from service.db import Database, utcnow
