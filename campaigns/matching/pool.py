@@ -21,9 +21,10 @@ The pool account is flagged `debits_must_not_exceed_credits` when it is funded: 
 itself refuses (LedgerLimitExceeded) any hold, reservation or return that would take it below
 zero, whatever path posts it. The counters on the program row (held, reserved, paid,
 recovered, returned) are a cache of its sums that `goodloop ledger check` compares with them,
-and a CHECK constraint still keeps held + reserved + paid - recovered + returned <= budget. Callers hold the program's
-row lock (`lock_program`, FOR NO KEY UPDATE), which serialises every worker reserving from one
-pool; where it sits among the other locks is in docs/architecture.md ("Lock order").
+and a CHECK constraint still keeps held + reserved + paid - recovered + returned <= budget.
+Callers hold the program's row lock (`lock_program`, FOR NO KEY UPDATE), which serialises every
+worker reserving from one pool; where it sits among the other locks is in docs/architecture.md
+("Lock order").
 """
 
 from __future__ import annotations

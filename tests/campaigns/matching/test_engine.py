@@ -651,12 +651,16 @@ class TestPoolConstraint:
     async def test_the_ledger_refuses_a_reservation_past_the_pool(self, world: World) -> None:
         program_id = await make_program(world, budget_minor=1_000)
         match = await only_match(world.database, await give(world, amount_minor=600))
-        with pytest.raises(ledger.LedgerLimitExceeded):
+
+        async def overdraw() -> None:
             async with world.database.transaction() as session:
                 program = await pool.lock_program(session, program_id)
                 assert program is not None
                 # Bypass the engine's own budget check: the ledger alone must refuse.
                 await pool.resize(session, program, match, amount_minor=1_001)
+
+        with pytest.raises(ledger.LedgerLimitExceeded):
+            await overdraw()
 
         assert await check_ledger(world.database) == []
 
