@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, UTCDateTime, insert_for, utcnow
+from service.db import Base, UTCDateTime, insert_for
 from service.errors import RateLimited
+from service.unit_of_work import UnitOfWork
 
 
 class RateLimitWindow(Base):
@@ -42,7 +42,7 @@ def key_digest(secret_key: str, limit_name: str, subject: str) -> str:
 
 
 async def hit(
-    session: AsyncSession, *, secret_key: str, limit: Limit, subject: str, now: datetime | None = None
+    session: UnitOfWork, *, secret_key: str, limit: Limit, subject: str, now: datetime | None = None
 ) -> None:
     """Count one attempt; raise RateLimited once the allowance over the last window is used up.
 
@@ -51,7 +51,7 @@ async def hit(
     burst straddling its boundary through twice over, and forgets a hammering client the
     moment a new window starts.
     """
-    now = now or utcnow()
+    now = now or session.now()
     window_s = int(limit.window.total_seconds())
     start_epoch = int(now.timestamp()) // window_s * window_s
     digest = key_digest(secret_key, limit.name, subject)
@@ -92,8 +92,8 @@ def _at(epoch: int, like: datetime) -> datetime:
     return datetime.fromtimestamp(epoch, tz=like.tzinfo)
 
 
-async def purge_expired(session: AsyncSession, *, older_than: timedelta = timedelta(days=1)) -> int:
+async def purge_expired(session: UnitOfWork, *, older_than: timedelta = timedelta(days=1)) -> int:
     result = await session.execute(
-        sa.delete(RateLimitWindow).where(RateLimitWindow.window_start < utcnow() - older_than)
+        sa.delete(RateLimitWindow).where(RateLimitWindow.window_start < session.now() - older_than)
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
+
 from service import ratelimit
+from service.clock import SettableClock
 from service.db import Database
 from service.errors import RateLimited
+from service.settings import Settings
 
 LIMIT = ratelimit.Limit(name="test", max_hits=5, window=timedelta(minutes=1), message="slow down")
 # A window boundary (minutes start on whole multiples of 60 s since the epoch).
@@ -46,3 +50,32 @@ class TestSlidingWindow:
             assert await attempt(database, BOUNDARY + timedelta(seconds=n)) is None
 
         assert await attempt(database, BOUNDARY + timedelta(seconds=6), subject="browser-2") is None
+
+
+class TestClock:
+    async def test_windows_run_on_the_unit_of_works_clock(self, settings: Settings) -> None:
+        # The database's clock, not the system's, decides the window: a burst at the clock's
+        # instant is refused, and moving the clock past the window lets the subject in again.
+        clock = SettableClock(BOUNDARY)
+        database = Database.from_url(settings.database_url, clock=clock)
+        try:
+            for _ in range(5):
+                assert await attempt_now(database) is None
+            assert await attempt_now(database) is not None
+            async with database.transaction() as session:
+                starts = set(await session.scalars(sa.select(ratelimit.RateLimitWindow.window_start)))
+            assert starts == {BOUNDARY}
+
+            clock.advance(timedelta(minutes=3))
+            assert await attempt_now(database) is None
+        finally:
+            await database.dispose()
+
+
+async def attempt_now(database: Database) -> int | None:
+    try:
+        async with database.transaction() as session:
+            await ratelimit.hit(session, secret_key="k", limit=LIMIT, subject="browser-1")
+    except RateLimited as e:
+        return e.retry_after_s
+    return None
