@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,6 +19,13 @@ from tests import databases
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-production-checks"
 
 pytest_plugins = ["tests.payouts.fixtures", "tests.service.log_capture"]
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than the cores. A worker spends much of its time waiting on
+    PostgreSQL, Chromium, a CLI subprocess or a live server, so a third worker on two cores
+    cut the suite from 12.6 to 9.3 minutes here."""
+    return len(os.sched_getaffinity(0)) + 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) + 1
 
 
 @pytest.fixture(scope="session", autouse=True)
