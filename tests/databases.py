@@ -11,20 +11,31 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from migrations.metadata import target_metadata
 from migrations.runner import upgrade
-from service.db import create_engine
+from service.db import Database, create_engine
 
 BACKENDS = ("sqlite", "postgresql")
+
+
+@asynccontextmanager
+async def wide_database(db_url: str, *, connections: int) -> AsyncIterator[Database]:
+    """A Database whose pool lets `connections` transactions be open at once (PostgreSQL)."""
+    assert db_url.startswith("postgresql"), "row locks and concurrent transactions are under test"
+    engine = create_async_engine(db_url, pool_size=connections + 5, max_overflow=0)
+    try:
+        yield Database(engine)
+    finally:
+        await engine.dispose()
 
 
 def postgres_required() -> bool:

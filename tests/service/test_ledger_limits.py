@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import Database
 from service.ledger import (
@@ -29,6 +29,7 @@ from service.ledger import (
     post,
     transfer_id_for,
 )
+from tests import databases
 
 FUNDER = "funder:test"
 TAKER = "taker:test"
@@ -330,10 +331,8 @@ WORKERS = 40
 @pytest.fixture
 async def wide_database(db_url: str) -> AsyncIterator[Database]:
     """Enough connections for every worker to hold its own transaction at once."""
-    assert db_url.startswith("postgresql"), "row locks and concurrent transactions are under test"
-    engine = create_async_engine(db_url, pool_size=WORKERS + 5, max_overflow=0)
-    yield Database(engine)
-    await engine.dispose()
+    async with databases.wide_database(db_url, connections=WORKERS) as database:
+        yield database
 
 
 class TestConcurrency:

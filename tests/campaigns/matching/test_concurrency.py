@@ -10,7 +10,6 @@ from datetime import timedelta
 import httpx
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from campaigns.donations import settlement
 from campaigns.donations.models import Donation
@@ -20,6 +19,7 @@ from campaigns.matching.pool import pool_account
 from service.db import Database, utcnow
 from service.ledger import limited_balance
 from service.settings import Settings
+from tests import databases
 from tests.campaigns.matching.helpers import World, make_program, make_world, pending_balance
 from tests.webhooks.builders import LiveCampaign
 from webhooks.commands import check_ledger
@@ -31,10 +31,8 @@ RUNS = 8
 @pytest.fixture
 async def wide_database(db_url: str) -> AsyncIterator[Database]:
     """Enough connections for every worker to hold its own transaction at once."""
-    assert db_url.startswith("postgresql"), "row locks and concurrent transactions are under test"
-    engine = create_async_engine(db_url, pool_size=WORKERS + 5, max_overflow=0)
-    yield Database(engine)
-    await engine.dispose()
+    async with databases.wide_database(db_url, connections=WORKERS) as database:
+        yield database
 
 
 @pytest.fixture
