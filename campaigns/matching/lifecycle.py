@@ -1,17 +1,15 @@
-"""Match lifecycle after reservation, along its edges only:
+"""Match lifecycle after reservation: what each step of the state machine does.
 
-    pending --(hold ends, no signal)--> approved --(payout)--> paid --(refund)--> clawed back
-    pending --(hold ends, signals)--> held_for_review --(approve)--> approved
-    pending | held_for_review | approved --(reject, refund, dispute)--> voided
-    voided (rejected) --(the nonprofit appeals, once)--> held_for_review
+The edges, and the one function that moves a match along them, are in
+campaigns/matching/status.py; this module decides when a step is taken and what it does to the
+pool, the ledger and the audit log.
 
 Approvals are rows (one per admin per match, unique): a match at or above its program's review
 threshold needs two, from two different admins, and always waits for people after its hold.
 Nobody decides on a match of an organisation they belong to.
 
 Every transition is locked (program first, then match: the order the webhook path uses), moves
-the ledger where money moves, and leaves an audit-log entry. Whether a step is allowed is the
-state machine's (campaigns/matching/status.py), the only module that sets a match's status.
+the ledger where money moves, and leaves an audit-log entry.
 """
 
 from __future__ import annotations
