@@ -13,12 +13,14 @@ from typing import Any
 from campaigns.donations import hooks as donation_hooks
 from campaigns.matching import engine
 from campaigns.matching import hooks as matching_hooks
+from campaigns.matching import totals as matching_totals
 from campaigns.payouts import clawbacks
 from campaigns.payouts import repository as payout_repository
 from campaigns.plugs import Plug
 
 PLUGS: tuple[Plug[Any], ...] = (
     donation_hooks.listener,
+    donation_hooks.matched_totals,
     matching_hooks.clawbacks,
     matching_hooks.transfers,
 )
@@ -28,6 +30,8 @@ PLUGS: tuple[Plug[Any], ...] = (
 def wire() -> None:
     # A settled, refunded or disputed donation reserves, shrinks, voids or claws back matches.
     donation_hooks.listener.plug(engine)
+    # A campaign's stored totals include its matched money, which only matching can count.
+    donation_hooks.matched_totals.plug(matching_totals)
     # A paid match is clawed back through a transfer reversal from the payouts outbox.
     matching_hooks.clawbacks.plug(clawbacks)
     # An appeal of a rejected match is refused once its transfer went out.

@@ -41,6 +41,11 @@ class Campaign(Base):
             name="dates_ordered",
         ),
         sa.CheckConstraint("currency = lower(currency)", name="currency_lowercase"),
+        sa.CheckConstraint(
+            "cover_key IS NULL OR (cover_alt IS NOT NULL AND cover_width > 0 AND cover_height > 0"
+            " AND cover_widths IS NOT NULL)",
+            name="cover_complete",
+        ),
         sa.Index("ix_campaigns_nonprofit_created", "nonprofit_id", "created_at"),
     )
 
@@ -60,6 +65,15 @@ class Campaign(Base):
     min_amount_minor: Mapped[int] = mapped_column(sa.BigInteger())
     max_amount_minor: Mapped[int | None] = mapped_column(sa.BigInteger())
     cover_image_url: Mapped[str | None] = mapped_column(sa.String(1000))
+    # An uploaded cover (campaigns.campaign.covers) takes precedence over cover_image_url. Its
+    # files are named after cover_key, the upload's SHA-256, so they never change once written.
+    cover_key: Mapped[str | None] = mapped_column(sa.String(64))
+    cover_alt: Mapped[str | None] = mapped_column(sa.String(300))
+    cover_width: Mapped[int | None] = mapped_column(sa.Integer())
+    """Pixel size of the widest variant: the page sets width/height so nothing shifts on load."""
+    cover_height: Mapped[int | None] = mapped_column(sa.Integer())
+    cover_widths: Mapped[list[int] | None] = mapped_column(sa.JSON())
+    """The variants' widths, ascending (never wider than the upload)."""
     allowed_embed_origins: Mapped[list[str]] = mapped_column(sa.JSON(), default=list)
     status: Mapped[CampaignStatus] = mapped_column(
         str_enum(CampaignStatus, "campaign_status"),
@@ -75,5 +89,8 @@ class Campaign(Base):
     # the campaign page reads them without aggregating on every view.
     raised_minor: Mapped[int] = mapped_column(sa.BigInteger(), default=0, server_default="0")
     donor_count: Mapped[int] = mapped_column(sa.Integer(), default=0, server_default="0")
+    matched_minor: Mapped[int] = mapped_column(sa.BigInteger(), default=0, server_default="0")
+    """Match money on top, recomputed with the two above (which matches count:
+    campaigns.matching.totals)."""
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()

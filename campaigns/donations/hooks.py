@@ -1,4 +1,4 @@
-"""Where engines that react to money settling plug in: the matching engine.
+"""Where engines that react to money settling plug in: the matching engine (and its totals).
 
 Matching sits above donations in the domain order (docs/architecture.md), so donations never
 imports it: it calls the `MoneyListener` that `campaigns.wiring.wire()` plugged into
@@ -10,7 +10,10 @@ idempotent: a replayed webhook can call it again for a change it already saw.
 
 from __future__ import annotations
 
+import uuid
 from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations.models import Donation
 from campaigns.plugs import Plug
@@ -28,6 +31,15 @@ class MoneyListener(Protocol):
 
 
 listener: Plug[MoneyListener] = Plug("campaigns.donations.hooks.listener")
+
+
+class MatchedTotals(Protocol):
+    """The campaign's matched money, for its stored totals (campaigns.matching.totals)."""
+
+    async def matched_total(self, session: AsyncSession, campaign_id: uuid.UUID) -> int: ...
+
+
+matched_totals: Plug[MatchedTotals] = Plug("campaigns.donations.hooks.matched_totals")
 
 
 async def on_donation_settled_changed(session: UnitOfWork, donation: Donation) -> None:

@@ -67,7 +67,7 @@ async def _after(session: UnitOfWork, donation: Donation, before: Snapshot) -> D
 
 
 async def refresh_campaign_totals(session: UnitOfWork) -> None:
-    """Recompute raised and donors of each campaign whose settled donations changed.
+    """Recompute raised, donors and matched of each campaign whose donations or matches changed.
 
     The unit of work runs this once before committing (UnitOfWork.finish): a batch of events
     touching one campaign a hundred times recomputes its totals once. Campaigns are locked in
@@ -81,6 +81,8 @@ async def refresh_campaign_totals(session: UnitOfWork) -> None:
     for campaign_id in sorted(due):
         campaign = await lock_campaign(session, campaign_id)
         campaign.raised_minor, campaign.donor_count = await settled_totals(session, campaign_id)
+        # Matches live above donations; their owner computes the matched total (hooks).
+        campaign.matched_minor = await hooks.matched_totals().matched_total(session, campaign_id)
     await session.flush()
 
 

@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations.models import Donation
-from campaigns.matching import repository
+from campaigns.matching import repository, totals
 from campaigns.matching.models import FunderKind, Match, MatchingProgram, MatchQuote
 from service.db import locked_rows
 from service.ledger import BalanceLimit, Posting, TransferKind, open_limited_account, post, transfer_id_for
@@ -207,6 +207,7 @@ async def _reservation_transfer(
 
 async def reserve(session: UnitOfWork, program: MatchingProgram, match: Match) -> None:
     """Reserve the match's amount as a pending transfer (its current revision)."""
+    totals.note_changed(session, match)
     if match.amount_minor <= 0:
         match.reservation_transfer_id = None
         return
@@ -218,6 +219,7 @@ async def reserve(session: UnitOfWork, program: MatchingProgram, match: Match) -
 
 async def release(session: UnitOfWork, program: MatchingProgram, match: Match) -> None:
     """Void the current reservation; the amount goes back to the pool's available budget."""
+    totals.note_changed(session, match)
     if match.amount_minor <= 0 or match.reservation_transfer_id is None:
         return
     await _reservation_transfer(session, program, match, kind=TransferKind.VOID_PENDING, code="match_voided")
@@ -259,6 +261,7 @@ async def claw_back(session: UnitOfWork, program: MatchingProgram, match: Match,
     )
     match.recovered_minor = total_minor
     program.recovered_minor += more
+    totals.note_changed(session, match)
 
 
 async def return_unspent(session: UnitOfWork, program: MatchingProgram) -> int:
