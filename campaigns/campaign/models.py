@@ -89,5 +89,8 @@ class Campaign(Base):
     # the campaign page reads them without aggregating on every view.
     raised_minor: Mapped[int] = mapped_column(sa.BigInteger(), default=0, server_default="0")
     donor_count: Mapped[int] = mapped_column(sa.Integer(), default=0, server_default="0")
+    matched_minor: Mapped[int] = mapped_column(sa.BigInteger(), default=0, server_default="0")
+    """Match money on top, recomputed with the two above (which matches count:
+    campaigns.matching.totals)."""
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
