@@ -29,6 +29,7 @@ from campaigns.donations import routes as donation_routes
 from campaigns.engagement import routes as engagement_routes
 from campaigns.engagement.recorder import EngagementRecorder
 from campaigns.exports import routes as export_routes
+from campaigns.giving import embed_pages as giving_embed_pages
 from campaigns.giving import pages as giving_pages
 from campaigns.giving import routes as giving_routes
 from campaigns.matching import review_routes as matching_review_routes
@@ -135,6 +136,7 @@ def create_app(
     # level (their names still say their area). Every name is tested to round-trip.
     routes: list[BaseRoute] = [
         *giving_pages.routes,
+        *giving_embed_pages.routes,
         *sharing_routes.routes,
         *report_pages.routes,
         *webhook_intake.routes,

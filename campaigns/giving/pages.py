@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from campaigns.engagement.recorder import recorder
@@ -39,7 +39,7 @@ from service.web.context import (
 from service.web.forms import AmountError, to_major_text, to_minor
 from service.web.microcache import CachedPage
 from service.web.middleware import DEFAULT_CSP
-from service.web.pages import STATIC_DIR, templates
+from service.web.pages import templates
 from service.web.urls import path_for, public_url_for
 
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
@@ -141,32 +141,10 @@ async def campaign_page(request: Request) -> Response:
     return _for_visitor(request, page)
 
 
-async def embed_page(request: Request) -> Response:
-    slug: str = request.path_params["slug"]
-
-    async def render() -> CachedPage:
-        context = await _campaign_context(request, slug)
-        origins = context["campaign"].allowed_embed_origins
-        ancestors = " ".join(origins) if origins else "'none'"
-        return _page(request, "giving/embed.html", context, 200, ancestors)
-
-    page = await page_cache(request).get_or_render(("embed", slug), render)
-    _count_view(request, slug)
-    return _for_visitor(request, page)
-
-
 def _count_view(request: Request, slug: str) -> None:
     # In memory, also when the page came from the cache; see campaigns/engagement/recorder.py.
     user_agent = request.headers.get("user-agent", "")
     recorder(request).record_view(slug, address=client_address(request), user_agent=user_agent)
-
-
-async def embed_script(request: Request) -> Response:
-    return FileResponse(
-        STATIC_DIR / "embed.js",
-        media_type="text/javascript",
-        headers={"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"},
-    )
 
 
 def _form_data(values: Mapping[str, str], currency_code: str) -> dict[str, Any]:
@@ -336,6 +314,4 @@ routes = [
     Route("/c/{slug:str}/donate", donate, methods=["POST"], name="giving:donate"),
     Route("/c/{slug:str}/thanks", thanks_page, methods=["GET"], name="giving:thanks"),
     Route("/c/{slug:str}/thanks/status", thanks_status, methods=["GET"], name="giving:thanks_status"),
-    Route("/embed/{slug:str}", embed_page, methods=["GET"], name="giving:embed"),
-    Route("/embed.js", embed_script, methods=["GET"], name="giving:embed_script"),
 ]
