@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.campaign.models import Campaign
 from campaigns.donations.models import SETTLED, Donation, DonationStatus
-from campaigns.matching import amounts, hooks, identity, pool, repository, risk, risk_settings
+from campaigns.matching import amounts, challenges, hooks, identity, pool, repository, risk, risk_settings
 from campaigns.matching import status as machine
 from campaigns.matching.eligibility import Context, ineligible_reason, net_gift_minor, program_takes, scaled
 from campaigns.matching.journal import note
@@ -451,18 +451,10 @@ async def check_challenge(
     ):
         return
     params = ChallengeUnlockParams.model_validate(program.policy_params)
-    clusters = await repository.settled_clusters(
-        session,
-        campaign_id=ctx.campaign.id,
-        since=program.starts_at,
-        until=min(program.ends_at, params.deadline),
-    )
-    owners = await identity.owner_linked_clusters(
-        session, cluster_ids=clusters, nonprofit_id=ctx.nonprofit.id
-    )
-    clusters = {c: v for c, v in clusters.items() if c not in owners}
+    # One count for the engine and the page's "12 more donors unlock ..." (challenges).
+    count = await challenges.challenge_count(session, program, params, ctx=ctx)
     bonus = challenge_bonus_minor(
-        params, donors=len(clusters), raised_minor=sum(clusters.values()), at=at, final=final
+        params, donors=count.donors, raised_minor=count.raised_minor, at=at, final=final
     )
     await open_campaign_match(session, program, ctx=ctx, amount_minor=bonus)
 

@@ -1,0 +1,114 @@
+"""What a challenge program (policy challenge_unlock) has left to unlock on one campaign.
+
+The count is the engine's own (`challenge_count`, used by engine.check_challenge): distinct
+donor clusters with settled gifts in the program's window up to its deadline, less the
+clusters linked to the nonprofit's own people, and their gifts net of refunds. So the page
+never promises "3 more donors" when the engine would count 5.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns.matching import identity, repository
+from campaigns.matching.eligibility import Context, program_takes
+from campaigns.matching.models import MatchingProgram, MatchStatus, Policy
+from campaigns.matching.policies import ChallengeUnlockParams
+
+
+@dataclass(frozen=True)
+class ChallengeCount:
+    donors: int
+    raised_minor: int
+
+
+async def challenge_count(
+    session: AsyncSession, program: MatchingProgram, params: ChallengeUnlockParams, *, ctx: Context
+) -> ChallengeCount:
+    """Donors and money toward the target, counted as the challenge counts them."""
+    clusters = await repository.settled_clusters(
+        session,
+        campaign_id=ctx.campaign.id,
+        since=program.starts_at,
+        until=min(program.ends_at, params.deadline),
+    )
+    owners = await identity.owner_linked_clusters(
+        session, cluster_ids=clusters, nonprofit_id=ctx.nonprofit.id
+    )
+    counted = {c: v for c, v in clusters.items() if c not in owners}
+    return ChallengeCount(donors=len(counted), raised_minor=sum(counted.values()))
+
+
+TargetKind = Literal["donors", "amount"]
+
+
+@dataclass(frozen=True)
+class ChallengeProgress:
+    program_name: str
+    currency: str
+    bonus_minor: int
+    """What the challenge unlocks for the campaign."""
+    target_kind: TargetKind
+    target: int
+    """Donors, or minor units, to reach."""
+    progress: int
+    remaining: int
+    """Donors, or minor units, still missing (0 once met)."""
+    deadline: datetime
+    unlocked: bool
+    """The target was met before the deadline (the bonus match exists or is due)."""
+    ended: bool
+    """The deadline passed without the target being met."""
+
+
+def _target(
+    params: ChallengeUnlockParams, count: ChallengeCount
+) -> tuple[Literal["donors", "amount"], int, int]:
+    if params.target_donors is not None:
+        return "donors", params.target_donors, count.donors
+    assert params.target_minor is not None
+    return "amount", params.target_minor, count.raised_minor
+
+
+async def challenges_for(session: AsyncSession, *, ctx: Context, at: datetime) -> list[ChallengeProgress]:
+    """The campaign's challenges whose window is open now (ended or unlocked ones included)."""
+    out: list[ChallengeProgress] = []
+    for program in await repository.programs_for(
+        session, currency=ctx.campaign.currency, campaign_id=ctx.campaign.id, at=at
+    ):
+        if program.policy is not Policy.CHALLENGE_UNLOCK or program_takes(program, ctx) is not None:
+            continue
+        params = ChallengeUnlockParams.model_validate(program.policy_params)
+        count = await challenge_count(session, program, params, ctx=ctx)
+        kind, target, progress = _target(params, count)
+        bonus = await repository.get_match(
+            session, program_id=program.id, key=campaign_match_key(program.id, ctx)
+        )
+        unlocked = (bonus is not None and bonus.status is not MatchStatus.VOIDED) or (
+            progress >= target and at <= params.deadline
+        )
+        out.append(
+            ChallengeProgress(
+                program_name=program.name,
+                currency=program.currency,
+                bonus_minor=bonus.amount_minor if bonus is not None and unlocked else params.bonus_minor,
+                target_kind=kind,
+                target=target,
+                progress=progress,
+                remaining=max(target - progress, 0),
+                deadline=params.deadline,
+                unlocked=unlocked,
+                ended=not unlocked and at > params.deadline,
+            )
+        )
+    return out
+
+
+def campaign_match_key(program_id: uuid.UUID, ctx: Context) -> str:
+    """The key of a program's campaign-level match (engine._new_match uses the same)."""
+    return f"{program_id}:campaign:{ctx.campaign.id}"
