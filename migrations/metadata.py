@@ -8,6 +8,7 @@ import campaigns.campaign.models
 import campaigns.donations.mismatches
 import campaigns.donations.models
 import campaigns.engagement.models
+import campaigns.giving.models
 import campaigns.matching.models
 import campaigns.moderation.models
 import campaigns.nonprofits.models
@@ -27,6 +28,7 @@ _MODEL_MODULES = (
     campaigns.donations.mismatches,
     campaigns.donations.models,
     campaigns.engagement.models,
+    campaigns.giving.models,
     campaigns.matching.models,
     campaigns.moderation.models,
     campaigns.nonprofits.models,

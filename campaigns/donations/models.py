@@ -46,6 +46,17 @@ STATUS_RANK = {
 SETTLED = frozenset({DonationStatus.CONFIRMED, DonationStatus.PARTIALLY_REFUNDED})
 
 
+class MessageStatus(StrEnum):
+    """Whether the donor's name and message may appear on the campaign's wall of support."""
+
+    SHOWN = "shown"
+    """Public (a gift without name or message is shown too, as "Anonymous")."""
+    PENDING = "pending"
+    """The keyword screen flagged the name or message: held back until the nonprofit shows it."""
+    HIDDEN = "hidden"
+    """The nonprofit hid it; the gift still counts and appears as "Anonymous"."""
+
+
 class Donation(Base):
     __tablename__ = "donations"
     __table_args__ = (
@@ -73,6 +84,14 @@ class Donation(Base):
     donor_name: Mapped[str | None] = mapped_column(sa.String(200))
     anonymous: Mapped[bool] = mapped_column(sa.Boolean(), default=False)
     message: Mapped[str | None] = mapped_column(sa.String(500))
+    message_status: Mapped[MessageStatus] = mapped_column(
+        str_enum(MessageStatus, "donation_message_status"),
+        default=MessageStatus.SHOWN,
+        server_default=MessageStatus.SHOWN.value,
+    )
+    """What the wall of support shows of donor_name and message (campaigns.giving.wall)."""
+    hide_amount: Mapped[bool] = mapped_column(sa.Boolean(), default=False, server_default=sa.false())
+    """The donor asked that the wall not show how much they gave."""
     referral_link_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("share_links.id"), index=True)
     device_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     client_hash: Mapped[str | None] = mapped_column(sa.String(64))

@@ -30,6 +30,8 @@ class CampaignReport(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     campaign_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("campaigns.id"))
+    donation_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("donations.id"), index=True)
+    """Set when the report is about one donor's message on the wall of support, not the campaign."""
     reason: Mapped[ReportReason] = mapped_column(str_enum(ReportReason, "campaign_report_reason"))
     message: Mapped[str] = mapped_column(sa.Text())
     reporter_email: Mapped[str | None] = mapped_column(sa.String(320))
