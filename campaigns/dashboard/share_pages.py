@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import uuid
 from dataclasses import dataclass
 
-import segno
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -16,6 +14,7 @@ from campaigns.campaign.models import Campaign
 from campaigns.dashboard.auth import require_actor, signed_in
 from campaigns.sharing import service as sharing
 from campaigns.sharing.models import ShareLink
+from campaigns.sharing.qr import qr_svg
 from campaigns.sharing.service import Channel
 from service.web.context import database
 from service.web.pages import flash, read_form, redirect
@@ -60,11 +59,9 @@ async def qr_code(request: Request) -> Response:
     async with database(request).transaction() as session:
         actor = await require_actor(request, session)
         campaign = await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
-    buffer = io.BytesIO()
     url = public_url_for(request, "giving:campaign", slug=campaign.slug)
-    segno.make(url, error="m").save(buffer, kind="svg", scale=8, border=2, xmldecl=False, svgns=True)
     return Response(
-        buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=300"}
+        qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=300"}
     )
 
 
