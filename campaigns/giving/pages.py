@@ -21,7 +21,7 @@ from campaigns.engagement.recorder import recorder
 from campaigns.giving import checkout, limits, service
 from campaigns.giving.errors import DonationNotFound, DonationsClosed, PaymentProviderUnavailable
 from campaigns.giving.fees import RATE_BPS
-from campaigns.giving.schemas import CheckoutIn, DonationStatusOut
+from campaigns.giving.schemas import CheckoutIn, DonationMatchOut, DonationStatusOut
 from campaigns.sharing.referral import COOKIE_PREFIX
 from service.errors import RateLimited, ValidationFailed
 from service.money import MoneyError, currency
@@ -305,6 +305,18 @@ async def thanks_status(request: Request) -> Response:
         fee_cover_minor=donation.fee_cover_minor,
         currency=donation.currency,
         share_url=share,
+        matches=[
+            DonationMatchOut(
+                program_name=m.program_name,
+                amount_minor=m.amount_minor,
+                currency=m.currency,
+                amount_text=m.amount_text,
+                status=m.status,
+                status_text=m.status_text,
+            )
+            for m in progress.matches
+        ],
+        awaiting_matches=progress.awaiting_matches,
     )
     return JSONResponse(body.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
 

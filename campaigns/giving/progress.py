@@ -45,6 +45,23 @@ class CampaignProgress:
         return format_money(amount_minor, self.currency)
 
 
+def progress_texts(progress: CampaignProgress) -> dict[str, str]:
+    """What each element of the progress block shows (giving/_progress.html), by payload key.
+
+    The live events send these so the page's script never formats money or plurals:
+    #raised <- raised_text, #matched <- matched_text, #total <- total_text,
+    #percent <- percent_text, #donor-count <- donors_text.
+    """
+    donors = progress.donors_count
+    return {
+        "raised_text": format_money(progress.raised_minor, progress.currency),
+        "matched_text": format_money(progress.matched_minor, progress.currency),
+        "total_text": format_money(progress.total_minor, progress.currency),
+        "percent_text": f"{progress.percent}%",
+        "donors_text": f"{donors:,} donor" if donors == 1 else f"{donors:,} donors",
+    }
+
+
 def campaign_progress(campaign: Campaign) -> CampaignProgress:
     raised = campaign.raised_minor
     matched = campaign.matched_minor or 0  # None on a row built in memory and not yet flushed

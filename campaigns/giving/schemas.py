@@ -41,9 +41,22 @@ class CheckoutOut(BaseModel):
     match_quotes: list[MatchQuoteOut] = Field(default_factory=list)
 
 
+class DonationMatchOut(BaseModel):
+    program_name: str
+    amount_minor: int = Field(description="what the match is worth now (net of any clawback)")
+    currency: str
+    amount_text: str = Field(description="amount_minor formatted for people")
+    status: str = Field(description="pending, held_for_review, approved, paid or voided")
+    status_text: str = Field(description="the status in words, with the reason when not matched")
+
+
 class DonationStatusOut(BaseModel):
     state: str = Field(description="processing, confirmed, or the donation status (failed, expired...)")
     amount_minor: int
     fee_cover_minor: int
     currency: str
     share_url: str | None
+    matches: list[DonationMatchOut] = Field(default_factory=list, description="the matches this gift earned")
+    awaiting_matches: bool = Field(
+        default=False, description="a match was quoted at checkout and is not recorded yet: ask again shortly"
+    )

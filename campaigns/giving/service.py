@@ -17,8 +17,19 @@ from campaigns.donations.models import Donation, DonationStatus
 from campaigns.giving import repository
 from campaigns.giving.availability import closed_reason, is_public
 from campaigns.giving.errors import DonationNotFound
+from campaigns.giving.progress import (
+    CampaignProgress,
+    MatchLine,
+    campaign_progress,
+    challenge_text,
+    days_left_text,
+    donation_matches,
+    expects_matches,
+    progress_texts,
+)
 from campaigns.giving.repository import Supporter
 from campaigns.matching import quotes
+from campaigns.matching.challenges import ChallengeProgress, challenges_for
 from campaigns.matching.eligibility import Context
 from campaigns.nonprofits.models import Nonprofit
 from campaigns.sharing import service as sharing
@@ -41,16 +52,39 @@ class CampaignView:
     supporters: list[Supporter]
     description: str
     match_offers: list[quotes.Offer] = field(default_factory=list)
+    challenges: list[ChallengeProgress] = field(default_factory=list)
+    now: datetime | None = None
 
     @property
     def progress_percent(self) -> int:
-        return min(100, self.campaign.raised_minor * 100 // self.campaign.goal_minor)
+        return self.progress.percent
+
+    @property
+    def progress(self) -> CampaignProgress:
+        return campaign_progress(self.campaign)
+
+    @property
+    def progress_texts(self) -> dict[str, str]:
+        return progress_texts(self.progress)
+
+    @property
+    def days_left(self) -> str | None:
+        return days_left_text(self.campaign.ends_at, now=self.now) if self.now else None
+
+    @property
+    def challenge_lines(self) -> list[tuple[ChallengeProgress, str]]:
+        """Open challenges and their sentence ("12 more donors unlock €500.00", "Unlocked! ...")."""
+        lines = ((c, challenge_text(c)) for c in self.challenges)
+        return [(c, text) for c, text in lines if text]
 
 
 @dataclass(frozen=True)
 class DonationProgress:
     donation: Donation
     share_code: str | None
+    matches: list[MatchLine] = field(default_factory=list)
+    awaiting_matches: bool = False
+    """Matched at checkout, but the webhook processor has not created the match yet."""
 
     @property
     def confirmed(self) -> bool:
@@ -80,7 +114,10 @@ async def campaign_view(session: AsyncSession, *, slug: str, now: datetime) -> C
     campaign, nonprofit = found
     supporters = await repository.list_recent_supporters(session, campaign.id, limit=RECENT_SUPPORTERS)
     reason = closed_reason(campaign, nonprofit, now=now)
-    offers = [] if reason else await quotes.live_offers(session, ctx=Context(campaign, nonprofit), at=now)
+    ctx = Context(campaign, nonprofit)
+    offers = [] if reason else await quotes.live_offers(session, ctx=ctx, at=now)
+    # Challenges only cost queries when a challenge program exists (programs_for is one query).
+    challenges = [] if reason else await challenges_for(session, ctx=ctx, at=now)
     return CampaignView(
         campaign=campaign,
         nonprofit=nonprofit,
@@ -88,6 +125,8 @@ async def campaign_view(session: AsyncSession, *, slug: str, now: datetime) -> C
         supporters=supporters,
         description=story_text(campaign.story_html),
         match_offers=offers,
+        challenges=challenges,
+        now=now,
     )
 
 
@@ -111,7 +150,11 @@ async def donation_progress(
     if donation.status in _SHAREABLE:
         link = await sharing.ensure_supporter_link(session, campaign_id=campaign.id, donation_id=donation.id)
         share_code = link.code
-    return DonationProgress(donation=donation, share_code=share_code)
+    matches = await donation_matches(session, donation.id)
+    awaiting = not matches and donation.status in _SHAREABLE and await expects_matches(session, donation.id)
+    return DonationProgress(
+        donation=donation, share_code=share_code, matches=matches, awaiting_matches=awaiting
+    )
 
 
 def _may_read(donation: Donation, token: str | None, session_id: str | None, secret_key: str) -> bool:

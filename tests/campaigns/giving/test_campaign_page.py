@@ -41,7 +41,8 @@ class TestCampaignPage:
 
         assert response.status_code == 200
         assert "<strong>warm</strong>" in response.text
-        assert '<progress max="200000" value="50000"' in response.text
+        assert '<progress id="progress-bar" max="200000" value="50000"' in response.text
+        assert '<strong id="percent">25%</strong>' in response.text
         assert "€500.00" in response.text and "€2,000.00" in response.text
         assert "3 donors" in response.text
 

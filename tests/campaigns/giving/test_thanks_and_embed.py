@@ -71,6 +71,8 @@ class TestThankYou:
             "fee_cover_minor": 0,
             "currency": "eur",
             "share_url": None,
+            "matches": [],
+            "awaiting_matches": False,
         }
 
     async def test_confirmed_donation_gets_thanks_amount_and_one_share_link(
