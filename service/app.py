@@ -32,6 +32,7 @@ from campaigns.exports import routes as export_routes
 from campaigns.giving import embed_pages as giving_embed_pages
 from campaigns.giving import pages as giving_pages
 from campaigns.giving import routes as giving_routes
+from campaigns.giving import wall_pages as giving_wall_pages
 from campaigns.matching import review_routes as matching_review_routes
 from campaigns.matching import rounds as matching_rounds
 from campaigns.matching import routes as matching_routes
@@ -136,6 +137,7 @@ def create_app(
     # level (their names still say their area). Every name is tested to round-trip.
     routes: list[BaseRoute] = [
         *giving_pages.routes,
+        *giving_wall_pages.routes,
         *giving_embed_pages.routes,
         *sharing_routes.routes,
         *report_pages.routes,

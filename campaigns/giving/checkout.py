@@ -24,8 +24,8 @@ from stripe.params.checkout._session_create_params import SessionCreateParamsLin
 from campaigns.campaign.errors import CampaignNotFound
 from campaigns.campaign.models import Campaign
 from campaigns.donations import hooks
-from campaigns.donations.models import STATUS_RANK, Donation, DonationStatus
-from campaigns.giving import repository
+from campaigns.donations.models import STATUS_RANK, Donation, DonationStatus, MessageStatus
+from campaigns.giving import repository, wall
 from campaigns.giving.availability import closed_reason, is_public
 from campaigns.giving.errors import DonationsClosed, PaymentProviderUnavailable
 from campaigns.giving.fees import fee_cover_minor
@@ -59,6 +59,9 @@ class CheckoutRequest:
     anonymous: bool = False
     cover_fees: bool = False
     message: str | None = None
+    name: str | None = None
+    """The donor's display name on the wall of support (campaigns.giving.wall)."""
+    hide_amount: bool = False
     referral_cookies: Mapping[str, str] = field(default_factory=dict)
     """The browser's cookies named by `referral.cookie_name`; the campaign's one is read."""
     ref_code: str | None = None
@@ -71,6 +74,7 @@ class CheckoutStarted:
     donation_id: uuid.UUID
     checkout_url: str
     match_quotes: tuple[quotes.HeldQuote, ...] = ()
+    message_status: MessageStatus = MessageStatus.SHOWN
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,9 @@ async def create_pending_donation(
         donor_email=request.email,
         anonymous=request.anonymous,
         message=request.message or None,
+        donor_name=request.name or None,
+        hide_amount=request.hide_amount,
+        message_status=wall.screened_status(name=request.name, message=request.message),
         referral_link_id=referral_link_id,
         device_hash=request.device_hash,
         client_hash=request.client_hash,
@@ -309,7 +316,10 @@ async def start_checkout(
         ),
     )
     return CheckoutStarted(
-        donation_id=donation_id, checkout_url=checkout.url, match_quotes=pending.match_quotes
+        donation_id=donation_id,
+        checkout_url=checkout.url,
+        match_quotes=pending.match_quotes,
+        message_status=pending.donation.message_status,
     )
 
 

@@ -163,6 +163,8 @@ def _form_data(values: Mapping[str, str], currency_code: str) -> dict[str, Any]:
         "anonymous": values.get("anonymous") == "on",
         "cover_fees": values.get("cover_fees") == "on",
         "message": values.get("message", "").replace("\r\n", "\n").strip() or None,
+        "name": values.get("name", "").strip() or None,
+        "hide_amount": values.get("hide_amount") == "on",
     }
 
 
@@ -248,6 +250,8 @@ def checkout_request(request: Request, slug: str, data: CheckoutIn) -> checkout.
         anonymous=data.anonymous,
         cover_fees=data.cover_fees,
         message=data.message,
+        name=data.name,
+        hide_amount=data.hide_amount,
         referral_cookies={k: v for k, v in request.cookies.items() if k.startswith(COOKIE_PREFIX)},
         ref_code=data.ref,
         device_hash=tokens.device_hash(secret, request.cookies.get(tokens.DEVICE_COOKIE)),

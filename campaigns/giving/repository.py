@@ -4,25 +4,76 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.campaign.models import Campaign
-from campaigns.donations.models import Donation, DonationStatus
+from campaigns.donations.models import Donation, DonationStatus, MessageStatus
+from campaigns.giving.timeago import relative_time
 from campaigns.nonprofits.models import Nonprofit
 from service.db import for_no_key_update
+from service.pagination import Cursor
 
 
 @dataclass(frozen=True)
 class Supporter:
-    """What the public page may show of a donation: never an email, never a hash."""
+    """One gift on the wall of support. Holds what the donation says; what the public may see
+    of it (name, amount, message) is decided by the properties, in one place."""
 
+    donation_id: uuid.UUID
     anonymous: bool
     name: str | None
     amount_minor: int
     currency: str
     message: str | None
+    hide_amount: bool = False
+    message_status: MessageStatus = MessageStatus.SHOWN
+    created_at: datetime | None = None
+
+    @classmethod
+    def of(cls, donation: Donation) -> Supporter:
+        return cls(
+            donation_id=donation.id,
+            anonymous=donation.anonymous,
+            name=donation.donor_name,
+            amount_minor=donation.amount_minor,
+            currency=donation.currency,
+            message=donation.message,
+            hide_amount=donation.hide_amount,
+            message_status=donation.message_status,
+            created_at=donation.created_at,
+        )
+
+    @property
+    def public(self) -> bool:
+        """A flagged (pending) or hidden entry shows neither name nor message."""
+        return self.message_status is MessageStatus.SHOWN
+
+    @property
+    def display_name(self) -> str:
+        if self.anonymous or not self.public or not self.name:
+            return ANONYMOUS
+        return self.name
+
+    @property
+    def shown_message(self) -> str | None:
+        return self.message if self.public else None
+
+    @property
+    def shown_amount_minor(self) -> int | None:
+        return None if self.hide_amount else self.amount_minor
+
+    @property
+    def reportable(self) -> bool:
+        """Whether the wall shows words of the donor's own (a name or a message) to report."""
+        return self.shown_message is not None or self.display_name != ANONYMOUS
+
+    def ago(self, now: datetime | None) -> str:
+        """When the gift was made, for people ("2 hours ago"); empty without a clock reading."""
+        return relative_time(self.created_at, now) if now is not None else ""
 
 
 async def get_campaign_with_nonprofit(session: AsyncSession, slug: str) -> tuple[Campaign, Nonprofit] | None:
@@ -35,33 +86,53 @@ async def get_campaign_with_nonprofit(session: AsyncSession, slug: str) -> tuple
     return (row[0], row[1]) if row is not None else None
 
 
-async def list_recent_supporters(
-    session: AsyncSession, campaign_id: uuid.UUID, *, limit: int
-) -> list[Supporter]:
-    """Columns only (no ORM rows): one indexed query per page view."""
-    query = (
-        sa.select(
-            Donation.anonymous,
-            Donation.donor_name,
-            Donation.amount_minor,
-            Donation.currency,
-            Donation.message,
-        )
-        .where(Donation.campaign_id == campaign_id, Donation.status == DonationStatus.CONFIRMED)
-        .order_by(Donation.created_at.desc())
-        .limit(limit)
+ANONYMOUS = "Anonymous"
+WALL_STATUSES = (DonationStatus.CONFIRMED, DonationStatus.PARTIALLY_REFUNDED)
+"""Gifts the wall shows: settled ones (a refunded or disputed gift leaves it)."""
+_SUPPORTER_COLUMNS = (
+    Donation.id,
+    Donation.anonymous,
+    Donation.donor_name,
+    Donation.amount_minor,
+    Donation.currency,
+    Donation.message,
+    Donation.hide_amount,
+    Donation.message_status,
+    Donation.created_at,
+)
+
+
+def _supporter(row: Any) -> Supporter:
+    return Supporter(
+        donation_id=row.id,
+        anonymous=row.anonymous,
+        name=row.donor_name,
+        amount_minor=row.amount_minor,
+        currency=row.currency,
+        message=row.message,
+        hide_amount=row.hide_amount,
+        message_status=row.message_status,
+        created_at=row.created_at,
     )
-    rows = (await session.execute(query)).all()
-    return [
-        Supporter(
-            anonymous=row.anonymous,
-            name=row.donor_name,
-            amount_minor=row.amount_minor,
-            currency=row.currency,
-            message=row.message,
+
+
+async def list_recent_supporters(
+    session: AsyncSession, campaign_id: uuid.UUID, *, limit: int, before: Cursor | None = None
+) -> list[Supporter]:
+    """Newest first, columns only (no ORM rows): one indexed query per page view. `before`
+    continues a paged list after the last gift of the previous page."""
+    query = sa.select(*_SUPPORTER_COLUMNS).where(
+        Donation.campaign_id == campaign_id, Donation.status.in_(WALL_STATUSES)
+    )
+    if before is not None:
+        query = query.where(
+            sa.or_(
+                Donation.created_at < before.created_at,
+                sa.and_(Donation.created_at == before.created_at, Donation.id < before.id),
+            )
         )
-        for row in rows
-    ]
+    query = query.order_by(Donation.created_at.desc(), Donation.id.desc()).limit(limit)
+    return [_supporter(row) for row in (await session.execute(query)).all()]
 
 
 async def get_donation(session: AsyncSession, donation_id: uuid.UUID) -> Donation | None:

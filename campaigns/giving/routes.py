@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from campaigns.donations.models import MessageStatus
 from campaigns.engagement.recorder import recorder
 from campaigns.giving import checkout
 from campaigns.giving.pages import PublicReturnUrls, checkout_request, enforce_checkout_limits
@@ -33,6 +34,7 @@ async def start_checkout(request: Request) -> Response:
             MatchQuoteOut(program_name=q.program_name, currency=q.currency, amount_minor=q.amount_minor)
             for q in started.match_quotes
         ],
+        message_status="pending" if started.message_status is MessageStatus.PENDING else "shown",
     )
     return json_response(out, 201)
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from service.validation import Email, MinorAmount, Text, documented
 
 Message = Annotated[Text, StringConstraints(max_length=500)]
+DonorName = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 ShareCode = Annotated[
     str, StringConstraints(min_length=1, max_length=32), documented(pattern=r"^[A-Za-z0-9_-]+$")
 ]
@@ -25,6 +26,11 @@ class CheckoutIn(BaseModel):
     email: Email | None = Field(default=None, description="for the receipt; optional")
     anonymous: bool = Field(default=False, description="hide the donor's name on the campaign page")
     cover_fees: bool = Field(default=False, description="add an estimate of the processing fee on top")
+    name: DonorName | None = Field(
+        default=None,
+        description="the donor's display name on the wall of support (1-80 characters), unless anonymous",
+    )
+    hide_amount: bool = Field(default=False, description="leave the amount off the wall of support")
     message: Message | None = Field(default=None, description="shown with the donation on the campaign page")
     ref: ShareCode | None = Field(default=None, description="code of the share link that brought the donor")
 
@@ -39,6 +45,13 @@ class CheckoutOut(BaseModel):
     donation_id: uuid.UUID
     checkout_url: str
     match_quotes: list[MatchQuoteOut] = Field(default_factory=list)
+    message_status: Literal["shown", "pending"] = Field(
+        default="shown",
+        description=(
+            "pending: the keyword screen flagged the name or message, which stay off the wall of"
+            " support until the nonprofit shows them (the gift itself counts as usual)"
+        ),
+    )
 
 
 class DonationMatchOut(BaseModel):

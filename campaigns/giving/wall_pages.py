@@ -1,0 +1,171 @@
+"""Public pages of the wall of support: every supporter (paged, no JavaScript needed) and the
+form to report one donor's message.
+
+Like the donate form and the campaign report, the report form keeps no session: a signed,
+timed form token stands in for a CSRF token, and reports are rate limited per network.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from campaigns.campaign.errors import CampaignNotFound
+from campaigns.giving import repository, wall
+from campaigns.giving.availability import is_public
+from campaigns.giving.repository import Supporter
+from campaigns.moderation.models import ReportReason
+from service.errors import NotFound, RateLimited
+from service.pagination import InvalidCursor
+from service.web import tokens
+from service.web.context import client_address, database, enforce_rate_limit, settings
+from service.web.pages import templates
+
+REASON_LABELS = {
+    ReportReason.OFFENSIVE: "Hateful, violent or abusive",
+    ReportReason.SPAM: "Spam, a scam or an advert",
+    ReportReason.IMPERSONATION: "It pretends to be someone it is not",
+    ReportReason.OTHER: "Something else",
+}
+# Like the campaign page: the same for every visitor, briefly cacheable by shared caches.
+PUBLIC_CACHE = "public, max-age=15, stale-while-revalidate=60"
+
+
+class MessageReportForm(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    reason: ReportReason
+    message: str = Field(default="", max_length=2000)
+    email: EmailStr | None = None
+
+
+def _field_message(field: str) -> str:
+    return {
+        "reason": "choose what is wrong",
+        "message": "keep it under 2,000 characters",
+        "email": "enter a valid email address, or leave it empty",
+    }.get(field, "this value is not valid")
+
+
+async def supporters_page(request: Request) -> Response:
+    slug: str = request.path_params["slug"]
+    async with database(request).transaction() as session:
+        found = await repository.get_campaign_with_nonprofit(session, slug)
+        if found is None or not is_public(found[0]):
+            raise CampaignNotFound("no such campaign")
+        try:
+            page = await wall.wall_page(
+                session,
+                campaign_id=found[0].id,
+                limit=wall.PAGE_SIZE,
+                cursor=request.query_params.get("after") or None,
+            )
+        except InvalidCursor:
+            page = await wall.wall_page(session, campaign_id=found[0].id, limit=wall.PAGE_SIZE, cursor=None)
+        now = session.now()
+    context = {"campaign": found[0], "nonprofit": found[1], "page": page, "view": {"now": now}}
+    response = templates.TemplateResponse(request, "giving/supporters.html", context)
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    return response
+
+
+def _subject(slug: str, donation_id: uuid.UUID) -> str:
+    return f"report-message:{slug}:{donation_id}"
+
+
+def _report_page(
+    request: Request,
+    supporter: Supporter | None,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int,
+    sent: bool,
+) -> Response:
+    slug: str = request.path_params["slug"]
+    donation_id: uuid.UUID = request.path_params["donation_id"]
+    context: dict[str, Any] = {
+        "slug": slug,
+        "donation_id": donation_id,
+        "supporter": supporter,
+        "reasons": REASON_LABELS,
+        "values": values,
+        "errors": errors,
+        "sent": sent,
+        "form_token": tokens.form_token(settings(request).secret_key, _subject(slug, donation_id)),
+    }
+    response = templates.TemplateResponse(
+        request, "giving/report_message.html", context, status_code=status_code
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+async def report_message_page(request: Request) -> Response:
+    async with database(request).transaction() as session:
+        supporter = await wall.reportable_supporter(
+            session, slug=request.path_params["slug"], donation_id=request.path_params["donation_id"]
+        )
+    return _report_page(request, supporter, values={}, errors={}, status_code=200, sent=False)
+
+
+async def submit_message_report(request: Request) -> Response:
+    slug: str = request.path_params["slug"]
+    donation_id: uuid.UUID = request.path_params["donation_id"]
+    form = await request.form(max_files=0, max_fields=10, max_part_size=8 * 1024)
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    config = settings(request)
+    if not tokens.form_token_valid(config.secret_key, values.get("form_token"), _subject(slug, donation_id)):
+        errors = {"form": "This form expired. Please send your report again."}
+        # 403 like every other form without its anti-forgery token (the reporter sees the message).
+        return _report_page(request, None, values=values, errors=errors, status_code=403, sent=False)
+    try:
+        data = MessageReportForm.model_validate({**values, "email": values.get("email") or None})
+    except ValidationError as e:
+        errors = {str(err["loc"][0]): _field_message(str(err["loc"][0])) for err in e.errors() if err["loc"]}
+        return _report_page(request, None, values=values, errors=errors, status_code=422, sent=False)
+    try:
+        await enforce_rate_limit(request, wall.REPORT_MESSAGE_LIMIT_PER_CLIENT, client_address(request))
+        async with database(request).transaction() as session:
+            await wall.report_message(
+                session,
+                slug=slug,
+                donation_id=donation_id,
+                reason=data.reason,
+                message=data.message or "(no details given)",
+                reporter_email=str(data.email) if data.email else None,
+                client_hash=tokens.client_hash(config.secret_key, client_address(request)),
+            )
+    except RateLimited as e:
+        response = _report_page(
+            request, None, values=values, errors={"form": e.detail}, status_code=429, sent=False
+        )
+        response.headers["Retry-After"] = str(e.retry_after_s)
+        return response
+    except NotFound:
+        errors = {"form": "This message is not on a public campaign any more."}
+        return _report_page(request, None, values=values, errors=errors, status_code=404, sent=False)
+    return _report_page(request, None, values={}, errors={}, status_code=200, sent=True)
+
+
+routes = [
+    Route("/c/{slug:str}/supporters", supporters_page, methods=["GET"], name="giving:supporters"),
+    Route(
+        "/c/{slug:str}/supporters/{donation_id:uuid}/report",
+        report_message_page,
+        methods=["GET"],
+        name="giving:report_message",
+    ),
+    Route(
+        "/c/{slug:str}/supporters/{donation_id:uuid}/report",
+        submit_message_report,
+        methods=["POST"],
+        name="giving:report_message_submit",
+    ),
+]
