@@ -30,9 +30,9 @@ from campaigns.engagement import routes as engagement_routes
 from campaigns.engagement.recorder import EngagementRecorder
 from campaigns.exports import routes as export_routes
 from campaigns.giving import embed_pages as giving_embed_pages
+from campaigns.giving import fast_pages as giving_fast_pages
 from campaigns.giving import pages as giving_pages
 from campaigns.giving import routes as giving_routes
-from campaigns.giving import wall_pages as giving_wall_pages
 from campaigns.matching import review_routes as matching_review_routes
 from campaigns.matching import rounds as matching_rounds
 from campaigns.matching import routes as matching_routes
@@ -53,6 +53,7 @@ from service.stripe_sandbox.app import create_sandbox_app
 from service.web import errors, ops
 from service.web.api import ApiRoutes, Operation, openapi_document
 from service.web.context import database as database_of
+from service.web.fast_path import PageFastPathMiddleware
 from service.web.guards import api_admin
 from service.web.microcache import MicroCache
 from service.web.middleware import RequestBodyLimitMiddleware, RequestContextMiddleware
@@ -63,6 +64,7 @@ from webhooks import intake as webhook_intake
 from webhooks import processor as webhook_processor
 from webhooks import routes as webhook_routes
 from webhooks.commands import check_ledger, reconcile_events, replay_event
+from webhooks.intake_writer import InboxWriter
 
 __all__ = [
     "check_ledger",
@@ -137,7 +139,6 @@ def create_app(
     # level (their names still say their area). Every name is tested to round-trip.
     routes: list[BaseRoute] = [
         *giving_pages.routes,
-        *giving_wall_pages.routes,
         *giving_embed_pages.routes,
         *sharing_routes.routes,
         *report_pages.routes,
@@ -182,6 +183,10 @@ def create_app(
 
     middleware = [
         Middleware(RequestContextMiddleware, hsts=settings.is_production),
+        # Cached public pages are answered here, before the router and the middleware below.
+        Middleware(
+            PageFastPathMiddleware, routes=giving_fast_pages.FAST_ROUTES, session_cookie="goodloop_session"
+        ),
         Middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES),
         Middleware(
             SessionMiddleware,
@@ -207,6 +212,7 @@ def create_app(
     app.state.settings = settings
     app.state.stripe = stripe_client or create_client(settings)
     app.state.page_cache = MicroCache(settings.public_page_ttl_s)
+    app.state.inbox_writer = InboxWriter()
     app.state.engagement = EngagementRecorder(settings.secret_key, clock=clock.now)
     app.state.openapi = openapi
     app.state.check_api_caller = check_api_caller

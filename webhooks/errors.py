@@ -20,6 +20,14 @@ class InboxUnavailable(DomainError):
     retry_after_s = 30
 
 
+class IntakeBusy(DomainError):
+    """Too many deliveries are already waiting to be stored: 503 now beats a queue without end."""
+
+    code = "intake_busy"
+    status_code = 503
+    retry_after_s = 5
+
+
 class NotYetKnown(Exception):
     """The event refers to something we have not recorded yet (Stripe delivers out of order).
 

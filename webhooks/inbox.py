@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,37 +57,100 @@ async def store_event(
     return stored is not None
 
 
-_INSERT_ON_DRIVER = (
+@dataclass(frozen=True)
+class InboxRow:
+    """One verified delivery, ready to store: what store_event takes, as one value."""
+
+    stripe_event_id: str
+    type: str
+    account: str | None
+    api_version: str | None
+    livemode: bool
+    payload_json: str
+    stripe_created_at: datetime
+    received_at: datetime
+
+    @classmethod
+    def of(cls, envelope: Envelope, *, payload_json: str, received_at: datetime) -> InboxRow:
+        """Raises ValueError when `created` is no instant Python can hold (after year 9999)."""
+        return cls(
+            stripe_event_id=envelope.id,
+            type=envelope.type,
+            account=envelope.account,
+            api_version=envelope.api_version,
+            livemode=envelope.livemode,
+            payload_json=payload_json,
+            stripe_created_at=_checked_timestamp(envelope.created),
+            received_at=received_at,
+        )
+
+
+def _checked_timestamp(seconds: int) -> datetime:
+    try:
+        return _timestamp(seconds)
+    except (OverflowError, OSError) as e:
+        raise ValueError(f"created is out of range: {seconds}") from e
+
+
+_INSERT_ROWS_ON_DRIVER = (
     "INSERT INTO webhook_events (id, stripe_event_id, type, account, api_version, livemode, payload,"
     " stripe_created_at, received_at, attempts, dead)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7::json, $8, $9, 0, false)"
-    " ON CONFLICT (stripe_event_id) DO NOTHING RETURNING id"
+    " SELECT id, stripe_event_id, type, account, api_version, livemode, payload::json,"
+    " stripe_created_at, received_at, 0, false"
+    " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[],"
+    " $8::timestamptz[], $9::timestamptz[])"
+    " AS t(id, stripe_event_id, type, account, api_version, livemode, payload,"
+    " stripe_created_at, received_at)"
+    " ON CONFLICT (stripe_event_id) DO NOTHING RETURNING stripe_event_id"
 )
 
 
-async def store_event_on_driver(
-    driver: Any, *, envelope: Envelope, payload_json: str, received_at: datetime
-) -> bool:
-    """store_event on PostgreSQL's own driver connection (asyncpg), outside any transaction.
+async def store_rows_on_driver(driver: Any, rows: Sequence[InboxRow]) -> set[str]:
+    """Store many deliveries in ONE autocommitted statement on PostgreSQL's own driver (asyncpg);
+    returns the Stripe event ids this statement stored (the others were already there).
 
-    The same INSERT as store_event, autocommitted by asyncpg itself: going through
-    SQLAlchemy's execution layer for one statement cost about as much as the statement (the
-    intake benchmark's baseline is exactly this), and nothing else needs it here. asyncpg
-    prepares the statement once per connection.
+    One statement is one transaction and one commit (one WAL flush) however many rows it
+    carries: the intake's group commit (webhooks/intake_writer.py). The rows travel as nine
+    arrays, so the statement text, and asyncpg's prepared statement, is the same for every
+    batch size. Event ids must be unique within `rows` (the caller deduplicates).
     """
-    stored = await driver.fetchval(
-        _INSERT_ON_DRIVER,
-        uuid.uuid4(),
-        envelope.id,
-        envelope.type,
-        envelope.account,
-        envelope.api_version,
-        envelope.livemode,
-        payload_json,
-        _timestamp(envelope.created),
-        received_at,
+    stored = await driver.fetch(
+        _INSERT_ROWS_ON_DRIVER,
+        [uuid.uuid4() for _ in rows],
+        [row.stripe_event_id for row in rows],
+        [row.type for row in rows],
+        [row.account for row in rows],
+        [row.api_version for row in rows],
+        [row.livemode for row in rows],
+        [row.payload_json for row in rows],
+        [row.stripe_created_at for row in rows],
+        [row.received_at for row in rows],
     )
-    return stored is not None
+    return {record[0] for record in stored}
+
+
+async def store_rows(connection: AsyncConnection, rows: Sequence[InboxRow]) -> set[str]:
+    """store_rows_on_driver through SQLAlchemy (SQLite): one statement per row, all in the
+    caller's one transaction, so still one commit for the batch. Event ids must be unique."""
+    stored: set[str] = set()
+    statement = _insert_event(connection.dialect.name)
+    for row in rows:
+        parameters = {
+            "id": uuid.uuid4(),
+            "stripe_event_id": row.stripe_event_id,
+            "type": row.type,
+            "account": row.account,
+            "api_version": row.api_version,
+            "livemode": row.livemode,
+            "payload": row.payload_json,
+            "stripe_created_at": row.stripe_created_at,
+            "received_at": row.received_at,
+            "attempts": 0,
+            "dead": False,
+        }
+        if (await connection.execute(statement, parameters)).scalar() is not None:
+            stored.add(row.stripe_event_id)
+    return stored
 
 
 @functools.cache

@@ -2,17 +2,17 @@
 
 No business logic and no Stripe calls here: the route only decides whether the delivery is a
 genuine event we handle and makes it durable. The processor does the rest, so a slow handler
-can never make Stripe time out and redeliver.
+can never make Stripe time out and redeliver. Storing goes through the process's group-commit
+writer (webhooks/intake_writer.py): deliveries arriving together share one INSERT and one
+commit, and each is answered 2xx only after that commit.
 """
 
 from __future__ import annotations
 
 import json
 
-import asyncpg  # type: ignore[import-untyped]  # no stubs published; only its exception types are used
 import pydantic
 import stripe
-from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -21,8 +21,9 @@ from service.logging import get_logger
 from service.settings import Settings
 from service.web.context import database, settings
 from webhooks import inbox
-from webhooks.errors import InboxUnavailable, WebhookRejected
+from webhooks.errors import WebhookRejected
 from webhooks.events import HANDLED_TYPES, Envelope
+from webhooks.intake_writer import InboxWriter
 from webhooks.metrics import WEBHOOKS_RECEIVED
 
 log = get_logger("goodloop.webhooks")
@@ -32,6 +33,12 @@ SIGNATURE_TOLERANCE_S = 300
 # The only two answers to a good delivery, rendered once (Stripe ignores the body anyway).
 _STORED = json.dumps({"received": True, "stored": True}).encode()
 _IGNORED = json.dumps({"received": True, "stored": False}).encode()
+
+
+def writer(request: Request) -> InboxWriter:
+    """The process's group-commit writer (service/app.py makes one per app)."""
+    found: InboxWriter = request.app.state.inbox_writer
+    return found
 
 
 def is_live(config: Settings) -> bool:
@@ -84,26 +91,11 @@ async def receive(request: Request, *, secret: str, endpoint: str) -> Response:
         return Response(_IGNORED, media_type="application/json")
     db = database(request)
     try:
-        if db.is_postgresql:
-            async with db.driver_connection() as driver:
-                first = await inbox.store_event_on_driver(
-                    driver, envelope=envelope, payload_json=payload, received_at=db.clock.now()
-                )
-        else:
-            async with db.single_statement() as connection:
-                first = await inbox.store_event(
-                    connection, envelope=envelope, payload_json=payload, received_at=db.clock.now()
-                )
-    except (
-        DBAPIError,
-        OperationalError,
-        asyncpg.PostgresError,
-        asyncpg.InterfaceError,
-        OSError,
-        TimeoutError,
-    ) as e:
-        log.warning("webhook inbox unavailable", event_id=envelope.id, error=type(e).__name__)
-        raise InboxUnavailable("the event could not be stored; retry later") from e
+        row = inbox.InboxRow.of(envelope, payload_json=payload, received_at=db.clock.now())
+    except ValueError as e:
+        raise WebhookRejected("the payload is not a Stripe event", code="invalid_payload") from e
+    # Durable before the answer: the writer resolves this only after its batch committed.
+    first = await writer(request).store(db, row)
     WEBHOOKS_RECEIVED.labels(endpoint, "stored" if first else "duplicate").inc()
     return Response(_STORED, media_type="application/json")
 

@@ -21,3 +21,10 @@ WEBHOOK_LAG = Histogram(
 WEBHOOK_FAILURES = Counter(
     "goodloop_webhook_failures_total", "Failed processing attempts by event type and kind", ["type", "kind"]
 )
+INTAKE_BATCHES = Counter(
+    "goodloop_webhook_intake_batches_total", "Group commits of the webhook intake (one statement, one commit)"
+)
+INTAKE_BATCH_ROWS = Counter(
+    "goodloop_webhook_intake_batch_rows_total",
+    "Distinct events written by the intake's group commits (rows per batch = this / batches)",
+)

@@ -77,6 +77,24 @@ class MicroCache:
             return await asyncio.shield(pending)
         return await self._render(key, render, self._claim(key))
 
+    def peek(self, key: Hashable) -> CachedPage | None:
+        """The cached page if it can be served as is, without rendering; else None.
+
+        For the page fast path (service/web/fast_path.py), which answers before the router:
+        None when the page is absent or expired, and also when it is due for its background
+        re-render and none is running yet, so that one request takes the normal path
+        (get_or_render), starts the re-render and is served the current copy.
+        """
+        if self.ttl_s <= 0:
+            return None
+        hit = self._entries.get(key)
+        if hit is None:
+            return None
+        now = self._clock()
+        if hit.expires_at <= now or (hit.refresh_at <= now and key not in self._inflight):
+            return None
+        return hit.page
+
     async def aclose(self) -> None:
         """Stop background re-renders (at shutdown, before the database goes away)."""
         for task in self._refreshes:

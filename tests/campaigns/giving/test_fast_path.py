@@ -1,0 +1,126 @@
+"""The campaign page's fast path (service/web/fast_path.py): a cached page is answered before the
+router with exactly the bytes and headers the normal path answers (but the request id), and
+still gets its request id, security headers, access log line and metrics."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from prometheus_client import REGISTRY
+
+from service.app import create_app
+from service.db import Database
+from service.settings import Settings
+from service.web.tokens import DEVICE_COOKIE
+from tests.campaigns.giving.helpers import live
+
+ROUTE = "/c/{slug:str}"
+DEVICE = "dGhpcy1pcy1hLWRldmljZS1pZA"
+
+
+def fast_hits() -> float:
+    return REGISTRY.get_sample_value("goodloop_page_fast_path_total", {"route": ROUTE}) or 0.0
+
+
+def served(status: str = "200") -> float:
+    labels = {"method": "GET", "route": ROUTE, "status": status}
+    return REGISTRY.get_sample_value("goodloop_http_requests_total", labels) or 0.0
+
+
+def comparable(response: httpx.Response) -> list[tuple[str, str]]:
+    """Every header in order, but the request id (new per request) and a new device id."""
+    headers = []
+    for name, value in response.headers.multi_items():
+        if name == "x-request-id":
+            continue
+        if name == "set-cookie" and value.startswith(f"{DEVICE_COOKIE}="):
+            value = re.sub(rf"^{DEVICE_COOKIE}=[^;]*", f"{DEVICE_COOKIE}=<new>", value)
+        headers.append((name, value))
+    return headers
+
+
+@pytest.fixture
+async def cached_client(settings: Settings, database: Database) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(dataclasses.replace(settings, public_page_ttl_s=60.0), database=database)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.60", 1234))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+async def get(client: httpx.AsyncClient, path: str, cookie: str | None) -> httpx.Response:
+    # The visitor's cookies exactly as given: the client keeps none between requests.
+    client.cookies.clear()
+    return await client.get(path, headers={"Cookie": cookie} if cookie else {})
+
+
+class TestFastPath:
+    @pytest.mark.parametrize("cookie", [f"{DEVICE_COOKIE}={DEVICE}", None], ids=["returning", "first_visit"])
+    async def test_a_cached_page_is_served_by_the_fast_path_with_the_normal_paths_bytes(
+        self, cached_client: httpx.AsyncClient, database: Database, cookie: str | None
+    ) -> None:
+        slug = (await live(cached_client, database))["slug"]
+        hits = fast_hits()
+
+        normal = await get(cached_client, f"/c/{slug}", cookie)  # not cached yet: rendered
+        assert fast_hits() == hits, "a page not cached yet takes the normal path"
+        fast = await get(cached_client, f"/c/{slug}", cookie)
+
+        assert fast_hits() == hits + 1
+        assert (fast.status_code, normal.status_code) == (200, 200)
+        assert fast.content == normal.content
+        assert comparable(fast) == comparable(normal)
+        assert fast.headers["x-request-id"] != normal.headers["x-request-id"]
+        # What every response gets from RequestContextMiddleware, the fast one too.
+        assert fast.headers["x-content-type-options"] == "nosniff"
+        assert "frame-ancestors 'none'" in fast.headers["content-security-policy"]
+        if cookie is None:
+            assert fast.headers["set-cookie"] != normal.headers["set-cookie"], "each visitor gets an id"
+            assert fast.headers["cache-control"] == "private, no-store"
+        else:
+            assert "set-cookie" not in fast.headers
+            assert fast.headers["cache-control"].startswith("public")
+
+    async def test_the_fast_path_is_logged_and_counted_under_the_route_template(
+        self, cached_client: httpx.AsyncClient, database: Database
+    ) -> None:
+        slug = (await live(cached_client, database))["slug"]
+        await get(cached_client, f"/c/{slug}", None)
+        before, hits = served(), fast_hits()
+
+        for _ in range(3):
+            assert (await get(cached_client, f"/c/{slug}", None)).status_code == 200
+
+        assert fast_hits() == hits + 3
+        assert served() == before + 3
+
+    async def test_a_visitor_with_a_session_and_an_unknown_page_take_the_normal_path(
+        self, cached_client: httpx.AsyncClient, database: Database
+    ) -> None:
+        slug = (await live(cached_client, database))["slug"]
+        await get(cached_client, f"/c/{slug}", None)
+        hits = fast_hits()
+
+        signed_in = await get(cached_client, f"/c/{slug}", "goodloop_session=anything")
+        missing = await get(cached_client, "/c/no-such-campaign", None)
+        head = await cached_client.head(f"/c/{slug}")
+
+        assert signed_in.status_code == 200
+        assert missing.status_code == 404
+        assert head.status_code == 200
+        assert fast_hits() == hits
+
+    async def test_without_a_page_cache_nothing_takes_the_fast_path(
+        self, client: httpx.AsyncClient, database: Database
+    ) -> None:
+        slug = (await live(client, database))["slug"]
+        hits = fast_hits()
+
+        answers = [(await get(client, f"/c/{slug}", None)).status_code for _ in range(2)]
+
+        assert answers == [200, 200]
+        assert fast_hits() == hits
