@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from campaigns.donations.models import MessageStatus
 from campaigns.engagement.recorder import recorder
-from campaigns.giving import checkout
+from campaigns.giving import checkout, summary_routes
 from campaigns.giving.pages import PublicReturnUrls, checkout_request, enforce_checkout_limits
 from campaigns.giving.schemas import CheckoutIn, CheckoutOut, MatchQuoteOut
 from service.web.api import ApiRoutes, Operation, json_response, parse_json
@@ -53,6 +53,19 @@ def build() -> ApiRoutes:
             status_code=201,
             auth=None,
             errors=(400, 404, 409, 422, 429, 502, 503),
+        ),
+    )
+    api.add(
+        summary_routes.campaign_summary,
+        Operation(
+            "GET",
+            "/public/campaigns/{slug}",
+            "A campaign's public summary (totals, matched money, live match offers, challenges) for"
+            " widgets; cacheable (ETag, 15 s), readable from any origin",
+            "giving",
+            response=summary_routes.CampaignSummaryOut,
+            auth=None,
+            errors=(404,),
         ),
     )
     return api

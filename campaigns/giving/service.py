@@ -72,10 +72,15 @@ class CampaignView:
         return days_left_text(self.campaign.ends_at, now=self.now) if self.now else None
 
     @property
+    def challenge_texts(self) -> list[tuple[ChallengeProgress, str | None]]:
+        """Each challenge and its sentence ("12 more donors unlock €500.00", "Unlocked! ...");
+        None once its deadline passed unmet (nothing left to ask of donors)."""
+        return [(c, challenge_text(c)) for c in self.challenges]
+
+    @property
     def challenge_lines(self) -> list[tuple[ChallengeProgress, str]]:
-        """Open challenges and their sentence ("12 more donors unlock €500.00", "Unlocked! ...")."""
-        lines = ((c, challenge_text(c)) for c in self.challenges)
-        return [(c, text) for c, text in lines if text]
+        """The challenges a page shows, with their sentence."""
+        return [(c, text) for c, text in self.challenge_texts if text]
 
 
 @dataclass(frozen=True)
