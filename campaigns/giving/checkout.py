@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, cast
+from urllib.parse import urlencode
 
 import stripe
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +26,7 @@ from campaigns.campaign.errors import CampaignNotFound
 from campaigns.campaign.models import Campaign
 from campaigns.donations import hooks
 from campaigns.donations.models import STATUS_RANK, Donation, DonationStatus, MessageStatus
-from campaigns.giving import repository, wall
+from campaigns.giving import embedding, repository, wall
 from campaigns.giving.availability import closed_reason, is_public
 from campaigns.giving.errors import DonationsClosed, PaymentProviderUnavailable
 from campaigns.giving.fees import fee_cover_minor
@@ -67,6 +68,8 @@ class CheckoutRequest:
     ref_code: str | None = None
     device_hash: str | None = None
     client_hash: str | None = None
+    return_to: str | None = None
+    """The embedding page's address; kept only on an origin the campaign allows (embedding.py)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class PendingCheckout:
     campaign: Campaign
     nonprofit: Nonprofit
     match_quotes: tuple[quotes.HeldQuote, ...] = ()
+    return_link: embedding.ReturnLink | None = None
 
 
 CHECKOUT_LIFETIME = timedelta(hours=1)
@@ -181,6 +185,7 @@ async def create_pending_donation(
         campaign=campaign,
         nonprofit=nonprofit,
         match_quotes=tuple(held),
+        return_link=embedding.return_link(request.return_to, campaign.allowed_embed_origins),
     )
 
 
@@ -215,6 +220,9 @@ def checkout_params(pending: PendingCheckout, *, urls: ReturnUrls, secret_key: s
         ),
         "cancel_url": urls.campaign(campaign.slug),
     }
+    if pending.return_link is not None:
+        # Survives the round trip in the URL; the thank-you page checks it again (embedding.py).
+        params["success_url"] += "&" + urlencode({"return_to": pending.return_link.url})
     params["expires_at"] = int(checkout_expires_at(donation).timestamp())
     if pending.match_quotes:
         params["custom_text"] = {"submit": {"message": match_message(pending.match_quotes)[:1200]}}

@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from campaigns.engagement.recorder import recorder
 from campaigns.giving import checkout, limits, service
+from campaigns.giving.embedding import return_link
 from campaigns.giving.errors import DonationNotFound, DonationsClosed, PaymentProviderUnavailable
 from campaigns.giving.fees import RATE_BPS
 from campaigns.giving.schemas import CheckoutIn, DonationMatchOut, DonationStatusOut
@@ -183,7 +184,7 @@ async def donate(request: Request) -> Response:
         started = await checkout.start_checkout(
             database(request),
             stripe_client(request),
-            request=checkout_request(request, slug, data),
+            request=checkout_request(request, slug, data, return_to=values.get("return_to")),
             urls=PublicReturnUrls(request),
             secret_key=config.secret_key,
         )
@@ -239,7 +240,9 @@ class PublicReturnUrls:
         return public_url_for(self.request, "giving:thanks", slug=slug)
 
 
-def checkout_request(request: Request, slug: str, data: CheckoutIn) -> checkout.CheckoutRequest:
+def checkout_request(
+    request: Request, slug: str, data: CheckoutIn, *, return_to: str | None = None
+) -> checkout.CheckoutRequest:
     """The donor's choices plus what the edge knows: cookies and address, hashed here."""
     secret = settings(request).secret_key
     return checkout.CheckoutRequest(
@@ -256,6 +259,7 @@ def checkout_request(request: Request, slug: str, data: CheckoutIn) -> checkout.
         ref_code=data.ref,
         device_hash=tokens.device_hash(secret, request.cookies.get(tokens.DEVICE_COOKIE)),
         client_hash=tokens.client_hash(secret, client_address(request)),
+        return_to=return_to,
     )
 
 
@@ -287,6 +291,9 @@ async def thanks_page(request: Request) -> Response:
         "share_url": _share_url(request, progress.share_code),
         "status_url": path_for(request, "giving:thanks_status", slug=slug) + "?" + request.url.query,
         "refresh_url": path_for(request, "giving:thanks", slug=slug) + "?" + request.url.query,
+        "return_link": return_link(
+            request.query_params.get("return_to"), view.campaign.allowed_embed_origins
+        ),
     }
     response = templates.TemplateResponse(request, "giving/thanks.html", context)
     response.headers["Cache-Control"] = "no-store"
