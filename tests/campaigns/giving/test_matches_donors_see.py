@@ -94,6 +94,8 @@ class TestMatchedTotals:
             f"/api/v1/admin/matches/{match.id}/reject", json={"note": "ring"}, headers=world.reviewer.headers
         )
         assert response.status_code == 200, response.text
+        # The rejection alone (no donation changed) takes its match out of the total.
+        assert (await summary(world)).json()["matched_minor"] == 7_500 - 2_000
         async with world.database.transaction() as session:
             await lifecycle.record_payout(
                 session, match_id=(await only_match(world.database, paid)).id, at=utcnow()
