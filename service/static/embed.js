@@ -149,7 +149,20 @@
     box.setAttribute("role", "alert");
     box.setAttribute("data-goodloop-refused", slug);
     box.appendChild(element("p", { margin: "0 0 12px" }, "This donation form can't be shown on this site."));
-    var link = element("a", { color: "#0b6b4f", fontWeight: "600" }, "Give on the campaign page instead");
+    var link = element(
+      "a",
+      {
+        display: "inline-block",
+        padding: "12px 18px",
+        borderRadius: "8px",
+        background: GREEN,
+        color: "#ffffff",
+        fontWeight: "600",
+        textAlign: "center",
+        textDecoration: "none"
+      },
+      "Give on the campaign page instead"
+    );
     link.href = campaignUrl(slug);
     link.target = "_blank";
     link.rel = "noopener";
@@ -164,6 +177,7 @@
       state.frame.style.display = "none";
     }
     state.footer.style.display = "none";
+    css(state.panel, { height: "auto", width: "min(28rem, 92vw)", borderRadius: "12px" }); // a card, not a sheet
     if (!state.message) {
       state.message = refusedMessage(state.slug);
       state.body.appendChild(state.message);
@@ -177,6 +191,7 @@
     }
     state.frame.style.display = "block";
     state.footer.style.display = "block";
+    css(state.panel, state.size);
   }
 
   function addFrame(state) {
@@ -266,16 +281,18 @@
     overlay.setAttribute("role", "dialog");
     overlay.setAttribute("aria-modal", "true");
     overlay.setAttribute("aria-label", title);
+    // Phones get the whole screen for the form, larger screens a centred panel.
+    var size = phone
+      ? { width: "100%", height: "100%", borderRadius: "0" }
+      : { width: "min(28rem, 96vw)", height: "min(44rem, 92vh)", borderRadius: "12px" };
     var panel = element("div", {
       display: "flex",
       flexDirection: "column",
-      width: phone ? "100%" : "min(28rem, 96vw)",
-      height: phone ? "100%" : "min(44rem, 92vh)",
       background: "#ffffff",
-      borderRadius: phone ? "0" : "12px",
       overflow: "hidden",
       boxShadow: "0 10px 40px rgba(0, 0, 0, 0.35)"
     });
+    css(panel, size);
     var header = element("div", {
       display: "flex",
       alignItems: "center",
@@ -317,6 +334,8 @@
       title: title,
       opener: link,
       overlay: overlay,
+      panel: panel,
+      size: size,
       body: body,
       footer: footer,
       shut: shut,
