@@ -33,6 +33,8 @@ from campaigns.giving import embed_pages as giving_embed_pages
 from campaigns.giving import fast_pages as giving_fast_pages
 from campaigns.giving import pages as giving_pages
 from campaigns.giving import routes as giving_routes
+from campaigns.giving import wall_pages as giving_wall_pages
+from campaigns.giving import wall_routes as giving_wall_routes
 from campaigns.matching import review_routes as matching_review_routes
 from campaigns.matching import rounds as matching_rounds
 from campaigns.matching import routes as matching_routes
@@ -86,6 +88,7 @@ def api_routes() -> list[ApiRoutes]:
         engagement_routes.build(),
         moderation_routes.build(),
         giving_routes.build(),
+        giving_wall_routes.build(),
         matching_routes.build(),
         matching_review_routes.build(),
         payout_routes.build(),
@@ -140,6 +143,7 @@ def create_app(
     routes: list[BaseRoute] = [
         *giving_pages.routes,
         *giving_embed_pages.routes,
+        *giving_wall_pages.routes,
         *sharing_routes.routes,
         *report_pages.routes,
         *webhook_intake.routes,

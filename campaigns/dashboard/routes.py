@@ -16,6 +16,7 @@ from campaigns.dashboard import (
     member_pages,
     password_pages,
     share_pages,
+    wall_pages,
 )
 from campaigns.dashboard.auth import (
     PREFIX,
@@ -127,4 +128,5 @@ routes: list[BaseRoute] = [
     *match_pages.routes,
     *connect_pages.routes,
     *export_pages.routes,
+    *wall_pages.routes,
 ]

@@ -5,12 +5,25 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from service.validation import Email, MinorAmount, Text, documented
 
 Message = Annotated[Text, StringConstraints(max_length=500)]
-DonorName = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+
+
+def _display_name(value: str) -> str:
+    # Trimmed first, then measured: "  Ada  " is Ada, and a name of spaces is no name at all.
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    if len(value) > NAME_MAX:
+        raise ValueError(f"must be at most {NAME_MAX} characters")
+    return value
+
+
+NAME_MAX = 80
+DonorName = Annotated[Text, AfterValidator(_display_name), documented(minLength=1, maxLength=NAME_MAX)]
 ShareCode = Annotated[
     str, StringConstraints(min_length=1, max_length=32), documented(pattern=r"^[A-Za-z0-9_-]+$")
 ]

@@ -28,6 +28,7 @@ from campaigns.giving.progress import (
     progress_texts,
 )
 from campaigns.giving.repository import Supporter
+from campaigns.giving.updates import UpdatePage, latest_updates
 from campaigns.matching import quotes
 from campaigns.matching.challenges import ChallengeProgress, challenges_for
 from campaigns.matching.eligibility import Context
@@ -54,6 +55,8 @@ class CampaignView:
     match_offers: list[quotes.Offer] = field(default_factory=list)
     challenges: list[ChallengeProgress] = field(default_factory=list)
     now: datetime | None = None
+    updates: UpdatePage | None = None
+    """The newest published campaign updates (campaigns.giving.updates)."""
 
     @property
     def progress_percent(self) -> int:
@@ -132,6 +135,7 @@ async def campaign_view(session: AsyncSession, *, slug: str, now: datetime) -> C
         match_offers=offers,
         challenges=challenges,
         now=now,
+        updates=await latest_updates(session, campaign.id),
     )
 
 

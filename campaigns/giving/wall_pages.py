@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.campaign.errors import CampaignNotFound
-from campaigns.giving import repository, wall
+from campaigns.giving import repository, updates, wall
 from campaigns.giving.availability import is_public
 from campaigns.giving.repository import Supporter
 from campaigns.moderation.models import ReportReason
@@ -70,6 +70,25 @@ async def supporters_page(request: Request) -> Response:
         now = session.now()
     context = {"campaign": found[0], "nonprofit": found[1], "page": page, "view": {"now": now}}
     response = templates.TemplateResponse(request, "giving/supporters.html", context)
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    return response
+
+
+async def updates_page(request: Request) -> Response:
+    slug: str = request.path_params["slug"]
+    cursor = request.query_params.get("after") or None
+    async with database(request).transaction() as session:
+        try:
+            campaign, page = await updates.public_updates(
+                session, slug=slug, limit=wall.PAGE_SIZE, cursor=cursor
+            )
+        except InvalidCursor:
+            campaign, page = await updates.public_updates(
+                session, slug=slug, limit=wall.PAGE_SIZE, cursor=None
+            )
+    response = templates.TemplateResponse(
+        request, "giving/updates.html", {"campaign": campaign, "page": page}
+    )
     response.headers["Cache-Control"] = PUBLIC_CACHE
     return response
 
@@ -156,6 +175,7 @@ async def submit_message_report(request: Request) -> Response:
 
 routes = [
     Route("/c/{slug:str}/supporters", supporters_page, methods=["GET"], name="giving:supporters"),
+    Route("/c/{slug:str}/updates", updates_page, methods=["GET"], name="giving:updates"),
     Route(
         "/c/{slug:str}/supporters/{donation_id:uuid}/report",
         report_message_page,
