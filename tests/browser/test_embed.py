@@ -168,7 +168,9 @@ class TestAllowedSite:
         assert errors == []
         ctx.close()
 
-    def test_paying_on_the_page_comes_back_to_it_after_paying(self, browser: Browser, goodloop: Goodloop) -> None:
+    def test_paying_on_the_page_comes_back_to_it_after_paying(
+        self, browser: Browser, goodloop: Goodloop
+    ) -> None:
         port = free_port()
         slug = goodloop.live_campaign(origins=[f"http://127.0.0.1:{port}"])
         ctx = context(browser, PHONE)
@@ -192,7 +194,9 @@ class TestAllowedSite:
             expect(page).to_have_url(host + "/give?campaign=coats")
         ctx.close()
 
-    def test_an_address_on_another_origin_never_comes_back(self, browser: Browser, goodloop: Goodloop) -> None:
+    def test_an_address_on_another_origin_never_comes_back(
+        self, browser: Browser, goodloop: Goodloop
+    ) -> None:
         port = free_port()
         slug = goodloop.live_campaign(origins=[f"http://127.0.0.1:{port}"])
         ctx = context(browser, DESKTOP)
@@ -276,7 +280,8 @@ class TestButton:
     ) -> None:
         slug = goodloop.live_campaign(origins=[])
         button = (
-            f'<a href="{goodloop.url}/c/{slug}" data-goodloop="{slug}" data-goodloop-color="{html.escape(color)}" '
+            f'<a href="{goodloop.url}/c/{slug}" data-goodloop="{slug}" '
+            f'data-goodloop-color="{html.escape(color)}" '
             'data-goodloop-label="Give a coat" data-goodloop-size="large">Donate</a>'
         )
         ctx = context(browser, DESKTOP)

@@ -26,13 +26,19 @@ class TestReturnLink:
                 "https://harbor-relief.org/give?campaign=coats",
                 ReturnLink(url="https://harbor-relief.org/give?campaign=coats", host="harbor-relief.org"),
             ),
-            ("https://harbor-relief.org", ReturnLink(url="https://harbor-relief.org/", host="harbor-relief.org")),
+            (
+                "https://harbor-relief.org",
+                ReturnLink(url="https://harbor-relief.org/", host="harbor-relief.org"),
+            ),
             (
                 "https://www.shop.example.com/cart#thanks",
                 ReturnLink(url="https://www.shop.example.com/cart", host="shop.example.com"),
             ),
             ("http://localhost:8080/x", ReturnLink(url="http://localhost:8080/x", host="localhost")),
-            ("HTTPS://Harbor-Relief.org/a", ReturnLink(url="https://harbor-relief.org/a", host="harbor-relief.org")),
+            (
+                "HTTPS://Harbor-Relief.org/a",
+                ReturnLink(url="https://harbor-relief.org/a", host="harbor-relief.org"),
+            ),
         ],
     )
     def test_an_address_on_an_allowed_origin_is_kept_without_its_fragment(
@@ -148,11 +154,15 @@ class TestWayBack:
     async def test_an_allowed_page_survives_checkout_and_is_offered_after_paying(
         self, client: httpx.AsyncClient, database: Database, stripe_double: StripeDouble
     ) -> None:
-        url, _ = await self._give(client, database, stripe_double, "https://harbor-relief.org/winter?ref=nl#top")
+        url, _ = await self._give(
+            client, database, stripe_double, "https://harbor-relief.org/winter?ref=nl#top"
+        )
 
         assert parse_qs(urlsplit(url).query)["return_to"] == ["https://harbor-relief.org/winter?ref=nl"]
         page = (await client.get(url)).text
-        link = re.search(r'<a class="button secondary" id="return-link" href="([^"]+)"[^>]*>([^<]+)</a>', page)
+        link = re.search(
+            r'<a class="button secondary" id="return-link" href="([^"]+)"[^>]*>([^<]+)</a>', page
+        )
         assert link is not None
         assert link.group(1) == "https://harbor-relief.org/winter?ref=nl"
         assert link.group(2) == "Back to harbor-relief.org"
