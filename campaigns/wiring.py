@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from campaigns.donations import hooks as donation_hooks
+from campaigns.giving import live as giving_live
 from campaigns.matching import engine
 from campaigns.matching import hooks as matching_hooks
 from campaigns.matching import totals as matching_totals
@@ -21,6 +22,7 @@ from campaigns.plugs import Plug
 PLUGS: tuple[Plug[Any], ...] = (
     donation_hooks.listener,
     donation_hooks.matched_totals,
+    donation_hooks.progress,
     matching_hooks.clawbacks,
     matching_hooks.transfers,
 )
@@ -32,6 +34,8 @@ def wire() -> None:
     donation_hooks.listener.plug(engine)
     # A campaign's stored totals include its matched money, which only matching can count.
     donation_hooks.matched_totals.plug(matching_totals)
+    # Open campaign pages hear a campaign's new totals and gifts (live progress).
+    donation_hooks.progress.plug(giving_live)
     # A paid match is clawed back through a transfer reversal from the payouts outbox.
     matching_hooks.clawbacks.plug(clawbacks)
     # An appeal of a rejected match is refused once its transfer went out.

@@ -31,6 +31,7 @@ from campaigns.engagement.recorder import EngagementRecorder
 from campaigns.exports import routes as export_routes
 from campaigns.giving import embed_pages as giving_embed_pages
 from campaigns.giving import fast_pages as giving_fast_pages
+from campaigns.giving import live_pages as giving_live_pages
 from campaigns.giving import pages as giving_pages
 from campaigns.giving import routes as giving_routes
 from campaigns.giving import wall_pages as giving_wall_pages
@@ -143,6 +144,7 @@ def create_app(
     routes: list[BaseRoute] = [
         *giving_pages.routes,
         *giving_embed_pages.routes,
+        *giving_live_pages.routes,
         *giving_wall_pages.routes,
         *sharing_routes.routes,
         *report_pages.routes,
@@ -169,6 +171,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = database or Database.from_url(settings.database_url, clock=clock)
         app.state.database = db
+        # Live progress: the process's one subscription and its in-memory fan-out.
+        app.state.live = giving_live_pages.broker(db, settings)
         # Engagement is counted in this process's memory, so every serving process flushes
         # its own counts, also with --no-worker (then the worker runs that job alone).
         recorder: EngagementRecorder = app.state.engagement
@@ -178,6 +182,7 @@ def create_app(
         try:
             yield
         finally:
+            await app.state.live.aclose()
             await app.state.page_cache.aclose()
             worker.stop()
             await worker_task

@@ -55,6 +55,11 @@ class Settings:
     trusted_proxies: tuple[IPNetwork, ...] = LOOPBACK_NETWORKS
     """Peers whose X-Forwarded-For is believed (GOODLOOP_TRUSTED_PROXIES); none in production
     unless set, since anyone else can write any address into that header."""
+    live_max_subscribers: int = 10_000
+    """Live progress streams one web process serves at once (GOODLOOP_LIVE_MAX_SUBSCRIBERS);
+    beyond it GET /c/{slug}/live answers 503 and the page falls back to polling."""
+    live_heartbeat_s: float = 15.0
+    """Seconds between heartbeat comments on an idle live stream."""
     admin_idle_timeout: timedelta = timedelta(minutes=30)
     """A console session unused this long is over (GOODLOOP_ADMIN_IDLE_TIMEOUT_MINUTES)."""
     metrics_token: str | None = field(default=None, repr=False)
@@ -117,10 +122,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         == "json",
         public_page_ttl_s=_seconds(env_vars, "GOODLOOP_PAGE_CACHE_SECONDS", default=2.0),
         trusted_proxies=_trusted_proxies(env_vars, env),
+        live_max_subscribers=_live_max_subscribers(env_vars),
         admin_idle_timeout=_admin_idle_timeout(env_vars),
         metrics_token=env_vars.get("GOODLOOP_METRICS_TOKEN") or None,
         metrics_address=_metrics_address(env_vars),
     )
+
+
+def _live_max_subscribers(env_vars: Mapping[str, str]) -> int:
+    raw = env_vars.get("GOODLOOP_LIVE_MAX_SUBSCRIBERS", "").strip()
+    if not raw:
+        return Settings.live_max_subscribers
+    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
+        raise SettingsError(
+            f"GOODLOOP_LIVE_MAX_SUBSCRIBERS must be a whole number from 1 to 1000000, not {raw!r}"
+        )
+    return int(raw)
 
 
 def _metrics_address(env_vars: Mapping[str, str]) -> tuple[str, int] | None:

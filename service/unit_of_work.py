@@ -70,6 +70,8 @@ class UnitOfWork(AsyncSession):
         self.locked_donations: object | None = None
         # campaigns.donations.settlement
         self.campaigns_due: set[uuid.UUID] = set()
+        # ... and the donations first paid in this unit, for the live supporter events
+        self.donations_first_paid: list[uuid.UUID] = []
         # campaigns.payouts.causes
         self.clawback_cause: str | None = None
         # campaigns.matching.repository

@@ -11,10 +11,12 @@ idempotent: a replayed webhook can call it again for a change it already saw.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from campaigns.campaign.models import Campaign
 from campaigns.donations.models import Donation
 from campaigns.plugs import Plug
 from service.unit_of_work import UnitOfWork
@@ -40,6 +42,19 @@ class MatchedTotals(Protocol):
 
 
 matched_totals: Plug[MatchedTotals] = Plug("campaigns.donations.hooks.matched_totals")
+
+
+class ProgressListener(Protocol):
+    """Who tells the campaign's open pages that its totals moved (campaigns.giving.live)."""
+
+    async def on_totals_refreshed(
+        self, session: UnitOfWork, campaign: Campaign, confirmed: Sequence[Donation]
+    ) -> None:
+        """`campaign` holds its new totals; `confirmed` are its gifts first paid in this unit."""
+        ...
+
+
+progress: Plug[ProgressListener] = Plug("campaigns.donations.hooks.progress")
 
 
 async def on_donation_settled_changed(session: UnitOfWork, donation: Donation) -> None:

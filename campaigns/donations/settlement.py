@@ -11,6 +11,7 @@ unit of work; it refreshes the noted campaigns' totals itself before committing
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from campaigns.donations import bookkeeping, hooks
@@ -59,6 +60,8 @@ async def _after(session: UnitOfWork, donation: Donation, before: Snapshot) -> D
         return donation
     session.campaigns_due.add(donation.campaign_id)
     session.before_commit(refresh_campaign_totals)
+    if donation.status in PAID and before[0] not in PAID:
+        session.donations_first_paid.append(donation.id)
     if donation.status in PAID:
         await hooks.on_donation_settled_changed(session, donation)
     elif donation.status in (DonationStatus.FAILED, DonationStatus.EXPIRED):
@@ -78,12 +81,27 @@ async def refresh_campaign_totals(session: UnitOfWork) -> None:
     if not due:
         return
     await session.flush()
+    first_paid = await _first_paid_by_campaign(session)
     for campaign_id in sorted(due):
         campaign = await lock_campaign(session, campaign_id)
         campaign.raised_minor, campaign.donor_count = await settled_totals(session, campaign_id)
         # Matches live above donations; their owner computes the matched total (hooks).
         campaign.matched_minor = await hooks.matched_totals().matched_total(session, campaign_id)
+        # Open pages hear the new totals (and new gifts) only if this unit commits (hooks).
+        await hooks.progress().on_totals_refreshed(session, campaign, first_paid.get(campaign_id, []))
     await session.flush()
+
+
+async def _first_paid_by_campaign(session: UnitOfWork) -> dict[uuid.UUID, list[Donation]]:
+    """The unit's newly paid donations by campaign, in the order they were paid; each is
+    announced once (a second refresh in the same unit finds the list emptied)."""
+    ids, session.donations_first_paid = session.donations_first_paid, []
+    found: dict[uuid.UUID, list[Donation]] = {}
+    for donation_id in dict.fromkeys(ids):
+        donation = await session.get(Donation, donation_id)  # in the identity map: no query
+        if donation is not None:
+            found.setdefault(donation.campaign_id, []).append(donation)
+    return found
 
 
 async def _mark_paid(session: UnitOfWork, donation: Donation) -> None:
