@@ -34,6 +34,7 @@ from campaigns.giving import fast_pages as giving_fast_pages
 from campaigns.giving import live_pages as giving_live_pages
 from campaigns.giving import pages as giving_pages
 from campaigns.giving import routes as giving_routes
+from campaigns.giving import site_pages as giving_site_pages
 from campaigns.giving import wall_pages as giving_wall_pages
 from campaigns.giving import wall_routes as giving_wall_routes
 from campaigns.matching import review_routes as matching_review_routes
@@ -46,6 +47,7 @@ from campaigns.nonprofits.web import api_actor
 from campaigns.payouts import outbox as payout_outbox
 from campaigns.payouts import routes as payout_routes
 from campaigns.sharing import routes as sharing_routes
+from service import media
 from service.auth.models import AdminRole
 from service.clock import SystemClock
 from service.db import Database
@@ -150,6 +152,8 @@ def create_app(
         *report_pages.routes,
         *webhook_intake.routes,
         *ops.routes,
+        *giving_site_pages.routes,
+        *media.routes,
         Mount(
             API_PREFIX,
             routes=[

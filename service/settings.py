@@ -67,6 +67,17 @@ class Settings:
     metrics_address: tuple[str, int] | None = None
     """(host, port) where `goodloop serve` serves /metrics on its own (GOODLOOP_METRICS_ADDRESS);
     then the public port answers 404 there."""
+    media_dir: Path | None = None
+    """Where uploaded media (campaign covers) are kept (GOODLOOP_MEDIA_DIR; in production a
+    volume every web process mounts); None: `media` in the data directory (media_root)."""
+    privacy_markdown: Path | None = None
+    """The operator's privacy notice (GOODLOOP_PRIVACY_MARKDOWN); None: the built-in template."""
+    terms_markdown: Path | None = None
+    """The operator's terms of use (GOODLOOP_TERMS_MARKDOWN); None: the built-in template."""
+
+    @property
+    def media_root(self) -> Path:
+        return self.media_dir or self.data_dir / "media"
 
     @property
     def is_production(self) -> bool:
@@ -126,7 +137,23 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         admin_idle_timeout=_admin_idle_timeout(env_vars),
         metrics_token=env_vars.get("GOODLOOP_METRICS_TOKEN") or None,
         metrics_address=_metrics_address(env_vars),
+        media_dir=Path(env_vars["GOODLOOP_MEDIA_DIR"]) if env_vars.get("GOODLOOP_MEDIA_DIR") else None,
+        privacy_markdown=_markdown_file(env_vars, "GOODLOOP_PRIVACY_MARKDOWN"),
+        terms_markdown=_markdown_file(env_vars, "GOODLOOP_TERMS_MARKDOWN"),
     )
+
+
+def _markdown_file(env_vars: Mapping[str, str], name: str) -> Path | None:
+    raw = env_vars.get(name)
+    if not raw:
+        return None
+    path = Path(raw)
+    # Read at start-up, not on a donor's first visit: a wrong path stops the deploy instead.
+    try:
+        path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SettingsError(f"{name} must name a readable UTF-8 Markdown file; {raw!r}: {e}") from e
+    return path
 
 
 def _live_max_subscribers(env_vars: Mapping[str, str]) -> int:
@@ -187,6 +214,9 @@ _PRODUCTION_REQUIRED = (
     "STRIPE_WEBHOOK_SECRET",
     "STRIPE_CONNECT_WEBHOOK_SECRET",
     "PUBLIC_BASE_URL",
+    # Donors are shown the operator's own privacy notice and terms, never the built-in template.
+    "GOODLOOP_PRIVACY_MARKDOWN",
+    "GOODLOOP_TERMS_MARKDOWN",
 )
 
 

@@ -138,3 +138,11 @@ Country = Annotated[
 # Large enough for any real campaign, small enough never to overflow a BIGINT or a float.
 MAX_MINOR = 10**13
 MinorAmount = Annotated[int, Field(strict=True, gt=0, le=MAX_MINOR)]
+
+
+def country_name(code: str) -> str:
+    """'GB' -> 'United Kingdom' (English, from Babel); an unknown code is shown as it is."""
+    return str(_ENGLISH.territories.get(code.upper(), code))
+
+
+_ENGLISH = Locale("en")

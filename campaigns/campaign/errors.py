@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.errors import Conflict, NotFound
+from service.errors import Conflict, DomainError, NotFound
 
 
 class CampaignNotFound(NotFound):
@@ -27,3 +27,15 @@ class FieldLocked(Conflict):
 
 class PausedByModerator(Conflict):
     code = "campaign_paused_by_moderator"
+
+
+class InvalidImage(DomainError):
+    """An upload that is not a usable JPEG, PNG or WebP (campaigns.campaign.cover)."""
+
+    code = "invalid_image"
+    status_code = 422
+
+
+class ImageTooLarge(DomainError):
+    code = "image_too_large"
+    status_code = 413

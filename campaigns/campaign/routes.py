@@ -8,11 +8,19 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from campaigns.campaign import service
-from campaigns.campaign.schemas import CampaignIn, CampaignList, CampaignListQuery, CampaignOut, CampaignPatch
+from campaigns.campaign import covers, service
+from campaigns.campaign.schemas import (
+    CampaignIn,
+    CampaignList,
+    CampaignListQuery,
+    CampaignOut,
+    CampaignPatch,
+    CoverUpload,
+)
 from campaigns.campaign.status import Action
-from campaigns.campaign.web import campaign_out
+from campaigns.campaign.web import UPLOAD_BODY_BYTES, campaign_out, prepare_and_store, read_cover_form
 from campaigns.nonprofits.web import api_actor
+from service.media import media_store
 from service.pagination import next_cursor
 from service.web.api import ApiRoutes, Operation, json_response, parse_json, parse_query
 from service.web.context import database
@@ -56,6 +64,34 @@ async def update_campaign(request: Request) -> Response:
     async with database(request).transaction() as session:
         actor = await api_actor(request, session)
         campaign = await service.update_campaign(session, actor=actor, campaign_id=campaign_id, patch=patch)
+    return json_response(campaign_out(request, campaign))
+
+
+async def put_cover(request: Request) -> Response:
+    campaign_id: uuid.UUID = request.path_params["campaign_id"]
+    db, store = database(request), media_store(request)
+    # Who may change this cover is settled before the body is read or a pixel decoded.
+    async with db.transaction() as session:
+        actor = await api_actor(request, session)
+        await covers.cover_campaign(session, actor=actor, campaign_id=campaign_id)
+    form = await request.form(max_files=1, max_fields=4, max_part_size=8 * 1024)
+    data, alt = await read_cover_form(form)
+    prepared = await prepare_and_store(store, data)
+    async with db.transaction() as session:
+        actor = await api_actor(request, session)
+        campaign = await covers.set_cover(
+            session, actor=actor, store=store, campaign_id=campaign_id, prepared=prepared, alt=alt
+        )
+    return json_response(campaign_out(request, campaign))
+
+
+async def delete_cover(request: Request) -> Response:
+    campaign_id: uuid.UUID = request.path_params["campaign_id"]
+    async with database(request).transaction() as session:
+        actor = await api_actor(request, session)
+        campaign = await covers.remove_cover(
+            session, actor=actor, store=media_store(request), campaign_id=campaign_id
+        )
     return json_response(campaign_out(request, campaign))
 
 
@@ -117,6 +153,31 @@ def build() -> ApiRoutes:
             body=CampaignPatch,
             response=CampaignOut,
             errors=(400, 401, 403, 404, 409, 422),
+        ),
+    )
+    api.add(
+        put_cover,
+        Operation(
+            "PUT",
+            "/campaigns/{campaign_id:uuid}/cover",
+            "Upload a draft campaign's cover image (JPEG, PNG or WebP up to 5 MB, with alt text)",
+            tag,
+            body=CoverUpload,
+            body_media_type="multipart/form-data",
+            max_body_bytes=UPLOAD_BODY_BYTES,
+            response=CampaignOut,
+            errors=(400, 401, 403, 404, 409, 413, 422),
+        ),
+    )
+    api.add(
+        delete_cover,
+        Operation(
+            "DELETE",
+            "/campaigns/{campaign_id:uuid}/cover",
+            "Remove a campaign's uploaded cover",
+            tag,
+            response=CampaignOut,
+            errors=(401, 403, 404),
         ),
     )
     for action, summary in _TRANSITION_SUMMARIES.items():

@@ -124,6 +124,31 @@ class CampaignPatch(BaseModel):
     allowed_embed_origins: Origins | None = None
 
 
+class CoverImageOut(BaseModel):
+    width: int
+    height: int
+    webp_url: str
+    jpeg_url: str
+
+
+class CoverOut(BaseModel):
+    """An uploaded cover: its alt text and its variants, narrowest first."""
+
+    alt: str
+    width: int
+    height: int
+    images: list[CoverImageOut]
+
+
+class CoverUpload(BaseModel):
+    """PUT /campaigns/{id}/cover takes multipart/form-data with these two fields."""
+
+    image: bytes = Field(json_schema_extra={"format": "binary", "contentMediaType": "image/*"})
+    """A JPEG, PNG or WebP image of at most 5 MB."""
+    alt: str = Field(min_length=1, max_length=300)
+    """What the image shows, for people who cannot see it."""
+
+
 class CampaignOut(BaseModel):
     id: uuid.UUID
     nonprofit_id: uuid.UUID
@@ -140,6 +165,8 @@ class CampaignOut(BaseModel):
     min_amount_minor: int
     max_amount_minor: int | None
     cover_image_url: str | None
+    cover: CoverOut | None = None
+    """The uploaded cover, shown instead of cover_image_url when there is one."""
     allowed_embed_origins: list[str]
     review_note: str | None
     admin_pause_reason: str | None = None

@@ -4,10 +4,19 @@ and the moderation API): serialisers shared across packages live in the owning p
 
 from __future__ import annotations
 
+import anyio
+import anyio.to_thread
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
+from campaigns.campaign import covers
+from campaigns.campaign.cover import MAX_UPLOAD_BYTES, PreparedCover, prepare_cover
+from campaigns.campaign.covers import file_name
+from campaigns.campaign.errors import ImageTooLarge, InvalidImage
 from campaigns.campaign.models import Campaign
-from campaigns.campaign.schemas import CampaignOut
+from campaigns.campaign.schemas import CampaignOut, CoverImageOut, CoverOut
+from service.errors import ValidationFailed
+from service.media import MediaStore
 from service.web.urls import public_url_for
 
 
@@ -28,6 +37,7 @@ def campaign_out(request: Request, campaign: Campaign) -> CampaignOut:
         min_amount_minor=campaign.min_amount_minor,
         max_amount_minor=campaign.max_amount_minor,
         cover_image_url=campaign.cover_image_url,
+        cover=cover_out(request, campaign),
         allowed_embed_origins=list(campaign.allowed_embed_origins),
         review_note=campaign.review_note,
         admin_pause_reason=campaign.admin_pause_reason,
@@ -37,3 +47,60 @@ def campaign_out(request: Request, campaign: Campaign) -> CampaignOut:
         updated_at=campaign.updated_at,
         public_url=public_url_for(request, "giving:campaign", slug=campaign.slug),
     )
+
+
+def cover_out(request: Request, campaign: Campaign) -> CoverOut | None:
+    if campaign.cover_key is None or campaign.cover_alt is None or not campaign.cover_widths:
+        return None
+    key, width, height = campaign.cover_key, campaign.cover_width or 0, campaign.cover_height or 0
+
+    def url(w: int, extension: str) -> str:
+        return public_url_for(request, "media:file", name=file_name(key, w, extension))
+
+    return CoverOut(
+        alt=campaign.cover_alt,
+        width=width,
+        height=height,
+        images=[
+            CoverImageOut(
+                width=w, height=round(height * w / width), webp_url=url(w, "webp"), jpeg_url=url(w, "jpg")
+            )
+            for w in campaign.cover_widths
+        ],
+    )
+
+
+# Decoding a photo takes a CPU for a fraction of a second: two at a time per process, so a burst
+# of uploads queues here instead of starving the event loop's other requests of CPU.
+_PREPARING = anyio.CapacityLimiter(2)
+UPLOAD_BODY_BYTES = 8 * 1024 * 1024
+"""The body limit of an upload route: room for a 5 MB image and the form around it, so a
+slightly larger file hears 'at most 5 MB' (ImageTooLarge) rather than a bare 413."""
+
+
+async def read_cover_form(form: FormData) -> tuple[bytes, str]:
+    """The `image` and `alt` fields of a cover upload, checked (ValidationFailed, ImageTooLarge)."""
+    image = form.get("image")
+    errors: dict[str, str] = {}
+    if not isinstance(image, UploadFile) or not image.filename:
+        errors["image"] = "Choose a JPEG, PNG or WebP image to upload."
+    try:
+        alt = covers.check_alt(form.get("alt"))
+    except ValidationFailed as e:
+        errors.update(e.fields)
+        alt = ""
+    if errors or not isinstance(image, UploadFile):
+        raise ValidationFailed(errors)
+    data = await image.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ImageTooLarge("the image is larger than 5 MB; covers may be at most 5 MB")
+    if not data:
+        raise InvalidImage("the file is empty")
+    return data, alt
+
+
+async def prepare_and_store(store: MediaStore, data: bytes) -> PreparedCover:
+    """Decode and re-encode the upload and write its files, off the event loop; InvalidImage."""
+    prepared = await anyio.to_thread.run_sync(prepare_cover, data, limiter=_PREPARING)
+    await anyio.to_thread.run_sync(covers.store_cover, store, prepared)
+    return prepared

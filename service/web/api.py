@@ -169,6 +169,9 @@ class Operation:
     status_code: int = 200
     auth: str | None = "bearer"
     errors: Sequence[int] = field(default=(400, 401, 404, 422))
+    body_media_type: str = "application/json"
+    max_body_bytes: int | None = None
+    """A larger body limit than the app's for this route alone (file uploads)."""
 
 
 @dataclass
@@ -185,7 +188,13 @@ class ApiRoutes:
     def add(self, endpoint: Endpoint, operation: Operation, *, name: str | None = None) -> None:
         handler = _caller_before_input(endpoint) if operation.auth else endpoint
         self.routes.append(
-            Route(operation.path, handler, methods=[operation.method], name=name or endpoint.__name__)
+            Route(
+                operation.path,
+                handler,
+                methods=[operation.method],
+                name=name or endpoint.__name__,
+                max_body_size=operation.max_body_bytes,
+            )
         )
         self.operations.append(operation)
 
@@ -269,7 +278,7 @@ def _operation_object(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     if op.body is not None:
         result["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
+            "content": {op.body_media_type: {"schema": refs[(op.body, "validation")]}},
         }
     success: dict[str, Any] = {"description": "success"}
     if op.response is not None:

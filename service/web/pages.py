@@ -15,6 +15,7 @@ from starlette.templating import Jinja2Templates
 from service.auth.secrets import constant_time_equals
 from service.errors import Forbidden
 from service.money import format_money
+from service.validation import country_name
 from service.web.urls import optional_path_for, path_for
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -26,6 +27,7 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.auto_reload = False
 templates.env.filters["money"] = lambda amount, cur: format_money(int(amount), str(cur))
 templates.env.globals["csrf_field"] = "csrf_token"
+templates.env.filters["country_name"] = country_name
 
 
 @jinja2.pass_context

@@ -9,6 +9,7 @@ import pytest
 from service.auth.secrets import password_hasher
 from service.settings import Environment, SettingsError, load_settings
 
+LEGAL_SAMPLE = str(Path(__file__).with_name("legal_sample.md"))
 PRODUCTION = {
     "GOODLOOP_ENV": "production",
     "GOODLOOP_SECRET_KEY": "Ad1-g2Q0hzLDOLAZaWffMfJIqENYMIoPmYbPdWRnO_JFLNf4P_7SgyP8mObAA6un",
@@ -17,6 +18,8 @@ PRODUCTION = {
     "STRIPE_SECRET_KEY": "sk_live_123",
     "STRIPE_WEBHOOK_SECRET": "whsec_HVp8lGaZOK41GdR1ttIP3QbsFUlNW6Xw",
     "STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_4b1f0e6c2a9d8b7e3f5a1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f",
+    "GOODLOOP_PRIVACY_MARKDOWN": LEGAL_SAMPLE,
+    "GOODLOOP_TERMS_MARKDOWN": LEGAL_SAMPLE,
 }
 
 
@@ -51,6 +54,8 @@ class TestLoadSettings:
             "STRIPE_SECRET_KEY",
             "STRIPE_WEBHOOK_SECRET",
             "STRIPE_CONNECT_WEBHOOK_SECRET",
+            "GOODLOOP_PRIVACY_MARKDOWN",
+            "GOODLOOP_TERMS_MARKDOWN",
         ],
     )
     def test_production_refuses_a_missing_secret(self, missing: str) -> None:
@@ -174,3 +179,20 @@ class TestPasswordHashing:
         assert password_hasher({"GOODLOOP_TEST_PASSWORD_HASHING": "cheapest"}).verify(
             full, "correct horse battery"
         )
+
+
+class TestLegalDocuments:
+    @pytest.mark.parametrize("name", ["GOODLOOP_PRIVACY_MARKDOWN", "GOODLOOP_TERMS_MARKDOWN"])
+    def test_a_path_that_cannot_be_read_stops_the_start(self, name: str, tmp_path: Path) -> None:
+        with pytest.raises(SettingsError, match=name):
+            load_settings({**PRODUCTION, name: str(tmp_path / "missing.md")})
+
+    def test_production_keeps_the_operators_files(self) -> None:
+        settings = load_settings(PRODUCTION)
+
+        assert settings.privacy_markdown == settings.terms_markdown == Path(LEGAL_SAMPLE)
+
+    def test_development_runs_on_the_built_in_template(self, tmp_path: Path) -> None:
+        settings = load_settings({"GOODLOOP_DATA_DIR": str(tmp_path)})
+
+        assert settings.privacy_markdown is None and settings.terms_markdown is None
