@@ -35,13 +35,19 @@ def share_kit(request: Request, campaign: Campaign, links: list[ShareLink]) -> S
     """What a nonprofit pastes into other sites: absolute links on the public base URL."""
     public = public_url_for(request, "giving:campaign", slug=campaign.slug)
     embed = public_url_for(request, "giving:embed", slug=campaign.slug)
+    # What the form needs and no more: Checkout leaves the frame for a new tab or the top
+    # window, and only when the donor presses Donate (campaigns/giving/embedding.py).
     iframe = (
         f'<iframe src="{embed}" title="Donate to {campaign.title}" '
-        'width="100%" height="720" loading="lazy"></iframe>'
+        'width="100%" height="720" loading="lazy" sandbox="allow-scripts allow-same-origin '
+        "allow-forms allow-popups allow-popups-to-escape-sandbox "
+        'allow-top-navigation-by-user-activation"></iframe>'
     )
+    # The theme attributes are written out so nonprofits see what they can change (embed.js).
     button = (
         f'<script src="{public_url_for(request, "giving:embed_script")}" defer></script>\n'
-        f'<a href="{public}" data-goodloop="{campaign.slug}">Donate</a>'
+        f'<a href="{public}" data-goodloop="{campaign.slug}" data-goodloop-color="#0b7a5a" '
+        'data-goodloop-size="medium" data-goodloop-label="Donate">Donate</a>'
     )
     return ShareKit(
         link=public,

@@ -27,6 +27,9 @@ class TestShareKit:
         assert f'value="http://testserver/c/{slug}"' in page
         assert f"&lt;iframe src=&#34;http://testserver/embed/{slug}&#34;" in page
         assert "http://testserver/embed.js" in page and f"data-goodloop=&#34;{slug}&#34;" in page
+        # What the pasted frame needs to send the donor to Checkout, and the button's theme.
+        assert "allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation" in page
+        assert "data-goodloop-color=&#34;#0b7a5a&#34;" in page and "data-goodloop-size=&#34;medium" in page
         assert f'src="/dashboard/campaigns/{campaign["id"]}/qr.svg"' in page
 
     async def test_qr_code_is_an_svg_for_members_only(
