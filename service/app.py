@@ -37,6 +37,7 @@ from campaigns.giving import routes as giving_routes
 from campaigns.giving import site_pages as giving_site_pages
 from campaigns.giving import wall_pages as giving_wall_pages
 from campaigns.giving import wall_routes as giving_wall_routes
+from campaigns.giving import share_pages as giving_share_pages
 from campaigns.matching import review_routes as matching_review_routes
 from campaigns.matching import rounds as matching_rounds
 from campaigns.matching import routes as matching_routes
@@ -148,6 +149,7 @@ def create_app(
         *giving_embed_pages.routes,
         *giving_live_pages.routes,
         *giving_wall_pages.routes,
+        *giving_share_pages.routes,
         *sharing_routes.routes,
         *report_pages.routes,
         *webhook_intake.routes,

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from campaigns.engagement.recorder import recorder
-from campaigns.giving import checkout, limits, service
+from campaigns.giving import checkout, limits, service, share_pages
 from campaigns.giving.embedding import return_link
 from campaigns.giving.errors import DonationNotFound, DonationsClosed, PaymentProviderUnavailable
 from campaigns.giving.fees import RATE_BPS
@@ -122,6 +122,7 @@ async def _campaign_context(request: Request, slug: str) -> dict[str, Any]:
         "view": view,
         "campaign": campaign,
         "canonical_url": public_url_for(request, "giving:campaign", slug=campaign.slug),
+        "share": share_pages.campaign_share(request, view),
         "form_token": tokens.form_token(config.secret_key, campaign.slug),
         "suggested": [to_major_text(a, campaign.currency) for a in campaign.suggested_amounts_minor],
         "fee_rate": f"{RATE_BPS / 100:g}%",
@@ -289,6 +290,7 @@ async def thanks_page(request: Request) -> Response:
         "donation": progress.donation,
         "campaign": view.campaign,
         "share_url": _share_url(request, progress.share_code),
+        "share": share_pages.supporter_share(request, view, progress.share_code),
         "status_url": path_for(request, "giving:thanks_status", slug=slug) + "?" + request.url.query,
         "refresh_url": path_for(request, "giving:thanks", slug=slug) + "?" + request.url.query,
         "return_link": return_link(

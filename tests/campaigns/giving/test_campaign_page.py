@@ -61,7 +61,12 @@ class TestCampaignPage:
 
         assert _meta(page, "og:title") == "Winter coats for 300 kids"
         assert _meta(page, "og:description") == "Why Every child deserves a warm coat &amp; a hat."
-        assert _meta(page, "og:image") == "https://images.example.org/coats.jpg"
+        # The generated card, not the cover: it carries the title, the organisation and progress.
+        assert re.fullmatch(
+            rf"http://testserver/c/{slug}/og\.png\?v=[0-9a-f]{{12}}", _meta(page, "og:image") or ""
+        )
+        assert _meta(page, "og:image:width") == "1200" and _meta(page, "og:image:height") == "630"
+        assert _meta(page, "twitter:image") == _meta(page, "og:image")
         assert _meta(page, "og:url") == f"http://testserver/c/{slug}"
         assert _meta(page, "twitter:card") == "summary_large_image"
         assert f'<link rel="canonical" href="http://testserver/c/{slug}">' in page

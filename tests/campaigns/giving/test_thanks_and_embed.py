@@ -86,7 +86,7 @@ class TestThankYou:
 
         assert "Thank you!" in page.text and "€25.00" in page.text
         assert "friends who give through your link unlock bonus matching" in page.text.lower()
-        share_url = re.search(r'id="share-url" value="([^"]+)"', page.text)
+        share_url = re.search(r'id="share-url"[^>]*>([^<]+)</textarea>', page.text)
         assert share_url is not None
         assert again.json()["state"] == "confirmed"
         assert again.json()["share_url"] == share_url.group(1)
