@@ -189,6 +189,20 @@ class TestWayBack:
         assert "Thank you!" in page
         assert 'id="return-link"' not in page and 'href="https://evil.example' not in page
 
+    async def test_a_form_error_keeps_the_address_for_the_next_try(
+        self, client: httpx.AsyncClient, database: Database
+    ) -> None:
+        campaign = await live(client, database, allowed_embed_origins=["https://harbor-relief.org"])
+
+        response = await donate_form(
+            client, campaign["slug"], return_to="https://harbor-relief.org/w?a=1&b=2"
+        )
+
+        assert response.status_code == 422
+        assert '<input type="hidden" name="return_to" value="https://harbor-relief.org/w?a=1&amp;b=2">' in (
+            response.text
+        )
+
     async def test_no_embed_no_way_back(
         self, client: httpx.AsyncClient, database: Database, stripe_double: StripeDouble
     ) -> None:
