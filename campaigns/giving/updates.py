@@ -32,8 +32,6 @@ from service.pagination import Cursor
 
 ON_CAMPAIGN_PAGE = 3
 """Updates on the campaign page; the rest are a link away."""
-BODY_MAX = 5_000
-TITLE_MAX = 200
 
 
 class UpdateNotFound(NotFound):

@@ -6,15 +6,28 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from campaigns.donations.models import MessageStatus
 from campaigns.giving.models import UpdateStatus
 from service.pagination import PageQuery
-from service.validation import Line, Text
+from service.validation import Line, Text, documented
 
 UpdateTitle = Annotated[Line, StringConstraints(max_length=200)]
-UpdateBody = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
+BODY_MAX = 5_000
+
+
+def _body(value: str) -> str:
+    # Trimmed, then measured: an update of blank lines says nothing.
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    if len(value) > BODY_MAX:
+        raise ValueError(f"must be at most {BODY_MAX:,} characters")
+    return value
+
+
+UpdateBody = Annotated[Text, AfterValidator(_body), documented(minLength=1, maxLength=BODY_MAX)]
 
 
 class FlagOut(BaseModel):
