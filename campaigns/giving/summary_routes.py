@@ -79,6 +79,11 @@ class CampaignSummaryOut(BaseModel):
     total_minor: int = Field(description="raised_minor + matched_minor")
     donors_count: int
     percent: int = Field(description="total_minor of goal_minor, floored, at most 100")
+    raised_text: str = Field(description="raised_minor formatted for people, as the page shows it")
+    matched_text: str
+    total_text: str
+    percent_text: str = Field(description='"25%"')
+    donors_text: str = Field(description='"1 donor", "1,204 donors"')
     starts_at: datetime | None
     ends_at: datetime | None
     days_left: str | None = Field(description='"3 days left", "last day", "ended", or null without an end')
@@ -121,6 +126,7 @@ def summary_out(request: Request, view: service.CampaignView) -> CampaignSummary
         total_minor=progress.total_minor,
         donors_count=progress.donors_count,
         percent=progress.percent,
+        **view.progress_texts,
         starts_at=campaign.starts_at,
         ends_at=campaign.ends_at,
         days_left=view.days_left,

@@ -72,6 +72,14 @@ class TestMatchedTotals:
         first = (await summary(world)).json()
         assert (first["raised_minor"], first["matched_minor"], first["total_minor"]) == (7_500, 7_500, 15_000)
         assert first["donors_count"] == 4
+        # What the page's script shows when it polls instead of listening (live.js).
+        assert (first["raised_text"], first["matched_text"], first["total_text"], first["donors_text"]) == (
+            "€75.00",
+            "€75.00",
+            "€150.00",
+            "4 donors",
+        )
+        assert first["percent_text"] == f"{first['percent']}%"
         assert (await status_of(world, approved))["matches"] == [
             {
                 "program_name": "Winter match",
