@@ -18,10 +18,22 @@ import sqlalchemy as sa
 from campaigns.campaign.models import Campaign
 from campaigns.matching import lifecycle, totals
 from campaigns.matching.models import MatchStatus
+from service.auth.models import AdminRole
 from service.db import Database, utcnow
 from service.settings import Settings
 from service.web.tokens import thanks_token
-from tests.campaigns.matching.helpers import World, give, make_program, make_world, only_match, refund
+from tests.builders import insert_admin
+from tests.campaigns.giving.stripe_double import StripeDouble
+from tests.campaigns.giving.test_thanks_and_embed import confirm, started, status_path
+from tests.campaigns.matching.helpers import (
+    World,
+    give,
+    make_program,
+    make_world,
+    only_match,
+    program_payload,
+    refund,
+)
 from tests.webhooks import stripe_events
 
 
@@ -259,3 +271,23 @@ class TestSummaryApi:
         assert "security" not in operation or operation["security"] == []
         schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
         assert schema["$ref"].endswith("CampaignSummaryOut")
+
+
+class TestThankYouWhileTheMatchIsRecorded:
+    async def test_status_says_a_quoted_match_is_still_coming(
+        self, client: httpx.AsyncClient, database: Database, stripe_double: StripeDouble
+    ) -> None:
+        finance = await insert_admin(database, role=AdminRole.FINANCE)
+        response = await client.post(
+            "/api/v1/admin/matching-programs", json=program_payload(), headers=finance.headers
+        )
+        assert response.status_code == 201, response.text
+        flow = await started(client, database, stripe_double)
+        # Stripe confirmed the payment; the processor has not made the match from the quote yet.
+        await confirm(database, flow["donation_id"])
+
+        status = (await client.get(status_path(flow["success"]))).json()
+        page = (await client.get(flow["success"])).text
+
+        assert (status["state"], status["matches"], status["awaiting_matches"]) == ("confirmed", [], True)
+        assert 'data-awaiting="true"' in page and 'id="match-waiting"' in page
