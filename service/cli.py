@@ -7,9 +7,12 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from service.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-worker", action="store_true", help="do not run background jobs in this process")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="web processes (PostgreSQL only); with more than one, run `goodloop worker` beside them",
+    )
     serve.set_defaults(handler=_serve)
 
     worker = commands.add_parser("worker", help="run background jobs (webhooks, outbox, housekeeping)")
@@ -103,6 +112,36 @@ SERVER_OPTIONS = ServerOptions(
 )
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from e
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def web_app() -> Starlette:
+    """One web process of `goodloop serve --workers N` (uvicorn's factory, called in each process).
+
+    Each process reads the same environment and builds its own app: its own database pool,
+    page cache, webhook writer and engagement counts. None runs the background jobs: with
+    several web processes they run in `goodloop worker` processes beside them.
+    """
+    import gc
+
+    from service.app import create_app
+    from service.logging import configure_logging
+
+    settings = load_settings()
+    configure_logging(json=settings.log_json)
+    app = create_app(settings, run_worker=False)
+    gc.collect()
+    gc.freeze()
+    return app
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import gc
 
@@ -111,9 +150,38 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from migrations.runner import migrate_to_head
     from service.app import create_app
 
+    if args.workers > 1 and settings.is_sqlite:
+        # SQLite has one writer per file and every process would queue on it (and on its
+        # busy timeout); scaling out starts with PostgreSQL.
+        print(
+            "goodloop: --workers above 1 needs PostgreSQL (DATABASE_URL=postgresql+asyncpg://...); "
+            "SQLite takes one writer at a time, so one process serves it",
+            file=sys.stderr,
+        )
+        return 2
     migrate_to_head(settings.database_url)
     if settings.uses_stripe_sandbox:
         print("goodloop: no STRIPE_SECRET_KEY set; using the local Stripe sandbox", file=sys.stderr)
+    trusted = [str(network) for network in settings.trusted_proxies]
+    if args.workers > 1:
+        # uvicorn starts the processes and restarts one that dies; each builds its app with
+        # web_app. The background jobs run elsewhere (docs/scaling.md).
+        print(
+            f"goodloop: {args.workers} web processes; background jobs (webhook processing, payouts) "
+            "are not run by them: run `goodloop worker` beside",
+            file=sys.stderr,
+        )
+        uvicorn.run(
+            "service.cli:web_app",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            forwarded_allow_ips=trusted,
+            **SERVER_OPTIONS,
+        )
+        return 0
     app = create_app(settings, run_worker=not args.no_worker)
     if settings.metrics_address is not None:
         from prometheus_client import start_http_server
@@ -128,7 +196,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     gc.freeze()
     # uvicorn rewrites the client address and scheme from proxy headers too: it must trust
     # exactly the proxies Goodloop trusts (service.web.context.client_address), no others.
-    trusted = [str(network) for network in settings.trusted_proxies]
     uvicorn.run(
         app, host=args.host, port=args.port, log_config=None, forwarded_allow_ips=trusted, **SERVER_OPTIONS
     )

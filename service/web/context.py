@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 from typing import cast
@@ -79,6 +80,10 @@ def _is_trusted(host: str, trusted: Sequence[IPNetwork]) -> bool:
     return address is not None and any(address in network for network in trusted)
 
 
+# Every page view asks whether its peer is a trusted proxy; the same few peers (the load
+# balancers) come back all the time, and parsing the text cost more than the rest of the
+# check. Addresses are immutable values, so a bounded cache is safe.
+@functools.lru_cache(maxsize=4096)
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(text)

@@ -171,3 +171,54 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+class TestPeek:
+    """What the page fast path may serve without rendering (service/web/fast_path.py)."""
+
+    async def test_a_fresh_page_is_peeked_an_absent_or_expired_one_is_not(self) -> None:
+        now = [100.0]
+        cache = MicroCache(ttl_s=10, clock=lambda: now[0])
+
+        async def render() -> CachedPage:
+            return page("fresh")
+
+        assert cache.peek("k") is None
+        await cache.get_or_render("k", render)
+        peeked = cache.peek("k")
+        now[0] += 10
+        expired = cache.peek("k")
+
+        assert peeked is not None and peeked.body == b"fresh"
+        assert expired is None
+
+    async def test_a_page_due_for_its_re_render_is_left_to_the_normal_path_until_one_runs(self) -> None:
+        now = [100.0]
+        cache = MicroCache(ttl_s=10, clock=lambda: now[0])
+        release = asyncio.Event()
+        renders: list[int] = []
+
+        async def render() -> CachedPage:
+            renders.append(1)
+            await release.wait()
+            return page(f"render {len(renders)}")
+
+        release.set()
+        await cache.get_or_render("k", render)
+        release.clear()
+        now[0] += 8  # past REFRESH_AFTER, before expiry
+
+        due = cache.peek("k")
+        served = await cache.get_or_render("k", render)  # the normal path starts the re-render
+        while_rendering = cache.peek("k")
+        release.set()
+        for _ in range(5):
+            await asyncio.sleep(0)  # let the background re-render run to its end
+        refreshed = cache.peek("k")
+        await cache.aclose()
+
+        assert due is None
+        assert served.body == b"render 1", "the current copy, while the re-render runs"
+        assert while_rendering is not None and while_rendering.body == b"render 1"
+        assert refreshed is not None and refreshed.body == b"render 2"
+        assert len(renders) == 2
