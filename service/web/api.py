@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from service.errors import DomainError, ValidationFailed
 from service.logging import get_logger
+from service.web.validation_messages import field_message
 
 log = get_logger("goodloop.api")
 
@@ -43,8 +44,7 @@ def field_errors(error: pydantic.ValidationError) -> dict[str, str]:
     fields: dict[str, str] = {}
     for item in error.errors(include_url=False, include_input=False):
         name = ".".join(str(part) for part in item["loc"]) or "body"
-        message = str(item["msg"])
-        fields.setdefault(name, message.removeprefix("Value error, "))
+        fields.setdefault(name, field_message(item))
     return fields
 
 

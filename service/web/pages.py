@@ -3,25 +3,50 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.templating import Jinja2Templates
+from starlette.templating import Jinja2Templates, _TemplateResponse
 
 from service.auth.secrets import constant_time_equals
 from service.errors import Forbidden
 from service.money import format_money
 from service.validation import country_name
 from service.web.urls import optional_path_for, path_for
+from service.web.validation_messages import sentences
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+class _Templates(Jinja2Templates):
+    """Every page's `errors` (field -> message) reach the template as sentences, whichever
+    page module renders them: the one place page messages are finished
+    (service/web/validation_messages.py)."""
+
+    def TemplateResponse(
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any] | None = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> _TemplateResponse:
+        errors = (context or {}).get("errors")
+        if isinstance(errors, Mapping):
+            context = {**(context or {}), "errors": sentences(errors)}
+        return super().TemplateResponse(request, name, context, status_code, headers, media_type, background)
+
+
+templates = _Templates(directory=str(TEMPLATES_DIR))
 # Templates ship with the code; checking every file's mtime on every render costs a stat()
 # per template per request on the hottest pages. Restart to pick up template edits.
 templates.env.auto_reload = False
@@ -62,9 +87,10 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-async def read_form(request: Request) -> FormData:
-    """The only way page handlers read a POSTed form: it refuses a missing or wrong CSRF token."""
-    form = await request.form(max_files=0, max_fields=200, max_part_size=256 * 1024)
+async def read_form(request: Request, *, max_files: int = 0) -> FormData:
+    """The only way page handlers read a POSTed form: it refuses a missing or wrong CSRF token.
+    Files are refused unless the page takes uploads (max_files)."""
+    form = await request.form(max_files=max_files, max_fields=200, max_part_size=256 * 1024)
     sent = form.get("csrf_token")
     expected = request.session.get(_CSRF_KEY)
     if not isinstance(sent, str) or not isinstance(expected, str) or not constant_time_equals(sent, expected):

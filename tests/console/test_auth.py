@@ -46,7 +46,7 @@ class TestSignIn:
         )
 
         assert response.status_code == 401
-        assert form_error(response.text) == "that email and password do not match an admin account"
+        assert form_error(response.text) == "That email and password do not match an admin account."
         assert (await client.get("/admin")).status_code == 303
 
     async def test_unknown_email_gets_the_same_message(self, client: httpx.AsyncClient) -> None:
@@ -58,7 +58,7 @@ class TestSignIn:
         )
 
         assert response.status_code == 401
-        assert form_error(response.text) == "that email and password do not match an admin account"
+        assert form_error(response.text) == "That email and password do not match an admin account."
 
     async def test_admin_without_a_password_cannot_sign_in(
         self, client: httpx.AsyncClient, database: Database
@@ -80,7 +80,7 @@ class TestSignIn:
         )
 
         assert response.status_code == 403
-        assert form_error(response.text) == "this admin account is disabled"
+        assert form_error(response.text) == "This admin account is disabled."
         assert (await client.get("/admin")).status_code == 303
 
     async def test_admin_disabled_while_signed_in_is_signed_out(
@@ -107,7 +107,7 @@ class TestSignIn:
             statuses.append(response.status_code)
 
         assert statuses == [401] * 8 + [429]
-        assert "too many sign-in attempts" in (form_error(response.text) or "")
+        assert "Too many sign-in attempts" in (form_error(response.text) or "")
         assert int(response.headers["Retry-After"]) > 0
         right = await client.post(
             "/admin/login", data={"csrf_token": token, "email": admin.email, "password": admin.password}

@@ -35,7 +35,7 @@ class TestLogin:
             client, "/dashboard/login", {"email": org.email, "password": "not the password"}
         )
         assert response.status_code == 400
-        assert form_error(response.text) == "that email and password do not match an account"
+        assert form_error(response.text) == "That email and password do not match an account."
         assert input_value(response.text, "email") == org.email
         assert (await client.get("/dashboard")).status_code == 303
 
@@ -50,7 +50,7 @@ class TestLogin:
             )
             statuses.append(response.status_code)
         assert statuses == [400] * 8 + [429]
-        assert "too many sign-in attempts" in (form_error(response.text) or "")
+        assert "Too many sign-in attempts" in (form_error(response.text) or "")
         assert int(response.headers["Retry-After"]) > 0
         # Even the right password waits out the window.
         right = await client.post(
@@ -102,8 +102,8 @@ class TestSignUp:
         response = await submit(client, "/signup", form, page="/signup")
         assert response.status_code == 422
         assert field_error(response.text, "password") is not None
-        assert field_error(response.text, "country") == "must be an ISO 3166 two-letter country code"
-        assert field_error(response.text, "website") == "must be a web address like https://example.org/page"
+        assert field_error(response.text, "country") == "Must be an ISO 3166 two-letter country code."
+        assert field_error(response.text, "website") == "Must be a web address like https://example.org/page."
         assert field_error(response.text, "name") is None
         assert input_value(response.text, "name") == "Coats for Kids"
         assert "short" not in re.findall(r'id="password"[^>]*>', response.text)[0]
@@ -113,14 +113,14 @@ class TestSignUp:
         org = await builders.sign_up(client)
         response = await submit(client, "/signup", sign_up_form(contact_email=org.email), page="/signup")
         assert response.status_code == 409
-        assert field_error(response.text, "contact_email") == "an account with this email already exists"
+        assert field_error(response.text, "contact_email") == "An account with this email already exists."
 
     async def test_shares_the_api_sign_up_allowance(self, client: httpx.AsyncClient) -> None:
         for _ in range(10):
             await builders.sign_up(client)
         response = await submit(client, "/signup", sign_up_form(), page="/signup")
         assert response.status_code == 429
-        assert form_error(response.text) == "too many sign-ups from this network; try again in an hour"
+        assert form_error(response.text) == "Too many sign-ups from this network; try again in an hour."
         assert "Retry-After" in response.headers
 
 
@@ -144,8 +144,8 @@ class TestCreateCampaign:
         form["story"] = "Line one\r\nline <two>"
         response = await submit(client, "/dashboard/campaigns/new", form, page="/dashboard/campaigns/new")
         assert response.status_code == 422
-        assert field_error(response.text, "goal") == "EUR has 2 decimal places; 25.505 has more"
-        assert (field_error(response.text, "slug") or "").startswith("use 3-80 lowercase letters")
+        assert field_error(response.text, "goal") == "EUR has 2 decimal places; 25.505 has more."
+        assert (field_error(response.text, "slug") or "").startswith("Use 3-80 lowercase letters")
         assert field_error(response.text, "suggested_amounts") is not None
         assert field_error(response.text, "max_amount") is not None
         assert field_error(response.text, "title") is None
@@ -161,7 +161,7 @@ class TestCreateCampaign:
         response = await submit(client, "/dashboard/campaigns/new", form, page="/dashboard/campaigns/new")
         assert response.status_code == 422
         assert field_error(response.text, "suggested_amounts") == (
-            "every suggested amount must lie between the minimum and maximum"
+            "Every suggested amount must lie between the minimum and maximum."
         )
 
     @pytest.mark.parametrize(
@@ -195,7 +195,7 @@ class TestCreateCampaign:
         form = helpers.campaign_form(currency="jpy", goal="5000.5")
         response = await submit(client, "/dashboard/campaigns/new", form, page="/dashboard/campaigns/new")
         assert response.status_code == 422
-        assert field_error(response.text, "goal") == "JPY has no decimal places; 5000.5 has more"
+        assert field_error(response.text, "goal") == "JPY has no decimal places; 5000.5 has more."
 
     async def test_dates_and_origins_are_saved(self, client: httpx.AsyncClient) -> None:
         org = await helpers.signed_in_org(client)
@@ -219,7 +219,7 @@ class TestCreateCampaign:
         form = helpers.campaign_form(slug="winter-coats-dublin")
         response = await submit(client, "/dashboard/campaigns/new", form, page="/dashboard/campaigns/new")
         assert response.status_code == 409
-        assert field_error(response.text, "slug") == "the slug 'winter-coats-dublin' is taken; choose another"
+        assert field_error(response.text, "slug") == "The slug 'winter-coats-dublin' is taken; choose another."
 
     async def test_preview_renders_the_sanitised_story_without_saving(
         self, client: httpx.AsyncClient
@@ -340,7 +340,7 @@ class TestEditCampaign:
         response = await submit(client, url, form, page=url)
         assert response.status_code == 409
         assert (form_error(response.text) or "").startswith(
-            "title cannot change once a campaign has been approved"
+            "Title cannot change once a campaign has been approved"
         )
         assert input_value(response.text, "title") == "Something else"
 
@@ -486,7 +486,7 @@ class TestMembers:
             page="/dashboard/members",
         )
         assert taken.status_code == 409
-        assert field_error(taken.text, "email") == "an account with this email already exists"
+        assert field_error(taken.text, "email") == "An account with this email already exists."
 
     async def test_editor_cannot_invite(self, client: httpx.AsyncClient) -> None:
         org = await builders.sign_up(client)

@@ -113,7 +113,7 @@ class TestRejectedInput:
 
         assert response.status_code == 422
         assert (
-            '<p class="field-error" id="amount-error">EUR has 2 decimal places; 25.505 has more</p>'
+            '<p class="field-error" id="amount-error">EUR has 2 decimal places; 25.505 has more.</p>'
             in response.text
         )
         assert 'value="25.505"' in response.text
@@ -320,5 +320,5 @@ class TestRateLimits:
         response = await donate_form(client, campaign["slug"], amount="25.00")
 
         assert response.status_code == 429
-        assert "too many donation attempts" in response.text
+        assert "Too many donation attempts" in response.text
         assert "retry-after" in response.headers
