@@ -10,6 +10,8 @@ Per program, one line per mismatch:
 - every phase-two transfer repeats its pending transfer's accounts and amount;
 - the pool account's flagged balance (kept by the ledger at posting time, which refuses an
   overdraft) equals the counters: they are its cache.
+
+Per campaign: its stored matched total equals a fresh count of its matches (campaigns.matching.totals).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from campaigns.matching import pool
+from campaigns.campaign.models import Campaign
+from campaigns.matching import pool, totals
 from campaigns.matching.models import Match, MatchingProgram, MatchQuote, MatchStatus, QuoteStatus
 from service.ledger import (
     LedgerAccount,
@@ -40,7 +43,23 @@ async def check_pools(session: AsyncSession) -> list[str]:
     programs = (await session.scalars(sa.select(MatchingProgram).order_by(MatchingProgram.id))).all()
     for program in programs:
         problems.extend(await _check_program(session, program))
-    return problems
+    return problems + await _check_matched_totals(session)
+
+
+async def _check_matched_totals(session: AsyncSession) -> list[str]:
+    """Campaign.matched_minor is a cache of its matches; one grouped query for every campaign."""
+    fresh = sa.func.coalesce(sa.func.sum(totals.counted_sql()), 0)
+    rows = await session.execute(
+        sa.select(Campaign.id, Campaign.matched_minor, fresh)
+        .outerjoin(Match, Match.campaign_id == Campaign.id)
+        .group_by(Campaign.id, Campaign.matched_minor)
+        .having(Campaign.matched_minor != fresh)
+        .order_by(Campaign.id)
+    )
+    return [
+        f"campaign {campaign_id}: stored matched total {stored} but its matches count {counted}"
+        for campaign_id, stored, counted in rows
+    ]
 
 
 async def _check_phase_two(session: AsyncSession) -> list[str]:

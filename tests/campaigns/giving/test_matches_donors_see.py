@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from campaigns.campaign.models import Campaign
 from campaigns.matching import lifecycle, totals
 from campaigns.matching.models import MatchStatus
+from service.app import check_ledger
 from service.auth.models import AdminRole
 from service.db import Database, utcnow
 from service.settings import Settings
@@ -171,6 +172,20 @@ class TestMatchedTotals:
 
         assert (await campaign_row(world)).matched_minor == 0
         assert (await summary(world)).json()["matched_minor"] == 0
+
+    async def test_ledger_check_compares_the_stored_total_with_the_matches(self, world: World) -> None:
+        await make_program(world)
+        await give(world, amount_minor=2_000)
+        assert await check_ledger(world.database) == []
+
+        async with world.database.transaction() as session:
+            await session.execute(
+                sa.update(Campaign).where(Campaign.id == world.campaign.id).values(matched_minor=1)
+            )
+
+        assert await check_ledger(world.database) == [
+            f"campaign {world.campaign.id}: stored matched total 1 but its matches count 2000"
+        ]
 
 
 class TestChallenge:
