@@ -84,6 +84,7 @@ class TestScreenshots:
                 assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
             page.goto(thanks_url)
             expect(page.get_by_role("heading", name="Thank you!")).to_be_visible()
+            page.get_by_text("Show a QR code to scan in person").click()  # so the picture has it
             page.screenshot(path=folder / f"thanks-{size}.png", full_page=True)
             if size == "phone":
                 assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -232,4 +232,12 @@ class TestSecrets:
 
         assert_readable(page, "#api-key")
         assert_copies(page, "Copy key", "#api-key")
+
+        page.get_by_role("link", name="Go to your dashboard").click()
+        page.get_by_role("link", name="Members").click()
+        page.get_by_label("Email").fill(f"editor-{uuid.uuid4().hex[:8]}@harbor-relief.org")
+        page.get_by_role("button", name="Create invitation").click()
+        assert_readable(page, "#invite-url")
+        assert_copies(page, "Copy link", "#invite-url")
+        assert "/invite" in page.locator("#invite-url").input_value()
         context.close()
