@@ -216,6 +216,32 @@ class TestThankYouSharing:
 
 
 @pytest.mark.browser
+class TestCopyFallback:
+    def test_without_the_clipboard_api_the_link_is_selected_and_copied_the_old_way(
+        self, browser: Browser, site: Site
+    ) -> None:
+        slug = matched_campaign(site)
+        # As on a plain-http deployment: no navigator.clipboard at all.
+        context = new_context(
+            browser,
+            "phone",
+            init_script="Object.defineProperty(Navigator.prototype, 'clipboard', {get: () => undefined});",
+        )
+        page = context.new_page()
+        page.goto(f"{site.url}/c/{slug}")
+        assert page.evaluate("navigator.clipboard") is None
+
+        page.get_by_role("button", name="Copy link").click()
+
+        expect(page.locator("#share-url-status")).to_have_text("Copied to the clipboard.")
+        selected = page.locator("#share-url").evaluate(
+            "e => document.activeElement === e ? e.value.slice(e.selectionStart, e.selectionEnd) : ''"
+        )
+        assert selected == f"{site.url}/c/{slug}"
+        context.close()
+
+
+@pytest.mark.browser
 class TestSecrets:
     def test_a_new_api_key_is_readable_and_copies(self, browser: Browser, site: Site) -> None:
         context = new_context(browser, "phone", init_script="")
