@@ -28,7 +28,7 @@ from service.money import format_money
 
 WIDTH, HEIGHT = 1200, 630
 # Part of every ETag: a change to the drawing makes new cards, also for unchanged facts.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 _FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 _REGULAR, _BOLD = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"
 
@@ -223,7 +223,8 @@ def draw_card(facts: CardFacts) -> bytes:
     title_top = _TOP + 62
     room = _FOOT_TOP - 30 - title_top - 56 - offer_room
     face, lines, step = _title_block(draw, facts.title, room)
-    y = title_top
+    # A short title sits in the middle of the free space rather than under the brand.
+    y = title_top + max(0, room - step * len(lines)) // 2
     for line in lines:
         draw.text((_LEFT, y), line, font=face, fill=_INK, anchor="lt")
         y += step
