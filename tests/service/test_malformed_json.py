@@ -70,6 +70,8 @@ async def body_operations(client: httpx.AsyncClient, database: Database) -> list
         for method, operation in methods.items():
             if method not in {"post", "patch", "put"} or "requestBody" not in operation:
                 continue
+            if "application/json" not in operation["requestBody"]["content"]:
+                continue  # a file upload (multipart/form-data) takes no JSON
             if not operation.get("security"):
                 headers: dict[str, str] = {}
             elif path.startswith("/api/v1/admin/"):
