@@ -204,3 +204,22 @@ class TestFooterAndFavicon:
 
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("image/svg+xml")
+
+
+class TestLegalNoteAtTheDonateButton:
+    async def test_the_campaign_page_and_the_embed_name_terms_and_privacy_by_the_button(
+        self, client: httpx.AsyncClient, database: Database
+    ) -> None:
+        _, campaign = await live_with_cover(client, database, cover=None)
+
+        page = (await client.get(f"/c/{campaign['slug']}")).text
+        embed = (await client.get(f"/embed/{campaign['slug']}")).text
+
+        for html in (page, embed):
+            note = re.search(r'<p class="hint legal-note" id="legal-note">(.*?)</p>', html, re.S)
+            assert note is not None
+            assert 'href="/terms"' in note.group(1) and 'href="/privacy"' in note.group(1)
+            assert html.index('class="donate-button"') < html.index('id="legal-note"')
+        # Inside a frame the links open outside it, never replacing the donate form.
+        assert 'href="/terms" target="_blank" rel="noopener"' in embed
+        assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in embed
