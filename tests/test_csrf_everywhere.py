@@ -124,10 +124,18 @@ async def scene(
             sa.select(ApiKey.id).where(ApiKey.nonprofit_id == uuid.UUID(org.id))
         )
     superadmin = await insert_console_admin(database, role=AdminRole.SUPERADMIN)
+    update = await client.post(
+        f"/api/v1/campaigns/{world.campaign.id}/updates",
+        json={"body": "News for donors."},
+        headers=org.headers,
+    )
+    assert update.status_code == 201, update.text
     params = {
         "slug": campaign["slug"],
         "campaign_id": str(world.campaign.id),
         "match_id": str(match.id),
+        "donation_id": str(match.donation_id),
+        "update_id": update.json()["id"],
         "nonprofit_id": org.id,
         "api_key_id": str(api_key_id),
         "token": httpx.URL(invite.json()["accept_url"]).path.rsplit("/", 1)[-1],
@@ -141,6 +149,8 @@ async def scene(
     bodies = {
         "/c/{slug}/donate": {"amount": "25", "currency": campaign["currency"], "email": "donor@example.org"},
         "/c/{slug}/report": {"reason": "scam", "message": "It copies another campaign word for word."},
+        "/c/{slug}/supporters/{donation_id}/report": {"reason": "spam", "message": "An advert."},
+        "/dashboard/campaigns/{campaign_id}/updates": {"title": "News", "body": "We bought the coats."},
         "/signup": sign_up_payload(),
         "/dashboard/login": {"email": org.email, "password": PASSWORD},
         "/dashboard/invite/{token}": {"password": "a long enough passphrase"},

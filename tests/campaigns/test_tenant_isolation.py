@@ -11,7 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from campaigns.matching.models import Match
 from service.app import api_routes
 from service.auth.models import AdminRole
 from service.db import Database
@@ -27,6 +29,7 @@ NONPROFIT_OPERATIONS = [
 VALID_BODIES: dict[str, dict[str, Any]] = {
     "PATCH /campaigns/{campaign_id:uuid}": {"title": "Hijacked"},
     "POST /matches/{match_id:uuid}/appeal": {"message": "This match is ours, please look again."},
+    "POST /campaigns/{campaign_id:uuid}/updates": {"body": "Hijacked update"},
 }
 
 
@@ -44,7 +47,22 @@ async def two_orgs(client: httpx.AsyncClient, database: Database, settings: Sett
     b_campaign = await builders.live_campaign(client, b, admin)
     b_key = (await client.post("/api/v1/api-keys", json={"name": "b-second"}, headers=b.headers)).json()
     match_id = await _rejected_match(client, database, settings, b, b_campaign["id"])
-    return {"a": a, "b": b, "campaign_id": b_campaign["id"], "api_key_id": b_key["id"], "match_id": match_id}
+    update = await client.post(
+        f"/api/v1/campaigns/{b_campaign['id']}/updates", json={"body": "B's news"}, headers=b.headers
+    )
+    async with database.transaction() as session:
+        donation_id = await session.scalar(
+            sa.select(Match.donation_id).where(Match.id == uuid.UUID(match_id))
+        )
+    return {
+        "a": a,
+        "b": b,
+        "campaign_id": b_campaign["id"],
+        "api_key_id": b_key["id"],
+        "match_id": match_id,
+        "donation_id": str(donation_id),
+        "update_id": update.json()["id"],
+    }
 
 
 async def _rejected_match(
@@ -73,6 +91,8 @@ async def test_another_orgs_resource_is_not_found(
     path = "/api/v1" + op.path.replace("{campaign_id:uuid}", two_orgs["campaign_id"]).replace(
         "{api_key_id:uuid}", two_orgs["api_key_id"]
     ).replace("{match_id:uuid}", two_orgs["match_id"])
+    for name in ("donation_id", "update_id"):
+        path = path.replace(f"{{{name}:uuid}}", two_orgs[name])
     assert "{" not in path, f"add the resource for {op.path} to this test"
     before_campaign = (
         await client.get(f"/api/v1/campaigns/{two_orgs['campaign_id']}", headers=b.headers)
@@ -118,7 +138,7 @@ async def test_lists_show_only_own_data(
 def test_every_nonprofit_operation_is_covered() -> None:
     with_ids = [op for op in NONPROFIT_OPERATIONS if "{" in op.path]
     listed = [op for op in NONPROFIT_OPERATIONS if "{" not in op.path]
-    filled = ("campaign_id", "api_key_id", "match_id")
+    filled = ("campaign_id", "api_key_id", "match_id", "donation_id", "update_id")
     assert {p for op in with_ids for p in filled if p in op.path} == set(filled)
     for op in with_ids:
         remaining = op.path
