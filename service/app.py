@@ -198,9 +198,12 @@ def create_app(
 
     middleware = [
         Middleware(RequestContextMiddleware, hsts=settings.is_production),
-        # Cached public pages are answered here, before the router and the middleware below.
+        # Cached public pages and Stripe's deliveries are answered here, before the router and
+        # the middleware below (service/web/fast_path.py).
         Middleware(
-            PageFastPathMiddleware, routes=giving_fast_pages.FAST_ROUTES, session_cookie="goodloop_session"
+            PageFastPathMiddleware,
+            routes=(*webhook_intake.FAST_ROUTES, *giving_fast_pages.FAST_ROUTES),
+            session_cookie="goodloop_session",
         ),
         Middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES),
         Middleware(

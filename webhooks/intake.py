@@ -9,17 +9,21 @@ commit, and each is answered 2xx only after that commit.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Awaitable, Callable
 
 import pydantic
+import pydantic_core
 import stripe
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from service.errors import DomainError
 from service.logging import get_logger
 from service.settings import Settings
+from service.web import errors
 from service.web.context import database, settings
+from service.web.fast_path import FastRoute, Responder
 from webhooks import inbox
 from webhooks.errors import WebhookRejected
 from webhooks.events import HANDLED_TYPES, Envelope
@@ -31,8 +35,8 @@ log = get_logger("goodloop.webhooks")
 SIGNATURE_TOLERANCE_S = 300
 
 # The only two answers to a good delivery, rendered once (Stripe ignores the body anyway).
-_STORED = json.dumps({"received": True, "stored": True}).encode()
-_IGNORED = json.dumps({"received": True, "stored": False}).encode()
+_STORED = b'{"received": true, "stored": true}'
+_IGNORED = b'{"received": true, "stored": false}'
 
 
 def writer(request: Request) -> InboxWriter:
@@ -44,10 +48,6 @@ def writer(request: Request) -> InboxWriter:
 def is_live(config: Settings) -> bool:
     key = config.stripe_secret_key or ""
     return key.startswith(("sk_live_", "rk_live_"))
-
-
-def _no_constants(name: str) -> float:
-    raise ValueError(f"{name} is not JSON")
 
 
 def verify(payload: bytes, signature: str | None, secret: str) -> tuple[Envelope, str]:
@@ -69,8 +69,9 @@ def verify(payload: bytes, signature: str | None, secret: str) -> tuple[Envelope
     except (ValueError, TypeError, AttributeError, KeyError) as e:
         raise WebhookRejected("the payload is not a Stripe event", code="invalid_payload") from e
     try:
-        # Strict JSON: Python would accept NaN and Infinity, which no database takes as JSON.
-        return Envelope.model_validate(json.loads(text, parse_constant=_no_constants)), text
+        # Strict JSON (NaN and Infinity are refused: no database takes them as JSON), parsed by
+        # pydantic's parser, twice as fast as the json module's on an event.
+        return Envelope.model_validate(pydantic_core.from_json(text, allow_inf_nan=False)), text
     except (ValueError, RecursionError, pydantic.ValidationError) as e:
         # Signed but not an event (or nested too deep to parse): refuse it, never a 500.
         raise WebhookRejected("the payload is not a Stripe event", code="invalid_payload") from e
@@ -112,3 +113,31 @@ routes = [
     Route("/webhooks/stripe", platform_webhook, methods=["POST"], name="webhooks:stripe"),
     Route("/webhooks/stripe/connect", connect_webhook, methods=["POST"], name="webhooks:stripe_connect"),
 ]
+
+
+# What the app's body limit lets through (service/app.py MAX_BODY_BYTES); a larger delivery,
+# or one without a Content-Length, takes the normal path and meets that limit there.
+FAST_BODY_LIMIT = 1024 * 1024
+
+
+def _fast(handler: Callable[[Request], Awaitable[Response]]) -> Responder:
+    """The intake on the page fast path (service/web/fast_path.py): Stripe's deliveries skip
+    the session and exception middleware and the router's pattern list, and render their own
+    refusals exactly as the exception handler does."""
+
+    async def respond(request: Request) -> Response | None:
+        length = request.headers.get("content-length", "")
+        if not length.isdigit() or int(length) > FAST_BODY_LIMIT:
+            return None
+        try:
+            return await handler(request)
+        except DomainError as e:
+            return await errors.domain_error(request, e)
+
+    return respond
+
+
+FAST_ROUTES = tuple(
+    FastRoute(route=route, respond=_fast(handler), method="POST")
+    for route, handler in zip(routes, (platform_webhook, connect_webhook), strict=True)
+)

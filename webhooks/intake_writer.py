@@ -105,16 +105,19 @@ class InboxWriter:
         for waiting in batch:
             firsts.setdefault(waiting.row.stripe_event_id, waiting)
         try:
-            stored = await _insert(database, [waiting.row for waiting in firsts.values()])
+            # In event id order: two batches in flight that share an event (a delivery and its
+            # retry) then take the unique index's entries in one order, so one waits for the
+            # other's commit instead of both waiting on each other (a deadlock).
+            rows = sorted((waiting.row for waiting in firsts.values()), key=_event_id)
+            stored = await _insert(database, rows)
         except Poisoned as e:
             if len(firsts) == 1:
                 log.warning("webhook row refused by the inbox", error=str(e.__cause__))
                 _fail(batch, InboxUnavailable("the event could not be stored; retry later"))
                 return
             # Split until the refused row is alone; the others are stored as usual.
-            rows = list(firsts)
-            half = len(rows) // 2
-            left = set(rows[:half])
+            ids = list(firsts)
+            left = set(ids[: len(ids) // 2])
             await self._write(database, [w for w in batch if w.row.stripe_event_id in left])
             await self._write(database, [w for w in batch if w.row.stripe_event_id not in left])
             return
@@ -135,6 +138,10 @@ class InboxWriter:
             first = firsts[waiting.row.stripe_event_id] is waiting and waiting.row.stripe_event_id in stored
             if not waiting.outcome.done():
                 waiting.outcome.set_result(first)
+
+
+def _event_id(row: inbox.InboxRow) -> str:
+    return row.stripe_event_id
 
 
 def _fail(batch: Sequence[_Waiting], error: Exception) -> None:

@@ -19,7 +19,7 @@ from service.web.context import page_cache
 from service.web.fast_path import FastRoute
 
 
-def cached_campaign_page(request: Request) -> Response | None:
+async def cached_campaign_page(request: Request) -> Response | None:
     slug: str = request.path_params["slug"]
     page = page_cache(request).peek(("campaign", slug))
     if page is None:

@@ -13,11 +13,15 @@ path would serve from the same cache entry, built by the same functions.
 
 Requests bringing a session cookie always take the normal path: the session middleware may
 refresh the cookie on the way out, and the fast path does not run it.
+
+Stripe's deliveries take it too (webhooks/intake.py FAST_ROUTES): they need no session, and
+the intake checks the body's size itself (a delivery without a Content-Length, or a larger
+one than the app's limit, goes the normal way, through the body limit).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from prometheus_client import Counter
@@ -30,16 +34,19 @@ FAST_PATH_HITS = Counter(
     "goodloop_page_fast_path_total", "Cached pages answered before the router, by route", ["route"]
 )
 
-Responder = Callable[[Request], Response | None]
+Responder = Callable[[Request], Awaitable[Response | None]]
 
 
 @dataclass(frozen=True)
 class FastRoute:
-    """A route whose cached answers may skip the router: `respond(request)` (path params
-    filled in as the router would) returns the response, or None to take the normal path."""
+    """A route whose answers may skip the router: for a `method` request the route matches,
+    `respond(request)` (path params filled in as the router would) returns the response, or
+    None to take the normal path. A responder that raises is handled as any endpoint's error
+    that reaches ServerErrorMiddleware: it renders its own expected errors."""
 
     route: Route
     respond: Responder
+    method: str = "GET"
 
 
 class PageFastPathMiddleware:
@@ -51,8 +58,11 @@ class PageFastPathMiddleware:
         self._session_marker = f"{session_cookie}=".encode("latin-1")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and not self._brings_session(scope):
+        if scope["type"] == "http" and not self._brings_session(scope):
+            method = scope["method"]
             for fast in self.routes:
+                if method != fast.method:
+                    continue
                 match, child_scope = fast.route.matches(scope)
                 if match is not Match.FULL:
                     continue
@@ -60,7 +70,7 @@ class PageFastPathMiddleware:
                 # and metrics), the endpoint and the path parameters.
                 scope.update(child_scope)
                 scope["route"] = fast.route
-                response = fast.respond(Request(scope, receive))
+                response = await fast.respond(Request(scope, receive))
                 if response is None:
                     break
                 self._hits[id(fast)].inc()
