@@ -52,7 +52,7 @@ class TestMemberJourney:
         slug = f"winter-coats-{uuid.uuid4().hex[:6]}"
         fill_campaign(page, slug=slug, goal="2500.505")
         page.get_by_role("button", name="Save draft").click()
-        expect(page.locator("#goal-error")).to_have_text("EUR has 2 decimal places; 2500.505 has more")
+        expect(page.locator("#goal-error")).to_have_text("EUR has 2 decimal places; 2500.505 has more.")
         expect(page.get_by_label("Title")).to_have_value("Winter coats for 300 kids")
         expect(page.get_by_label("Goal")).to_have_attribute("aria-invalid", "true")
 
