@@ -219,7 +219,9 @@ class TestCreateCampaign:
         form = helpers.campaign_form(slug="winter-coats-dublin")
         response = await submit(client, "/dashboard/campaigns/new", form, page="/dashboard/campaigns/new")
         assert response.status_code == 409
-        assert field_error(response.text, "slug") == "The slug 'winter-coats-dublin' is taken; choose another."
+        assert (
+            field_error(response.text, "slug") == "The slug 'winter-coats-dublin' is taken; choose another."
+        )
 
     async def test_preview_renders_the_sanitised_story_without_saving(
         self, client: httpx.AsyncClient
