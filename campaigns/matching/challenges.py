@@ -61,9 +61,10 @@ class ChallengeProgress:
     """Donors, or minor units, still missing (0 once met)."""
     deadline: datetime
     unlocked: bool
-    """The target was met before the deadline (the bonus match exists or is due)."""
+    """The bonus match exists: the target was met before the deadline (or pro rata at its end)."""
     ended: bool
-    """The deadline passed without the target being met."""
+    """Nothing is left to ask of donors and nothing was unlocked: the deadline passed, or the
+    target was met when the pool could no longer pay the bonus."""
 
 
 def _target(
@@ -89,9 +90,9 @@ async def challenges_for(session: AsyncSession, *, ctx: Context, at: datetime) -
         bonus = await repository.get_match(
             session, program_id=program.id, key=campaign_match_key(program.id, ctx)
         )
-        unlocked = (bonus is not None and bonus.status is not MatchStatus.VOIDED) or (
-            progress >= target and at <= params.deadline
-        )
+        # Unlocked means the bonus match exists (the engine makes it in the same transaction as
+        # the gift that meets the target); a target met with an empty pool unlocks nothing.
+        unlocked = bonus is not None and bonus.status is not MatchStatus.VOIDED and bonus.amount_minor > 0
         out.append(
             ChallengeProgress(
                 program_name=program.name,
@@ -103,7 +104,7 @@ async def challenges_for(session: AsyncSession, *, ctx: Context, at: datetime) -
                 remaining=max(target - progress, 0),
                 deadline=params.deadline,
                 unlocked=unlocked,
-                ended=not unlocked and at > params.deadline,
+                ended=not unlocked and (at > params.deadline or progress >= target),
             )
         )
     return out

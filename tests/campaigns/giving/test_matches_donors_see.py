@@ -219,6 +219,25 @@ class TestChallenge:
         assert body["matched_minor"] == 50_000
         assert "Unlocked! Friday challenge adds €500.00." in (await world.client.get(f"/c/{slug}")).text
 
+    async def test_a_target_met_when_the_pool_cannot_pay_unlocks_nothing(self, world: World) -> None:
+        await make_program(
+            world,
+            budget_minor=10_000,
+            allow_partial=False,
+            policy={
+                "policy": "challenge_unlock",
+                "bonus_minor": 50_000,
+                "target_donors": 1,
+                "deadline": (utcnow() + timedelta(days=3)).isoformat(),
+            },
+        )
+        await give(world)
+
+        body = (await summary(world)).json()
+        [challenge] = body["challenges"]
+        assert (challenge["remaining"], challenge["unlocked"], challenge["text"]) == (0, False, None)
+        assert body["matched_minor"] == 0
+
     async def test_an_amount_target_says_how_much_more(self, world: World) -> None:
         await make_program(
             world,
