@@ -27,6 +27,7 @@ from campaigns.moderation import screen
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.models import MemberRole
 from service import audit
+from service.auth.models import Admin
 from service.errors import Conflict, NotFound
 from service.pagination import Cursor
 
@@ -116,6 +117,37 @@ async def latest_updates(session: AsyncSession, campaign_id: uuid.UUID) -> Updat
     )
 
 
+async def list_held_updates(session: AsyncSession, *, limit: int, cursor: str | None) -> UpdatePage:
+    """Updates the keyword screen held, across every campaign, for moderators; newest first."""
+    query = sa.select(CampaignUpdate).where(CampaignUpdate.status == UpdateStatus.HELD)
+    return await _paged(session, query, limit=limit, cursor=cursor)
+
+
+async def publish_update(
+    session: AsyncSession, *, admin: Admin, update_id: uuid.UUID, note: str | None
+) -> CampaignUpdate:
+    """A moderator looked at a held update and lets it onto the campaign page."""
+    update = await session.scalar(
+        sa.select(CampaignUpdate).where(CampaignUpdate.id == update_id).with_for_update()
+    )
+    if update is None:
+        raise UpdateNotFound("no such update")
+    if update.status is not UpdateStatus.PUBLISHED:
+        update.status = UpdateStatus.PUBLISHED
+        await audit.record(
+            session,
+            actor=admin,
+            action="campaign_update.publish",
+            subject_type="campaign_update",
+            subject_id=str(update.id),
+            nonprofit_id=update.nonprofit_id,
+            before={"status": UpdateStatus.HELD.value},
+            after={"status": UpdateStatus.PUBLISHED.value, "flags": list(update.flags)},
+            note=note,
+        )
+    return update
+
+
 async def _page(
     session: AsyncSession,
     campaign_id: uuid.UUID,
@@ -127,6 +159,12 @@ async def _page(
     query = sa.select(CampaignUpdate).where(
         CampaignUpdate.campaign_id == campaign_id, CampaignUpdate.status.in_(statuses)
     )
+    return await _paged(session, query, limit=limit, cursor=cursor)
+
+
+async def _paged(
+    session: AsyncSession, query: sa.Select[CampaignUpdate], *, limit: int, cursor: str | None
+) -> UpdatePage:
     if cursor:
         before = Cursor.decode(cursor)
         query = query.where(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -26,9 +27,12 @@ from campaigns.giving.wall_schemas import (
     UpdateOut,
 )
 from campaigns.nonprofits.web import api_actor
+from service.auth.models import AdminRole
 from service.pagination import PageQuery
+from service.validation import Reason
 from service.web.api import ApiRoutes, Operation, json_response, parse_json, parse_query
 from service.web.context import database
+from service.web.guards import api_admin
 
 PUBLIC_CACHE = "public, max-age=30, stale-while-revalidate=60"
 
@@ -153,6 +157,30 @@ async def public_updates(request: Request) -> Response:
     return response
 
 
+class PublishIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: Reason | None = None
+
+
+async def list_held_updates(request: Request) -> Response:
+    query = parse_query(request, PageQuery)
+    async with database(request).transaction() as session:
+        await api_admin(request, session, AdminRole.REVIEWER)
+        page = await updates.list_held_updates(session, limit=query.limit, cursor=query.cursor)
+    return json_response(UpdateList(data=[update_out(u) for u in page.updates], next_cursor=page.next_cursor))
+
+
+async def publish_update(request: Request) -> Response:
+    data = await parse_json(request, PublishIn)
+    async with database(request).transaction() as session:
+        admin = await api_admin(request, session, AdminRole.REVIEWER)
+        update = await updates.publish_update(
+            session, admin=admin, update_id=request.path_params["update_id"], note=data.note
+        )
+    return json_response(update_out(update))
+
+
 def build() -> ApiRoutes:
     api = ApiRoutes()
     tag = "wall"
@@ -230,6 +258,30 @@ def build() -> ApiRoutes:
             response=PublicUpdateList,
             auth=None,
             errors=(400, 404, 422),
+        ),
+    )
+    api.add(
+        list_held_updates,
+        Operation(
+            "GET",
+            "/admin/campaign-updates/held",
+            "Campaign updates the keyword screen held, newest first",
+            "admin",
+            query=PageQuery,
+            response=UpdateList,
+            errors=(400, 401, 403, 422),
+        ),
+    )
+    api.add(
+        publish_update,
+        Operation(
+            "POST",
+            "/admin/campaign-updates/{update_id:uuid}/publish",
+            "Publish a held campaign update after looking at it",
+            "admin",
+            body=PublishIn,
+            response=UpdateOut,
+            errors=(400, 401, 403, 404, 422),
         ),
     )
     return api

@@ -75,6 +75,9 @@ class ReportQuery(BaseModel):
 class ReportOut(BaseModel):
     id: uuid.UUID
     campaign_id: uuid.UUID
+    donation_id: uuid.UUID | None = Field(
+        default=None, description="set when the report is about one donor's message on the wall of support"
+    )
     reason: ReportReason
     message: str
     created_at: datetime

@@ -76,6 +76,30 @@ class TestUpdatesApi:
         assert held.json()["status"] == "held" and "western union" in held.json()["flags"]
         assert public.json()["data"] == []
 
+    async def test_a_moderator_publishes_a_held_update(
+        self, client: httpx.AsyncClient, database: Database
+    ) -> None:
+        campaign = await live(client, database)
+        org: builders.Org = campaign["_org"]
+        admin: builders.AdminUser = campaign["_admin"]
+        held = (await _post(client, campaign, org, body="Our raffle winners are announced")).json()
+
+        queue = await client.get("/api/v1/admin/campaign-updates/held", headers=admin.headers)
+        refused = await client.post(
+            f"/api/v1/admin/campaign-updates/{held['id']}/publish", json={}, headers=org.headers
+        )
+        published = await client.post(
+            f"/api/v1/admin/campaign-updates/{held['id']}/publish",
+            json={"note": "a charity raffle, fine"},
+            headers=admin.headers,
+        )
+        public = await client.get(f"/api/v1/public/campaigns/{campaign['slug']}/updates")
+
+        assert [u["id"] for u in queue.json()["data"]] == [held["id"]] and held["flags"] == ["raffle"]
+        assert refused.status_code in (401, 403)
+        assert published.status_code == 200 and published.json()["status"] == "published"
+        assert [u["id"] for u in public.json()["data"]] == [held["id"]]
+
     async def test_body_is_required_and_at_most_5000_characters(
         self, client: httpx.AsyncClient, database: Database
     ) -> None:

@@ -266,6 +266,9 @@ class TestReports:
         assert report is not None and str(report.donation_id) == out["donation_id"]
         assert str(report.campaign_id) == campaign["id"]
         assert listed.json()["data"][0]["open_reports"] == 1
+        admin: builders.AdminUser = campaign["_admin"]
+        moderators = await client.get("/api/v1/admin/reports", headers=admin.headers)
+        assert [r["donation_id"] for r in moderators.json()["data"]] == [out["donation_id"]]
 
     async def test_report_without_form_token_is_refused(
         self, client: httpx.AsyncClient, database: Database, settings: Settings
