@@ -24,6 +24,7 @@ from service.db import Database, utcnow
 from service.settings import Settings
 from service.web.tokens import thanks_token
 from tests.builders import insert_admin
+from tests.campaigns.giving.helpers import live
 from tests.campaigns.giving.stripe_double import StripeDouble
 from tests.campaigns.giving.test_thanks_and_embed import confirm, started, status_path
 from tests.campaigns.matching.helpers import (
@@ -325,3 +326,17 @@ class TestThankYouWhileTheMatchIsRecorded:
 
         assert (status["state"], status["matches"], status["awaiting_matches"]) == ("confirmed", [], True)
         assert 'data-awaiting="true"' in page and 'id="match-waiting"' in page
+
+
+class TestDaysLeft:
+    async def test_page_and_api_count_the_days_to_the_end(
+        self, client: httpx.AsyncClient, database: Database
+    ) -> None:
+        ends_at = utcnow() + timedelta(days=3, hours=5)
+        campaign = await live(client, database, ends_at=ends_at.isoformat())
+
+        page = (await client.get(f"/c/{campaign['slug']}")).text
+        body = (await client.get(f"/api/v1/public/campaigns/{campaign['slug']}")).json()
+
+        assert '<strong id="days-left">3 days left</strong>' in page
+        assert body["days_left"] == "3 days left"
