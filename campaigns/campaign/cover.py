@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import warnings
+import struct
 from dataclasses import dataclass
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
@@ -77,26 +77,24 @@ def variant_widths(width: int) -> tuple[int, ...]:
 
 def _decode(data: bytes) -> Image.Image:
     try:
-        with warnings.catch_warnings():
-            # Pillow only warns between its own limit and twice it; make that a refusal too.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=FORMATS)
-            _check_size(image.width, image.height)
-            # An animation's first frame is its poster; the rest are dropped.
-            image.seek(0)
-            _draft(image)
-            image.load()
+        # Image.open reads only the header; Pillow itself refuses above 2 x MAX_IMAGE_PIXELS.
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+        _check_size(image.width, image.height)
+        # An animation's first frame is its poster; the rest are dropped.
+        image.seek(0)
+        _draft(image)
+        image.load()
+        # EXIF is parsed here, so a malformed block is refused like a malformed image.
+        return _to_srgb(ImageOps.exif_transpose(image))
     except (InvalidImage, ImageTooLarge):
         raise
     except UnidentifiedImageError as e:
         raise InvalidImage("the file is not a JPEG, PNG or WebP image") from e
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+    except Image.DecompressionBombError as e:
         raise InvalidImage("the image has too many pixels (at most 40 megapixels)") from e
-    except (OSError, SyntaxError, ValueError, EOFError) as e:
-        # Pillow's words for a truncated or corrupt file.
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error, KeyError, IndexError, TypeError) as e:
+        # Pillow's words for a truncated or corrupt file (or its EXIF).
         raise InvalidImage("the image is damaged or incomplete; export it again and retry") from e
-    oriented = ImageOps.exif_transpose(image)
-    return _to_srgb(oriented)
 
 
 def _check_size(width: int, height: int) -> None:
