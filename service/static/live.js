@@ -3,7 +3,8 @@
 // EventSource, or when the stream keeps failing (the server may be full and answer 503), it
 // polls the public summary (data-summary-url) every 15 seconds instead. The server sends every
 // text ready to show (amounts already formatted), so nothing here formats money; new entries
-// are built with textContent only, never from HTML.
+// are built with textContent only, never from HTML. The article's data-live-state says which
+// way it is following ("open" or "polling").
 (function () {
   "use strict";
 
@@ -122,6 +123,7 @@
       return;
     }
     polling = true;
+    article.setAttribute("data-live-state", "polling");
     window.setInterval(poll, POLL_MS);
   }
 
@@ -134,6 +136,7 @@
   var source = new window.EventSource(liveUrl);
   source.addEventListener("open", function () {
     errors = 0;
+    article.setAttribute("data-live-state", "open");
   });
   source.addEventListener("progress", function (event) {
     var progress = parsed(event);

@@ -130,10 +130,13 @@ class EventReader:
         return str(text)
 
     async def until(self, name: str, predicate: Any = lambda data: True) -> Any:
-        while True:
-            got, data = await self.event()
-            if got == name and predicate(data):
-                return data
+        """The next `name` event that satisfies `predicate`, within WAIT_S in all (heartbeats
+        keep arriving, so waiting per line would never end)."""
+        async with asyncio.timeout(WAIT_S):
+            while True:
+                got, data = await self.event()
+                if got == name and predicate(data):
+                    return data
 
 
 @asynccontextmanager
