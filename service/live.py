@@ -44,6 +44,8 @@ QUEUE_LIMIT = 20
 KEEPALIVE_S = 30.0
 """How often the LISTEN connection is pinged: a connection that died silently is found."""
 RECONNECT_MAX_S = 30.0
+APPLICATION_NAME = "goodloop-live"
+"""How the LISTEN connection shows in pg_stat_activity."""
 
 Event = tuple[str, dict[str, Any]]
 """(event name, data)"""
@@ -297,7 +299,9 @@ class LiveBroker:
 
     async def _listen_once(self, dsn: str, *, resync: bool) -> None:
         """Hold one LISTEN connection until it fails; returns or raises when it is gone."""
-        connection: asyncpg.Connection = await asyncpg.connect(dsn, timeout=10)
+        connection: asyncpg.Connection = await asyncpg.connect(
+            dsn, timeout=10, server_settings={"application_name": APPLICATION_NAME}
+        )
         lost = asyncio.Event()
         connection.add_termination_listener(lambda _connection: lost.set())
         try:

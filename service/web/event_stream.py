@@ -58,10 +58,15 @@ class EventStream(Response):
                 for task in (writer, watcher):
                     with contextlib.suppress(asyncio.CancelledError, OSError):
                         await task
-            if writer in done and writer.exception() is None:
+            if writer not in done:
+                return  # the client went away
+            failure = writer.exception()
+            if failure is None:
                 # The broker closed the stream (shutdown): end the response properly.
                 with contextlib.suppress(OSError):
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
+            elif not isinstance(failure, OSError):  # OSError: the client went away mid-write
+                raise failure
         finally:
             self._broker.unsubscribe(self._subscription)
 

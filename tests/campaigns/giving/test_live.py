@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,14 +24,16 @@ import pytest
 import sqlalchemy as sa
 from starlette.applications import Starlette
 
+from campaigns.campaign.models import Campaign
 from campaigns.donations import settlement
 from campaigns.donations.models import Donation
 from campaigns.donations.repository import DonationRef
 from service.app import create_app
 from service.db import Database
-from service.live import MAX_PAYLOAD_BYTES, QUEUE_LIMIT, LiveBroker, Message, Subscription
+from service.live import APPLICATION_NAME, MAX_PAYLOAD_BYTES, QUEUE_LIMIT, LiveBroker, Message, Subscription
 from service.settings import Settings
-from tests import builders
+from tests import builders, databases
+from tests.conftest import TEST_SECRET_KEY
 from tests.live_server import free_port, serve_asgi
 from tests.webhooks import stripe_events
 from tests.webhooks.builders import LiveCampaign, deliver, insert_donation, process_all
@@ -299,6 +302,61 @@ class TestStream:
 
         assert open_count == 1
         assert closed_count == 0
+
+
+@pytest.fixture
+def pg_settings(postgres_migrated: str, tmp_path: Path) -> Settings:
+    """PostgreSQL only: LISTEN/NOTIFY is what is under test."""
+    databases.truncate_postgres(postgres_migrated)
+    return Settings(
+        database_url=postgres_migrated,
+        secret_key=TEST_SECRET_KEY,
+        public_base_url="http://testserver",
+        data_dir=tmp_path / "data",
+        log_json=False,
+    )
+
+
+@pytest.fixture
+async def pg_database(pg_settings: Settings) -> AsyncIterator[Database]:
+    database = Database.from_url(pg_settings.database_url)
+    yield database
+    await database.dispose()
+
+
+class TestReconnect:
+    async def test_after_the_listen_connection_drops_pages_get_fresh_progress_and_later_gifts(
+        self, pg_settings: Settings, pg_database: Database, http: httpx.AsyncClient
+    ) -> None:
+        settings, database = pg_settings, pg_database
+        with served(settings, database) as site:
+            api = httpx.AsyncClient(base_url=site.url, timeout=WAIT_S)
+            campaign, slug = await live_campaign(api, database)
+            async with stream(http, f"{site.url}/c/{slug}/live") as events:
+                await events.until("progress")
+                async with database.transaction() as session:
+                    # Totals that moved while the process could not hear (no notification).
+                    await session.execute(
+                        sa.update(Campaign).where(Campaign.id == campaign.id).values(raised_minor=777)
+                    )
+                    ended = await session.scalar(
+                        sa.text(
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                            " WHERE application_name = :name AND datname = current_database()"
+                        ),
+                        {"name": APPLICATION_NAME},
+                    )
+                resynced = await events.until("progress")
+                payment = await insert_donation(database, campaign, amount_minor=1000, donor_name="After")
+                await site.confirm(api, payment)
+                supporter = await events.until("supporter")
+            reconnects = site.broker.reconnects
+            await api.aclose()
+
+        assert ended == 1
+        assert resynced["raised_minor"] == 777
+        assert supporter["name"] == "After"
+        assert reconnects >= 1
 
 
 class TestFanOut:
