@@ -165,6 +165,10 @@ class TestAllowedSite:
 
             frame.get_by_role("button", name="Change my gift").click()
             expect(frame.get_by_role("button", name="Donate")).to_be_visible()
+            # The choice is remembered for the browser session (also on a phone, whose default differs).
+            page.get_by_role("button", name="Close").click()
+            page.get_by_role("button", name="Donate").click()
+            expect(frame.get_by_label("Pay in a new tab")).to_be_checked()
         assert errors == []
         ctx.close()
 
