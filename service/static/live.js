@@ -124,6 +124,7 @@
     }
     polling = true;
     article.setAttribute("data-live-state", "polling");
+    poll(); // the page may be older than the stream that failed: catch up at once
     window.setInterval(poll, POLL_MS);
   }
 

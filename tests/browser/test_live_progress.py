@@ -97,3 +97,30 @@ def test_an_open_page_follows_another_donors_gift_without_reloading(
     donor.close()
     watcher.close()
     assert errors == []
+
+
+@pytest.mark.browser
+def test_without_event_source_the_page_polls_the_summary_and_still_follows(
+    browser: Browser, site: Site
+) -> None:
+    slug = site.live_campaign(origins=[])
+    watcher = person(browser, PHONE)
+    # A browser without EventSource (or a stream the server refused): the script polls.
+    watcher.add_init_script("delete window.EventSource;")
+    page = watcher.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{site.url}/c/{slug}")
+    expect(page.locator("article.campaign")).to_have_attribute("data-live-state", "polling")
+    page.evaluate("window.__stillTheSamePage = true")
+
+    donor = person(browser, PHONE)
+    pay(donor.new_page(), site, slug, amount="€10.00", name="Katherine Johnson", message="Go!")
+
+    # Every 15 seconds: wait for two rounds and then some.
+    expect(page.locator("#donor-count")).to_have_text("1 donor", timeout=45_000)
+    expect(page.locator("#raised")).to_have_text("€10.00")
+    assert page.evaluate("window.__stillTheSamePage") is True
+    donor.close()
+    watcher.close()
+    assert errors == []

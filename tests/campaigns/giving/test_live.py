@@ -31,7 +31,7 @@ from campaigns.donations.repository import DonationRef
 from service.app import create_app
 from service.db import Database
 from service.live import APPLICATION_NAME, MAX_PAYLOAD_BYTES, QUEUE_LIMIT, LiveBroker, Message, Subscription
-from service.settings import Settings
+from service.settings import Settings, SettingsError, load_settings
 from tests import builders, databases
 from tests.conftest import TEST_SECRET_KEY
 from tests.live_server import free_port, serve_asgi
@@ -417,3 +417,18 @@ class TestFanOut:
         assert decoded is not None and decoded.latest == message.latest
         assert 0 < len(decoded.queued) < 30
         assert decoded.queued == message.queued[-len(decoded.queued) :]
+
+
+class TestSettings:
+    ENV = {"GOODLOOP_SECRET_KEY": "k" * 48}
+
+    def test_the_cap_comes_from_the_environment(self) -> None:
+        assert (
+            load_settings({**self.ENV, "GOODLOOP_LIVE_MAX_SUBSCRIBERS": "2500"}).live_max_subscribers == 2500
+        )
+        assert load_settings(self.ENV).live_max_subscribers == 10_000
+
+    @pytest.mark.parametrize("raw", ["0", "-5", "lots", "2000000"])
+    def test_a_cap_that_is_not_a_sensible_count_stops_start_up(self, raw: str) -> None:
+        with pytest.raises(SettingsError, match="GOODLOOP_LIVE_MAX_SUBSCRIBERS"):
+            load_settings({**self.ENV, "GOODLOOP_LIVE_MAX_SUBSCRIBERS": raw})
