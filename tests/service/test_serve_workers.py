@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -16,8 +18,10 @@ import pytest
 import sqlalchemy as sa
 
 from service.db import Database
+from service.settings import Settings
 from tests.live_server import free_port
 from tests.webhooks import stripe_events
+from tests.webhooks.builders import create_live_campaign, deliver, insert_donation, process_all
 from webhooks.models import WebhookEvent
 
 GOODLOOP = shutil.which("goodloop", path=str(Path(sys.executable).parent)) or "goodloop"
@@ -52,6 +56,39 @@ def web_processes(parent: int) -> list[int]:
         if ppid == parent and b"spawn_main" in cmdline:
             found.append(int(entry.name))
     return found
+
+
+def connections_by_process(port: int, pids: list[int]) -> dict[int, int]:
+    """How many established TCP connections to `port` (IPv4 loopback) each process holds."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        if local_port == port and fields[3] == "01":  # 01: ESTABLISHED
+            inodes.add(f"socket:[{fields[9]}]")
+    counts = {}
+    for pid in pids:
+        fds = Path(f"/proc/{pid}/fd")
+        held = 0
+        for fd in fds.iterdir():
+            try:
+                held += os.readlink(fd) in inodes
+            except OSError:
+                continue
+        counts[pid] = held
+    return counts
+
+
+async def next_event(lines: AsyncIterator[str], name: str) -> dict[str, object]:
+    """The data of the next `name` event on a text/event-stream."""
+    current = ""
+    while True:
+        line = await asyncio.wait_for(anext(lines), 30)
+        if line.startswith("event:"):
+            current = line.partition(":")[2].strip()
+        elif line.startswith("data:") and current == name:
+            data: dict[str, object] = json.loads(line.partition(":")[2])
+            return data
 
 
 def wait_ready(base: str, process: subprocess.Popen[str]) -> None:
@@ -149,3 +186,45 @@ class TestTwoWebProcesses:
         async with database.transaction() as session:
             stored = list((await session.scalars(sa.select(WebhookEvent.stripe_event_id))).all())
         assert sorted(stored) == sorted(str(evt["id"]) for evt in events)
+
+    async def test_live_progress_reaches_subscribers_on_both_processes(
+        self,
+        two_workers: tuple[str, subprocess.Popen[str]],
+        client: httpx.AsyncClient,
+        database: Database,
+        settings: Settings,
+    ) -> None:
+        base, process = two_workers
+        port = int(base.rsplit(":", 1)[1])
+        pids = web_processes(process.pid)
+        campaign = await create_live_campaign(client, database)
+        async with database.transaction() as session:
+            slug = await session.scalar(
+                sa.text("SELECT slug FROM campaigns WHERE id = :id"), {"id": campaign.id}
+            )
+        async with contextlib.AsyncExitStack() as stack:
+            http = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=30))
+            readers: list[AsyncIterator[str]] = []
+            # Open pages until each process holds at least one (the kernel hands connections
+            # to whichever process accepts first).
+            while len(readers) < 32:
+                response = await stack.enter_async_context(http.stream("GET", f"/c/{slug}/live"))
+                assert response.status_code == 200
+                lines = response.aiter_lines()
+                first = await next_event(lines, "progress")
+                assert first["raised_minor"] == 0
+                readers.append(lines)
+                if len(readers) >= 4 and min(connections_by_process(port, pids).values()) >= 1:
+                    break
+            held = connections_by_process(port, pids)
+            payment = await insert_donation(database, campaign, amount_minor=2500)
+            evt = stripe_events.event("checkout.session.completed", payment.checkout_session())
+            assert (await deliver(client, evt, settings.webhook_secret)).status_code == 200
+            # The test's own processor confirms it: only PostgreSQL's NOTIFY reaches the two
+            # web processes, each of which fans it out to its own subscribers.
+            await process_all(database)
+            progress = [await next_event(lines, "progress") for lines in readers]
+
+        assert len(pids) == 2
+        assert all(count >= 1 for count in held.values()), held
+        assert [p["raised_minor"] for p in progress] == [2500] * len(readers)
