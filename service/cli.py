@@ -100,6 +100,7 @@ class ServerOptions(TypedDict):
     proxy_headers: bool
     server_header: bool
     access_log: bool
+    timeout_graceful_shutdown: int
 
 
 SERVER_OPTIONS = ServerOptions(
@@ -109,6 +110,9 @@ SERVER_OPTIONS = ServerOptions(
     server_header=False,
     # Our middleware writes the access line, with the request id.
     access_log=False,
+    # Live progress streams (GET /c/{slug}/live) never end by themselves: a graceful shutdown
+    # waits this long for them, then closes them; browsers reconnect to another process.
+    timeout_graceful_shutdown=5,
 )
 
 
