@@ -175,6 +175,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             "are not run by them: run `goodloop worker` beside",
             file=sys.stderr,
         )
+        if settings.metrics_address is not None:
+            # prometheus_client's registry is per process: a listener here, in the supervisor,
+            # would only ever show the supervisor's own (empty) figures.
+            print(
+                "goodloop: GOODLOOP_METRICS_ADDRESS is not served with --workers above 1 "
+                "(metrics are per process; see docs/scaling.md)",
+                file=sys.stderr,
+            )
         uvicorn.run(
             "service.cli:web_app",
             factory=True,
