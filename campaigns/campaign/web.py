@@ -73,9 +73,11 @@ def cover_out(request: Request, campaign: Campaign) -> CoverOut | None:
 # Decoding a photo takes a CPU for a fraction of a second: two at a time per process, so a burst
 # of uploads queues here instead of starving the event loop's other requests of CPU.
 _PREPARING = anyio.CapacityLimiter(2)
-UPLOAD_BODY_BYTES = 8 * 1024 * 1024
-"""The body limit of an upload route: room for a 5 MB image and the form around it, so a
-slightly larger file hears 'at most 5 MB' (ImageTooLarge) rather than a bare 413."""
+UPLOAD_BODY_BYTES = 16 * 1024 * 1024
+"""The body limit of an upload route, far above the 5 MB a cover may have: a phone's photo of
+6 to 15 MB hears 'covers may be at most 5 MB' (ImageTooLarge, next to the field on the page)
+rather than a bare 413. Only a signed-in member or an API key gets this far; the body is read
+after the caller is checked."""
 
 
 async def read_cover_form(form: FormData) -> tuple[bytes, str]:

@@ -19,7 +19,7 @@ from service.errors import Forbidden
 from service.money import format_money
 from service.validation import country_name
 from service.web.urls import optional_path_for, path_for
-from service.web.validation_messages import sentences
+from service.web.validation_messages import sentence, sentences
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -53,6 +53,7 @@ templates.env.auto_reload = False
 templates.env.filters["money"] = lambda amount, cur: format_money(int(amount), str(cur))
 templates.env.globals["csrf_field"] = "csrf_token"
 templates.env.filters["country_name"] = country_name
+templates.env.filters["sentence"] = sentence
 
 
 @jinja2.pass_context

@@ -123,8 +123,8 @@ class TestAuditLogPage:
         )
 
         assert page.status_code == 200
-        assert 'id="nonprofit-error">not an id' in page.text
-        assert 'id="since-error">use a date like 2026-11-28' in page.text
+        assert 'id="nonprofit-error">Not an id' in page.text
+        assert 'id="since-error">Use a date like 2026-11-28' in page.text
         assert 'id="actor-error">' in page.text
         assert len(rows(page.text)) == 1  # the bad fields are ignored, the rest still lists
 

@@ -146,7 +146,7 @@ class TestNonprofitQueue:
 
         assert response.status_code == 422
         assert (
-            field_error(response.text, f"reject-reason-{org.id}") == "write a reason: the nonprofit sees it"
+            field_error(response.text, f"reject-reason-{org.id}") == "Write a reason: the nonprofit sees it."
         )
         assert (await nonprofit_row(database, org.id)).status.value == "pending_verification"
         assert await entries_for(database, subject_id=org.id) == []
@@ -331,7 +331,7 @@ class TestCampaignQueue:
         assert blank.status_code == 422
         assert (
             field_error(blank.text, f"reject-reason-{campaign['id']}")
-            == "write a reason: the nonprofit sees it"
+            == "Write a reason: the nonprofit sees it."
         )
         assert response.status_code == 303
         assert await campaign_status(database, campaign["id"]) == "draft"

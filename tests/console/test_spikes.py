@@ -132,7 +132,7 @@ class TestSpikePage:
         response = await post_approval(client, world.campaign.id)
 
         assert response.status_code == 403
-        assert "you belong to this nonprofit" in response.text
+        assert "You belong to this nonprofit" in response.text
         assert (await reload_match(world.database, matches[-1].id)).status is MatchStatus.HELD_FOR_REVIEW
         assert await _campaign_entries(world.database, world.campaign.id) == []
 

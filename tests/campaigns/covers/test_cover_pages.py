@@ -100,3 +100,17 @@ class TestCoverForm:
 
         assert (response.status_code, removed.status_code) == (404, 404)
         assert media_files(settings) == []
+
+    async def test_a_phone_photo_over_5_mb_hears_the_limit_next_to_the_field(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        await helpers.signed_in_org(client)
+        detail = await helpers.create_campaign_via_page(client)
+
+        response = await post_cover(client, detail, b"\xff\xd8\xff" + b"\x00" * (9 * 1024 * 1024))
+
+        assert response.status_code == 413
+        assert helpers.field_error(response.text, "image") == (
+            "The image is larger than 5 MB; covers may be at most 5 MB."
+        )
+        assert media_files(settings) == []

@@ -97,7 +97,7 @@ class TestAttackers:
         assert refused.json()["error"] == "rate_limited"
         assert int(refused.headers["retry-after"]) > 0
         assert refused_form.status_code == 429
-        assert "too many donation attempts" in refused_form.text
+        assert "Too many donation attempts" in refused_form.text
         async with browser(app, port=40001) as neighbour:
             assert (await give_by_form(neighbour, slug)).status_code == 303
         assert sessions_at_stripe(stripe_sandbox) == 11

@@ -179,3 +179,14 @@ class TestEveryPageForm:
         for response in (donate, report):
             assert response.status_code in (400, 422), response.text[:500]
             assert_human(response.text)
+
+
+class TestErrorPages:
+    async def test_an_error_page_says_what_happened_in_a_sentence(self, client: httpx.AsyncClient) -> None:
+        await helpers.signed_in_org(client)
+
+        response = await client.get("/dashboard/campaigns/00000000-0000-0000-0000-000000000000")
+
+        assert response.status_code == 404
+        detail = re.search(r'<p class="error-detail"[^>]*>(.*?)</p>', response.text)
+        assert detail is not None and detail.group(1) == "No such campaign."
