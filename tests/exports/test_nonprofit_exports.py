@@ -259,7 +259,7 @@ class TestDashboardDownloads:
         assert response.status_code == 400
         assert response.headers["content-type"].startswith("text/html")
         assert error_code(response.text) == "invalid_filter"
-        assert "status" in response.text
+        assert "Status" in response.text  # the refused filter is named in the sentence
 
     async def test_the_home_page_links_the_downloads(self, client: httpx.AsyncClient, org: Tenant) -> None:
         await log_in(client, org.org.email)
