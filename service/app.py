@@ -34,10 +34,10 @@ from campaigns.giving import fast_pages as giving_fast_pages
 from campaigns.giving import live_pages as giving_live_pages
 from campaigns.giving import pages as giving_pages
 from campaigns.giving import routes as giving_routes
+from campaigns.giving import share_pages as giving_share_pages
 from campaigns.giving import site_pages as giving_site_pages
 from campaigns.giving import wall_pages as giving_wall_pages
 from campaigns.giving import wall_routes as giving_wall_routes
-from campaigns.giving import share_pages as giving_share_pages
 from campaigns.matching import review_routes as matching_review_routes
 from campaigns.matching import rounds as matching_rounds
 from campaigns.matching import routes as matching_routes
