@@ -16,9 +16,9 @@ def _display_name(value: str) -> str:
     # Trimmed first, then measured: "  Ada  " is Ada, and a name of spaces is no name at all.
     value = value.strip()
     if not value:
-        raise ValueError("must not be blank")
+        raise ValueError("type a name, or leave the field out to give as Anonymous")
     if len(value) > NAME_MAX:
-        raise ValueError(f"must be at most {NAME_MAX} characters")
+        raise ValueError(f"keep the name to {NAME_MAX} characters or fewer")
     return value
 
 
