@@ -246,7 +246,7 @@ class TestDeciding:
         for verb in ("approve", "reject"):
             forged = await decide(client, match.id, verb, "looks fine to me")
             assert forged.status_code == 403
-            assert "you belong to this nonprofit" in forged.text
+            assert "You belong to this nonprofit" in forged.text
         assert (await reload_match(world.database, match.id)).status is MatchStatus.HELD_FOR_REVIEW
 
     async def test_finance_can_read_but_not_decide(self, client: httpx.AsyncClient, world: World) -> None:

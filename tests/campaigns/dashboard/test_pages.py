@@ -378,7 +378,7 @@ class TestTransitions:
         url = await helpers.create_campaign_via_page(client)
         response = await submit(client, f"{url}/submit", page=url)
         assert response.status_code == 409
-        assert form_error(response.text) == "only a verified nonprofit can submit campaigns for review"
+        assert form_error(response.text) == "Only a verified nonprofit can submit campaigns for review."
         assert "status-draft" in response.text
 
     async def test_verified_org_submits_for_review(
@@ -399,7 +399,7 @@ class TestTransitions:
         url = await helpers.create_campaign_via_page(client)
         response = await submit(client, f"{url}/pause", page=url)
         assert response.status_code == 409
-        assert (form_error(response.text) or "").startswith("cannot pause a campaign that is draft")
+        assert (form_error(response.text) or "").startswith("Cannot pause a campaign that is draft")
 
 
 class TestViewer:
