@@ -30,6 +30,9 @@ from service.web.validation_messages import sentence, sentences
 async def upload_cover(request: Request) -> Response:
     campaign_id: uuid.UUID = request.path_params["campaign_id"]
     db, store = database(request), media_store(request)
+    # The anti-forgery token first: a forged post learns nothing, not even whether the
+    # campaign's cover may change (the member is signed in, so reading the body is theirs).
+    form = await read_form(request, max_files=1)
     async with db.transaction() as session:
         actor = await require_actor(request, session)
         campaign = await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
@@ -37,7 +40,6 @@ async def upload_cover(request: Request) -> Response:
             await covers.cover_campaign(session, actor=actor, campaign_id=campaign_id)
         except FieldLocked as e:
             return _cover_page(request, actor, campaign, errors={"form": sentence(e.detail)}, status_code=409)
-    form = await read_form(request, max_files=1)
     alt = form.get("alt")
     values = {"alt": alt if isinstance(alt, str) else ""}
     try:
