@@ -4,7 +4,6 @@ Screenshots go to GOODLOOP_SCREENSHOTS_DIR or `.screenshots/` (not committed).""
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from pathlib import Path
@@ -14,18 +13,13 @@ import pytest
 from playwright.sync_api import Browser, FilePayload, Page, Response, ViewportSize, expect
 
 from tests.browser.conftest import PHONE, LiveServer
+from tests.browser.screenshots import screenshots_dir
 from tests.browser.test_dashboard_flows import TestMemberJourney, fill_campaign, sign_up
 from tests.campaigns.covers import images
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 ALT = "Volunteers handing out winter coats"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def screenshots_dir() -> Path:
-    folder = Path(os.environ.get("GOODLOOP_SCREENSHOTS_DIR") or ROOT / ".screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def upload_cover_in_dashboard(page: Page, server: LiveServer) -> tuple[str, str]:

@@ -3,14 +3,13 @@ campaign lists frames the form and the donor pays in a new tab or on the page it
 finds the way back; any other site gets a clear message with the campaign link instead of a
 broken frame (found before framing, and, where the host page cannot ask, by the frame's
 missing ready ping); the button takes the host's colour, label and size and works from the
-keyboard. Phone and desktop viewports; screenshots go to GOODLOOP_SCREENSHOTS (default
-/tmp/goodloop-screenshots, never committed)."""
+keyboard. Phone and desktop viewports; screenshots go to GOODLOOP_SCREENSHOTS_DIR (default
+`.screenshots/`, never committed)."""
 
 from __future__ import annotations
 
 import asyncio
 import html
-import os
 import re
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
@@ -31,13 +30,14 @@ from service.auth.admins import create_admin
 from service.auth.models import AdminRole
 from service.db import Database
 from tests import builders, databases
+from tests.browser.screenshots import screenshots_dir
 from tests.campaigns.giving.sandboxed import sandbox_settings
 from tests.live_server import free_port, serve, serve_asgi
 
 T = TypeVar("T")
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-SCREENSHOTS = Path(os.environ.get("GOODLOOP_SCREENSHOTS", "/tmp/goodloop-screenshots"))
+SCREENSHOTS = screenshots_dir()
 REFUSED = "This donation form can't be shown on this site."
 
 

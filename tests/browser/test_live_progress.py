@@ -3,15 +3,13 @@
 Two browser contexts (two people): the first opens the campaign page and keeps it open; the
 second gives through the Stripe sandbox's Checkout page. The sandbox's signed webhook reaches
 the app, its worker confirms the gift, and the first page's numbers and wall of support change
-without a reload, on a phone and on a desktop. Screenshots go to $GOODLOOP_SCREENSHOTS (or the
+without a reload, on a phone and on a desktop. Screenshots go to GOODLOOP_SCREENSHOTS_DIR (or the
 temporary directory), never into the repository.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,14 +18,13 @@ from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, exp
 
 from tests import databases
 from tests.browser.conftest import PHONE
+from tests.browser.screenshots import screenshots_dir
 from tests.browser.test_donor_flows import Site
 from tests.campaigns.giving.sandboxed import sandbox_settings
 from tests.live_server import free_port, serve
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-SCREENSHOTS = Path(
-    os.environ.get("GOODLOOP_SCREENSHOTS") or Path(tempfile.gettempdir()) / "goodloop-screenshots"
-)
+SCREENSHOTS = screenshots_dir()
 
 
 @pytest.fixture

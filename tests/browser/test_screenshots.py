@@ -8,7 +8,6 @@ or scrolls sideways on the phone."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests import databases
+from tests.browser.screenshots import screenshots_dir
 from tests.browser.test_donor_flows import Site, give
 from tests.browser.test_sharing import SIZES, matched_campaign, new_context
 from tests.campaigns.giving.sandboxed import sandbox_settings
@@ -30,12 +30,6 @@ def site(sqlite_template: Path, tmp_path: Path) -> Iterator[Site]:
     port = free_port()
     with serve(sandbox_settings(database_url, tmp_path / "data", port), port=port, run_worker=True) as url:
         yield Site(url=url, database_url=database_url)
-
-
-def screenshots_dir() -> Path:
-    folder = Path(os.environ.get("GOODLOOP_SCREENSHOTS_DIR") or ROOT / ".screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def fill_if_there(page: Page, label: str, value: str) -> None:

@@ -1,11 +1,10 @@
 """The match a gift earned appears on the thank-you page after paying, on a phone and a desktop,
 and the campaign page's progress block counts it: real sandbox Checkout, signed webhooks, the
-worker's processor, the engine. Screenshots go to $GOODLOOP_SCREENSHOTS (default
-/tmp/goodloop-screenshots), not committed, for a person to look at."""
+worker's processor, the engine. Screenshots go to GOODLOOP_SCREENSHOTS_DIR (default
+`.screenshots/`), not committed, for a person to look at."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -17,12 +16,13 @@ from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, exp
 from service.db import utcnow
 from tests import databases
 from tests.browser.conftest import PHONE, LiveServer
+from tests.browser.screenshots import screenshots_dir
 from tests.browser.test_donor_flows import Site, give, run_async
 from tests.campaigns.giving.sandboxed import sandbox_settings
 from tests.live_server import free_port, serve
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-SHOTS = Path(os.environ.get("GOODLOOP_SCREENSHOTS", "/tmp/goodloop-screenshots"))
+SHOTS = screenshots_dir()
 
 
 @pytest.fixture

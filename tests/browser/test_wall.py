@@ -3,15 +3,13 @@
 A donor gives through the donate form with a name and a message, pays on the Stripe sandbox's
 Checkout page, and finds both on the campaign's wall; the nonprofit's update is on the page; a
 visitor opens the Report form of the message; the nonprofit hides it from the dashboard's
-Messages page and the wall shows "Anonymous". Screenshots go to $GOODLOOP_SCREENSHOTS (or the
+Messages page and the wall shows "Anonymous". Screenshots go to GOODLOOP_SCREENSHOTS_DIR (or the
 temporary directory), never into the repository.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,14 +23,13 @@ from service.auth.models import AdminRole
 from service.db import Database
 from tests import builders, databases
 from tests.browser.conftest import PHONE
+from tests.browser.screenshots import screenshots_dir
 from tests.browser.test_donor_flows import Site, run_async
 from tests.campaigns.giving.sandboxed import sandbox_settings
 from tests.live_server import free_port, serve
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-SCREENSHOTS = Path(
-    os.environ.get("GOODLOOP_SCREENSHOTS") or Path(tempfile.gettempdir()) / "goodloop-screenshots"
-)
+SCREENSHOTS = screenshots_dir()
 
 
 @dataclass(frozen=True)
