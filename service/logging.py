@@ -123,6 +123,15 @@ class LineWriterFactory:
         return writer
 
 
+# A logger whose structlog configuration is still the one configure_logging installed may run
+# that configuration's processors itself and hand the line to its LineWriter: the filtering
+# bound logger would do the same (a copy of its empty context, the event under "event", the
+# chain, DropEvent dropping the line, the rendered string to the writer's method) through
+# three more calls per line. (processors, writer, level at or above which lines are written.)
+_Direct = tuple[list[Any], LineWriter, int]
+_standard: tuple[list[Any], LineWriterFactory, object, int] | None = None
+
+
 class Logger:
     """A named logger that follows structlog's current configuration.
 
@@ -131,12 +140,13 @@ class Logger:
     (`configure_logging`, or `structlog.reset_defaults` in tests).
     """
 
-    __slots__ = ("_bound", "_config", "name")
+    __slots__ = ("_bound", "_config", "_direct", "name")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self._bound: FilteringBoundLogger | None = None
         self._config: tuple[object, object, object] = (None, None, None)
+        self._direct: _Direct | None = None
 
     def _logger(self) -> FilteringBoundLogger:
         config = structlog.get_config()
@@ -145,13 +155,34 @@ class Logger:
         if bound is None or self._config != (processors, factory, wrapper):
             bound = self._bound = structlog.get_logger(self.name).bind()
             self._config = (processors, factory, wrapper)
+            self._direct = None
+            writer = getattr(bound, "_logger", None)
+            standard = _standard
+            if standard is not None and standard[:3] == self._config and isinstance(writer, LineWriter):
+                self._direct = (processors, writer, standard[3])
         return bound
 
     def debug(self, event: str, *args: Any, **kw: Any) -> Any:
         return self._logger().debug(event, *args, **kw)
 
     def info(self, event: str, *args: Any, **kw: Any) -> Any:
-        return self._logger().info(event, *args, **kw)
+        bound = self._logger()
+        direct = self._direct
+        if direct is None or args:
+            return bound.info(event, *args, **kw)
+        # Every request writes one: what the bound logger does (see _Direct), without it.
+        processors, writer, min_level = direct
+        if min_level > logging.INFO:
+            return None
+        event_dict: Any = kw
+        event_dict["event"] = event
+        try:
+            for processor in processors:
+                event_dict = processor(writer, "info", event_dict)
+        except structlog.DropEvent:
+            return None
+        writer.msg(event_dict)
+        return None
 
     def warning(self, event: str, *args: Any, **kw: Any) -> Any:
         return self._logger().warning(event, *args, **kw)
@@ -188,12 +219,18 @@ def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
             ],
         )
     )
+    global _standard
+    processors: list[structlog.typing.Processor] = [
+        add_standard_fields,
+        structlog.processors.format_exc_info,
+        renderer,
+    ]
+    factory = LineWriterFactory(handler)
+    wrapper = structlog.make_filtering_bound_logger(level)
     structlog.configure(
-        processors=[add_standard_fields, structlog.processors.format_exc_info, renderer],
-        logger_factory=LineWriterFactory(handler),
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        cache_logger_on_first_use=False,
+        processors=processors, logger_factory=factory, wrapper_class=wrapper, cache_logger_on_first_use=False
     )
+    _standard = (processors, factory, wrapper, level)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
