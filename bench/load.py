@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -57,11 +57,12 @@ def server(args: list[str], *, env: Mapping[str, str], ready_path: str, port: in
         log.close()
 
 
-def wrk(url: str, *, connections: int, seconds: int, threads: int = 2) -> Load:
+def wrk(url: str, *, connections: int, seconds: int, threads: int = 2, headers: Sequence[str] = ()) -> Load:
     if shutil.which("wrk") is None:
         raise SystemExit("the benchmarks use wrk: apt-get install wrk")
+    extra = [arg for header in headers for arg in ("-H", header)]
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", *extra, url],
         capture_output=True,
         text=True,
         check=True,
