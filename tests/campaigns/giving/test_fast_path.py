@@ -5,13 +5,17 @@ still gets its request id, security headers, access log line and metrics."""
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
 from collections.abc import AsyncIterator
+from typing import cast
 
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from starlette.applications import Starlette
 
+from campaigns.engagement.models import Metric
 from service.app import create_app
 from service.db import Database
 from service.settings import Settings
@@ -124,3 +128,53 @@ class TestFastPath:
 
         assert answers == [200, 200]
         assert fast_hits() == hits
+
+
+def views(app_client: httpx.AsyncClient, slug: str) -> int:
+    app = cast(Starlette, cast(httpx.ASGITransport, app_client._transport).app)
+    pending = app.state.engagement.pending()
+    return sum(count for (key, _, metric), count in pending.items() if key == slug and metric == Metric.VIEW)
+
+
+@pytest.fixture
+async def proxied_client(settings: Settings, database: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """Behind a trusted proxy (the peer), as in production behind a load balancer."""
+    proxy = ipaddress.ip_network("203.0.113.0/24")
+    config = dataclasses.replace(settings, public_page_ttl_s=60.0, trusted_proxies=(proxy,))
+    app = create_app(config, database=database)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.60", 1234))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+class TestFastPathVisitors:
+    async def test_views_are_counted_per_forwarded_client_as_the_normal_path_counts_them(
+        self, proxied_client: httpx.AsyncClient, database: Database
+    ) -> None:
+        slug = (await live(proxied_client, database))["slug"]
+        await get(proxied_client, f"/c/{slug}", None)  # renders and caches the page
+        counted, hits = views(proxied_client, slug), fast_hits()
+
+        for client in ("198.51.100.1", "198.51.100.2", "198.51.100.1"):
+            proxied_client.cookies.clear()
+            forwarded = {"X-Forwarded-For": f"{client}, 203.0.113.61", "User-Agent": "Mozilla/5.0 (phone)"}
+            assert (await proxied_client.get(f"/c/{slug}", headers=forwarded)).status_code == 200
+
+        assert fast_hits() == hits + 3
+        assert views(proxied_client, slug) == counted + 2, "two people behind the proxy, one came back"
+
+    async def test_a_device_cookie_in_a_second_cookie_header_makes_a_returning_visitor(
+        self, cached_client: httpx.AsyncClient, database: Database
+    ) -> None:
+        slug = (await live(cached_client, database))["slug"]
+        headers = [("Cookie", "theme=dark"), ("Cookie", f"{DEVICE_COOKIE}={DEVICE}")]
+        cached_client.cookies.clear()
+        normal = await cached_client.get(f"/c/{slug}", headers=headers)
+        hits = fast_hits()
+        fast = await cached_client.get(f"/c/{slug}", headers=headers)
+
+        assert fast_hits() == hits + 1
+        assert comparable(fast) == comparable(normal)
+        assert "set-cookie" not in fast.headers
+        assert fast.headers["cache-control"].startswith("public")
