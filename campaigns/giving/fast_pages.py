@@ -45,21 +45,22 @@ class _CachedPageResponse(Response):
         self.raw_headers = raw_headers
 
 
-# The cached page's own headers as Response(page.body) + page.raw_headers writes them, per
-# cached page (a page object lives until its re-render replaces it). Held with the page, so
-# an id is never reused while its entry is here; cleared when it grows past a bound.
-_PAGE_HEADERS: dict[int, tuple[CachedPage, RawHeaders]] = {}
+# The cached page's own headers as Response(page.body) + page.raw_headers writes them, built
+# once per cached page (a page object lives until its re-render replaces it). One entry per
+# slug: a re-rendered page replaces the previous one's, so no stale page is held for long;
+# cleared when there are more slugs than a bound.
+_PAGE_HEADERS: dict[str, tuple[CachedPage, RawHeaders]] = {}
 _PAGE_HEADERS_MAX = 1024
 
 
-def _page_headers(page: CachedPage) -> RawHeaders:
-    held = _PAGE_HEADERS.get(id(page))
+def _page_headers(slug: str, page: CachedPage) -> RawHeaders:
+    held = _PAGE_HEADERS.get(slug)
     if held is not None and held[0] is page:
         return held[1]
     headers = Response(page.body, status_code=page.status_code).raw_headers + page.raw_headers
-    if len(_PAGE_HEADERS) >= _PAGE_HEADERS_MAX:
+    if held is None and len(_PAGE_HEADERS) >= _PAGE_HEADERS_MAX:
         _PAGE_HEADERS.clear()
-    _PAGE_HEADERS[id(page)] = (page, headers)
+    _PAGE_HEADERS[slug] = (page, headers)
     return headers
 
 
@@ -98,7 +99,7 @@ async def cached_campaign_page(request: Request) -> Response | None:
         for cookie in cookies:
             parsed.update(cookie_parser(cookie.decode("latin-1")))
         device = parsed.get(tokens.DEVICE_COOKIE)
-    headers = _page_headers(page).copy()
+    headers = _page_headers(slug, page).copy()
     cacheable = page.status_code == 200 and device is not None
     headers.append(pages._PUBLIC_CACHE if cacheable else pages._PRIVATE_CACHE)
     if device is None:

@@ -16,9 +16,11 @@ from prometheus_client import REGISTRY
 from starlette.applications import Starlette
 
 from campaigns.engagement.models import Metric
+from campaigns.giving import fast_pages
 from service.app import create_app
 from service.db import Database
 from service.settings import Settings
+from service.web.microcache import CachedPage
 from service.web.tokens import DEVICE_COOKIE
 from tests.campaigns.giving.helpers import live
 
@@ -178,3 +180,19 @@ class TestFastPathVisitors:
         assert comparable(fast) == comparable(normal)
         assert "set-cookie" not in fast.headers
         assert fast.headers["cache-control"].startswith("public")
+
+
+def test_a_re_rendered_page_is_served_with_its_own_length_and_headers() -> None:
+    html = (("content-type", "text/html; charset=utf-8"),)
+    before = CachedPage(body=b"<p>raised 10</p>", status_code=200, headers=html)
+    after = CachedPage(body=b"<p>raised 1,000</p>", status_code=200, headers=html)
+
+    first, again = (
+        fast_pages._page_headers("re-rendered", before),
+        fast_pages._page_headers("re-rendered", before),
+    )
+    rendered = fast_pages._page_headers("re-rendered", after)
+
+    assert first is again, "built once per cached page"
+    assert dict(first)[b"content-length"] == b"16"
+    assert rendered == [(b"content-length", b"19"), (b"content-type", b"text/html; charset=utf-8")]
