@@ -29,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,10 +39,8 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.webhooks import seed_donations  # noqa: E402
 from campaigns import wiring  # noqa: E402
-from campaigns.campaign.models import Campaign, CampaignStatus  # noqa: E402
-from campaigns.donations.models import Donation  # noqa: E402
-from campaigns.nonprofits.models import Nonprofit, NonprofitStatus  # noqa: E402
 from migrations.runner import migrate_to_head  # noqa: E402
 from service.db import Database  # noqa: E402
 from service.live import CHANNEL  # noqa: E402
@@ -99,59 +96,6 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise SystemExit("no VmRSS for the server")
-
-
-async def seed(database_url: str, gifts: int) -> tuple[str, list[stripe_events.Payment]]:
-    database = Database.from_url(database_url)
-    try:
-        async with database.transaction() as session:
-            nonprofit = Nonprofit(
-                id=uuid.uuid4(),
-                name="Bench",
-                contact_email="b@bench.org",
-                country="IE",
-                registration_number="1",
-                website="https://bench.org",
-                status=NonprofitStatus.VERIFIED,
-            )
-            session.add(nonprofit)
-            await session.flush()
-            campaign = Campaign(
-                id=uuid.uuid4(),
-                nonprofit_id=nonprofit.id,
-                slug=f"live-{uuid.uuid4().hex[:8]}",
-                title="Live bench",
-                story_markdown="x",
-                story_html="<p>x</p>",
-                currency="eur",
-                goal_minor=10**9,
-                min_amount_minor=100,
-                status=CampaignStatus.LIVE,
-            )
-            session.add(campaign)
-            await session.flush()
-            payments = []
-            for i in range(gifts):
-                session_id = stripe_events.new_id("cs_test")
-                donation = Donation(
-                    id=uuid.uuid4(),
-                    campaign_id=campaign.id,
-                    nonprofit_id=nonprofit.id,
-                    amount_minor=1000 + i,
-                    currency="eur",
-                    donor_name=f"Donor {i}",
-                    donor_email=f"d{i}@bench.org",
-                    stripe_checkout_session_id=session_id,
-                )
-                session.add(donation)
-                payments.append(
-                    stripe_events.Payment(
-                        donation_id=donation.id, session_id=session_id, amount_minor=1000 + i, currency="eur"
-                    )
-                )
-        return campaign.slug, payments
-    finally:
-        await database.dispose()
 
 
 @dataclass
@@ -253,7 +197,7 @@ def percentile(values: list[float], q: float) -> float:
 
 async def run(database_url: str, subscribers: int, rounds: int, port: int, server_pid: int) -> None:
     wiring.wire()
-    slug, payments = await seed(database_url, 2 * rounds)
+    slug, payments = await seed_donations(database_url, 2 * rounds, slug_prefix="live", named=True)
     arrivals = Arrivals()
     dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     baseline = await listen_baseline(dsn, arrivals)

@@ -239,7 +239,12 @@ def measure_intake(env: dict[str, str], requests: int, rounds: int) -> dict[str,
     return results
 
 
-async def seed_donations(database_url: str, count: int) -> list[stripe_events.Payment]:
+async def seed_donations(
+    database_url: str, count: int, *, slug_prefix: str = "bench", named: bool = False
+) -> tuple[str, list[stripe_events.Payment]]:
+    """A verified nonprofit, one live campaign and `count` pending donations with their Checkout
+    Sessions; returns the campaign's slug and what Stripe would report for each payment.
+    `named` gives each donor a display name (live progress shows it)."""
     database = Database.from_url(database_url)
     try:
         async with database.transaction() as session:
@@ -257,7 +262,7 @@ async def seed_donations(database_url: str, count: int) -> list[stripe_events.Pa
             campaign = Campaign(
                 id=uuid.uuid4(),
                 nonprofit_id=nonprofit.id,
-                slug=f"bench-{uuid.uuid4().hex[:8]}",
+                slug=f"{slug_prefix}-{uuid.uuid4().hex[:8]}",
                 title="Bench",
                 story_markdown="x",
                 story_html="<p>x</p>",
@@ -277,6 +282,7 @@ async def seed_donations(database_url: str, count: int) -> list[stripe_events.Pa
                     nonprofit_id=nonprofit.id,
                     amount_minor=1000 + i,
                     currency="eur",
+                    donor_name=f"Donor {i}" if named else None,
                     donor_email=f"d{i}@bench.org",
                     stripe_checkout_session_id=session_id,
                 )
@@ -286,7 +292,7 @@ async def seed_donations(database_url: str, count: int) -> list[stripe_events.Pa
                         donation_id=donation.id, session_id=session_id, amount_minor=1000 + i, currency="eur"
                     )
                 )
-        return payments
+        return campaign.slug, payments
     finally:
         await database.dispose()
 
@@ -366,7 +372,7 @@ def measure_pipeline(
     Not live, a backlog (Stripe retrying after an outage): the inbox is filled first, then
     the worker drains it with the machine to itself; events/s from first to last processed.
     """
-    payments = asyncio.run(seed_donations(database_url, donations))
+    _, payments = asyncio.run(seed_donations(database_url, donations))
     time.sleep(1)  # the seeding connection's statistics reach the server
     before = rows_written(database_url)
     # In waves, each donation's events in Stripe's usual order (all sessions completed, then
