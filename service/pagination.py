@@ -7,7 +7,7 @@ import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -28,6 +28,10 @@ class PageQuery(BaseModel):
 
     limit: int = Field(default=20, ge=1, le=100)
     cursor: CursorToken | None = None
+
+
+# Any SELECT, whatever its columns (Select is generic over the tuple of its column types).
+_AnySelect = TypeVar("_AnySelect", bound="sa.Select[*tuple[Any, ...]]")
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,19 @@ def after_cursor(query: sa.Select[Any], created_col: Any, id_col: Any, cursor: s
             sa.and_(created_col == position.created_at, id_col > position.id),
         )
     )
+
+
+def newest_first(query: _AnySelect, created_col: Any, id_col: Any, before: Cursor | None) -> _AnySelect:
+    """Order by (created_at, id) descending and continue after `before` (the last row of the
+    previous page), if any: the lists people page through, newest at the top."""
+    if before is not None:
+        query = query.where(
+            sa.or_(
+                created_col < before.created_at,
+                sa.and_(created_col == before.created_at, id_col < before.id),
+            )
+        )
+    return query.order_by(created_col.desc(), id_col.desc())
 
 
 def next_cursor(rows: list[Any], limit: int) -> str | None:

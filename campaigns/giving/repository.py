@@ -15,7 +15,7 @@ from campaigns.donations.models import Donation, DonationStatus, MessageStatus
 from campaigns.giving.timeago import relative_time
 from campaigns.nonprofits.models import Nonprofit
 from service.db import for_no_key_update
-from service.pagination import Cursor
+from service.pagination import Cursor, newest_first
 
 
 @dataclass(frozen=True)
@@ -124,14 +124,7 @@ async def list_recent_supporters(
     query = sa.select(*_SUPPORTER_COLUMNS).where(
         Donation.campaign_id == campaign_id, Donation.status.in_(WALL_STATUSES)
     )
-    if before is not None:
-        query = query.where(
-            sa.or_(
-                Donation.created_at < before.created_at,
-                sa.and_(Donation.created_at == before.created_at, Donation.id < before.id),
-            )
-        )
-    query = query.order_by(Donation.created_at.desc(), Donation.id.desc()).limit(limit)
+    query = newest_first(query, Donation.created_at, Donation.id, before).limit(limit)
     return [_supporter(row) for row in (await session.execute(query)).all()]
 
 

@@ -29,7 +29,7 @@ from campaigns.nonprofits.models import MemberRole
 from service import audit
 from service.auth.models import Admin
 from service.errors import Conflict, NotFound
-from service.pagination import Cursor
+from service.pagination import Cursor, newest_first, next_cursor
 
 ON_CAMPAIGN_PAGE = 3
 """Updates on the campaign page; the rest are a link away."""
@@ -165,21 +165,10 @@ async def _page(
 async def _paged(
     session: AsyncSession, query: sa.Select[CampaignUpdate], *, limit: int, cursor: str | None
 ) -> UpdatePage:
-    if cursor:
-        before = Cursor.decode(cursor)
-        query = query.where(
-            sa.or_(
-                CampaignUpdate.created_at < before.created_at,
-                sa.and_(CampaignUpdate.created_at == before.created_at, CampaignUpdate.id < before.id),
-            )
-        )
-    query = query.order_by(CampaignUpdate.created_at.desc(), CampaignUpdate.id.desc()).limit(limit + 1)
+    before = Cursor.decode(cursor) if cursor else None
+    query = newest_first(query, CampaignUpdate.created_at, CampaignUpdate.id, before).limit(limit + 1)
     rows = list((await session.scalars(query)).all())
-    token = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        token = Cursor(created_at=last.created_at, id=last.id).encode()
-    return UpdatePage(updates=rows[:limit], next_cursor=token)
+    return UpdatePage(updates=rows[:limit], next_cursor=next_cursor(rows, limit))
 
 
 async def _audit(session: AsyncSession, actor: Actor, action: str, update: CampaignUpdate) -> None:

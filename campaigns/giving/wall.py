@@ -29,7 +29,7 @@ from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.models import MemberRole
 from service import audit
 from service.errors import NotFound
-from service.pagination import Cursor
+from service.pagination import Cursor, newest_first
 from service.ratelimit import Limit
 
 WALL_SIZE = 10
@@ -130,14 +130,7 @@ async def _message_donations(
     )
     if status is not None:
         query = query.where(Donation.message_status == status)
-    if before is not None:
-        query = query.where(
-            sa.or_(
-                Donation.created_at < before.created_at,
-                sa.and_(Donation.created_at == before.created_at, Donation.id < before.id),
-            )
-        )
-    query = query.order_by(Donation.created_at.desc(), Donation.id.desc()).limit(limit)
+    query = newest_first(query, Donation.created_at, Donation.id, before).limit(limit)
     return list((await session.scalars(query)).all())
 
 
