@@ -47,10 +47,6 @@ class PreparedCover:
     """Narrowest first."""
 
     @property
-    def width(self) -> int:
-        return self.variants[-1].width
-
-    @property
     def height(self) -> int:
         return self.variants[-1].height
 

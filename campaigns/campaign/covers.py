@@ -56,8 +56,14 @@ async def cover_campaign(session: AsyncSession, *, actor: Actor, campaign_id: uu
     """The campaign whose cover the actor may change; 404 for another organisation's."""
     actor.require(MemberRole.EDITOR)
     campaign = await service.get_campaign(session, actor=actor, campaign_id=campaign_id)
-    _check_changeable(campaign)
+    _check_status(campaign)
     return campaign
+
+
+def check_changeable(actor: Actor, campaign: Campaign) -> None:
+    """The actor may change this (already loaded) campaign's cover now; else 403 or 409."""
+    actor.require(MemberRole.EDITOR)
+    _check_status(campaign)
 
 
 def store_cover(store: MediaStore, prepared: PreparedCover) -> None:
@@ -77,7 +83,7 @@ async def set_cover(
 ) -> Campaign:
     actor.require(MemberRole.EDITOR)
     campaign = await service.get_campaign(session, actor=actor, campaign_id=campaign_id, lock=True)
-    _check_changeable(campaign)
+    _check_status(campaign)
     missing = [name for name in file_names(prepared.key, prepared.widths) if not store.exists(name)]
     if missing:
         raise RuntimeError(f"cover files missing before the campaign points at them: {missing}")
@@ -85,7 +91,6 @@ async def set_cover(
     await _forget_files_after_commit(session, store, campaign, keep=prepared.key)
     campaign.cover_key = prepared.key
     campaign.cover_alt = alt
-    campaign.cover_width = prepared.width
     campaign.cover_height = prepared.height
     campaign.cover_widths = prepared.widths
     await _audit(session, actor, "campaign.cover.set", campaign, before=before)
@@ -103,14 +108,13 @@ async def remove_cover(
     await _forget_files_after_commit(session, store, campaign, keep=None)
     campaign.cover_key = None
     campaign.cover_alt = None
-    campaign.cover_width = None
     campaign.cover_height = None
     campaign.cover_widths = None
     await _audit(session, actor, "campaign.cover.remove", campaign, before=before)
     return campaign
 
 
-def _check_changeable(campaign: Campaign) -> None:
+def _check_status(campaign: Campaign) -> None:
     if campaign.status not in _COVER_CHANGES:
         raise FieldLocked(
             f"the cover of a campaign that is {campaign.status.value.replace('_', ' ')} cannot change; "

@@ -42,7 +42,7 @@ class Campaign(Base):
         ),
         sa.CheckConstraint("currency = lower(currency)", name="currency_lowercase"),
         sa.CheckConstraint(
-            "cover_key IS NULL OR (cover_alt IS NOT NULL AND cover_width > 0 AND cover_height > 0"
+            "cover_key IS NULL OR (cover_alt IS NOT NULL AND cover_height > 0"
             " AND cover_widths IS NOT NULL)",
             name="cover_complete",
         ),
@@ -69,9 +69,8 @@ class Campaign(Base):
     # files are named after cover_key, the upload's SHA-256, so they never change once written.
     cover_key: Mapped[str | None] = mapped_column(sa.String(64))
     cover_alt: Mapped[str | None] = mapped_column(sa.String(300))
-    cover_width: Mapped[int | None] = mapped_column(sa.Integer())
-    """Pixel size of the widest variant: the page sets width/height so nothing shifts on load."""
     cover_height: Mapped[int | None] = mapped_column(sa.Integer())
+    """Pixel height of the widest variant: the page sets width/height so nothing shifts on load."""
     cover_widths: Mapped[list[int] | None] = mapped_column(sa.JSON())
     """The variants' widths, ascending (never wider than the upload)."""
     allowed_embed_origins: Mapped[list[str]] = mapped_column(sa.JSON(), default=list)
@@ -94,3 +93,8 @@ class Campaign(Base):
     campaigns.matching.totals)."""
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
+
+    @property
+    def cover_width(self) -> int | None:
+        """Pixel width of the uploaded cover's widest variant (the last of cover_widths)."""
+        return self.cover_widths[-1] if self.cover_key and self.cover_widths else None

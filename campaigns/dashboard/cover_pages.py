@@ -23,7 +23,7 @@ from service.media import media_store
 from service.web.context import database
 from service.web.pages import flash, read_form, redirect, render
 from service.web.urls import path_for
-from service.web.validation_messages import sentence, sentences
+from service.web.validation_messages import sentences
 
 
 @signed_in
@@ -37,9 +37,9 @@ async def upload_cover(request: Request) -> Response:
         actor = await require_actor(request, session)
         campaign = await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
         try:
-            await covers.cover_campaign(session, actor=actor, campaign_id=campaign_id)
+            covers.check_changeable(actor, campaign)
         except FieldLocked as e:
-            return _cover_page(request, actor, campaign, errors={"form": sentence(e.detail)}, status_code=409)
+            return _cover_page(request, actor, campaign, errors={"form": e.detail}, status_code=409)
     alt = form.get("alt")
     values = {"alt": alt if isinstance(alt, str) else ""}
     try:
@@ -48,7 +48,7 @@ async def upload_cover(request: Request) -> Response:
     except ValidationFailed as e:
         return _cover_page(request, actor, campaign, errors=e.fields, values=values, status_code=422)
     except (InvalidImage, ImageTooLarge) as e:
-        errors = {"image": sentence(e.detail)}
+        errors = {"image": e.detail}
         return _cover_page(request, actor, campaign, errors=errors, values=values, status_code=e.status_code)
     async with db.transaction() as session:
         actor = await require_actor(request, session)

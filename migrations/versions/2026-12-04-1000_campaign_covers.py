@@ -25,12 +25,11 @@ def upgrade() -> None:
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.add_column(sa.Column("cover_key", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("cover_alt", sa.String(length=300), nullable=True))
-        batch_op.add_column(sa.Column("cover_width", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("cover_height", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("cover_widths", sa.JSON(), nullable=True))
         batch_op.create_check_constraint(
             op.f("ck_campaigns_cover_complete"),
-            "cover_key IS NULL OR (cover_alt IS NOT NULL AND cover_width > 0 AND cover_height > 0"
+            "cover_key IS NULL OR (cover_alt IS NOT NULL AND cover_height > 0"
             " AND cover_widths IS NOT NULL)",
         )
 
@@ -40,6 +39,5 @@ def downgrade() -> None:
         batch_op.drop_constraint(op.f("ck_campaigns_cover_complete"), type_="check")
         batch_op.drop_column("cover_widths")
         batch_op.drop_column("cover_height")
-        batch_op.drop_column("cover_width")
         batch_op.drop_column("cover_alt")
         batch_op.drop_column("cover_key")
