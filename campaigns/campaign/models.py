@@ -42,8 +42,7 @@ class Campaign(Base):
         ),
         sa.CheckConstraint("currency = lower(currency)", name="currency_lowercase"),
         sa.CheckConstraint(
-            "cover_key IS NULL OR (cover_alt IS NOT NULL AND cover_height > 0"
-            " AND cover_widths IS NOT NULL)",
+            "cover_key IS NULL OR (cover_alt IS NOT NULL AND cover_height > 0 AND cover_widths IS NOT NULL)",
             name="cover_complete",
         ),
         sa.Index("ix_campaigns_nonprofit_created", "nonprofit_id", "created_at"),

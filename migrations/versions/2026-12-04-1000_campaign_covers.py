@@ -29,8 +29,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("cover_widths", sa.JSON(), nullable=True))
         batch_op.create_check_constraint(
             op.f("ck_campaigns_cover_complete"),
-            "cover_key IS NULL OR (cover_alt IS NOT NULL AND cover_height > 0"
-            " AND cover_widths IS NOT NULL)",
+            "cover_key IS NULL OR (cover_alt IS NOT NULL AND cover_height > 0 AND cover_widths IS NOT NULL)",
         )
 
 
