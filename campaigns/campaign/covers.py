@@ -18,6 +18,7 @@ from campaigns.campaign import service
 from campaigns.campaign.cover import PreparedCover
 from campaigns.campaign.errors import FieldLocked
 from campaigns.campaign.models import Campaign, CampaignStatus
+from campaigns.campaign.models import cover_file_name as file_name
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.models import MemberRole
 from service import audit
@@ -30,10 +31,6 @@ EXTENSIONS = ("webp", "jpg")
 # Like cover_image_url: what donors saw at approval must not be swapped afterwards (see
 # campaigns.campaign.service). Taking a cover down hides nothing, so removing is always allowed.
 _COVER_CHANGES = frozenset({CampaignStatus.DRAFT})
-
-
-def file_name(key: str, width: int, extension: str) -> str:
-    return f"covers/{key}-{width}.{extension}"
 
 
 def file_names(key: str, widths: list[int]) -> list[str]:

@@ -97,3 +97,18 @@ class Campaign(Base):
     def cover_width(self) -> int | None:
         """Pixel width of the uploaded cover's widest variant (the last of cover_widths)."""
         return self.cover_widths[-1] if self.cover_key and self.cover_widths else None
+
+    def cover_file(self, width: int, extension: str) -> str:
+        """The media name of one variant of the uploaded cover (pages, API and console)."""
+        assert self.cover_key is not None
+        return cover_file_name(self.cover_key, width, extension)
+
+    def cover_height_for(self, width: int) -> int:
+        """The height of the variant `width` wide (variants keep the upload's proportions)."""
+        widest = self.cover_width or width
+        return round((self.cover_height or 0) * width / widest)
+
+
+def cover_file_name(key: str, width: int, extension: str) -> str:
+    """Covers are named after the upload's SHA-256, so a name never changes once written."""
+    return f"covers/{key}-{width}.{extension}"

@@ -11,7 +11,6 @@ from starlette.requests import Request
 
 from campaigns.campaign import covers
 from campaigns.campaign.cover import MAX_UPLOAD_BYTES, PreparedCover, prepare_cover
-from campaigns.campaign.covers import file_name
 from campaigns.campaign.errors import ImageTooLarge, InvalidImage
 from campaigns.campaign.models import Campaign
 from campaigns.campaign.schemas import CampaignOut, CoverImageOut, CoverOut
@@ -52,18 +51,17 @@ def campaign_out(request: Request, campaign: Campaign) -> CampaignOut:
 def cover_out(request: Request, campaign: Campaign) -> CoverOut | None:
     if campaign.cover_key is None or campaign.cover_alt is None or not campaign.cover_widths:
         return None
-    key, width, height = campaign.cover_key, campaign.cover_width or 0, campaign.cover_height or 0
 
     def url(w: int, extension: str) -> str:
-        return public_url_for(request, "media:file", name=file_name(key, w, extension))
+        return public_url_for(request, "media:file", name=campaign.cover_file(w, extension))
 
     return CoverOut(
         alt=campaign.cover_alt,
-        width=width,
-        height=height,
+        width=campaign.cover_width or 0,
+        height=campaign.cover_height or 0,
         images=[
             CoverImageOut(
-                width=w, height=round(height * w / width), webp_url=url(w, "webp"), jpeg_url=url(w, "jpg")
+                width=w, height=campaign.cover_height_for(w), webp_url=url(w, "webp"), jpeg_url=url(w, "jpg")
             )
             for w in campaign.cover_widths
         ],
