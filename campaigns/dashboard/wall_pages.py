@@ -11,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from campaigns.campaign import service as campaigns
 from campaigns.dashboard.auth import has_role, require_actor, signed_in
 from campaigns.donations.models import MessageStatus
 from campaigns.giving import updates, wall
@@ -36,9 +35,8 @@ async def messages_page(request: Request) -> Response:
     cursor = request.query_params.get("cursor") or None
     async with database(request).transaction() as session:
         actor = await require_actor(request, session)
-        campaign = await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
         try:
-            rows, next_cursor = await wall.list_messages(
+            campaign, page = await wall.list_messages(
                 session,
                 actor=actor,
                 campaign_id=campaign_id,
@@ -51,8 +49,8 @@ async def messages_page(request: Request) -> Response:
     context = {
         "actor": actor,
         "campaign": campaign,
-        "messages": rows,
-        "next_cursor": next_cursor,
+        "messages": page.messages,
+        "next_cursor": page.next_cursor,
         "filter": shown if shown in _FILTERS else "all",
         "can_edit": has_role(actor, MemberRole.EDITOR),
     }
@@ -147,8 +145,9 @@ async def _updates_page(
     errors: Mapping[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    campaign = await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
-    page = await updates.list_updates(session, actor=actor, campaign_id=campaign_id, limit=100, cursor=None)
+    campaign, page = await updates.list_updates(
+        session, actor=actor, campaign_id=campaign_id, limit=100, cursor=None
+    )
     context: dict[str, Any] = {
         "actor": actor,
         "campaign": campaign,

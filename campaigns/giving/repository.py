@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.campaign.models import Campaign
-from campaigns.donations.models import Donation, DonationStatus, MessageStatus
+from campaigns.donations.models import SETTLED, Donation, MessageStatus
 from campaigns.giving.timeago import relative_time
 from campaigns.nonprofits.models import Nonprofit
 from service.db import for_no_key_update
@@ -34,7 +34,8 @@ class Supporter:
     created_at: datetime | None = None
 
     @classmethod
-    def of(cls, donation: Donation) -> Supporter:
+    def of(cls, donation: Donation | sa.Row[*tuple[Any, ...]]) -> Supporter:
+        """From a donation, or a row of its `_SUPPORTER_COLUMNS` (the same names)."""
         return cls(
             donation_id=donation.id,
             anonymous=donation.anonymous,
@@ -87,7 +88,7 @@ async def get_campaign_with_nonprofit(session: AsyncSession, slug: str) -> tuple
 
 
 ANONYMOUS = "Anonymous"
-WALL_STATUSES = (DonationStatus.CONFIRMED, DonationStatus.PARTIALLY_REFUNDED)
+WALL_STATUSES = SETTLED
 """Gifts the wall shows: settled ones (a refunded or disputed gift leaves it)."""
 _SUPPORTER_COLUMNS = (
     Donation.id,
@@ -102,20 +103,6 @@ _SUPPORTER_COLUMNS = (
 )
 
 
-def _supporter(row: Any) -> Supporter:
-    return Supporter(
-        donation_id=row.id,
-        anonymous=row.anonymous,
-        name=row.donor_name,
-        amount_minor=row.amount_minor,
-        currency=row.currency,
-        message=row.message,
-        hide_amount=row.hide_amount,
-        message_status=row.message_status,
-        created_at=row.created_at,
-    )
-
-
 async def list_recent_supporters(
     session: AsyncSession, campaign_id: uuid.UUID, *, limit: int, before: Cursor | None = None
 ) -> list[Supporter]:
@@ -125,7 +112,7 @@ async def list_recent_supporters(
         Donation.campaign_id == campaign_id, Donation.status.in_(WALL_STATUSES)
     )
     query = newest_first(query, Donation.created_at, Donation.id, before).limit(limit)
-    return [_supporter(row) for row in (await session.execute(query)).all()]
+    return [Supporter.of(row) for row in (await session.execute(query)).all()]
 
 
 async def get_donation(session: AsyncSession, donation_id: uuid.UUID) -> Donation | None:

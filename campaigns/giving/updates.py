@@ -93,10 +93,12 @@ async def delete_update(
 
 async def list_updates(
     session: AsyncSession, *, actor: Actor, campaign_id: uuid.UUID, limit: int, cursor: str | None
-) -> UpdatePage:
-    """Every update of one of the actor's campaigns, held ones included, newest first."""
-    await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
-    return await _page(session, campaign_id, statuses=tuple(UpdateStatus), limit=limit, cursor=cursor)
+) -> tuple[Campaign, UpdatePage]:
+    """Every update of one of the actor's campaigns, held ones included, newest first, with
+    the campaign (so a page need not load it again)."""
+    campaign = await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
+    page = await _page(session, campaign_id, statuses=tuple(UpdateStatus), limit=limit, cursor=cursor)
+    return campaign, page
 
 
 async def public_updates(

@@ -19,21 +19,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.campaign import service as campaigns
 from campaigns.campaign.errors import CampaignNotFound
-from campaigns.donations.models import Donation, MessageStatus
+from campaigns.campaign.models import Campaign
+from campaigns.donations.models import SETTLED, Donation, MessageStatus
 from campaigns.giving import repository
 from campaigns.giving.availability import is_public
-from campaigns.giving.repository import WALL_STATUSES, Supporter
+from campaigns.giving.repository import Supporter
 from campaigns.moderation import screen
 from campaigns.moderation.models import CampaignReport, ReportReason
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.models import MemberRole
 from service import audit
 from service.errors import NotFound
-from service.pagination import Cursor, newest_first
+from service.pagination import Cursor, newest_first, next_cursor
 from service.ratelimit import Limit
 
-WALL_SIZE = 10
-"""Gifts on the campaign page; the rest are a "show more" link away."""
 PAGE_SIZE = 50
 """Gifts per page of the full list (public page and the nonprofit's messages page)."""
 
@@ -53,8 +52,13 @@ class MessageNotFound(NotFound):
 
 def screened_status(*, name: str | None, message: str | None) -> MessageStatus:
     """Pending when the keyword screen flags the donor's name or message; shown otherwise."""
-    text = "\n".join(part for part in (name, message) if part)
+    text = _donor_words(name, message)
     return MessageStatus.PENDING if text and screen.screen(text) else MessageStatus.SHOWN
+
+
+def _donor_words(name: str | None, message: str | None) -> str:
+    """The donor's own words, as the keyword screen reads them: name and message, one a line."""
+    return "\n".join(part for part in (name, message) if part)
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,12 @@ class Message:
     open_reports: int
 
 
+@dataclass(frozen=True)
+class MessagePage:
+    messages: list[Message]
+    next_cursor: str | None
+
+
 async def list_messages(
     session: AsyncSession,
     *,
@@ -94,25 +104,22 @@ async def list_messages(
     status: MessageStatus | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[Message], str | None]:
-    """The campaign's gifts that carry a name or message, newest first (tenant-scoped)."""
-    await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
+) -> tuple[Campaign, MessagePage]:
+    """The campaign's gifts that carry a name or message, newest first (tenant-scoped), with
+    the campaign (so a page need not load it again)."""
+    campaign = await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
     before = Cursor.decode(cursor) if cursor else None
     donations = await _message_donations(session, campaign_id, status=status, limit=limit + 1, before=before)
     reports = await _open_report_counts(session, [d.id for d in donations[:limit]])
     messages = [
         Message(
             supporter=Supporter.of(d),
-            flags=screen.screen("\n".join(p for p in (d.donor_name, d.message) if p)),
+            flags=screen.screen(_donor_words(d.donor_name, d.message)),
             open_reports=reports.get(d.id, 0),
         )
         for d in donations[:limit]
     ]
-    token = None
-    if len(donations) > limit:
-        last = donations[limit - 1]
-        token = Cursor(created_at=last.created_at, id=last.id).encode()
-    return messages, token
+    return campaign, MessagePage(messages=messages, next_cursor=next_cursor(donations, limit))
 
 
 async def _message_donations(
@@ -125,7 +132,7 @@ async def _message_donations(
 ) -> list[Donation]:
     query = sa.select(Donation).where(
         Donation.campaign_id == campaign_id,
-        Donation.status.in_(WALL_STATUSES),
+        Donation.status.in_(SETTLED),
         sa.or_(Donation.message.is_not(None), Donation.donor_name.is_not(None)),
     )
     if status is not None:
@@ -177,12 +184,16 @@ async def set_message_status(
             after={"message_status": donation.message_status.value},
         )
     reports = await _open_report_counts(session, [donation.id])
-    flags = screen.screen("\n".join(p for p in (donation.donor_name, donation.message) if p))
+    flags = screen.screen(_donor_words(donation.donor_name, donation.message))
     return Message(supporter=Supporter.of(donation), flags=flags, open_reports=reports.get(donation.id, 0))
 
 
-async def reportable_supporter(session: AsyncSession, *, slug: str, donation_id: uuid.UUID) -> Supporter:
-    """The public wall entry a visitor wants to report; only what the wall shows is reportable."""
+async def reportable_supporter(
+    session: AsyncSession, *, slug: str, donation_id: uuid.UUID
+) -> tuple[Supporter, Donation]:
+    """The public wall entry a visitor wants to report, and its donation; only what the wall
+    shows is reportable (words of the donor's own: `Supporter.reportable`, as the page's
+    Report link)."""
     found = await repository.get_campaign_with_nonprofit(session, slug)
     if found is None or not is_public(found[0]):
         raise CampaignNotFound("no such campaign")
@@ -190,11 +201,14 @@ async def reportable_supporter(session: AsyncSession, *, slug: str, donation_id:
     if (
         donation is None
         or donation.campaign_id != found[0].id
-        or donation.status not in WALL_STATUSES
+        or donation.status not in SETTLED
         or donation.message_status is not MessageStatus.SHOWN
     ):
         raise MessageNotFound("no such message")
-    return Supporter.of(donation)
+    supporter = Supporter.of(donation)
+    if not supporter.reportable:
+        raise MessageNotFound("no such message")
+    return supporter, donation
 
 
 async def report_message(
@@ -209,9 +223,7 @@ async def report_message(
 ) -> CampaignReport:
     """A visitor's report about one message: a campaign report naming the donation, so it
     reaches the moderators' queue and the nonprofit's messages page."""
-    supporter = await reportable_supporter(session, slug=slug, donation_id=donation_id)
-    donation = await session.get(Donation, supporter.donation_id)
-    assert donation is not None
+    _, donation = await reportable_supporter(session, slug=slug, donation_id=donation_id)
     report = CampaignReport(
         campaign_id=donation.campaign_id,
         donation_id=donation.id,

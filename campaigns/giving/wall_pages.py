@@ -68,7 +68,7 @@ async def supporters_page(request: Request) -> Response:
         except InvalidCursor:
             page = await wall.wall_page(session, campaign_id=found[0].id, limit=wall.PAGE_SIZE, cursor=None)
         now = session.now()
-    context = {"campaign": found[0], "nonprofit": found[1], "page": page, "view": {"now": now}}
+    context = {"campaign": found[0], "page": page, "view": {"now": now}}
     response = templates.TemplateResponse(request, "giving/supporters.html", context)
     response.headers["Cache-Control"] = PUBLIC_CACHE
     return response
@@ -128,7 +128,7 @@ def _report_page(
 
 async def report_message_page(request: Request) -> Response:
     async with database(request).transaction() as session:
-        supporter = await wall.reportable_supporter(
+        supporter, _ = await wall.reportable_supporter(
             session, slug=request.path_params["slug"], donation_id=request.path_params["donation_id"]
         )
     return _report_page(request, supporter, values={}, errors={}, status_code=200, sent=False)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,6 +21,7 @@ from campaigns.giving.wall_schemas import (
     MessageQuery,
     PublicUpdateList,
     PublicUpdateOut,
+    PublishIn,
     UpdateIn,
     UpdateList,
     UpdateOut,
@@ -29,7 +29,6 @@ from campaigns.giving.wall_schemas import (
 from campaigns.nonprofits.web import api_actor
 from service.auth.models import AdminRole
 from service.pagination import PageQuery
-from service.validation import Reason
 from service.web.api import ApiRoutes, Operation, json_response, parse_json, parse_query
 from service.web.context import database
 from service.web.guards import api_admin
@@ -73,7 +72,7 @@ async def list_messages(request: Request) -> Response:
     query = parse_query(request, MessageQuery)
     async with database(request).transaction() as session:
         actor = await api_actor(request, session)
-        rows, cursor = await wall.list_messages(
+        _, page = await wall.list_messages(
             session,
             actor=actor,
             campaign_id=campaign_id,
@@ -81,7 +80,9 @@ async def list_messages(request: Request) -> Response:
             limit=query.limit,
             cursor=query.cursor,
         )
-    return json_response(MessageList(data=[message_out(m) for m in rows], next_cursor=cursor))
+    return json_response(
+        MessageList(data=[message_out(m) for m in page.messages], next_cursor=page.next_cursor)
+    )
 
 
 async def _set_message(request: Request, *, show: bool) -> Response:
@@ -121,7 +122,7 @@ async def list_updates(request: Request) -> Response:
     query = parse_query(request, PageQuery)
     async with database(request).transaction() as session:
         actor = await api_actor(request, session)
-        page = await updates.list_updates(
+        _, page = await updates.list_updates(
             session, actor=actor, campaign_id=campaign_id, limit=query.limit, cursor=query.cursor
         )
     return json_response(UpdateList(data=[update_out(u) for u in page.updates], next_cursor=page.next_cursor))
@@ -155,12 +156,6 @@ async def public_updates(request: Request) -> Response:
     response = json_response(out)
     response.headers["Cache-Control"] = PUBLIC_CACHE
     return response
-
-
-class PublishIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    note: Reason | None = None
 
 
 async def list_held_updates(request: Request) -> Response:

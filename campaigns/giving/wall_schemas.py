@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from campaigns.donations.models import MessageStatus
 from campaigns.giving.models import UpdateStatus
 from service.pagination import PageQuery
-from service.validation import Line, Text, documented
+from service.validation import Line, Reason, Text, documented
 
 UpdateTitle = Annotated[Line, StringConstraints(max_length=200)]
 BODY_MAX = 5_000
@@ -97,3 +97,11 @@ class PublicUpdateOut(BaseModel):
 class PublicUpdateList(BaseModel):
     data: list[PublicUpdateOut]
     next_cursor: str | None
+
+
+class PublishIn(BaseModel):
+    """A moderator lets a held update onto the campaign page, with an optional note."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Reason | None = None

@@ -15,6 +15,7 @@ from campaigns.moderation.models import CampaignReport
 from service.audit import AuditEntry
 from service.db import Database
 from service.settings import Settings
+from service.web import tokens
 from tests import builders
 from tests.campaigns.giving.helpers import donate_form, live
 from tests.campaigns.giving.wall_helpers import checkout, give
@@ -309,6 +310,25 @@ class TestReports:
         response = await client.get(f"/c/{campaign['slug']}/supporters/{out['donation_id']}/report")
 
         assert response.status_code == 404
+
+    async def test_a_gift_without_words_of_its_own_cannot_be_reported_by_url(
+        self, client: httpx.AsyncClient, database: Database, settings: Settings
+    ) -> None:
+        # The wall shows no Report link for it (Supporter.reportable): nothing the donor wrote.
+        campaign = await live(client, database)
+        out = await give(client, database, settings, campaign["slug"])
+        url = f"/c/{campaign['slug']}/supporters/{out['donation_id']}/report"
+        token = tokens.form_token(
+            settings.secret_key, f"report-message:{campaign['slug']}:{out['donation_id']}"
+        )
+
+        page = await client.get(url)
+        sent = await client.post(url, data={"form_token": token, "reason": "spam"})
+
+        assert page.status_code == 404
+        assert sent.status_code == 404
+        async with database.transaction() as session:
+            assert await session.scalar(sa.select(sa.func.count()).select_from(CampaignReport)) == 0
 
 
 class TestPagedWall:
