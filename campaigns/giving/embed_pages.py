@@ -19,10 +19,10 @@ from campaigns.campaign.errors import CampaignNotFound
 from campaigns.giving.embedding import embed_origins
 from campaigns.giving.pages import (
     PUBLIC_CACHE,
-    _campaign_context,
-    _count_view,
-    _for_visitor,
-    _page,
+    cacheable_page,
+    campaign_context,
+    count_view,
+    for_visitor,
 )
 from service.web.api import error_response
 from service.web.context import database, page_cache
@@ -35,14 +35,14 @@ async def embed_page(request: Request) -> Response:
     slug: str = request.path_params["slug"]
 
     async def render() -> CachedPage:
-        context = await _campaign_context(request, slug)
+        context = await campaign_context(request, slug)
         origins = context["campaign"].allowed_embed_origins
         ancestors = " ".join(origins) if origins else "'none'"
-        return _page(request, "giving/embed.html", context, 200, ancestors)
+        return cacheable_page(request, "giving/embed.html", context, 200, ancestors)
 
     page = await page_cache(request).get_or_render(("embed", slug), render)
-    _count_view(request, slug)
-    return _for_visitor(request, page)
+    count_view(request, slug)
+    return for_visitor(request, page)
 
 
 async def embed_script(request: Request) -> Response:

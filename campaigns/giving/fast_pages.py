@@ -3,7 +3,7 @@ before the router, with the bytes and headers the normal path (campaigns/giving/
 answers.
 
 `campaign_page` in pages.py is get_or_render, then count the view, then the per-visitor part
-(`_for_visitor`: device cookie, Cache-Control). Here the cache is only peeked at: a page that
+(`for_visitor`: device cookie, Cache-Control). Here the cache is only peeked at: a page that
 is not cached, expired, or due for its re-render goes the normal way, which renders it. The
 view is counted by the same recorder call with the same visitor (address, user agent), and the
 per-visitor headers are the same constants and the same cookie builder; what differs is only
@@ -28,7 +28,7 @@ from service.settings import Settings
 from service.web import tokens
 from service.web.context import forwarded_client
 from service.web.fast_path import FastRoute
-from service.web.microcache import CachedPage, MicroCache
+from service.web.microcache import MicroCache
 
 RawHeaders = list[tuple[bytes, bytes]]
 
@@ -43,25 +43,6 @@ class _CachedPageResponse(Response):
         self.status_code = status_code
         self.background = None
         self.raw_headers = raw_headers
-
-
-# The cached page's own headers as Response(page.body) + page.raw_headers writes them, built
-# once per cached page (a page object lives until its re-render replaces it). One entry per
-# slug: a re-rendered page replaces the previous one's, so no stale page is held for long;
-# cleared when there are more slugs than a bound.
-_PAGE_HEADERS: dict[str, tuple[CachedPage, RawHeaders]] = {}
-_PAGE_HEADERS_MAX = 1024
-
-
-def _page_headers(slug: str, page: CachedPage) -> RawHeaders:
-    held = _PAGE_HEADERS.get(slug)
-    if held is not None and held[0] is page:
-        return held[1]
-    headers = Response(page.body, status_code=page.status_code).raw_headers + page.raw_headers
-    if held is None and len(_PAGE_HEADERS) >= _PAGE_HEADERS_MAX:
-        _PAGE_HEADERS.clear()
-    _PAGE_HEADERS[slug] = (page, headers)
-    return headers
 
 
 async def cached_campaign_page(request: Request) -> Response | None:
@@ -85,26 +66,22 @@ async def cached_campaign_page(request: Request) -> Response | None:
             cookies.append(value)
         elif name == b"x-forwarded-for":
             forwarded.append(value.decode("latin-1"))
-    # pages._count_view: client_address (which, without X-Forwarded-For, is the peer whoever
+    # pages.count_view: client_address (which, without X-Forwarded-For, is the peer whoever
     # it is) and the user agent.
     client = request.scope.get("client")
     peer = client[0] if client else "unknown"
     address = forwarded_client(peer, forwarded, config.trusted_proxies) if forwarded else peer
     engagement: EngagementRecorder = state.engagement
     engagement.record_view(slug, address=address, user_agent=user_agent or "")
-    # pages._for_visitor: cookie headers without the name cannot hold the device cookie.
+    # pages.for_visitor: cookie headers without the name cannot hold the device cookie.
     device = None
     if any(_DEVICE in cookie for cookie in cookies):
         parsed: dict[str, str] = {}
         for cookie in cookies:
             parsed.update(cookie_parser(cookie.decode("latin-1")))
         device = parsed.get(tokens.DEVICE_COOKIE)
-    headers = _page_headers(slug, page).copy()
-    cacheable = page.status_code == 200 and device is not None
-    headers.append(pages._PUBLIC_CACHE if cacheable else pages._PRIVATE_CACHE)
-    if device is None:
-        device_cookie = pages._device_cookie(tokens.new_device_id(), secure=config.is_production)
-        headers.append(device_cookie)
+    headers = page.response_headers.copy()
+    headers += pages.visitor_headers(page.status_code, device, secure=config.is_production)
     return _CachedPageResponse(page.body, page.status_code, headers)
 
 

@@ -70,10 +70,10 @@ def _render(
     status_code: int = 200,
     frame_ancestors: str | None = None,
 ) -> Response:
-    return _for_visitor(request, _page(request, template, context, status_code, frame_ancestors))
+    return for_visitor(request, cacheable_page(request, template, context, status_code, frame_ancestors))
 
 
-def _page(
+def cacheable_page(
     request: Request, template: str, context: dict[str, Any], status_code: int, frame_ancestors: str | None
 ) -> CachedPage:
     """The part of a page that is the same for every visitor (cacheable)."""
@@ -87,18 +87,24 @@ def _page(
     return CachedPage(body=bytes(rendered.body), status_code=status_code, headers=tuple(headers.items()))
 
 
-def _for_visitor(request: Request, page: CachedPage) -> Response:
+def for_visitor(request: Request, page: CachedPage) -> Response:
     """The per-visitor part: the device cookie, and whether shared caches may keep the page."""
     response = Response(page.body, status_code=page.status_code)
     response.raw_headers += page.raw_headers
     device = request.cookies.get(tokens.DEVICE_COOKIE)
-    cacheable = page.status_code == 200 and device is not None
-    response.raw_headers.append(_PUBLIC_CACHE if cacheable else _PRIVATE_CACHE)
+    response.raw_headers += visitor_headers(page.status_code, device, secure=settings(request).is_production)
+    return response
+
+
+def visitor_headers(status_code: int, device: str | None, *, secure: bool) -> list[tuple[bytes, bytes]]:
+    """Cache-Control (shared caches may keep a page only for a returning visitor) and, for a
+    visitor without the device cookie, a new one; also used by the fast path (fast_pages.py)."""
+    cacheable = status_code == 200 and device is not None
+    headers = [_PUBLIC_CACHE if cacheable else _PRIVATE_CACHE]
     if device is None:
         # First-party device id, stored only as a keyed hash on donations (identity clusters).
-        secure = settings(request).is_production
-        response.raw_headers.append(_device_cookie(tokens.new_device_id(), secure=secure))
-    return response
+        headers.append(_device_cookie(tokens.new_device_id(), secure=secure))
+    return headers
 
 
 _PUBLIC_CACHE = (b"cache-control", PUBLIC_CACHE.encode())
@@ -113,7 +119,7 @@ def _device_cookie(device_id: str, *, secure: bool) -> tuple[bytes, bytes]:
     return b"set-cookie", (value + "; Secure" if secure else value).encode("latin-1")
 
 
-async def _campaign_context(request: Request, slug: str) -> dict[str, Any]:
+async def campaign_context(request: Request, slug: str) -> dict[str, Any]:
     async with database(request).transaction() as session:
         view = await service.campaign_view(session, slug=slug, now=session.now())
     config = settings(request)
@@ -135,15 +141,15 @@ async def campaign_page(request: Request) -> Response:
     slug: str = request.path_params["slug"]
 
     async def render() -> CachedPage:
-        context = await _campaign_context(request, slug)
-        return _page(request, "giving/campaign.html", context, 200, None)
+        context = await campaign_context(request, slug)
+        return cacheable_page(request, "giving/campaign.html", context, 200, None)
 
     page = await page_cache(request).get_or_render(("campaign", slug), render)
-    _count_view(request, slug)
-    return _for_visitor(request, page)
+    count_view(request, slug)
+    return for_visitor(request, page)
 
 
-def _count_view(request: Request, slug: str) -> None:
+def count_view(request: Request, slug: str) -> None:
     # In memory, also when the page came from the cache; see campaigns/engagement/recorder.py.
     user_agent = request.headers.get("user-agent", "")
     recorder(request).record_view(slug, address=client_address(request), user_agent=user_agent)
@@ -207,7 +213,7 @@ async def donate(request: Request) -> Response:
 async def _form_page(
     request: Request, slug: str, values: Mapping[str, str], errors: Mapping[str, str], status_code: int
 ) -> Response:
-    context = await _campaign_context(request, slug)
+    context = await campaign_context(request, slug)
     context.update(values=values, errors=errors)
     return _render(request, "giving/campaign.html", context, status_code=status_code)
 
@@ -289,7 +295,6 @@ async def thanks_page(request: Request) -> Response:
         "progress": progress,
         "donation": progress.donation,
         "campaign": view.campaign,
-        "share_url": _share_url(request, progress.share_code),
         "share": share_pages.supporter_share(request, view, progress.share_code),
         "status_url": path_for(request, "giving:thanks_status", slug=slug) + "?" + request.url.query,
         "refresh_url": path_for(request, "giving:thanks", slug=slug) + "?" + request.url.query,
@@ -318,17 +323,7 @@ async def thanks_status(request: Request) -> Response:
         fee_cover_minor=donation.fee_cover_minor,
         currency=donation.currency,
         share_url=share,
-        matches=[
-            DonationMatchOut(
-                program_name=m.program_name,
-                amount_minor=m.amount_minor,
-                currency=m.currency,
-                amount_text=m.amount_text,
-                status=m.status,
-                status_text=m.status_text,
-            )
-            for m in progress.matches
-        ],
+        matches=[DonationMatchOut.model_validate(m, from_attributes=True) for m in progress.matches],
         awaiting_matches=progress.awaiting_matches,
     )
     return JSONResponse(body.model_dump(mode="json"), headers={"Cache-Control": "no-store"})

@@ -22,6 +22,8 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, replace
 from functools import cached_property
 
+from starlette.responses import Response
+
 from service.logging import get_logger
 
 log = get_logger("goodloop.microcache")
@@ -40,6 +42,12 @@ class CachedPage:
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
         """The headers as an ASGI response sends them, encoded once per cached page."""
         return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in self.headers]
+
+    @cached_property
+    def response_headers(self) -> list[tuple[bytes, bytes]]:
+        """All the headers Response(body, status_code) + raw_headers sends (Content-Length
+        first, as Response writes it), built once per cached page; copy before appending."""
+        return Response(self.body, status_code=self.status_code).raw_headers + self.raw_headers
 
 
 @dataclass(frozen=True)

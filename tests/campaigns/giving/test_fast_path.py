@@ -16,7 +16,6 @@ from prometheus_client import REGISTRY
 from starlette.applications import Starlette
 
 from campaigns.engagement.models import Metric
-from campaigns.giving import fast_pages
 from service.app import create_app
 from service.db import Database
 from service.settings import Settings
@@ -187,11 +186,8 @@ def test_a_re_rendered_page_is_served_with_its_own_length_and_headers() -> None:
     before = CachedPage(body=b"<p>raised 10</p>", status_code=200, headers=html)
     after = CachedPage(body=b"<p>raised 1,000</p>", status_code=200, headers=html)
 
-    first, again = (
-        fast_pages._page_headers("re-rendered", before),
-        fast_pages._page_headers("re-rendered", before),
-    )
-    rendered = fast_pages._page_headers("re-rendered", after)
+    first, again = before.response_headers, before.response_headers
+    rendered = after.response_headers
 
     assert first is again, "built once per cached page"
     assert dict(first)[b"content-length"] == b"16"
