@@ -176,9 +176,9 @@ async def _insert(database: Database, rows: Sequence[inbox.InboxRow]) -> set[str
     except (sa_exc.IntegrityError, sa_exc.DataError, sqlite3.IntegrityError) as e:
         raise Poisoned("refused") from e
     except asyncpg.PostgresError as e:
+        # Includes asyncpg.DataError (SQLSTATE class 22). A value asyncpg cannot encode for
+        # its parameter raises asyncpg.exceptions._base.DataError instead, an InterfaceError
+        # (before sending), which is not caught here.
         if str(getattr(e, "sqlstate", "") or "")[:2] in _REFUSED_CLASSES:
             raise Poisoned("refused") from e
         raise
-    except asyncpg.DataError as e:
-        # asyncpg could not encode a value for its parameter (raised before sending).
-        raise Poisoned("unencodable") from e
