@@ -36,25 +36,17 @@ async def store_event(
     is stored as the JSON text it arrived as (already parsed and validated by the caller),
     so it is not serialised a second time.
     """
-    stored: uuid.UUID | None = (
-        await connection.execute(
-            _insert_event(connection.dialect.name),
-            {
-                "id": uuid.uuid4(),
-                "stripe_event_id": envelope.id,
-                "type": envelope.type,
-                "account": envelope.account,
-                "api_version": envelope.api_version,
-                "livemode": envelope.livemode,
-                "payload": payload_json,
-                "stripe_created_at": _timestamp(envelope.created),
-                "received_at": received_at,
-                "attempts": 0,
-                "dead": False,
-            },
-        )
-    ).scalar()
-    return stored is not None
+    row = InboxRow(
+        stripe_event_id=envelope.id,
+        type=envelope.type,
+        account=envelope.account,
+        api_version=envelope.api_version,
+        livemode=envelope.livemode,
+        payload_json=payload_json,
+        stripe_created_at=_timestamp(envelope.created),
+        received_at=received_at,
+    )
+    return envelope.id in await store_rows(connection, [row])
 
 
 @dataclass(frozen=True)
