@@ -62,7 +62,7 @@ from service.web.context import database as database_of
 from service.web.fast_path import PageFastPathMiddleware
 from service.web.guards import api_admin
 from service.web.microcache import MicroCache
-from service.web.middleware import RequestBodyLimitMiddleware, RequestContextMiddleware
+from service.web.middleware import MAX_BODY_BYTES, RequestBodyLimitMiddleware, RequestContextMiddleware
 from service.web.pages import STATIC_DIR
 from service.web.sessions import SessionMiddleware
 from service.worker import CORE_JOBS, Job, Worker
@@ -82,7 +82,7 @@ __all__ = [
 ]
 
 API_PREFIX = "/api/v1"
-MAX_BODY_BYTES = 1024 * 1024
+SESSION_COOKIE = "goodloop_session"
 
 
 def api_routes() -> list[ApiRoutes]:
@@ -203,13 +203,13 @@ def create_app(
         Middleware(
             PageFastPathMiddleware,
             routes=(*webhook_intake.FAST_ROUTES, *giving_fast_pages.FAST_ROUTES),
-            session_cookie="goodloop_session",
+            session_cookie=SESSION_COOKIE,
         ),
         Middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES),
         Middleware(
             SessionMiddleware,
             secret_key=settings.secret_key,
-            session_cookie="goodloop_session",
+            session_cookie=SESSION_COOKIE,
             max_age=12 * 60 * 60,
             same_site="lax",
             https_only=settings.is_production,

@@ -24,6 +24,7 @@ from service.settings import Settings
 from service.web import errors
 from service.web.context import database, settings
 from service.web.fast_path import FastRoute, Responder
+from service.web.middleware import MAX_BODY_BYTES
 from webhooks import inbox
 from webhooks.errors import WebhookRejected
 from webhooks.events import HANDLED_TYPES, Envelope
@@ -115,19 +116,16 @@ routes = [
 ]
 
 
-# What the app's body limit lets through (service/app.py MAX_BODY_BYTES); a larger delivery,
-# or one without a Content-Length, takes the normal path and meets that limit there.
-FAST_BODY_LIMIT = 1024 * 1024
-
-
 def _fast(handler: Callable[[Request], Awaitable[Response]]) -> Responder:
     """The intake on the page fast path (service/web/fast_path.py): Stripe's deliveries skip
     the session and exception middleware and the router's pattern list, and render their own
     refusals exactly as the exception handler does."""
 
     async def respond(request: Request) -> Response | None:
+        # What the app's body limit lets through; a larger delivery, or one without a
+        # Content-Length, takes the normal path and meets that limit there.
         length = request.headers.get("content-length", "")
-        if not length.isdigit() or int(length) > FAST_BODY_LIMIT:
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
             return None
         try:
             return await handler(request)

@@ -72,6 +72,11 @@ class RequestContextMiddleware:
             REQUEST_ID.reset(bound)
 
 
+# The app's limit on a request body (service/app.py); the webhook intake's fast path
+# (webhooks/intake.py) takes only deliveries within it.
+MAX_BODY_BYTES = 1024 * 1024
+
+
 class RequestBodyLimitMiddleware:
     """Starlette's request body limit, for the requests that can have a body.
 
