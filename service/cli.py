@@ -133,26 +133,31 @@ def web_app() -> Starlette:
     page cache, webhook writer and engagement counts. None runs the background jobs: with
     several web processes they run in `goodloop worker` processes beside them.
     """
-    import gc
-
-    from service.app import create_app
     from service.logging import configure_logging
 
     settings = load_settings()
     configure_logging(json=settings.log_json)
-    app = create_app(settings, run_worker=False)
+    return _frozen_app(settings, run_worker=False)
+
+
+def _frozen_app(settings: Settings, *, run_worker: bool) -> Starlette:
+    """create_app, then the heap built so far frozen for the cyclic collector."""
+    import gc
+
+    from service.app import create_app
+
+    app = create_app(settings, run_worker=run_worker)
+    # Everything built so far (modules, routes, templates) lives as long as the process; the
+    # cyclic collector need not walk it again on every full collection while serving.
     gc.collect()
     gc.freeze()
     return app
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import gc
-
     import uvicorn
 
     from migrations.runner import migrate_to_head
-    from service.app import create_app
 
     if args.workers > 1 and settings.is_sqlite:
         # SQLite has one writer per file and every process would queue on it (and on its
@@ -194,7 +199,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             **SERVER_OPTIONS,
         )
         return 0
-    app = create_app(settings, run_worker=not args.no_worker)
+    app = _frozen_app(settings, run_worker=not args.no_worker)
     if settings.metrics_address is not None:
         from prometheus_client import start_http_server
 
@@ -202,10 +207,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         # private; the public port then answers 404 at /metrics.
         host, port = settings.metrics_address
         start_http_server(port, addr=host)
-    # Everything built so far (modules, routes, templates) lives as long as the process; the
-    # cyclic collector need not walk it again on every full collection while serving.
-    gc.collect()
-    gc.freeze()
     # uvicorn rewrites the client address and scheme from proxy headers too: it must trust
     # exactly the proxies Goodloop trusts (service.web.context.client_address), no others.
     uvicorn.run(
