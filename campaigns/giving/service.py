@@ -7,6 +7,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 import nh3
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +31,7 @@ from campaigns.giving.progress import (
 from campaigns.giving.repository import Supporter
 from campaigns.giving.updates import UpdatePage, latest_updates
 from campaigns.matching import quotes
+from campaigns.matching import repository as matching_repository
 from campaigns.matching.challenges import ChallengeProgress, challenges_for
 from campaigns.matching.eligibility import Context
 from campaigns.nonprofits.models import Nonprofit
@@ -58,15 +60,11 @@ class CampaignView:
     updates: UpdatePage | None = None
     """The newest published campaign updates (campaigns.giving.updates)."""
 
-    @property
-    def progress_percent(self) -> int:
-        return self.progress.percent
-
-    @property
+    @cached_property
     def progress(self) -> CampaignProgress:
         return campaign_progress(self.campaign)
 
-    @property
+    @cached_property
     def progress_texts(self) -> dict[str, str]:
         return progress_texts(self.progress)
 
@@ -115,7 +113,9 @@ def story_text(story_html: str, *, limit: int = _DESCRIPTION_LENGTH) -> str:
 
 
 async def campaign_view(session: AsyncSession, *, slug: str, now: datetime) -> CampaignView:
-    """Two queries whatever the traffic: campaign with nonprofit, then the recent supporters."""
+    """Campaign with nonprofit, the recent supporters and the latest updates; while the campaign
+    is open, also its matching programs (one query shared by the offers and the challenges) and
+    what those programs need (engagement tiers, challenge counts)."""
     found = await repository.get_campaign_with_nonprofit(session, slug)
     if found is None or not is_public(found[0]):
         raise CampaignNotFound("no such campaign")
@@ -123,9 +123,15 @@ async def campaign_view(session: AsyncSession, *, slug: str, now: datetime) -> C
     supporters = await repository.list_recent_supporters(session, campaign.id, limit=RECENT_SUPPORTERS)
     reason = closed_reason(campaign, nonprofit, now=now)
     ctx = Context(campaign, nonprofit)
-    offers = [] if reason else await quotes.live_offers(session, ctx=ctx, at=now)
-    # Challenges only cost queries when a challenge program exists (programs_for is one query).
-    challenges = [] if reason else await challenges_for(session, ctx=ctx, at=now)
+    offers: list[quotes.Offer] = []
+    challenges: list[ChallengeProgress] = []
+    if not reason:
+        # One query for both; offers and challenges only cost more when such a program exists.
+        programs = await matching_repository.programs_for(
+            session, currency=campaign.currency, campaign_id=campaign.id, at=now
+        )
+        offers = await quotes.live_offers(session, ctx=ctx, programs=programs)
+        challenges = await challenges_for(session, ctx=ctx, programs=programs, at=now)
     return CampaignView(
         campaign=campaign,
         nonprofit=nonprofit,

@@ -9,6 +9,7 @@ never promises "3 more donors" when the engine would count 5.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -67,21 +68,22 @@ class ChallengeProgress:
     target was met when the pool could no longer pay the bonus."""
 
 
-def _target(
-    params: ChallengeUnlockParams, count: ChallengeCount
-) -> tuple[Literal["donors", "amount"], int, int]:
+def _target(params: ChallengeUnlockParams, count: ChallengeCount) -> tuple[TargetKind, int, int]:
     if params.target_donors is not None:
         return "donors", params.target_donors, count.donors
     assert params.target_minor is not None
     return "amount", params.target_minor, count.raised_minor
 
 
-async def challenges_for(session: AsyncSession, *, ctx: Context, at: datetime) -> list[ChallengeProgress]:
-    """The campaign's challenges whose window is open now (ended or unlocked ones included)."""
+async def challenges_for(
+    session: AsyncSession, *, ctx: Context, programs: Sequence[MatchingProgram], at: datetime
+) -> list[ChallengeProgress]:
+    """The campaign's challenges whose window is open now (ended or unlocked ones included).
+
+    `programs` is repository.programs_for(at=at) (campaign_view queries it once for the offers
+    and the challenges)."""
     out: list[ChallengeProgress] = []
-    for program in await repository.programs_for(
-        session, currency=ctx.campaign.currency, campaign_id=ctx.campaign.id, at=at
-    ):
+    for program in programs:
         if program.policy is not Policy.CHALLENGE_UNLOCK or program_takes(program, ctx) is not None:
             continue
         params = ChallengeUnlockParams.model_validate(program.policy_params)
@@ -111,5 +113,5 @@ async def challenges_for(session: AsyncSession, *, ctx: Context, at: datetime) -
 
 
 def campaign_match_key(program_id: uuid.UUID, ctx: Context) -> str:
-    """The key of a program's campaign-level match (engine._new_match uses the same)."""
+    """The key of a program's campaign-level match (engine.check_challenge and open_campaign_match)."""
     return f"{program_id}:campaign:{ctx.campaign.id}"

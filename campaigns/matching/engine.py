@@ -445,7 +445,7 @@ async def check_challenge(
     session: UnitOfWork, program: MatchingProgram, *, ctx: Context, at: datetime, final: bool
 ) -> None:
     """Unlock a campaign's challenge bonus once its target is met (pro rata at the deadline)."""
-    key = f"{program.id}:campaign:{ctx.campaign.id}"
+    key = challenges.campaign_match_key(program.id, ctx)
     if program_takes(program, ctx) is not None or await repository.get_match(
         session, program_id=program.id, key=key
     ):
@@ -473,7 +473,7 @@ async def open_campaign_match(
     match = _new_match(
         program,
         ctx=ctx,
-        key=f"{program.id}:campaign:{ctx.campaign.id}",
+        key=challenges.campaign_match_key(program.id, ctx),
         amount_minor=amount,
         original_minor=amount,
         at=session.now(),

@@ -8,6 +8,7 @@ settles, and released when the session expires or fails. No speed contest betwee
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,12 +63,15 @@ class HeldQuote:
     amount_minor: int
 
 
-async def live_offers(session: AsyncSession, *, ctx: Context, at: datetime) -> list[Offer]:
-    """The programs that would match a gift to this campaign now, for the page to show."""
+async def live_offers(
+    session: AsyncSession, *, ctx: Context, programs: Sequence[MatchingProgram]
+) -> list[Offer]:
+    """The programs that would match a gift to this campaign now, for the page to show.
+
+    `programs` is repository.programs_for at the page's time (campaign_view queries it once
+    for the offers and the challenges)."""
     offers = []
-    for program in await repository.programs_for(
-        session, currency=ctx.campaign.currency, campaign_id=ctx.campaign.id, at=at
-    ):
+    for program in programs:
         if program.policy not in QUOTED_POLICIES or program_takes(program, ctx) is not None:
             continue
         ratio = await _ratio_bps(session, program, ctx=ctx)
