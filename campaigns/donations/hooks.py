@@ -14,8 +14,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from campaigns.campaign.models import Campaign
 from campaigns.donations.models import Donation
 from campaigns.plugs import Plug
@@ -38,7 +36,7 @@ listener: Plug[MoneyListener] = Plug("campaigns.donations.hooks.listener")
 class MatchedTotals(Protocol):
     """The campaign's matched money, for its stored totals (campaigns.matching.totals)."""
 
-    async def matched_total(self, session: AsyncSession, campaign_id: uuid.UUID) -> int: ...
+    async def matched_total(self, session: UnitOfWork, campaign_id: uuid.UUID) -> int: ...
 
 
 matched_totals: Plug[MatchedTotals] = Plug("campaigns.donations.hooks.matched_totals")

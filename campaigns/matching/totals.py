@@ -18,9 +18,9 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations import settlement
+from campaigns.matching import repository
 from campaigns.matching.models import Match, MatchStatus
 from service.unit_of_work import UnitOfWork
 
@@ -38,8 +38,11 @@ def counted_sql() -> sa.ColumnElement[int]:
     )
 
 
-async def matched_total(session: AsyncSession, campaign_id: uuid.UUID) -> int:
+async def matched_total(session: UnitOfWork, campaign_id: uuid.UUID) -> int:
     """The campaign's matched money, computed from scratch (donations.hooks.matched_totals)."""
+    # No program, no match: most webhook batches skip the sum (any_program is cached per unit).
+    if not await repository.any_program(session):
+        return 0
     total = await session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(counted_sql()), 0)).where(Match.campaign_id == campaign_id)
     )
