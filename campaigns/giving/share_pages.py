@@ -14,6 +14,7 @@ from starlette.routing import Route
 from campaigns.giving import og_card, service
 from campaigns.giving.share import ShareTools, share_tools
 from service.web.context import database
+from service.web.etags import etag_matches
 from service.web.urls import public_url_for
 
 # Short: the card shows live totals. Networks fetch it once per share and keep their own copy.
@@ -58,18 +59,12 @@ def supporter_share(
     return share_context(request, view, url=url, supporter=True, with_qr=True)
 
 
-def _etag_matches(request: Request, etag: str) -> bool:
-    header = request.headers.get("if-none-match", "")
-    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
-    return etag in tags or "*" in tags
-
-
 async def og_image(request: Request) -> Response:
     async with database(request).transaction() as session:
         view = await service.campaign_view(session, slug=request.path_params["slug"], now=session.now())
     facts = og_card.card_facts(view)
     headers = {"ETag": facts.etag, "Cache-Control": OG_CACHE}
-    if _etag_matches(request, facts.etag):
+    if etag_matches(request, facts.etag):
         return Response(status_code=304, headers=headers)
     png = await og_card.cards.get(facts)
     return Response(png, media_type="image/png", headers=headers)

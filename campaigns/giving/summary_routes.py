@@ -25,6 +25,7 @@ from campaigns.matching.challenges import ChallengeProgress
 from campaigns.nonprofits.models import NonprofitStatus
 from service.web.api import error_response
 from service.web.context import database, page_cache
+from service.web.etags import etag_matches
 from service.web.microcache import CachedPage
 from service.web.urls import public_url_for
 
@@ -172,14 +173,6 @@ async def campaign_summary(request: Request) -> Response:
             page.body, status_code=page.status_code, media_type="application/json", headers=headers
         )
     headers["Cache-Control"] = CACHE_CONTROL
-    if _matches(request.headers.get("if-none-match"), headers["ETag"]):
+    if etag_matches(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
     return Response(page.body, media_type="application/json", headers=headers)
-
-
-def _matches(if_none_match: str | None, etag: str) -> bool:
-    """RFC 9110 If-None-Match: `*`, or any listed tag equal to ours (weak comparison)."""
-    if not if_none_match:
-        return False
-    tags = [t.strip() for t in if_none_match.split(",")]
-    return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
