@@ -343,11 +343,6 @@ def reconnect_delay_s(failures: int) -> float:
     return base * random.uniform(0.5, 1.0)
 
 
-def subscribers_by_topic(broker: LiveBroker) -> Mapping[str, int]:
-    """How many subscribers each topic has (metrics, tests)."""
-    return {topic: len(subs) for topic, subs in broker._topics.items()}
-
-
 def events_text(events: Sequence[Event]) -> bytes:
     """Server-Sent Events wire format for these events."""
     return b"".join(event_text(name, data) for name, data in events)

@@ -41,9 +41,6 @@ class CampaignProgress:
         """The <progress> element's value: the total, never past the goal."""
         return min(self.total_minor, self.goal_minor)
 
-    def text(self, amount_minor: int) -> str:
-        return format_money(amount_minor, self.currency)
-
 
 def progress_texts(progress: CampaignProgress) -> dict[str, str]:
     """What each element of the progress block shows (giving/_progress.html), by payload key.
