@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from campaigns import facts
 from campaigns.donations import hooks as donation_hooks
 from campaigns.giving import live as giving_live
 from campaigns.matching import engine
@@ -19,7 +20,12 @@ from campaigns.payouts import clawbacks
 from campaigns.payouts import repository as payout_repository
 from campaigns.plugs import Plug
 
+FACT_LISTENERS: tuple[facts.FactListener, ...] = ()
+"""Who hears every announced fact, in this order (campaigns/facts.py): one tuple, built once, so
+every call of wire() plugs the same object."""
+
 PLUGS: tuple[Plug[Any], ...] = (
+    facts.listeners,
     donation_hooks.listener,
     donation_hooks.matched_totals,
     donation_hooks.progress,
@@ -30,6 +36,8 @@ PLUGS: tuple[Plug[Any], ...] = (
 
 
 def wire() -> None:
+    # Receipts, members' emails and outbound webhook events hear each fact in its transaction.
+    facts.listeners.plug(FACT_LISTENERS)
     # A settled, refunded or disputed donation reserves, shrinks, voids or claws back matches.
     donation_hooks.listener.plug(engine)
     # A campaign's stored totals include its matched money, which only matching can count.

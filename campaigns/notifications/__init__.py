@@ -1,0 +1,1 @@
+"""Notifications: the emails nonprofit members and admins get (new gifts, digests, payouts, match decisions)."""
