@@ -13,6 +13,7 @@ import campaigns.matching.models
 import campaigns.moderation.models
 import campaigns.nonprofits.models
 import campaigns.payouts.models
+import campaigns.portal.models
 import campaigns.sharing.models
 import service.audit
 import service.auth.models
@@ -33,6 +34,7 @@ _MODEL_MODULES = (
     campaigns.moderation.models,
     campaigns.nonprofits.models,
     campaigns.payouts.models,
+    campaigns.portal.models,
     campaigns.sharing.models,
     service.audit,
     service.auth.models,
