@@ -66,6 +66,7 @@ class Donation(Base):
             "refunded_minor >= 0 AND refunded_minor <= amount_minor + fee_cover_minor", name="refund_bounded"
         ),
         sa.CheckConstraint("currency = lower(currency)", name="currency_lowercase"),
+        sa.CheckConstraint("language IN ('nl', 'en')", name="language_known"),
         sa.Index("ix_donations_campaign_status_created", "campaign_id", "status", "created_at"),
     )
 
@@ -92,6 +93,9 @@ class Donation(Base):
     """What the wall of support shows of donor_name and message (campaigns.giving.wall)."""
     hide_amount: Mapped[bool] = mapped_column(sa.Boolean(), default=False, server_default=sa.false())
     """The donor asked that the wall not show how much they gave."""
+    language: Mapped[str | None] = mapped_column(sa.String(2))
+    """'nl' or 'en': the language the donor gave in (the form's choice or Accept-Language),
+    for receipts and other email; None for gifts made before it was recorded."""
     referral_link_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("share_links.id"), index=True)
     device_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     client_hash: Mapped[str | None] = mapped_column(sa.String(64))

@@ -70,6 +70,8 @@ class CheckoutRequest:
     client_hash: str | None = None
     return_to: str | None = None
     """The embedding page's address; kept only on an origin the campaign allows (embedding.py)."""
+    language: str | None = None
+    """'nl' or 'en': the donor's language for receipts and other email (donations.language)."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ async def create_pending_donation(
         message=request.message or None,
         donor_name=request.name or None,
         hide_amount=request.hide_amount,
+        language=request.language,
         message_status=wall.screened_status(name=request.name, message=request.message),
         referral_link_id=referral_link_id,
         device_hash=request.device_hash,

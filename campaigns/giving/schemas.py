@@ -46,6 +46,10 @@ class CheckoutIn(BaseModel):
     hide_amount: bool = Field(default=False, description="leave the amount off the wall of support")
     message: Message | None = Field(default=None, description="shown with the donation on the campaign page")
     ref: ShareCode | None = Field(default=None, description="code of the share link that brought the donor")
+    language: Literal["nl", "en"] | None = Field(
+        default=None,
+        description="the donor's language for receipts and email; by default negotiated from Accept-Language",
+    )
 
 
 class MatchQuoteOut(BaseModel):
