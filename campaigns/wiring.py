@@ -13,6 +13,7 @@ from typing import Any
 from campaigns import facts
 from campaigns.donations import hooks as donation_hooks
 from campaigns.giving import live as giving_live
+from campaigns.integrations import events as integration_events
 from campaigns.matching import engine
 from campaigns.matching import hooks as matching_hooks
 from campaigns.matching import totals as matching_totals
@@ -20,7 +21,7 @@ from campaigns.payouts import clawbacks
 from campaigns.payouts import repository as payout_repository
 from campaigns.plugs import Plug
 
-FACT_LISTENERS: tuple[facts.FactListener, ...] = ()
+FACT_LISTENERS: tuple[facts.FactListener, ...] = (integration_events.store,)
 """Who hears every announced fact, in this order (campaigns/facts.py): one tuple, built once, so
 every call of wire() plugs the same object."""
 

@@ -9,6 +9,7 @@ import campaigns.donations.mismatches
 import campaigns.donations.models
 import campaigns.engagement.models
 import campaigns.giving.models
+import campaigns.integrations.models
 import campaigns.matching.models
 import campaigns.moderation.models
 import campaigns.nonprofits.models
@@ -18,6 +19,7 @@ import campaigns.sharing.models
 import service.audit
 import service.auth.models
 import service.ledger
+import service.mail.models
 import service.ratelimit
 import webhooks.models
 from service.db import Base
@@ -30,6 +32,7 @@ _MODEL_MODULES = (
     campaigns.donations.models,
     campaigns.engagement.models,
     campaigns.giving.models,
+    campaigns.integrations.models,
     campaigns.matching.models,
     campaigns.moderation.models,
     campaigns.nonprofits.models,
@@ -39,6 +42,7 @@ _MODEL_MODULES = (
     service.audit,
     service.auth.models,
     service.ledger,
+    service.mail.models,
     service.ratelimit,
     webhooks.models,
 )

@@ -109,6 +109,9 @@ class Donation(Base):
     risk_level: Mapped[str | None] = mapped_column(sa.String(32))
     early_fraud_warning: Mapped[bool] = mapped_column(sa.Boolean(), default=False)
     refunded_minor: Mapped[int] = mapped_column(sa.BigInteger(), default=0)
+    dispute_status: Mapped[str | None] = mapped_column(sa.String(32))
+    """Stripe's status of the payment's dispute (one per charge); won and lost are final
+    (campaigns.donations.announcements announces the dispute and its close from it)."""
     stripe_fee_minor: Mapped[int | None] = mapped_column(sa.BigInteger())
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()

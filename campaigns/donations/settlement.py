@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from campaigns.donations import bookkeeping, hooks
+from campaigns.donations import announcements, bookkeeping, hooks
 from campaigns.donations.models import STATUS_RANK, Donation, DonationStatus
 from campaigns.donations.repository import (
     DonationRef,
@@ -60,8 +60,13 @@ async def _after(session: UnitOfWork, donation: Donation, before: Snapshot) -> D
         return donation
     session.campaigns_due.add(donation.campaign_id)
     session.before_commit(refresh_campaign_totals)
-    if donation.status in PAID and before[0] not in PAID:
+    first_paid = donation.status in PAID and before[0] not in PAID
+    if first_paid:
         session.donations_first_paid.append(donation.id)
+    # Facts at the step that makes them true: a replayed event moves nothing, announces nothing.
+    await announcements.announce_settlement(
+        session, donation, first_paid=first_paid, refunded_before_minor=before[1]
+    )
     if donation.status in PAID:
         await hooks.on_donation_settled_changed(session, donation)
     elif donation.status in (DonationStatus.FAILED, DonationStatus.EXPIRED):
@@ -268,19 +273,25 @@ async def record_dispute(
     amount_minor: int,
     withdrawn: bool,
     reinstated: bool,
+    status: str | None = None,
 ) -> Donation | None:
-    """A dispute exists; funds withdrawn and reinstated are booked once each, in either order."""
+    """A dispute exists; funds withdrawn and reinstated are booked once each, in either order.
+
+    `status` is Stripe's dispute status when the event tells it; won and lost are final."""
     donation = await lock_donation(session, ref)
     if donation is None:
         return None
     before = _snapshot(donation)
     await _mark_paid(session, donation)
     advance(donation, DonationStatus.DISPUTED)
+    opened, closed = announcements.move_dispute(donation, status)
     if withdrawn or reinstated:
         await bookkeeping.book_dispute(
             session, donation, dispute_id=stripe_dispute_id, amount_minor=amount_minor, reinstated=reinstated
         )
-    return await _after(session, donation, before)
+    await _after(session, donation, before)
+    await announcements.announce_dispute(session, donation, opened=opened, closed=closed)
+    return donation
 
 
 async def record_early_fraud_warning(session: UnitOfWork, *, ref: DonationRef) -> Donation | None:

@@ -41,4 +41,5 @@ async def dispute_changed(session: UnitOfWork, event: StripeEvent) -> None:
         amount_minor=amount(event.obj, "amount"),
         withdrawn=withdrawn,
         reinstated=reinstated,
+        status=status if isinstance(status, str) else None,
     )
