@@ -20,6 +20,7 @@ import service.audit
 import service.auth.models
 import service.ledger
 import service.mail.models
+import service.mail.models
 import service.ratelimit
 import webhooks.models
 from service.db import Base
@@ -42,6 +43,7 @@ _MODEL_MODULES = (
     service.audit,
     service.auth.models,
     service.ledger,
+    service.mail.models,
     service.mail.models,
     service.ratelimit,
     webhooks.models,

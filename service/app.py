@@ -53,6 +53,7 @@ from service.auth.models import AdminRole
 from service.clock import SystemClock
 from service.db import Database
 from service.errors import DomainError
+from service.mail import links as mail_links
 from service.settings import SANDBOX_PATH, Settings
 from service.stripe_gateway import create_client
 from service.stripe_sandbox.app import create_sandbox_app
@@ -234,6 +235,8 @@ def create_app(
     app.state.engagement = EngagementRecorder(settings.secret_key, clock=clock.now)
     app.state.openapi = openapi
     app.state.check_api_caller = check_api_caller
+    # Emails are composed inside use cases, without a request: their absolute links come from here.
+    mail_links.configure(public_base_url=settings.public_base_url, router=app.router)
     return app
 
 

@@ -1,1 +1,1 @@
-"""Email: the transactional outbox, rendering in the reader's language, SMTP sending and the sandbox mailbox."""
+"""Email: the transactional outbox, rendering in the reader's language, SMTP sending, the sandbox mailbox."""

@@ -175,10 +175,10 @@ class TestTemplateUrls:
 
 
 ROOT = TEMPLATES_DIR.parent.parent
-AREA_OF_PACKAGE = {"service/stripe_sandbox": "sandbox", "service/web": ""}
+AREA_OF_PACKAGE = {"service/stripe_sandbox": "sandbox", "service/web": "", "service/mail": "mailbox"}
 """Which template folder each package renders from: campaigns/<area>/ renders <area>/...;
 service/web (the layout and error pages) renders the top-level files."""
-SHARED = {"base.html", "error.html", "unavailable.html", "_fields.html"}
+SHARED = {"base.html", "error.html", "unavailable.html", "_fields.html", "_email.html"}
 _RENDERED = re.compile(r"""["']([a-z_]+(?:/[a-z_]+)?\.html)["']""")
 _USED = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
 

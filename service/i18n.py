@@ -1,0 +1,107 @@
+"""Languages people read Goodloop in: Dutch and English, negotiated, translated, formatted.
+
+- `negotiate(accept_language)` picks `nl` or `en` from an Accept-Language header (q-values
+  honoured, `nl-BE` counts as `nl`), `DEFAULT_LANGUAGE` when nothing matches;
+  `normalise(value)` maps a stored or typed value (`"NL"`, `"en-GB"`) to one of LANGUAGES or None.
+- `translations(language)` is gettext for that language: every catalog
+  `service/locale/<language>/LC_MESSAGES/*.po` merged (each part of the code keeps its own
+  catalog, so nobody edits another's), compiled in memory with Babel at first use and cached
+  per process (no compiled .mo in git). English is the source language: `en` translates nothing.
+- `format_money(minor, currency, language)` and `format_date(d, language)` write amounts and
+  dates as a reader of that language expects (`€ 1.250,00` / `€1,250.00`, `4 december 2026` /
+  `December 4, 2026`).
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+import io
+from datetime import date, datetime
+from pathlib import Path
+
+from babel.dates import format_date as babel_format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from service.money import format_money as money_text
+
+LANGUAGES: tuple[str, ...] = ("nl", "en")
+DEFAULT_LANGUAGE = "en"
+SOURCE_LANGUAGE = "en"
+LOCALE_DIR = Path(__file__).parent / "locale"
+_BABEL_LOCALES = {"nl": "nl_NL", "en": "en_US"}
+
+
+def normalise(value: str | None) -> str | None:
+    """One of LANGUAGES for `value` (`"nl"`, `"NL"`, `"nl-BE"`, `"en_GB"`), or None."""
+    if not value:
+        return None
+    primary = value.strip().replace("_", "-").split("-", 1)[0].lower()
+    return primary if primary in LANGUAGES else None
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The language to answer in, from an Accept-Language header (RFC 9110 section 12.5.4)."""
+    best: tuple[float, int] | None = None
+    chosen = DEFAULT_LANGUAGE
+    for position, part in enumerate((accept_language or "").split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        language = normalise(tag)
+        if language is None:
+            continue
+        quality = _quality(params)
+        if quality <= 0:
+            continue
+        rank = (quality, -position)
+        if best is None or rank > best:
+            best, chosen = rank, language
+    return chosen
+
+
+def _quality(params: str) -> float:
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return min(max(float(value), 0.0), 1.0)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+@functools.cache
+def translations(language: str) -> gettext.NullTranslations:
+    """gettext for `language`: every .po catalog of that language merged; cached per process."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}; one of {LANGUAGES}")
+    if language == SOURCE_LANGUAGE:
+        return gettext.NullTranslations()
+    merged = Translations()
+    folder = LOCALE_DIR / language / "LC_MESSAGES"
+    for po in sorted(folder.glob("*.po")):
+        merged.merge(_compiled(po, language))
+    return merged
+
+
+def _compiled(po: Path, language: str) -> Translations:
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=_BABEL_LOCALES[language], domain=po.stem)
+    buffer = io.BytesIO()
+    # Fuzzy entries are drafts: like msgfmt, leave them out.
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(buffer, domain="messages")
+
+
+def babel_locale(language: str) -> str:
+    return _BABEL_LOCALES.get(language, _BABEL_LOCALES[DEFAULT_LANGUAGE])
+
+
+def format_money(amount_minor: int, currency: str, language: str) -> str:
+    return money_text(amount_minor, currency, locale=babel_locale(language))
+
+
+def format_date(value: date | datetime, language: str, *, format: str = "long") -> str:
+    return babel_format_date(value, format=format, locale=babel_locale(language))
