@@ -15,6 +15,7 @@ import campaigns.moderation.models
 import campaigns.nonprofits.models
 import campaigns.payouts.models
 import campaigns.portal.models
+import campaigns.receipts.models
 import campaigns.sharing.models
 import service.audit
 import service.auth.models
@@ -39,6 +40,7 @@ _MODEL_MODULES = (
     campaigns.nonprofits.models,
     campaigns.payouts.models,
     campaigns.portal.models,
+    campaigns.receipts.models,
     campaigns.sharing.models,
     service.audit,
     service.auth.models,

@@ -113,6 +113,9 @@ class Donation(Base):
     """Stripe's status of the payment's dispute (one per charge); won and lost are final
     (campaigns.donations.announcements announces the dispute and its close from it)."""
     stripe_fee_minor: Mapped[int | None] = mapped_column(sa.BigInteger())
+    payment_method_type: Mapped[str | None] = mapped_column(sa.String(32))
+    """Stripe's type of the method the donor paid with (card, ideal, sepa_debit, bancontact, ...),
+    from the charge; receipts show it."""
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
