@@ -1,1 +1,1 @@
-"""Receipts: a numbered, tax-ready receipt for every confirmed gift, its PDF, corrections and yearly statements."""
+"""Receipts: a numbered, tax-ready receipt for every confirmed gift, its PDF, corrections, statements."""

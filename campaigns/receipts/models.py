@@ -84,6 +84,13 @@ class Receipt(Base):
             postgresql_where=sa.text("number IS NULL"),
             sqlite_where=sa.text("number IS NULL"),
         ),
+        # The receipt emails job (campaigns.receipts.mailing) claims numbered, unsent receipts.
+        sa.Index(
+            "ix_receipts_unsent",
+            "issued_at",
+            postgresql_where=sa.text("emailed_at IS NULL"),
+            sqlite_where=sa.text("emailed_at IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -109,6 +116,8 @@ class Receipt(Base):
     """Stripe's payment method type (card, ideal, sepa_debit, bancontact, ...) when known."""
     issuer: Mapped[dict[str, Any]] = mapped_column(sa.JSON())
     """legal_name, country, registration_number, tax_id, scheme at the time of issue."""
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the email with the PDF went into the mail outbox (campaigns.receipts.mailing)."""
     created_at: Mapped[datetime] = created_at_column()
 
     @property

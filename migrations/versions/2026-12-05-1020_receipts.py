@@ -37,7 +37,9 @@ def upgrade() -> None:
         sa.Column("time_zone", sa.String(64), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["nonprofit_id"], ["nonprofits.id"], name="fk_tax_profiles_nonprofit_id_nonprofits"),
+        sa.ForeignKeyConstraint(
+            ["nonprofit_id"], ["nonprofits.id"], name="fk_tax_profiles_nonprofit_id_nonprofits"
+        ),
         sa.PrimaryKeyConstraint("nonprofit_id", name="pk_tax_profiles"),
     )
     op.create_table(
@@ -58,7 +60,14 @@ def upgrade() -> None:
         sa.Column("donation_id", sa.Uuid(), nullable=False),
         sa.Column(
             "kind",
-            sa.Enum("receipt", "correction", name="receipt_kind", native_enum=False, create_constraint=True, length=32),
+            sa.Enum(
+                "receipt",
+                "correction",
+                name="receipt_kind",
+                native_enum=False,
+                create_constraint=True,
+                length=32,
+            ),
             nullable=False,
         ),
         sa.Column("cause", sa.String(200), nullable=False),
@@ -74,6 +83,7 @@ def upgrade() -> None:
         sa.Column("donor_name", sa.String(200), nullable=True),
         sa.Column("payment_method", sa.String(32), nullable=True),
         sa.Column("issuer", sa.JSON(), nullable=False),
+        sa.Column("emailed_at", UTCDateTime(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.CheckConstraint("amount_minor >= 0", name="ck_receipts_amount_not_negative"),
         sa.CheckConstraint("number IS NULL OR number > 0", name="ck_receipts_number_positive"),
@@ -81,7 +91,9 @@ def upgrade() -> None:
             "(kind = 'correction') = (refers_to_id IS NOT NULL)", name="ck_receipts_correction_refers"
         ),
         sa.CheckConstraint("currency = lower(currency)", name="ck_receipts_currency_lowercase"),
-        sa.ForeignKeyConstraint(["nonprofit_id"], ["nonprofits.id"], name="fk_receipts_nonprofit_id_nonprofits"),
+        sa.ForeignKeyConstraint(
+            ["nonprofit_id"], ["nonprofits.id"], name="fk_receipts_nonprofit_id_nonprofits"
+        ),
         sa.ForeignKeyConstraint(["donation_id"], ["donations.id"], name="fk_receipts_donation_id_donations"),
         sa.ForeignKeyConstraint(["refers_to_id"], ["receipts.id"], name="fk_receipts_refers_to_id_receipts"),
         sa.PrimaryKeyConstraint("id", name="pk_receipts"),
@@ -97,6 +109,13 @@ def upgrade() -> None:
         postgresql_where=sa.text("number IS NULL"),
         sqlite_where=sa.text("number IS NULL"),
     )
+    op.create_index(
+        "ix_receipts_unsent",
+        "receipts",
+        ["issued_at"],
+        postgresql_where=sa.text("emailed_at IS NULL"),
+        sqlite_where=sa.text("emailed_at IS NULL"),
+    )
     with op.batch_alter_table("donations") as batch:
         batch.add_column(sa.Column("payment_method_type", sa.String(32), nullable=True))
 
@@ -104,6 +123,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("donations") as batch:
         batch.drop_column("payment_method_type")
+    op.drop_index("ix_receipts_unsent", table_name="receipts")
     op.drop_index("ix_receipts_unnumbered", table_name="receipts")
     op.drop_index("ix_receipts_donor_email", table_name="receipts")
     op.drop_index("ix_receipts_donation_id", table_name="receipts")
