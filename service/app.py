@@ -54,6 +54,7 @@ from service.clock import SystemClock
 from service.db import Database
 from service.errors import DomainError
 from service.mail import links as mail_links
+from service.mail import sender as mail_sender
 from service.settings import SANDBOX_PATH, Settings
 from service.stripe_gateway import create_client
 from service.stripe_sandbox.app import create_sandbox_app
@@ -103,9 +104,17 @@ def api_routes() -> list[ApiRoutes]:
     ]
 
 
-def worker_jobs(stripe_client: stripe.StripeClient | None = None) -> Sequence[Job]:
+def worker_jobs(
+    stripe_client: stripe.StripeClient | None = None, settings: Settings | None = None
+) -> Sequence[Job]:
     wiring.wire()
-    return (*CORE_JOBS, webhook_processor.JOB, matching_rounds.JOB, payout_outbox.job(stripe_client))
+    return (
+        *CORE_JOBS,
+        webhook_processor.JOB,
+        matching_rounds.JOB,
+        payout_outbox.job(stripe_client),
+        mail_sender.job(settings),
+    )
 
 
 def build_openapi(parts: Sequence[ApiRoutes]) -> dict[str, object]:
@@ -183,7 +192,7 @@ def create_app(
         # Engagement is counted in this process's memory, so every serving process flushes
         # its own counts, also with --no-worker (then the worker runs that job alone).
         recorder: EngagementRecorder = app.state.engagement
-        jobs = (*worker_jobs(app.state.stripe), recorder.job()) if run_worker else (recorder.job(),)
+        jobs = (*worker_jobs(app.state.stripe, settings), recorder.job()) if run_worker else (recorder.job(),)
         worker = Worker(db, jobs)
         worker_task = asyncio.create_task(worker.run_forever(), name="goodloop-worker")
         try:

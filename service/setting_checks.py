@@ -14,6 +14,8 @@ import re
 from collections import Counter
 from urllib.parse import urlsplit
 
+from service.mail import smtp_url
+
 MIN_SECRET_LENGTH = 32
 MIN_DISTINCT_CHARACTERS = 8
 MIN_ESTIMATED_BITS = 80.0
@@ -92,3 +94,13 @@ def parse_address(value: str) -> tuple[str, int] | None:
     if not 0 < port < 65536:
         return None
     return match["ipv6"] or match["host"], port
+
+
+def smtp_url_problem(value: str) -> str | None:
+    """Why GOODLOOP_SMTP_URL cannot name an SMTP server, or None (service/mail/smtp_url.py)."""
+    return smtp_url.smtp_url_problem(value)
+
+
+def mail_from_problem(value: str) -> str | None:
+    """Why GOODLOOP_MAIL_FROM is not a sender address, or None."""
+    return smtp_url.mail_from_problem(value)

@@ -7,7 +7,7 @@ import hmac
 import ipaddress
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -20,6 +20,9 @@ DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 STRIPE_DEFAULT_API_BASE = "https://api.stripe.com"
 SANDBOX_API_KEY = "sk_test_goodloop_sandbox"
 SANDBOX_PATH = "/_sandbox/stripe"
+SANDBOX_MAIL_PATH = "/_sandbox/mail"
+DEFAULT_MAIL_FROM = "Goodloop <noreply@goodloop.invalid>"
+"""Development's sender: nothing is sent from it (mail is captured); production sets its own."""
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # In development the app usually sits behind nothing or a local proxy.
@@ -60,6 +63,9 @@ class Settings:
     beyond it GET /c/{slug}/live answers 503 and the page falls back to polling."""
     live_heartbeat_s: float = 15.0
     """Seconds between heartbeat comments on an idle live stream."""
+    webhooks_allow_loopback: bool = False
+    """Outbound webhooks may use http:// and reach loopback addresses
+    (GOODLOOP_WEBHOOKS_ALLOW_LOOPBACK=1; development only, production refuses it)."""
     admin_idle_timeout: timedelta = timedelta(minutes=30)
     """A console session unused this long is over (GOODLOOP_ADMIN_IDLE_TIMEOUT_MINUTES)."""
     metrics_token: str | None = field(default=None, repr=False)
@@ -74,6 +80,11 @@ class Settings:
     """The operator's privacy notice (GOODLOOP_PRIVACY_MARKDOWN); None: the built-in template."""
     terms_markdown: Path | None = None
     """The operator's terms of use (GOODLOOP_TERMS_MARKDOWN); None: the built-in template."""
+    smtp_url: str | None = field(default=None, repr=False)
+    """Where mail is sent (GOODLOOP_SMTP_URL, service/mail/smtp_url.py; it may hold a password,
+    so it is never shown); None in development: mail is captured in the sandbox mailbox."""
+    mail_from: str = DEFAULT_MAIL_FROM
+    """The sender of every email (GOODLOOP_MAIL_FROM), e.g. `Goodloop <receipts@example.org>`."""
 
     @property
     def media_root(self) -> Path:
@@ -101,6 +112,11 @@ class Settings:
     @property
     def connect_webhook_secret(self) -> str:
         return self.stripe_connect_webhook_secret or _derived_secret(self.secret_key, "connect")
+
+    @property
+    def captures_mail(self) -> bool:
+        """No SMTP URL: mail goes to the sandbox mailbox at /_sandbox/mail (never in production)."""
+        return self.smtp_url is None and not self.is_production
 
     @property
     def is_sqlite(self) -> bool:
@@ -134,12 +150,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         public_page_ttl_s=_seconds(env_vars, "GOODLOOP_PAGE_CACHE_SECONDS", default=2.0),
         trusted_proxies=_trusted_proxies(env_vars, env),
         live_max_subscribers=_live_max_subscribers(env_vars),
+        webhooks_allow_loopback=_webhooks_allow_loopback(env_vars),
         admin_idle_timeout=_admin_idle_timeout(env_vars),
         metrics_token=env_vars.get("GOODLOOP_METRICS_TOKEN") or None,
         metrics_address=_metrics_address(env_vars),
         media_dir=Path(env_vars["GOODLOOP_MEDIA_DIR"]) if env_vars.get("GOODLOOP_MEDIA_DIR") else None,
         privacy_markdown=_markdown_file(env_vars, "GOODLOOP_PRIVACY_MARKDOWN"),
         terms_markdown=_markdown_file(env_vars, "GOODLOOP_TERMS_MARKDOWN"),
+        smtp_url=_checked(env_vars, "GOODLOOP_SMTP_URL", setting_checks.smtp_url_problem),
+        mail_from=_checked(env_vars, "GOODLOOP_MAIL_FROM", setting_checks.mail_from_problem)
+        or DEFAULT_MAIL_FROM,
     )
 
 
@@ -154,6 +174,13 @@ def _markdown_file(env_vars: Mapping[str, str], name: str) -> Path | None:
     except (OSError, UnicodeDecodeError) as e:
         raise SettingsError(f"{name} must name a readable UTF-8 Markdown file; {raw!r}: {e}") from e
     return path
+
+
+def _webhooks_allow_loopback(env_vars: Mapping[str, str]) -> bool:
+    raw = env_vars.get("GOODLOOP_WEBHOOKS_ALLOW_LOOPBACK", "").strip()
+    if raw not in ("", "0", "1"):
+        raise SettingsError(f"GOODLOOP_WEBHOOKS_ALLOW_LOOPBACK must be 1 or unset, not {raw!r}")
+    return raw == "1"
 
 
 def _live_max_subscribers(env_vars: Mapping[str, str]) -> int:
@@ -217,6 +244,9 @@ _PRODUCTION_REQUIRED = (
     # Donors are shown the operator's own privacy notice and terms, never the built-in template.
     "GOODLOOP_PRIVACY_MARKDOWN",
     "GOODLOOP_TERMS_MARKDOWN",
+    # Receipts, sign-in links and password resets must reach people: no mail, no start.
+    "GOODLOOP_SMTP_URL",
+    "GOODLOOP_MAIL_FROM",
 )
 
 
@@ -235,6 +265,10 @@ def _require_production_secrets(env_vars: Mapping[str, str]) -> None:
         raise SettingsError("production runs on PostgreSQL; DATABASE_URL is SQLite")
     if env_vars.get("GOODLOOP_TEST_PASSWORD_HASHING"):
         raise SettingsError("GOODLOOP_TEST_PASSWORD_HASHING is for the test suite; unset it in production")
+    if _webhooks_allow_loopback(env_vars):
+        # Outbound webhooks reaching the operator's own machine is exactly what the SSRF
+        # guard exists to stop (campaigns/integrations/addresses.py).
+        raise SettingsError("GOODLOOP_WEBHOOKS_ALLOW_LOOPBACK is for development; unset it in production")
 
 
 def _refuse_weak_values(env_vars: Mapping[str, str]) -> None:
@@ -251,6 +285,17 @@ def _refuse_weak_values(env_vars: Mapping[str, str]) -> None:
         problem = problem_of(value) if value else None
         if problem is not None:
             raise SettingsError(f"{name} {problem} in production")
+
+
+def _checked(env_vars: Mapping[str, str], name: str, problem_of: Callable[[str], str | None]) -> str | None:
+    """The variable's value (None when unset), refused in any environment when malformed."""
+    value = (env_vars.get(name) or "").strip()
+    if not value:
+        return None
+    problem = problem_of(value)
+    if problem is not None:
+        raise SettingsError(f"{name} {problem}")
+    return value
 
 
 def _seconds(env_vars: Mapping[str, str], name: str, *, default: float) -> float:

@@ -18,7 +18,7 @@ from tests import databases
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-production-checks"
 
-pytest_plugins = ["tests.payouts.fixtures", "tests.service.log_capture"]
+pytest_plugins = ["tests.payouts.fixtures", "tests.service.log_capture", "tests.mail_server"]
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

@@ -20,6 +20,8 @@ PRODUCTION = {
     "STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_4b1f0e6c2a9d8b7e3f5a1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f",
     "GOODLOOP_PRIVACY_MARKDOWN": LEGAL_SAMPLE,
     "GOODLOOP_TERMS_MARKDOWN": LEGAL_SAMPLE,
+    "GOODLOOP_SMTP_URL": "smtps://goodloop%40example.org:s3cr%3At@smtp.example.org",
+    "GOODLOOP_MAIL_FROM": "Goodloop <receipts@give.example.org>",
 }
 
 
@@ -56,6 +58,8 @@ class TestLoadSettings:
             "STRIPE_CONNECT_WEBHOOK_SECRET",
             "GOODLOOP_PRIVACY_MARKDOWN",
             "GOODLOOP_TERMS_MARKDOWN",
+            "GOODLOOP_SMTP_URL",
+            "GOODLOOP_MAIL_FROM",
         ],
     )
     def test_production_refuses_a_missing_secret(self, missing: str) -> None:
