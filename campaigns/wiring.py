@@ -20,8 +20,9 @@ from campaigns.matching import totals as matching_totals
 from campaigns.payouts import clawbacks
 from campaigns.payouts import repository as payout_repository
 from campaigns.plugs import Plug
+from campaigns.receipts import issuing as receipt_issuing
 
-FACT_LISTENERS: tuple[facts.FactListener, ...] = (integration_events.store,)
+FACT_LISTENERS: tuple[facts.FactListener, ...] = (integration_events.store, receipt_issuing)
 """Who hears every announced fact, in this order (campaigns/facts.py): one tuple, built once, so
 every call of wire() plugs the same object."""
 

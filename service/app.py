@@ -47,6 +47,8 @@ from campaigns.nonprofits import routes as nonprofit_routes
 from campaigns.nonprofits.web import api_actor
 from campaigns.payouts import outbox as payout_outbox
 from campaigns.payouts import routes as payout_routes
+from campaigns.receipts import mailing as receipt_mailing
+from campaigns.receipts import routes as receipt_routes
 from campaigns.sharing import routes as sharing_routes
 from service import media
 from service.auth.models import AdminRole
@@ -90,6 +92,7 @@ SESSION_COOKIE = "goodloop_session"
 def api_routes() -> list[ApiRoutes]:
     return [
         nonprofit_routes.build(),
+        receipt_routes.build(),
         campaign_routes.build(),
         engagement_routes.build(),
         moderation_routes.build(),
@@ -113,6 +116,7 @@ def worker_jobs(
         webhook_processor.JOB,
         matching_rounds.JOB,
         payout_outbox.job(stripe_client),
+        receipt_mailing.JOB,
         mail_sender.job(settings),
     )
 

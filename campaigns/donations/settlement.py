@@ -44,6 +44,8 @@ class ChargeFacts:
     risk_score: int | None = None
     risk_level: str | None = None
     fee_minor: int | None = None
+    payment_method_type: str | None = None
+    """payment_method_details.type: card, ideal, sepa_debit, bancontact, ... (receipts show it)."""
 
 
 def advance(donation: Donation, target: DonationStatus) -> bool:
@@ -221,6 +223,7 @@ async def record_charge(session: UnitOfWork, *, ref: DonationRef, charge: Charge
     if donation.risk_score is None:
         donation.risk_score = charge.risk_score
     donation.risk_level = donation.risk_level or charge.risk_level
+    donation.payment_method_type = donation.payment_method_type or charge.payment_method_type
     if charge.fee_minor is not None:
         donation.stripe_fee_minor = charge.fee_minor
         await bookkeeping.book_stripe_fee(

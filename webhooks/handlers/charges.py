@@ -24,6 +24,12 @@ def _card_fingerprint(obj: dict[str, Any]) -> str | None:
     return fingerprint[:64] if isinstance(fingerprint, str) else None
 
 
+def _payment_method_type(obj: dict[str, Any]) -> str | None:
+    details = obj.get("payment_method_details")
+    kind = details.get("type") if isinstance(details, dict) else None
+    return kind[:32] if isinstance(kind, str) and kind else None
+
+
 def _charge_facts(obj: dict[str, Any]) -> settlement.ChargeFacts:
     outcome = obj.get("outcome") if isinstance(obj.get("outcome"), dict) else {}
     assert isinstance(outcome, dict)
@@ -39,6 +45,7 @@ def _charge_facts(obj: dict[str, Any]) -> settlement.ChargeFacts:
         risk_score=risk_score if isinstance(risk_score, int) else None,
         risk_level=risk_level[:32] if isinstance(risk_level, str) else None,
         fee_minor=fee if isinstance(fee, int) and fee >= 0 else None,
+        payment_method_type=_payment_method_type(obj),
     )
 
 
