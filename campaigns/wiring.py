@@ -13,6 +13,7 @@ from typing import Any
 from campaigns import facts
 from campaigns.donations import hooks as donation_hooks
 from campaigns.giving import live as giving_live
+from campaigns.integrations import deliveries as integration_deliveries
 from campaigns.integrations import events as integration_events
 from campaigns.matching import engine
 from campaigns.matching import hooks as matching_hooks
@@ -22,7 +23,7 @@ from campaigns.payouts import repository as payout_repository
 from campaigns.plugs import Plug
 from campaigns.receipts import issuing as receipt_issuing
 
-FACT_LISTENERS: tuple[facts.FactListener, ...] = (integration_events.store, receipt_issuing)
+FACT_LISTENERS: tuple[facts.FactListener, ...] = (integration_events.store, integration_deliveries.fan_out, receipt_issuing)
 """Who hears every announced fact, in this order (campaigns/facts.py): one tuple, built once, so
 every call of wire() plugs the same object."""
 

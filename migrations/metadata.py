@@ -9,6 +9,7 @@ import campaigns.donations.mismatches
 import campaigns.donations.models
 import campaigns.engagement.models
 import campaigns.giving.models
+import campaigns.integrations.endpoint_models
 import campaigns.integrations.models
 import campaigns.matching.models
 import campaigns.moderation.models
@@ -34,6 +35,7 @@ _MODEL_MODULES = (
     campaigns.donations.models,
     campaigns.engagement.models,
     campaigns.giving.models,
+    campaigns.integrations.endpoint_models,
     campaigns.integrations.models,
     campaigns.matching.models,
     campaigns.moderation.models,

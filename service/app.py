@@ -38,6 +38,8 @@ from campaigns.giving import share_pages as giving_share_pages
 from campaigns.giving import site_pages as giving_site_pages
 from campaigns.giving import wall_pages as giving_wall_pages
 from campaigns.giving import wall_routes as giving_wall_routes
+from campaigns.integrations import dispatch as webhook_dispatch
+from campaigns.integrations import routes as integration_routes
 from campaigns.matching import review_routes as matching_review_routes
 from campaigns.matching import rounds as matching_rounds
 from campaigns.matching import routes as matching_routes
@@ -103,6 +105,7 @@ def api_routes() -> list[ApiRoutes]:
         payout_routes.build(),
         donation_routes.build(),
         export_routes.build(),
+        integration_routes.build(),
         webhook_routes.build(),
     ]
 
@@ -118,6 +121,7 @@ def worker_jobs(
         payout_outbox.job(stripe_client),
         receipt_mailing.JOB,
         mail_sender.job(settings),
+        webhook_dispatch.job(settings),
     )
 
 

@@ -18,6 +18,7 @@ from campaigns.dashboard import (
     password_pages,
     share_pages,
     wall_pages,
+    webhook_pages,
 )
 from campaigns.dashboard.auth import (
     PREFIX,
@@ -131,4 +132,5 @@ routes: list[BaseRoute] = [
     *connect_pages.routes,
     *export_pages.routes,
     *wall_pages.routes,
+    *webhook_pages.routes,
 ]
