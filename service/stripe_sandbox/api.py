@@ -80,7 +80,8 @@ def _authenticate(request: Request) -> None:
 
 
 async def _read_params(request: Request) -> tuple[Obj, str]:
-    raw = request.url.query if request.method == "GET" else (await request.body()).decode()
+    # The SDK sends a DELETE's params in the query string, like a GET's.
+    raw = request.url.query if request.method in ("GET", "DELETE") else (await request.body()).decode()
     try:
         return parse_form(raw), raw
     except FormDecodeError as e:

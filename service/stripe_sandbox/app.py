@@ -12,7 +12,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from service.settings import Settings
-from service.stripe_sandbox import checkout_page, control, onboarding_page, v1
+from service.stripe_sandbox import (
+    billing_api,
+    billing_control,
+    billing_portal_page,
+    checkout_page,
+    control,
+    invoice_page,
+    onboarding_page,
+    v1,
+)
 from service.stripe_sandbox.api import api_routes, stripe_error_response
 from service.stripe_sandbox.errors import StripeApiError
 from service.stripe_sandbox.events import Deliverer, DeliveryPolicy
@@ -49,7 +58,15 @@ def create_sandbox_app(
         policy=delivery or DeliveryPolicy(),
     )
     app = Starlette(
-        routes=[*api_routes(v1.HANDLERS), *checkout_page.routes, *onboarding_page.routes, *control.routes],
+        routes=[
+            *api_routes([*v1.HANDLERS, *billing_api.HANDLERS]),
+            *checkout_page.routes,
+            *onboarding_page.routes,
+            *invoice_page.routes,
+            *billing_portal_page.routes,
+            *control.routes,
+            *billing_control.routes,
+        ],
         exception_handlers={HTTPException: _http_error},
     )
     app.state.sandbox = SandboxState(deliverer=deliverer, settle_after_s=settle_after_s)

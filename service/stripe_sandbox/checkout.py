@@ -12,6 +12,8 @@ from service.stripe_sandbox.state import SandboxState, SessionExtras
 MIN_EXPIRY_S = 30 * 60
 MAX_EXPIRY_S = 24 * 60 * 60
 SUBMIT_TYPES = frozenset({"auto", "book", "donate", "pay", "subscribe"})
+MODES = frozenset({"payment", "subscription"})
+"""mode=subscription comes through `subscriptions.create_session`, which checks its own params."""
 
 
 def parse_int(value: Any, param: str, *, minimum: int | None = None) -> int:
@@ -89,8 +91,8 @@ def _check_basics(params: Obj) -> None:
     mode = params.get("mode")
     if mode is None:
         raise missing_param("mode")
-    if mode != "payment":
-        raise invalid_param("mode", f"The sandbox only supports mode=payment, not {mode!r}.")
+    if mode not in MODES:
+        raise invalid_param("mode", f"The sandbox supports mode=payment and mode=subscription, not {mode!r}.")
     if not params.get("success_url"):
         raise missing_param("success_url")
     submit_type = params.get("submit_type")
@@ -145,8 +147,10 @@ def create_session(state: SandboxState, params: Obj, *, checkout_base: str) -> O
         customer_email=params.get("customer_email"),
         expires_at=_expires_at(params, created),
         invoice_creation=None,
+        locale=params.get("locale"),
         managed_payments=None,
         metadata=string_map(params.get("metadata"), "metadata"),
+        mode=params["mode"],
         payment_intent=None,
         payment_method_configuration_details=None,
         payment_method_types=["card", "sepa_debit"],

@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from service.money import format_money
-from service.stripe_sandbox import payments
+from service.stripe_sandbox import payments, subscriptions
 from service.stripe_sandbox.actions import perform, schedule_settlement
 from service.stripe_sandbox.api import sandbox_state
 from service.stripe_sandbox.checkout import expire_if_due, success_url
@@ -40,8 +40,10 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
 def _page(request: Request, session: Obj, *, message: str | None = None, card_number: str = "") -> Response:
     state = sandbox_state(request)
     extras = state.sessions.get(session["id"])
+    recurring = state.recurring_sessions.get(session["id"])
     context = {
         "session": session,
+        "interval": recurring.interval if recurring else None,
         "amount": display_amount(session["amount_total"], session["currency"]),
         "line_items": extras.line_items if extras else [],
         "message": message,
@@ -76,6 +78,8 @@ async def submit_checkout(request: Request) -> Response:
     state = sandbox_state(request)
     session_id = session["id"]
     try:
+        if subscriptions.is_recurring(state, session_id):
+            return await _submit_recurring(request, session, action=action, card_number=card_number)
         if action == "pay":
             events = await perform(
                 state, lambda: payments.pay_session(state, session_id, card_number=card_number)
@@ -94,6 +98,18 @@ async def submit_checkout(request: Request) -> Response:
     failed = any(e["type"] == "payment_intent.payment_failed" for e in events)
     message = "Your card was declined. Try another card." if failed else None
     return _page(request, session, message=message, card_number=card_number)
+
+
+async def _submit_recurring(request: Request, session: Obj, *, action: object, card_number: str) -> Response:
+    """Subscribe or be declined; a declined subscription stays open and emits nothing."""
+    state = sandbox_state(request)
+    session_id = session["id"]
+    if action == "pay":
+        await perform(state, lambda: subscriptions.pay_session(state, session_id, card_number=card_number))
+        return RedirectResponse(success_url(session), status_code=303)
+    if action == "decline":
+        subscriptions.decline_session(state, session_id)
+    return _page(request, session, message="Choose Subscribe or Decline.", card_number=card_number)
 
 
 routes = [

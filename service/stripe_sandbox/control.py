@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from service.stripe_sandbox import connect, payments, refunds
+from service.stripe_sandbox import connect, payments, refunds, subscriptions
 from service.stripe_sandbox.actions import perform, schedule_settlement
 from service.stripe_sandbox.api import sandbox_state, stripe_error_response
 from service.stripe_sandbox.errors import StripeApiError, invalid_param
@@ -121,6 +121,10 @@ async def pay_session(request: Request) -> Response:
     if not isinstance(risk_score, int) or not 0 <= risk_score <= 100:
         raise invalid_param("risk_score", "risk_score must be an integer from 0 to 100")
     card = data.get("card_number") or payments.DEFAULT_CARD
+    if subscriptions.is_recurring(state, session_id):
+        pay = subscriptions.pay_session
+        events = await perform(state, lambda: pay(state, session_id, card_number=str(card)))
+        return _events_response(events, state.get("checkout.session", session_id))
     events = await perform(
         state, lambda: payments.pay_session(state, session_id, card_number=str(card), risk_score=risk_score)
     )
@@ -130,6 +134,8 @@ async def pay_session(request: Request) -> Response:
 async def decline_session(request: Request) -> Response:
     state = sandbox_state(request)
     session_id = request.path_params["id"]
+    if subscriptions.is_recurring(state, session_id):
+        subscriptions.decline_session(state, session_id)  # a 402 for the donor; no events
     events = await perform(state, lambda: payments.decline_session(state, session_id))
     return _events_response(events, state.get("checkout.session", session_id))
 
@@ -137,6 +143,8 @@ async def decline_session(request: Request) -> Response:
 async def pay_session_delayed(request: Request) -> Response:
     state = sandbox_state(request)
     session_id = request.path_params["id"]
+    if subscriptions.is_recurring(state, session_id):
+        raise StripeApiError("The sandbox has no delayed (SEPA) payments in subscription mode.")
     events = await perform(state, lambda: payments.start_delayed_payment(state, session_id))
     schedule_settlement(state, session_id)
     return _events_response(events, state.get("checkout.session", session_id))

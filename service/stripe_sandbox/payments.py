@@ -55,7 +55,7 @@ def _payment_intent(state: SandboxState, session: Obj) -> Obj:
     return state.put(pi)
 
 
-def _complete(session: Obj, *, paid: bool) -> None:
+def complete_session(session: Obj, *, paid: bool) -> None:
     session["status"] = "complete"
     session["payment_status"] = "paid" if paid else "unpaid"
     session["url"] = None
@@ -64,7 +64,7 @@ def _complete(session: Obj, *, paid: bool) -> None:
     session["customer_details"] = details
 
 
-def _settled_charge(state: SandboxState, pi: Obj, ch: Obj, method: str) -> None:
+def settle_charge(state: SandboxState, pi: Obj, ch: Obj, method: str) -> None:
     txn = objects.balance_transaction(
         source=ch["id"], amount=ch["amount"], currency=ch["currency"], method=method
     )
@@ -94,9 +94,9 @@ def pay_session(
         balance_transaction=None,
     )
     state.put(ch)
-    _settled_charge(state, pi, ch, "card")
+    settle_charge(state, pi, ch, "card")
     pi.update(latest_charge=ch["id"], payment_method=ch["payment_method"], payment_method_types=["card"])
-    _complete(session, paid=True)
+    complete_session(session, paid=True)
     return [
         state.emit("charge.succeeded", ch),
         state.emit("payment_intent.succeeded", pi),
@@ -104,7 +104,7 @@ def pay_session(
     ]
 
 
-def _failure(ch: Obj, pi: Obj) -> None:
+def decline_charge(ch: Obj, pi: Obj) -> None:
     ch.update(status="failed", paid=False, captured=False, amount_captured=0)
     outcome = ch["outcome"]
     outcome.update(
@@ -139,7 +139,7 @@ def decline_session(state: SandboxState, session_id: str, *, card_number: str | 
         risk_score=DEFAULT_RISK_SCORE,
         balance_transaction=None,
     )
-    _failure(ch, pi)
+    decline_charge(ch, pi)
     state.put(ch)
     pi["latest_charge"] = ch["id"]
     return [state.emit("charge.failed", ch), state.emit("payment_intent.payment_failed", pi)]
@@ -165,7 +165,7 @@ def start_delayed_payment(state: SandboxState, session_id: str, *, iban: str = D
         payment_method_types=["sepa_debit"],
         processing=None,
     )
-    _complete(session, paid=False)
+    complete_session(session, paid=False)
     return [
         state.emit("charge.pending", ch),
         state.emit("payment_intent.processing", pi),
@@ -181,14 +181,14 @@ def settle_delayed_payment(state: SandboxState, session_id: str, *, succeed: boo
         raise StripeApiError("This Checkout Session has no delayed payment waiting to settle.")
     ch = state.get("charge", pi["latest_charge"])
     if succeed:
-        _settled_charge(state, pi, ch, "sepa_debit")
+        settle_charge(state, pi, ch, "sepa_debit")
         session["payment_status"] = "paid"
         return [
             state.emit("charge.succeeded", ch),
             state.emit("payment_intent.succeeded", pi),
             state.emit("checkout.session.async_payment_succeeded", session),
         ]
-    _failure(ch, pi)
+    decline_charge(ch, pi)
     pi["last_payment_error"].update(type="invalid_request_error", code="payment_method_unactivated")
     return [
         state.emit("charge.failed", ch),

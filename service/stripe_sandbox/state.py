@@ -33,6 +33,10 @@ _NOUNS = {
     "balance_transaction": "balance transaction",
     "dispute": "dispute",
     "radar.early_fraud_warning": "early fraud warning",
+    "customer": "customer",
+    "subscription": "subscription",
+    "invoice": "invoice",
+    "invoice_payment": "invoice payment",
 }
 
 
@@ -62,6 +66,35 @@ class AccountLinkRecord:
 
 
 @dataclass
+class RecurringExtras:
+    """What a subscription-mode Checkout Session carries into the subscription it creates."""
+
+    interval: str
+    subscription_metadata: Obj
+    description: str | None
+    base_url: str
+    """The sandbox's address as the caller saw it: hosted invoice and portal pages live there."""
+
+
+@dataclass
+class BillingRecord:
+    """The sandbox's own notes on a subscription: where its hosted pages live, its cycle."""
+
+    base_url: str
+    anchor: int
+    product_name: str
+    cycles: int = 1
+    """Billing periods begun so far: period k ends at anchor + k intervals."""
+
+
+@dataclass
+class PortalRecord:
+    customer: str
+    return_url: str
+    expires_at: int
+
+
+@dataclass
 class SandboxState:
     deliverer: Deliverer
     settle_after_s: float | None = None
@@ -76,6 +109,13 @@ class SandboxState:
     background: set[asyncio.Task[None]] = field(default_factory=set)
     failing_reversals: dict[str, int] = field(default_factory=dict)
     """Per connected account, how many next transfer reversals fail (its balance is too low)."""
+    recurring_sessions: dict[str, RecurringExtras] = field(default_factory=dict)
+    billing: dict[str, BillingRecord] = field(default_factory=dict)
+    """By subscription id."""
+    cards: dict[str, str] = field(default_factory=dict)
+    """The card number behind each payment method id (Stripe never shows it; renewals need it)."""
+    portal_sessions: dict[str, PortalRecord] = field(default_factory=dict)
+    """By the secret token in the portal session's url."""
 
     def put(self, obj: Obj) -> Obj:
         self.objects[obj["id"]] = obj

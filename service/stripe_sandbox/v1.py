@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from service.stripe_sandbox import checkout, connect, refunds
+from service.stripe_sandbox import checkout, connect, refunds, subscriptions
 from service.stripe_sandbox.api import ApiCall, Handler, Result
 from service.stripe_sandbox.checkout import parse_int
 from service.stripe_sandbox.errors import invalid_param
@@ -15,6 +15,8 @@ EVENTS_MAX_LIMIT = 100
 
 
 def create_checkout_session(call: ApiCall) -> Result:
+    if call.params.get("mode") == "subscription":
+        return Result(subscriptions.create_session(call.state, call.params, checkout_base=call.base_url))
     session = checkout.create_session(call.state, call.params, checkout_base=call.base_url)
     return Result(session)
 
