@@ -15,6 +15,7 @@ import campaigns.matching.models
 import campaigns.moderation.models
 import campaigns.nonprofits.models
 import campaigns.payouts.models
+import campaigns.recurring.models
 import campaigns.portal.models
 import campaigns.receipts.models
 import campaigns.sharing.models
@@ -41,6 +42,7 @@ _MODEL_MODULES = (
     campaigns.moderation.models,
     campaigns.nonprofits.models,
     campaigns.payouts.models,
+    campaigns.recurring.models,
     campaigns.portal.models,
     campaigns.receipts.models,
     campaigns.sharing.models,

@@ -67,6 +67,11 @@ class Donation(Base):
         ),
         sa.CheckConstraint("currency = lower(currency)", name="currency_lowercase"),
         sa.CheckConstraint("language IN ('nl', 'en')", name="language_known"),
+        sa.CheckConstraint("recurring_interval IN ('month', 'year')", name="recurring_interval_known"),
+        sa.CheckConstraint(
+            "installment IS NULL OR (installment >= 1 AND recurring_interval IS NOT NULL)",
+            name="installment_of_a_recurring_gift",
+        ),
         sa.Index("ix_donations_campaign_status_created", "campaign_id", "status", "created_at"),
     )
 
@@ -96,6 +101,13 @@ class Donation(Base):
     language: Mapped[str | None] = mapped_column(sa.String(2))
     """'nl' or 'en': the language the donor gave in (the form's choice or Accept-Language),
     for receipts and other email; None for gifts made before it was recorded."""
+    recurring_interval: Mapped[str | None] = mapped_column(sa.String(5))
+    """'month' or 'year' for an installment of a recurring gift (campaigns.recurring); None: once."""
+    installment: Mapped[int | None] = mapped_column(sa.Integer())
+    """Which installment of its recurring gift this is: 1 is the gift made at checkout, 2 and
+    later are renewals (matching's recurring rule reads it); None for a one-off gift."""
+    stripe_invoice_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    """The paid Stripe invoice this installment is: one donation per invoice."""
     referral_link_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("share_links.id"), index=True)
     device_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     client_hash: Mapped[str | None] = mapped_column(sa.String(64))

@@ -61,6 +61,13 @@ class QuoteStatus(StrEnum):
     """Checkout expired or failed, or the donation turned out ineligible."""
 
 
+class RecurringRule(StrEnum):
+    FIRST_INSTALLMENT = "first_installment"
+    """Only the gift made at checkout is matched; renewals are not."""
+    EACH_INSTALLMENT = "each_installment"
+    """Every paid installment may be matched, up to the program's caps like any gift."""
+
+
 class MatchingProgram(Base):
     __tablename__ = "matching_programs"
     __table_args__ = (
@@ -100,6 +107,12 @@ class MatchingProgram(Base):
     review_threshold_minor: Mapped[int | None] = mapped_column(sa.BigInteger())
     max_risk_score: Mapped[int] = mapped_column(sa.Integer(), default=65)
     """Stripe Radar scores above this make a donation ineligible."""
+    recurring_rule: Mapped[RecurringRule] = mapped_column(
+        str_enum(RecurringRule, "matching_recurring_rule"),
+        default=RecurringRule.FIRST_INSTALLMENT,
+        server_default=RecurringRule.FIRST_INSTALLMENT.value,
+    )
+    """Which installments of a recurring gift it matches (each one still within the caps)."""
     policy: Mapped[Policy] = mapped_column(str_enum(Policy, "matching_policy"))
     policy_params: Mapped[dict[str, Any]] = mapped_column(sa.JSON())
     status: Mapped[ProgramStatus] = mapped_column(
