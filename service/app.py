@@ -58,8 +58,9 @@ from service.clock import SystemClock
 from service.db import Database
 from service.errors import DomainError
 from service.mail import links as mail_links
+from service.mail import pages as mail_pages
 from service.mail import sender as mail_sender
-from service.settings import SANDBOX_PATH, Settings
+from service.settings import SANDBOX_MAIL_PATH, SANDBOX_PATH, Settings
 from service.stripe_gateway import create_client
 from service.stripe_sandbox.app import create_sandbox_app
 from service.web import errors, ops
@@ -190,6 +191,11 @@ def create_app(
     ]
     if settings.uses_stripe_sandbox and not settings.is_production:
         routes.append(Mount(SANDBOX_PATH, app=create_sandbox_app(settings), name="sandbox"))
+    if settings.captures_mail:
+        routes += [
+            *mail_pages.site_routes(SANDBOX_MAIL_PATH),
+            Mount(SANDBOX_MAIL_PATH, routes=mail_pages.routes, name="mailbox"),
+        ]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

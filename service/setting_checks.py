@@ -8,13 +8,14 @@ random generator: `secrets.token_urlsafe(32)`, `openssl rand -hex 16` or longer.
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import math
 import re
 from collections import Counter
+from email.headerregistry import Address
+from email.utils import parseaddr
 from urllib.parse import urlsplit
-
-from service.mail import smtp_url
 
 MIN_SECRET_LENGTH = 32
 MIN_DISTINCT_CHARACTERS = 8
@@ -96,11 +97,51 @@ def parse_address(value: str) -> tuple[str, int] | None:
     return match["ipv6"] or match["host"], port
 
 
-def smtp_url_problem(value: str) -> str | None:
-    """Why GOODLOOP_SMTP_URL cannot name an SMTP server, or None (service/mail/smtp_url.py)."""
-    return smtp_url.smtp_url_problem(value)
+# GOODLOOP_SMTP_URL and GOODLOOP_MAIL_FROM (service/mail/smtp_url.py reads what they mean).
+SMTP_SCHEMES = {"smtp": 587, "smtps": 465}
+"""Each scheme's default port: submission with STARTTLS, and implicit TLS."""
+LOCAL_HOSTS = {"localhost"}
+
+
+def smtp_url_problem(url: str) -> str | None:
+    """Why `url` cannot name an SMTP server, or None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "is not a valid URL (a port out of range, or a password with an unencoded character)"
+    if parts.scheme not in SMTP_SCHEMES:
+        return "must start with smtp:// (STARTTLS) or smtps:// (TLS)"
+    if not parts.hostname:
+        return "names no host"
+    if port == 0:
+        return "has port 0"
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return "must be smtp[s]://[user:password@]host[:port] and nothing more"
+    if (parts.username is None) != (parts.password is None):
+        return "must give both a user and a password, or neither"
+    return None
+
+
+def is_local_host(host: str) -> bool:
+    if host in LOCAL_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def mail_from_problem(value: str) -> str | None:
-    """Why GOODLOOP_MAIL_FROM is not a sender address, or None."""
-    return smtp_url.mail_from_problem(value)
+    """Why `value` is not a sender such as `Goodloop <receipts@example.org>`, or None."""
+    if any(c in value for c in "\r\n"):
+        return "must be one line"
+    name, address = parseaddr(value)
+    local, at, domain = address.rpartition("@")
+    if not at or not local or "." not in domain:
+        return "must be an address such as 'Goodloop <receipts@example.org>'"
+    try:
+        Address(display_name=name, addr_spec=address)
+    except (ValueError, IndexError):
+        return "must be an address such as 'Goodloop <receipts@example.org>'"
+    return None

@@ -12,14 +12,15 @@ never logged or shown: SmtpTarget's repr leaves the password out.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
-from email.headerregistry import Address
 from email.utils import parseaddr
 from urllib.parse import unquote, urlsplit
 
-SCHEMES = {"smtp": 587, "smtps": 465}
-LOCAL_HOSTS = {"localhost"}
+from service.setting_checks import SMTP_SCHEMES as SCHEMES
+from service.setting_checks import is_local_host as is_local
+from service.setting_checks import mail_from_problem, smtp_url_problem
+
+__all__ = ["SmtpTarget", "mail_from_problem", "parse_smtp_url", "sender_domain", "smtp_url_problem"]
 
 
 @dataclass(frozen=True)
@@ -50,50 +51,6 @@ def parse_smtp_url(url: str, *, production: bool = False) -> SmtpTarget:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password is not None else None,
     )
-
-
-def smtp_url_problem(url: str) -> str | None:
-    """Why `url` cannot name an SMTP server, or None."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "is not a valid URL (a port out of range, or a password with an unencoded character)"
-    if parts.scheme not in SCHEMES:
-        return "must start with smtp:// (STARTTLS) or smtps:// (TLS)"
-    if not parts.hostname:
-        return "names no host"
-    if port == 0:
-        return "has port 0"
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        return "must be smtp[s]://[user:password@]host[:port] and nothing more"
-    if (parts.username is None) != (parts.password is None):
-        return "must give both a user and a password, or neither"
-    return None
-
-
-def is_local(host: str) -> bool:
-    if host in LOCAL_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def mail_from_problem(value: str) -> str | None:
-    """Why `value` is not a sender such as `Goodloop <receipts@example.org>`, or None."""
-    if any(c in value for c in "\r\n"):
-        return "must be one line"
-    name, address = parseaddr(value)
-    local, at, domain = address.rpartition("@")
-    if not at or not local or "." not in domain:
-        return "must be an address such as 'Goodloop <receipts@example.org>'"
-    try:
-        Address(display_name=name, addr_spec=address)
-    except (ValueError, IndexError):
-        return "must be an address such as 'Goodloop <receipts@example.org>'"
-    return None
 
 
 def sender_domain(mail_from: str) -> str:

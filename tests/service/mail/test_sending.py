@@ -71,11 +71,16 @@ class TestEnqueue:
         assert [m["Subject"] for m in arrived] == ["Je ontvangstbewijs 2026-000001"]
         assert await smtp_server.deliver(database) == []
 
-    async def test_a_transaction_that_raises_sends_nothing(self, database: Database, smtp_server: SmtpServer) -> None:
-        with pytest.raises(RuntimeError, match="the cause failed"):
+    async def test_a_transaction_that_raises_sends_nothing(
+        self, database: Database, smtp_server: SmtpServer
+    ) -> None:
+        async def cause_that_fails() -> None:
             async with database.transaction() as session:
                 await outbox.enqueue(session, key="receipt:2", email=an_email())
                 raise RuntimeError("the cause failed")
+
+        with pytest.raises(RuntimeError, match="the cause failed"):
+            await cause_that_fails()
 
         assert await smtp_server.deliver(database) == []
         # The key is free again: the cause, retried, sends its message.
@@ -99,7 +104,9 @@ class TestEnqueue:
 
 
 class TestMessage:
-    async def test_text_html_and_attachments_arrive(self, database: Database, smtp_server: SmtpServer) -> None:
+    async def test_text_html_and_attachments_arrive(
+        self, database: Database, smtp_server: SmtpServer
+    ) -> None:
         pdf = b"%PDF-1.7\n" + bytes(range(256)) * 4
         email = an_email(
             attachments=(
@@ -176,7 +183,11 @@ class TestRetries:
         clock.advance(backoff(2))
         arrived = await smtp_server.deliver(timed)
 
-        assert (first.status, first.attempts, first.next_attempt_at) == (MailStatus.QUEUED, 1, START + backoff(1))
+        assert (first.status, first.attempts, first.next_attempt_at) == (
+            MailStatus.QUEUED,
+            1,
+            START + backoff(1),
+        )
         assert first.last_error == "451 4.3.0 Try again later"
         assert (second.attempts, second.next_attempt_at) == (2, START + backoff(1) + backoff(2))
         assert [m["Subject"] for m in arrived] == ["Je ontvangstbewijs 2026-000001"]
@@ -211,7 +222,9 @@ class TestRetries:
             "550 5.1.1 No such user",
         )
 
-    async def test_attempts_are_capped(self, timed: Database, clock: SettableClock, smtp_server: SmtpServer) -> None:
+    async def test_attempts_are_capped(
+        self, timed: Database, clock: SettableClock, smtp_server: SmtpServer
+    ) -> None:
         await enqueue(timed, "receipt:7")
         smtp_server.answers.extend(["421 4.7.0 Busy"] * (MAX_ATTEMPTS + 1))
 
