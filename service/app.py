@@ -49,6 +49,7 @@ from campaigns.nonprofits import routes as nonprofit_routes
 from campaigns.nonprofits.web import api_actor
 from campaigns.payouts import outbox as payout_outbox
 from campaigns.payouts import routes as payout_routes
+from campaigns.portal import pages as portal_pages
 from campaigns.receipts import mailing as receipt_mailing
 from campaigns.receipts import routes as receipt_routes
 from campaigns.sharing import routes as sharing_routes
@@ -174,6 +175,7 @@ def create_app(
         *webhook_intake.routes,
         *ops.routes,
         *giving_site_pages.routes,
+        *portal_pages.routes,
         *media.routes,
         Mount(
             API_PREFIX,

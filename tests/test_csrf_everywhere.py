@@ -141,6 +141,7 @@ async def scene(
         "token": httpx.URL(invite.json()["accept_url"]).path.rsplit("/", 1)[-1],
         "code": "new_nonprofit",
         "action": "pause",
+        "gift_id": "00000000-0000-4000-8000-000000000001",
     }
     # Bodies that are valid but for the token: credentials that work, an amount that would
     # go to Checkout, a campaign that would be created. Forms cap their field count, so each
@@ -164,6 +165,8 @@ async def scene(
         "/admin/login": {"email": superadmin.email, "password": superadmin.password},
         "/admin/matches/bulk-approve": {"match_id": str(match.id), "note": "checked by hand"},
         "/admin/risk/{code}": {"weight": "10", "threshold": "5", "enabled": "on"},
+        "/donor": {"email": "donor@example.org"},
+        "/donor/recurring/{gift_id}/amount": {"amount": "25"},
     }
     default = {"note": "checked by hand", "reason": "checked by hand"}
     member = new_client(app)
