@@ -119,11 +119,8 @@ def environment(language: str) -> jinja2.Environment:
 
 
 def _button(href: str, label: str) -> markupsafe.Markup:
-    """A call-to-action link styled as a button (a table cell, so Outlook keeps its padding)."""
-    return markupsafe.Markup(
-        '<table role="presentation" cellspacing="0" cellpadding="0" border="0"><tr><td>'
-        '<a class="button" href="{}">{}</a></td></tr></table>'
-    ).format(href, label)
+    """A call-to-action link styled as a button (inline, so it may stand inside a paragraph)."""
+    return markupsafe.Markup('<a class="button" href="{}">{}</a>').format(href, label)
 
 
 def _date(value: date | datetime, language: str) -> str:

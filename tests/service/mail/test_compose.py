@@ -47,8 +47,8 @@ class TestCompose:
     def test_links_are_absolute_on_the_public_base_url(self, routed: Starlette) -> None:
         r = compose("mailbox", "sample", language="en", **SAMPLE)
 
-        assert "Open Goodloop: http://testserver/healthz" in r.text
-        assert 'class="button" href="http://testserver/healthz"' in r.html
+        assert "Open Goodloop: http://testserver/" in r.text
+        assert 'class="button" href="http://testserver/"' in r.html
 
     def test_the_text_part_is_not_html_escaped_and_has_no_runs_of_blank_lines(
         self, routed: Starlette

@@ -113,7 +113,7 @@ class TestMailboxPages:
         assert "script-src" not in frame.headers["content-security-policy"]
         assert frame.headers["content-security-policy"].startswith("default-src 'none'")
         assert '<base target="_blank">' in frame.text
-        assert 'href="http://testserver/healthz"' in frame.text  # links stay absolute and clickable
+        assert 'href="http://testserver/"' in frame.text  # links stay absolute and clickable
         assert (pdf.status_code, pdf.content, pdf.headers["content-type"]) == (200, PDF, "application/pdf")
         assert raw.content.startswith(b"From: ")
 
