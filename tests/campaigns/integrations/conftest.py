@@ -27,7 +27,6 @@ from tests import builders
 from tests.campaigns.integrations.receiver import Receiver, running_receiver
 
 
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     with running_receiver() as running:

@@ -32,6 +32,8 @@ class Answer:
     location: str | None = None
     body_bytes: int = 0
     """Stream this many bytes instead of `body` (in 64 KB chunks)."""
+    path: str | None = None
+    """Only for a request to this path (None: the next request, whatever its path)."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,9 @@ class Receiver:
         body = await request.body()
         with self.lock:
             self.requests.append(Received(request.url.path, dict(request.headers), body))
-            answer = self.answers.popleft() if self.answers else Answer()
+            answer = next((a for a in self.answers if a.path in (None, request.url.path)), Answer())
+            if answer in self.answers:
+                self.answers.remove(answer)
         if answer.sleep_s:
             await asyncio.sleep(answer.sleep_s)
         if answer.location is not None:
