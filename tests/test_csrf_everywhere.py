@@ -162,6 +162,13 @@ async def scene(
         "/dashboard/campaigns/{campaign_id}/share-links": {"channel": "email"},
         "/dashboard/matches/{match_id}/appeal": {"message": "Our donors are real people, here is why."},
         "/dashboard/password": {"current_password": PASSWORD, "new_password": "another long passphrase"},
+        "/dashboard/tax-profile": {
+            "legal_name": "Stichting Warme Jassen",
+            "country": "NL",
+            "registration_number": "12345678",
+            "tax_id": "111222333",
+            "time_zone": "Europe/Amsterdam",
+        },
         "/admin/login": {"email": superadmin.email, "password": superadmin.password},
         "/admin/matches/bulk-approve": {"match_id": str(match.id), "note": "checked by hand"},
         "/admin/risk/{code}": {"weight": "10", "threshold": "5", "enabled": "on"},

@@ -17,6 +17,7 @@ from campaigns.dashboard import (
     member_pages,
     password_pages,
     share_pages,
+    tax_pages,
     wall_pages,
     webhook_pages,
 )
@@ -131,6 +132,7 @@ routes: list[BaseRoute] = [
     *match_pages.routes,
     *connect_pages.routes,
     *export_pages.routes,
+    *tax_pages.routes,
     *wall_pages.routes,
     *webhook_pages.routes,
 ]
