@@ -18,12 +18,15 @@ from campaigns.integrations import events as integration_events
 from campaigns.matching import engine
 from campaigns.matching import hooks as matching_hooks
 from campaigns.matching import totals as matching_totals
+from campaigns.nonprofits import hooks as nonprofit_hooks
+from campaigns.notifications import invites as notification_invites
+from campaigns.notifications import listener as notification_listener
 from campaigns.payouts import clawbacks
 from campaigns.payouts import repository as payout_repository
 from campaigns.plugs import Plug
 from campaigns.receipts import issuing as receipt_issuing
 
-FACT_LISTENERS: tuple[facts.FactListener, ...] = (integration_events.store, integration_deliveries.fan_out, receipt_issuing)
+FACT_LISTENERS: tuple[facts.FactListener, ...] = (integration_events.store, integration_deliveries.fan_out, receipt_issuing, notification_listener.LISTENER)
 """Who hears every announced fact, in this order (campaigns/facts.py): one tuple, built once, so
 every call of wire() plugs the same object."""
 
@@ -34,6 +37,7 @@ PLUGS: tuple[Plug[Any], ...] = (
     donation_hooks.progress,
     matching_hooks.clawbacks,
     matching_hooks.transfers,
+    nonprofit_hooks.invite_mail,
 )
 """Every plug of the domain; wire() fills each (tests/test_architecture.py checks it)."""
 
@@ -51,3 +55,5 @@ def wire() -> None:
     matching_hooks.clawbacks.plug(clawbacks)
     # An appeal of a rejected match is refused once its transfer went out.
     matching_hooks.transfers.plug(payout_repository)
+    # The nonprofits API's invitations are emailed by notifications.
+    nonprofit_hooks.invite_mail.plug(notification_invites.INVITE_EMAILS)

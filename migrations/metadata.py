@@ -14,6 +14,7 @@ import campaigns.integrations.models
 import campaigns.matching.models
 import campaigns.moderation.models
 import campaigns.nonprofits.models
+import campaigns.notifications.models
 import campaigns.payouts.models
 import campaigns.recurring.models
 import campaigns.portal.models
@@ -41,6 +42,7 @@ _MODEL_MODULES = (
     campaigns.matching.models,
     campaigns.moderation.models,
     campaigns.nonprofits.models,
+    campaigns.notifications.models,
     campaigns.payouts.models,
     campaigns.recurring.models,
     campaigns.portal.models,

@@ -47,6 +47,8 @@ from campaigns.moderation import report_pages
 from campaigns.moderation import routes as moderation_routes
 from campaigns.nonprofits import routes as nonprofit_routes
 from campaigns.nonprofits.web import api_actor
+from campaigns.notifications import digest as notification_digest
+from campaigns.notifications import routes as notification_routes
 from campaigns.payouts import outbox as payout_outbox
 from campaigns.payouts import routes as payout_routes
 from campaigns.portal import pages as portal_pages
@@ -96,6 +98,7 @@ SESSION_COOKIE = "goodloop_session"
 def api_routes() -> list[ApiRoutes]:
     return [
         nonprofit_routes.build(),
+        notification_routes.build(),
         receipt_routes.build(),
         campaign_routes.build(),
         engagement_routes.build(),
@@ -123,6 +126,7 @@ def worker_jobs(
         payout_outbox.job(stripe_client),
         receipt_mailing.JOB,
         mail_sender.job(settings),
+        notification_digest.JOB,
         webhook_dispatch.job(settings),
     )
 

@@ -18,7 +18,9 @@ from campaigns.nonprofits.errors import EmailTaken
 from campaigns.nonprofits.models import MemberRole
 from campaigns.nonprofits.schemas import ApiKeyIn, InviteIn
 from campaigns.nonprofits.web import invite_url
+from campaigns.notifications import invites
 from service.errors import ValidationFailed
+from service.unit_of_work import UnitOfWork
 from service.web.api import validate
 from service.web.context import database
 from service.web.pages import flash, form_values, read_form, redirect, render
@@ -46,6 +48,18 @@ async def invite_member(request: Request) -> Response:
                 created = await nonprofits.invite_member(
                     session, actor=actor, email=data.email, role=data.role
                 )
+                key = invites.form_key(
+                    actor.nonprofit_id, values.get("submission", ""), fallback=f"invite:{created.invite.id}"
+                )
+                sent = await invites.email_invite(
+                    session, invite=created.invite, token=created.token, key=key
+                )
+                if not sent:
+                    raise AlreadySent
+        except AlreadySent:
+            # A double submit: the first request made the invitation and sent it; this one rolled back.
+            notice = f"The invitation to {values.get('email', '').strip()} is sent by email."
+            return await _members_page(request, session, actor, notice=notice)
         except ValidationFailed as e:
             return await _members_page(
                 request, session, actor, values=values, errors=e.fields, status_code=422
@@ -53,28 +67,60 @@ async def invite_member(request: Request) -> Response:
         except EmailTaken as e:
             errors = {"email": e.detail}
             return await _members_page(request, session, actor, values=values, errors=errors, status_code=409)
-        invite = {
-            "email": created.invite.email,
-            "role": created.invite.role.value,
-            "url": invite_url(request, created.token),
-        }
-        return await _members_page(request, session, actor, invite=invite)
+        return await _members_page(request, session, actor, invite=_shown(request, created))
+
+
+class AlreadySent(Exception):
+    """This form's submission already sent its email: roll this one back."""
+
+
+def _shown(request: Request, created: nonprofits.CreatedInvite) -> dict[str, str]:
+    return {
+        "email": created.invite.email,
+        "role": created.invite.role.value,
+        "url": invite_url(request, created.token),
+    }
+
+
+@signed_in
+async def resend_invite(request: Request) -> Response:
+    invite_id: uuid.UUID = request.path_params["invite_id"]
+    values = form_values(await read_form(request))
+    async with database(request).transaction() as session:
+        actor = await require_actor(request, session)
+        try:
+            async with session.begin_nested():
+                created, sent = await invites.resend_invite(
+                    session, actor=actor, invite_id=invite_id, submission=values.get("submission", "")
+                )
+                if not sent:
+                    raise AlreadySent
+        except AlreadySent:
+            notice = "The invitation is sent again by email."
+            return await _members_page(request, session, actor, notice=notice)
+        return await _members_page(request, session, actor, invite=_shown(request, created))
 
 
 async def _members_page(
     request: Request,
-    session: AsyncSession,
+    session: UnitOfWork,
     actor: Actor,
     *,
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
     invite: Mapping[str, str] | None = None,
+    notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
+    is_owner = has_role(actor, MemberRole.OWNER)
     context: dict[str, Any] = {
         "actor": actor,
         "members": await nonprofits.list_members(session, actor=actor),
-        "is_owner": has_role(actor, MemberRole.OWNER),
+        "open_invites": await invites.open_invites(session, actor=actor) if is_owner else [],
+        "now": session.now(),
+        "submission": invites.new_submission(),
+        "notice": notice,
+        "is_owner": is_owner,
         "roles": ROLES,
         "values": values or {"role": MemberRole.EDITOR.value},
         "errors": errors or {},
@@ -140,6 +186,12 @@ async def _api_keys_page(
 routes = [
     Route("/members", list_members, methods=["GET"], name="members"),
     Route("/members/invite", invite_member, methods=["POST"], name="member_invite"),
+    Route(
+        "/members/invites/{invite_id:uuid}/resend",
+        resend_invite,
+        methods=["POST"],
+        name="member_invite_resend",
+    ),
     Route("/api-keys", list_api_keys, methods=["GET"], name="api_keys"),
     Route("/api-keys", create_api_key, methods=["POST"], name="api_key_create"),
     Route("/api-keys/{api_key_id:uuid}/revoke", revoke_api_key, methods=["POST"], name="api_key_revoke"),

@@ -7,7 +7,7 @@ import uuid
 from starlette.requests import Request
 from starlette.responses import Response
 
-from campaigns.nonprofits import service
+from campaigns.nonprofits import hooks, service
 from campaigns.nonprofits.models import ApiKey, Member
 from campaigns.nonprofits.schemas import (
     ApiKeyCreatedOut,
@@ -91,6 +91,11 @@ async def invite_member(request: Request) -> Response:
     async with database(request).transaction() as session:
         actor = await api_actor(request, session)
         created = await service.invite_member(session, actor=actor, email=data.email, role=data.role)
+        # The link goes to the invitee by email too; a retry with the same Idempotency-Key is
+        # answered from the first response and never gets here.
+        await hooks.invite_mail().email_invite(
+            session, invite=created.invite, token=created.token, key=f"invite:{created.invite.id}"
+        )
     invite = created.invite
     out = InviteOut(
         id=invite.id,

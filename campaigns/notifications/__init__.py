@@ -1,1 +1,2 @@
-"""Notifications: the emails nonprofit members and admins get (new gifts, digests, payouts, match decisions)."""
+"""Notifications: the emails nonprofit members and admins get (new gifts, digests, payouts,
+match decisions, invitations, password resets)."""
