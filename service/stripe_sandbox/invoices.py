@@ -37,6 +37,9 @@ FAILS_LATER_CARD = "4000000000000341"
 CHARGES_DECLINED = DECLINING_CARDS | {FAILS_LATER_CARD}
 
 
+_BRANDS = {"3": "amex", "4": "visa", "5": "mastercard", "6": "discover"}
+
+
 def display_amount(amount: int, currency: str) -> str:
     try:
         return format_money(amount, currency)
@@ -66,6 +69,8 @@ def new_payment_method(state: SandboxState, *, card_number: str, customer: str, 
         metadata={},
     )
     pm["card"].update(
+        brand=_BRANDS.get(card[0], "visa"),
+        display_brand=_BRANDS.get(card[0], "visa"),
         last4=card[-4:],
         fingerprint=objects.card_fingerprint(card),
         generated_from=None,
