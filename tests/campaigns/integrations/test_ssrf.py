@@ -25,7 +25,7 @@ NOT_PUBLIC = [
     "192.168.1.1",
     "169.254.169.254",
     "100.64.0.1",
-    "0.0.0.0",
+    "0.0.0.0",  # noqa: S104 - an address to refuse, not one to bind
     "224.0.0.1",
     "240.0.0.1",
     "255.255.255.255",
@@ -111,8 +111,9 @@ class _Recorded(Exception):
 class RecordingBackend(httpcore.AsyncNetworkBackend):
     """Stands in for the network: records where a connection would go, and never connects."""
 
-    def __init__(self) -> None:
+    def __init__(self, stream: httpcore.AsyncNetworkStream | None = None) -> None:
         self.connects: list[tuple[str, int]] = []
+        self.stream = stream
 
     async def connect_tcp(
         self,
@@ -123,7 +124,9 @@ class RecordingBackend(httpcore.AsyncNetworkBackend):
         socket_options: typing.Iterable[typing.Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         self.connects.append((host, port))
-        raise httpcore.ConnectError("recorded, not connected")
+        if self.stream is None:
+            raise httpcore.ConnectError("recorded, not connected")
+        return self.stream
 
     async def sleep(self, seconds: float) -> None:
         return None
@@ -228,14 +231,7 @@ class TestSendTime:
                 seen.append(server_hostname)
                 raise httpcore.ConnectError("recorded, no handshake")
 
-        class Backend(RecordingBackend):
-            async def connect_tcp(
-                self, host: str, port: int, **kw: typing.Any
-            ) -> httpcore.AsyncNetworkStream:
-                self.connects.append((host, port))
-                return Stream()
-
-        backend = Backend()
+        backend = RecordingBackend(Stream())
         policy = SendPolicy(resolver=ChangingResolver(["93.184.215.14"]), network_backend=backend)
 
         result = await _send("https://hooks.example.org/x", policy)
