@@ -218,13 +218,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     import signal
 
-    from service.app import worker_jobs
+    from service.app import create_app, worker_jobs
     from service.db import Database
     from service.worker import Worker
 
+    # Emails the jobs compose link to the site's routes: building the app registers them
+    # (service.mail.links); it serves nothing here.
+    create_app(settings)
+
     async def run() -> None:
         database = Database.from_url(settings.database_url)
-        worker = Worker(database, worker_jobs())
+        worker = Worker(database, worker_jobs(settings=settings))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, worker.stop)
