@@ -33,6 +33,8 @@ from campaigns.giving.fees import fee_cover_minor
 from campaigns.matching import quotes
 from campaigns.matching.eligibility import Context
 from campaigns.nonprofits.models import Nonprofit
+from campaigns.recurring import checkout as recurring_checkout
+from campaigns.recurring.checkout import Frequency
 from campaigns.sharing import referral
 from campaigns.sharing import service as sharing
 from service.db import Database
@@ -72,6 +74,8 @@ class CheckoutRequest:
     """The embedding page's address; kept only on an origin the campaign allows (embedding.py)."""
     language: str | None = None
     """'nl' or 'en': the donor's language for receipts and other email (donations.language)."""
+    frequency: Frequency = "once"
+    """once, monthly or yearly: a recurring gift checks out as a Stripe subscription."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,8 @@ async def create_pending_donation(
         donor_name=request.name or None,
         hide_amount=request.hide_amount,
         language=request.language,
+        recurring_interval=recurring_checkout.interval_of(request.frequency),
+        installment=1 if request.frequency != "once" else None,
         message_status=wall.screened_status(name=request.name, message=request.message),
         referral_link_id=referral_link_id,
         device_hash=request.device_hash,
@@ -211,6 +217,16 @@ def checkout_params(pending: PendingCheckout, *, urls: ReturnUrls, secret_key: s
     if donation.fee_cover_minor:
         line_items.append(_line_item(donation.currency, donation.fee_cover_minor, "Processing fee cover"))
     token = thanks_token(secret_key, donation.id)
+    if donation.recurring_interval is not None:
+        # One price for gift and fee cover: a subscription's Checkout takes one recurring line.
+        line_items = [
+            recurring_checkout.line_item(
+                donation.currency,
+                donation.charged_minor,
+                interval=donation.recurring_interval,
+                name=recurring_checkout.product_name(campaign.title, interval=donation.recurring_interval),
+            )
+        ]
     params: SessionCreateParams = {
         "mode": "payment",
         "submit_type": "donate",
@@ -233,6 +249,8 @@ def checkout_params(pending: PendingCheckout, *, urls: ReturnUrls, secret_key: s
         params["customer_email"] = donation.donor_email
     if donation.destination_account_id:
         params["payment_intent_data"]["transfer_data"] = {"destination": donation.destination_account_id}
+    if donation.recurring_interval is not None:
+        recurring_checkout.as_subscription(params, metadata, destination=donation.destination_account_id)
     return params
 
 

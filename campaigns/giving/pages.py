@@ -24,6 +24,7 @@ from campaigns.giving.errors import DonationNotFound, DonationsClosed, PaymentPr
 from campaigns.giving.fees import RATE_BPS
 from campaigns.giving.schemas import CheckoutIn, DonationMatchOut, DonationStatusOut
 from campaigns.sharing.referral import COOKIE_PREFIX
+from service import i18n
 from service.errors import RateLimited, ValidationFailed
 from service.money import MoneyError, currency
 from service.settings import Settings
@@ -49,27 +50,7 @@ STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 PUBLIC_CACHE = "public, max-age=15, stale-while-revalidate=60"
 # Form field -> message key: the service speaks the API's names.
 _FORM_FIELDS = {"amount_minor": "amount"}
-LANGUAGES = ("nl", "en")
-
-
-def negotiate_language(accept_language: str | None) -> str | None:
-    """The first of nl/en the browser prefers (by q, then order), or None when it names neither."""
-    best: tuple[float, int, str] | None = None
-    for index, part in enumerate((accept_language or "").split(",")[:20]):
-        tag, _, params = part.strip().partition(";")
-        primary = tag.strip().lower().split("-")[0]
-        if primary not in LANGUAGES:
-            continue
-        quality = 1.0
-        name, _, value = params.strip().partition("=")
-        if name.strip() == "q":
-            try:
-                quality = float(value)
-            except ValueError:
-                continue
-        if quality > 0 and (best is None or (-quality, index) < (-best[0], best[1])):
-            best = (quality, index, primary)
-    return best[2] if best else None
+LANGUAGES = i18n.LANGUAGES
 
 
 def page_csp(settings: Settings, *, frame_ancestors: str = "'none'") -> str:
@@ -195,6 +176,7 @@ def _form_data(values: Mapping[str, str], currency_code: str) -> dict[str, Any]:
         "name": values.get("name", "").strip() or None,
         "hide_amount": values.get("hide_amount") == "on",
         "language": values.get("language") if values.get("language") in LANGUAGES else None,
+        "frequency": values.get("frequency") or "once",
     }
 
 
@@ -289,7 +271,8 @@ def checkout_request(
         device_hash=tokens.device_hash(secret, request.cookies.get(tokens.DEVICE_COOKIE)),
         client_hash=tokens.client_hash(secret, client_address(request)),
         return_to=return_to,
-        language=data.language or negotiate_language(request.headers.get("accept-language")),
+        language=data.language or i18n.negotiate(request.headers.get("accept-language")),
+        frequency=data.frequency,
     )
 
 

@@ -50,6 +50,13 @@ class CheckoutIn(BaseModel):
         default=None,
         description="the donor's language for receipts and email; by default negotiated from Accept-Language",
     )
+    frequency: Literal["once", "monthly", "yearly"] = Field(
+        default="once",
+        description=(
+            "once, or a recurring gift: monthly or yearly through a Stripe subscription, each paid"
+            " installment one donation (the first is donation_id)"
+        ),
+    )
 
 
 class MatchQuoteOut(BaseModel):

@@ -1,15 +1,14 @@
 """donations.language: the donor's language for receipts and email, set at checkout from the
-API's or form's choice, else negotiated from Accept-Language; unknown stays unknown."""
+API's or form's choice, else negotiated from Accept-Language (service.i18n)."""
 
 from __future__ import annotations
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from campaigns.donations.models import Donation
-from campaigns.giving.pages import negotiate_language
 from service.db import Database
+from service.i18n import DEFAULT_LANGUAGE
 from tests.campaigns.giving.helpers import donate_form, live
 from tests.campaigns.giving.stripe_double import StripeDouble
 
@@ -17,24 +16,6 @@ from tests.campaigns.giving.stripe_double import StripeDouble
 async def languages(database: Database) -> list[str | None]:
     async with database.transaction() as session:
         return list((await session.scalars(sa.select(Donation.language))).all())
-
-
-class TestNegotiation:
-    @pytest.mark.parametrize(
-        ("header", "expected"),
-        [
-            ("nl-NL,nl;q=0.9,en;q=0.8", "nl"),
-            ("en-GB,en;q=0.9,nl;q=0.8", "en"),
-            ("de-DE,de;q=0.9,en;q=0.5,nl;q=0.7", "nl"),
-            ("fr, en;q=0", None),
-            ("de", None),
-            ("", None),
-            (None, None),
-            ("nl;q=abc, en", "en"),
-        ],
-    )
-    def test_the_preferred_known_language_wins(self, header: str | None, expected: str | None) -> None:
-        assert negotiate_language(header) == expected
 
 
 class TestCheckoutRecordsTheLanguage:
@@ -90,7 +71,7 @@ class TestCheckoutRecordsTheLanguage:
         assert response.status_code == 303, response.text
         assert await languages(database) == ["en"]
 
-    async def test_a_browser_in_neither_language_leaves_it_unknown(
+    async def test_a_browser_in_neither_language_gets_the_default(
         self, client: httpx.AsyncClient, database: Database, stripe_double: StripeDouble
     ) -> None:
         campaign = await live(client, database)
@@ -102,4 +83,4 @@ class TestCheckoutRecordsTheLanguage:
         )
 
         assert response.status_code == 201, response.text
-        assert await languages(database) == [None]
+        assert await languages(database) == [DEFAULT_LANGUAGE]
