@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
-from service.stripe_sandbox import billing_portal, invoices, subscriptions
+from service.stripe_sandbox import billing_portal, invoices, subscription_changes
 from service.stripe_sandbox.api import ApiCall, Handler, Result
 from service.stripe_sandbox.checkout import parse_int
 from service.stripe_sandbox.errors import invalid_param
@@ -63,12 +63,16 @@ def list_subscriptions(call: ApiCall) -> Result:
 
 
 def update_subscription(call: ApiCall) -> Result:
-    sub, events = subscriptions.modify(call.state, call.path("id"), call.params, request=call.request_info)
+    sub, events = subscription_changes.modify(
+        call.state, call.path("id"), call.params, request=call.request_info
+    )
     return Result(sub, events=events)
 
 
 def cancel_subscription(call: ApiCall) -> Result:
-    sub, events = subscriptions.cancel(call.state, call.path("id"), call.params, request=call.request_info)
+    sub, events = subscription_changes.cancel(
+        call.state, call.path("id"), call.params, request=call.request_info
+    )
     return Result(sub, events=events)
 
 

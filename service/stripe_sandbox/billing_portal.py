@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from service.stripe_sandbox import invoices, objects, subscriptions
+from service.stripe_sandbox import invoices, objects, subscription_changes
 from service.stripe_sandbox.errors import StripeApiError, missing_param
 from service.stripe_sandbox.objects import Obj
 from service.stripe_sandbox.payments import DECLINING_CARDS, normalise_card
@@ -102,4 +102,4 @@ def cancel_at_period_end(
     state: SandboxState, customer_id: str, subscription_id: str, *, cancel: bool
 ) -> list[Obj]:
     owned_subscription(state, customer_id, subscription_id)
-    return subscriptions.set_cancel_at_period_end(state, subscription_id, cancel)
+    return subscription_changes.set_cancel_at_period_end(state, subscription_id, cancel)
