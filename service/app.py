@@ -52,6 +52,7 @@ from campaigns.notifications import routes as notification_routes
 from campaigns.payouts import outbox as payout_outbox
 from campaigns.payouts import routes as payout_routes
 from campaigns.portal import pages as portal_pages
+from campaigns.portal import signin as portal_signin
 from campaigns.receipts import mailing as receipt_mailing
 from campaigns.receipts import routes as receipt_routes
 from campaigns.sharing import routes as sharing_routes
@@ -127,6 +128,7 @@ def worker_jobs(
         receipt_mailing.JOB,
         mail_sender.job(settings),
         notification_digest.JOB,
+        portal_signin.JOB,
         webhook_dispatch.job(settings),
     )
 

@@ -27,7 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.portal.models import DonorSession, DonorSignInLink
 from service.auth.secrets import token_digest
+from service.db import Database
 from service.unit_of_work import UnitOfWork
+from service.worker import Job
 
 LINK_LIFETIME = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=2)
@@ -140,3 +142,12 @@ async def purge_expired(session: UnitOfWork) -> int:
     links = await session.execute(sa.delete(DonorSignInLink).where(DonorSignInLink.expires_at < cutoff))
     sessions = await session.execute(sa.delete(DonorSession).where(DonorSession.expires_at < cutoff))
     return int(getattr(links, "rowcount", 0) or 0) + int(getattr(sessions, "rowcount", 0) or 0)
+
+
+async def purge_job(database: Database) -> int:
+    """The worker's chore: one transaction, rows a day past their end."""
+    async with database.transaction() as session:
+        return await purge_expired(session)
+
+
+JOB = Job("purge_donor_sign_ins", purge_job, timedelta(hours=1))
