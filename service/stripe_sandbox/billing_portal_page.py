@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from service.stripe_sandbox import billing_portal, invoices
+from service.stripe_sandbox import billing_portal, invoices, subscriptions
 from service.stripe_sandbox.actions import perform
 from service.stripe_sandbox.api import sandbox_state
 from service.stripe_sandbox.checkout_page import render
@@ -27,6 +27,7 @@ DONE = {
     "card": "Your card was updated.",
     "canceled": "Your subscription will be cancelled at the end of the period.",
     "kept": "Your subscription will continue.",
+    "sandbox": "Sandbox: done. The webhooks are on their way.",
 }
 
 
@@ -99,6 +100,26 @@ async def show_portal(request: Request) -> Response:
     return record if isinstance(record, Response) else _page(request, record)
 
 
+def _sandbox_action(state: SandboxState, customer_id: str, sub_id: str, action: str) -> list[Obj]:
+    """The sandbox's own buttons (not Stripe's portal): what Stripe's clock would do next."""
+    sub = billing_portal.owned_subscription(state, customer_id, sub_id)
+    if action == "sandbox_renew":
+        return subscriptions.renew(state, sub_id, succeed=True)
+    if action == "sandbox_renew_fail":
+        return subscriptions.renew(state, sub_id, succeed=False)
+    invoice_id = str(sub["latest_invoice"])
+    if action == "sandbox_retry":
+        return invoices.retry(state, invoice_id, succeed=True)
+    if action == "sandbox_retry_fail":
+        return invoices.retry(state, invoice_id, succeed=False)
+    return invoices.exhaust_retries(state, sub_id, then="cancel")
+
+
+SANDBOX_ACTIONS = frozenset(
+    {"sandbox_renew", "sandbox_renew_fail", "sandbox_retry", "sandbox_retry_fail", "sandbox_exhaust"}
+)
+
+
 async def submit_portal(request: Request) -> Response:
     record = _record(request)
     if isinstance(record, Response):
@@ -122,6 +143,9 @@ async def submit_portal(request: Request) -> Response:
                 state, lambda: billing_portal.cancel_at_period_end(state, customer_id, sub_id, cancel=False)
             )
             done = "kept"
+        elif isinstance(action, str) and action in SANDBOX_ACTIONS:
+            await perform(state, lambda: _sandbox_action(state, customer_id, sub_id, action))
+            done = "sandbox"
         elif action == "update_card":
             await perform(
                 state, lambda: billing_portal.update_card(state, customer_id, card_number=card_number)

@@ -201,3 +201,46 @@ class TestPage:
 
         assert "No current subscriptions." in page.text
         assert "Renews on" not in page.text
+
+
+class TestSandboxControls:
+    async def test_renew_buttons_renew_paid_and_declined(self, sandbox: Sandbox) -> None:
+        subscribed = await subscribe(sandbox)
+        url = await _portal(sandbox, subscribed)
+        sub_id = subscribed.subscription.id
+        start = len(sandbox.captured.platform)
+
+        paid = await sandbox.http.post(url, data={"action": "sandbox_renew", "subscription": sub_id})
+        declined = await sandbox.http.post(url, data={"action": "sandbox_renew_fail", "subscription": sub_id})
+        await sandbox.flush()
+        page = await sandbox.http.get(url)
+
+        assert paid.status_code == declined.status_code == 303
+        assert types_since(sandbox, start).count("invoice.paid") == 1
+        assert types_since(sandbox, start).count("invoice.payment_failed") == 1
+        assert 'value="sandbox_retry"' in page.text
+
+    async def test_let_retries_run_out_cancels(self, sandbox: Sandbox) -> None:
+        subscribed = await subscribe(sandbox)
+        url = await _portal(sandbox, subscribed)
+        sub_id = subscribed.subscription.id
+        await sandbox.http.post(url, data={"action": "sandbox_renew_fail", "subscription": sub_id})
+
+        await sandbox.http.post(url, data={"action": "sandbox_exhaust", "subscription": sub_id})
+        await sandbox.flush()
+
+        assert sandbox.captured.types()[-1] == "customer.subscription.deleted"
+
+    async def test_controls_refuse_another_customers_subscription(self, sandbox: Sandbox) -> None:
+        mine = await subscribe(sandbox)
+        theirs = await subscribe(sandbox)
+        url = await _portal(sandbox, mine)
+        start = len(sandbox.captured.platform)
+
+        response = await sandbox.http.post(
+            url, data={"action": "sandbox_renew", "subscription": theirs.subscription.id}
+        )
+        await sandbox.flush()
+
+        assert response.status_code == 200
+        assert types_since(sandbox, start) == []
