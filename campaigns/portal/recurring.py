@@ -31,7 +31,6 @@ from stripe.params.billing_portal import SessionCreateParams as PortalSessionPar
 
 from campaigns.campaign.models import Campaign
 from campaigns.giving.checkout import amount_errors
-from campaigns.giving.fees import fee_cover_minor
 from campaigns.nonprofits.models import Nonprofit
 from campaigns.portal.models import ChangeKind, RecurringChange
 from campaigns.recurring.models import STOPPED, RecurringGift
@@ -163,11 +162,17 @@ async def request_change(
     fee_cover = 0
     if kind is ChangeKind.AMOUNT:
         assert amount_minor is not None
-        errors = amount_errors(campaign, amount_minor=amount_minor, currency_code=gift.currency)
+        errors = amount_errors(
+            campaign,
+            amount_minor=amount_minor,
+            currency_code=gift.currency,
+            cover_fees=gift.fee_cover_minor > 0,
+        )
         if errors:
             raise ValidationFailed({"amount": next(iter(errors.values()))})
-        # A donor who covered the fees keeps covering them, for the new amount.
-        fee_cover = fee_cover_minor(amount_minor, gift.currency) if gift.fee_cover_minor else 0
+        # The fee cover stays what it was: Stripe's price is the new gift plus that cover, and
+        # campaigns.recurring reads the gift back from the price the same way.
+        fee_cover = gift.fee_cover_minor
     change = RecurringChange(
         recurring_gift_id=gift.id,
         email=email,
