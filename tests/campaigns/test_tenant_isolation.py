@@ -30,6 +30,8 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "PATCH /campaigns/{campaign_id:uuid}": {"title": "Hijacked"},
     "POST /matches/{match_id:uuid}/appeal": {"message": "This match is ours, please look again."},
     "POST /campaigns/{campaign_id:uuid}/updates": {"body": "Hijacked update"},
+    "PATCH /webhook-endpoints/{endpoint_id:uuid}": {"description": "Hijacked"},
+    "POST /webhook-endpoints/{endpoint_id:uuid}/replay": {"since": "2020-01-01T00:00:00Z"},
 }
 
 
@@ -50,6 +52,12 @@ async def two_orgs(client: httpx.AsyncClient, database: Database, settings: Sett
     update = await client.post(
         f"/api/v1/campaigns/{b_campaign['id']}/updates", json={"body": "B's news"}, headers=b.headers
     )
+    endpoint = await client.post(
+        "/api/v1/webhook-endpoints",
+        json={"url": "https://crm.example.org/b", "enabled_events": ["*"]},
+        headers=b.headers,
+    )
+    delivery = await client.post(f"/api/v1/webhook-endpoints/{endpoint.json()['id']}/test", headers=b.headers)
     async with database.transaction() as session:
         donation_id = await session.scalar(
             sa.select(Match.donation_id).where(Match.id == uuid.UUID(match_id))
@@ -62,6 +70,8 @@ async def two_orgs(client: httpx.AsyncClient, database: Database, settings: Sett
         "match_id": match_id,
         "donation_id": str(donation_id),
         "update_id": update.json()["id"],
+        "endpoint_id": endpoint.json()["id"],
+        "delivery_id": delivery.json()["id"],
     }
 
 
@@ -91,7 +101,7 @@ async def test_another_orgs_resource_is_not_found(
     path = "/api/v1" + op.path.replace("{campaign_id:uuid}", two_orgs["campaign_id"]).replace(
         "{api_key_id:uuid}", two_orgs["api_key_id"]
     ).replace("{match_id:uuid}", two_orgs["match_id"])
-    for name in ("donation_id", "update_id"):
+    for name in ("donation_id", "update_id", "endpoint_id", "delivery_id"):
         path = path.replace(f"{{{name}:uuid}}", two_orgs[name])
     assert "{" not in path, f"add the resource for {op.path} to this test"
     before_campaign = (
@@ -138,7 +148,15 @@ async def test_lists_show_only_own_data(
 def test_every_nonprofit_operation_is_covered() -> None:
     with_ids = [op for op in NONPROFIT_OPERATIONS if "{" in op.path]
     listed = [op for op in NONPROFIT_OPERATIONS if "{" not in op.path]
-    filled = ("campaign_id", "api_key_id", "match_id", "donation_id", "update_id")
+    filled = (
+        "campaign_id",
+        "api_key_id",
+        "match_id",
+        "donation_id",
+        "update_id",
+        "endpoint_id",
+        "delivery_id",
+    )
     assert {p for op in with_ids for p in filled if p in op.path} == set(filled)
     for op in with_ids:
         remaining = op.path
