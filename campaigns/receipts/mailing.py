@@ -49,9 +49,10 @@ def outbox_key(receipt_id: uuid.UUID) -> str:
 
 
 def _portal_url() -> str | None:
+    # A receipt without the portal's link is better than no receipt.
     try:
         return links.url("portal:home")
-    except NoMatchFound:
+    except (NoMatchFound, links.LinksNotConfigured):
         return None
 
 

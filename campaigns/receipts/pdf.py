@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from babel import Locale
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from campaigns.receipts.tax import Issuer, payment_method_label, tax_id_label, tax_text
-from service.i18n import format_date, format_money, translations
+from service.i18n import babel_locale, format_date, format_money, translations
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 _FAMILY = "DejaVu"
@@ -96,7 +97,8 @@ class _Pdf(FPDF):
     def para(self, text: str, *, muted: bool = False, size: float = 10) -> None:
         self.set_font(_FAMILY, "", size)
         self.set_text_color(*(_MUTED if muted else _INK))
-        self.multi_cell(0, 5.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        # Left-aligned: justified lines open gaps between words that read badly in a narrow text.
+        self.multi_cell(0, 5.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def field(self, label: str, value: str) -> None:
         self.set_font(_FAMILY, "", 10)
@@ -119,7 +121,13 @@ class _Pdf(FPDF):
         label = tax_id_label(issuer.scheme, language)
         if issuer.tax_id:
             self.para(f"{label or _('Tax identifier')}: {issuer.tax_id}", muted=True)
-        self.para(_("Country: %(country)s") % {"country": issuer.country}, muted=True)
+        self.para(_("Country: %(country)s") % {"country": country_name(issuer.country, language)}, muted=True)
+
+
+def country_name(code: str, language: str) -> str:
+    """`NL` as the reader says it ("Nederland", "Netherlands"); the code when Babel has no name."""
+    name = Locale.parse(babel_locale(language)).territories.get(code)
+    return name if isinstance(name, str) else code
 
 
 def receipt_pdf(doc: ReceiptDocument) -> bytes:
