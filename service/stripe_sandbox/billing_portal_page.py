@@ -7,7 +7,6 @@ invoice history, and a way back to `return_url`. POSTs only change anything.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -31,10 +30,6 @@ DONE = {
 }
 
 
-def day(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%-d %B %Y")
-
-
 def _row(state: SandboxState, sub: Obj) -> dict[str, Any]:
     item = sub["items"]["data"][0]
     price = item["price"]
@@ -44,7 +39,7 @@ def _row(state: SandboxState, sub: Obj) -> dict[str, Any]:
         "amount": invoices.display_amount(price["unit_amount"], price["currency"]),
         "interval": price["recurring"]["interval"],
         "name": state.billing[sub["id"]].product_name if sub["id"] in state.billing else "Subscription",
-        "period_end": day(item["current_period_end"]),
+        "period_end": invoices.display_day(item["current_period_end"]),
         "open_invoice": latest if latest is not None and latest["status"] == "open" else None,
     }
 
@@ -73,7 +68,7 @@ def _page(
             {
                 "invoice": inv,
                 "amount": invoices.display_amount(inv["amount_due"], inv["currency"]),
-                "date": day(inv["created"]),
+                "date": invoices.display_day(inv["created"]),
             }
             for inv in billing_portal.invoices_of(state, customer["id"])
         ],

@@ -22,7 +22,9 @@ from service.stripe_sandbox.payments import DEFAULT_CARD
 def _page(request: Request, invoice: Obj, *, message: str | None = None, card_number: str = "") -> Response:
     state = sandbox_state(request)
     customer = state.find("customer", invoice["customer"])
+    billed = invoice["lines"]["data"][0]["period"]
     context = {
+        "period": f"{invoices.display_day(billed['start'])} \u2013 {invoices.display_day(billed['end'])}",
         "invoice": invoice,
         "customer": customer,
         "amount_due": invoices.display_amount(invoice["amount_due"], invoice["currency"]),

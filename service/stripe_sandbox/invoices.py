@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import secrets
 import string
+from datetime import UTC, datetime
 
 from service.money import format_money
 from service.stripe_sandbox import objects
@@ -45,6 +46,10 @@ def display_amount(amount: int, currency: str) -> str:
         return format_money(amount, currency)
     except (KeyError, ValueError):
         return f"{amount} {currency.upper()} (minor units)"
+
+
+def display_day(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%-d %B %Y")
 
 
 def _no_address() -> Obj:
