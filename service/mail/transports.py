@@ -9,6 +9,7 @@ are worth another try.
 
 from __future__ import annotations
 
+import ssl
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,8 +60,10 @@ class SmtpTransport:
 
     name = "smtp"
 
-    def __init__(self, target: SmtpTarget) -> None:
+    def __init__(self, target: SmtpTarget, *, tls_context: ssl.SSLContext | None = None) -> None:
         self.target = target
+        # None: the system's trusted certificates (tests hand in one that trusts their own).
+        self.tls_context = tls_context
 
     async def deliver(self, batch: Sequence[Addressed]) -> list[Outcome]:
         outcomes: list[Outcome] = []
@@ -90,6 +93,7 @@ class SmtpTransport:
             # None: STARTTLS when the server offers it; True: refuse to go on without it.
             start_tls=None if t.implicit_tls else (True if t.require_starttls else None),
             timeout=SMTP_TIMEOUT_S,
+            tls_context=self.tls_context,
         )
 
 

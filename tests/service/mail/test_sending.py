@@ -9,6 +9,7 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 
 from service.clock import SettableClock
 from service.db import Database
@@ -22,6 +23,10 @@ from tests.mail_server import TEST_MAIL_FROM, SmtpServer, attachments, deliver_m
 from tests.service.log_capture import Logs
 
 START = datetime(2026, 12, 5, 9, 30, tzinfo=UTC)
+
+
+def sent_count() -> float:
+    return REGISTRY.get_sample_value("goodloop_mail_sent_total", {"transport": "smtp"}) or 0.0
 
 
 @pytest.fixture
@@ -221,6 +226,22 @@ class TestRetries:
             1,
             "550 5.1.1 No such user",
         )
+
+    async def test_a_refusal_mid_batch_leaves_the_rest_of_the_batch_sent(
+        self, timed: Database, smtp_server: SmtpServer
+    ) -> None:
+        for n in range(3):
+            await enqueue(timed, f"batch:{n}", an_email(subject=f"message {n}"))
+        smtp_server.answers.append("550 5.7.1 Refused")
+        sent_before = sent_count()
+
+        arrived = await smtp_server.deliver(timed)
+
+        rows = [await row(timed, f"batch:{n}") for n in range(3)]
+        sent = sorted(r.subject for r in rows if r.status is MailStatus.SENT)
+        assert [r.status for r in rows].count(MailStatus.FAILED) == 1
+        assert sorted(m["Subject"] for m in arrived) == sent and len(sent) == 2
+        assert sent_count() == sent_before + 2
 
     async def test_attempts_are_capped(
         self, timed: Database, clock: SettableClock, smtp_server: SmtpServer
