@@ -126,7 +126,7 @@ def worker_jobs(
         matching_rounds.JOB,
         payout_outbox.job(stripe_client),
         receipt_mailing.JOB,
-        mail_sender.job(settings),
+        *mail_sender.jobs(settings),
         notification_digest.JOB,
         portal_signin.JOB,
         webhook_dispatch.job(settings),

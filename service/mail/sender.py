@@ -26,6 +26,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from service.db import Database
 from service.logging import get_logger
+from service.mail import retention
 from service.mail.message import Outgoing, OutgoingAttachment, build_message
 from service.mail.models import MailAttachment, MailMessage, MailStatus
 from service.mail.smtp_url import parse_smtp_url
@@ -212,3 +213,8 @@ def job(settings: Settings | None = None) -> Job:
         return await send_due(database, transport, mail_from=chosen[0].mail_from)
 
     return Job("send_mail", send_mail, timedelta(seconds=2))
+
+
+def jobs(settings: Settings | None = None) -> tuple[Job, ...]:
+    """The mail core's worker jobs: sending, and emptying old bodies (service.mail.retention)."""
+    return (job(settings), retention.JOB)

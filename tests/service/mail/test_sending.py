@@ -14,7 +14,8 @@ from prometheus_client import REGISTRY
 from service.clock import SettableClock
 from service.db import Database
 from service.mail import outbox
-from service.mail.models import MailMessage, MailStatus
+from service.mail.models import MailAttachment, MailMessage, MailStatus
+from service.mail.retention import PURGED, RETAIN_BODIES, purge
 from service.mail.sender import LEASE, MAX_ATTEMPTS, backoff, claim_due, send_due
 from service.mail.smtp_url import parse_smtp_url
 from service.mail.transports import SmtpTransport
@@ -305,3 +306,28 @@ class TestSmtpLogin:
         assert "p@ss:w0rd" not in repr(lines) and "p%40ss" not in repr(lines)
         assert "Dank je wel" not in repr(lines)
         assert "w0rd" not in repr(settings) and "w0rd" not in repr(parse_smtp_url(url))
+
+
+class TestRetention:
+    async def test_after_thirty_days_the_words_go_and_the_key_stays(
+        self, timed: Database, clock: SettableClock, smtp_server: SmtpServer
+    ) -> None:
+        pdf = outbox.Attachment("a.pdf", "application/pdf", b"%PDF")
+        await enqueue(timed, "receipt:old", an_email(attachments=(pdf,)))
+        await smtp_server.deliver(timed)
+        await enqueue(timed, "receipt:queued")  # never sent: kept whole, however old
+
+        clock.advance(RETAIN_BODIES - timedelta(seconds=1))
+        early = await purge(timed)
+        clock.advance(timedelta(seconds=2))
+        purged = await purge(timed)
+        again = await enqueue(timed, "receipt:old")
+
+        old, queued = await row(timed, "receipt:old"), await row(timed, "receipt:queued")
+        async with timed.transaction() as session:
+            left = (await session.scalars(sa.select(MailAttachment.id))).all()
+        assert (early, purged, again) == (0, 1, False)
+        assert (old.status, old.text, old.html, old.subject) == (MailStatus.SENT, "", "", PURGED)
+        assert old.message_id is not None
+        assert queued.text == "Dank je wel voor je gift.\n"
+        assert left == []

@@ -1,0 +1,54 @@
+"""How long the outbox keeps what it sent: the key forever, the words for RETAIN_BODIES.
+
+A sent (or given-up) message's row stays, because its UNIQUE key is what keeps a cause
+replayed months later (a late webhook, a re-run job) from sending again. Its subject,
+bodies and attachments are personal data nobody needs once the message left: after
+RETAIN_BODIES they are emptied (the worker job `purge_mail_bodies`, hourly). Queued rows are
+never touched.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from service.db import Database
+from service.mail.models import MailAttachment, MailMessage, MailStatus
+from service.unit_of_work import UnitOfWork
+from service.worker import Job
+
+RETAIN_BODIES = timedelta(days=30)
+BATCH = 500
+PURGED = "(removed after 30 days)"
+
+
+async def purge_old_bodies(session: UnitOfWork, *, limit: int = BATCH) -> int:
+    cutoff = session.now() - RETAIN_BODIES
+    ids = (
+        await session.scalars(
+            sa.select(MailMessage.id)
+            .where(
+                MailMessage.status.in_([MailStatus.SENT, MailStatus.FAILED]),
+                MailMessage.updated_at < cutoff,
+                MailMessage.html != "",
+            )
+            .limit(limit)
+        )
+    ).all()
+    if not ids:
+        return 0
+    await session.execute(sa.delete(MailAttachment).where(MailAttachment.message_id.in_(ids)))
+    await session.execute(
+        sa.update(MailMessage)
+        .where(MailMessage.id.in_(ids))
+        .values(subject=PURGED, text="", html="", updated_at=MailMessage.updated_at)
+    )
+    return len(ids)
+
+
+async def purge(database: Database) -> int:
+    return await database.run("mail:purge", purge_old_bodies)
+
+
+JOB = Job("purge_mail_bodies", purge, timedelta(hours=1))
