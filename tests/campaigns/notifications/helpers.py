@@ -31,15 +31,21 @@ async def organisation(client: httpx.AsyncClient, database: Database, **sign_up:
     admin = await builders.insert_admin(database)
     await builders.verify(client, admin, org)
     campaign = await builders.live_campaign(client, org, admin, title="Winter meals")
-    live = LiveCampaign(id=uuid.UUID(campaign["id"]), nonprofit_id=uuid.UUID(org.id), currency=campaign["currency"])
+    live = LiveCampaign(
+        id=uuid.UUID(campaign["id"]), nonprofit_id=uuid.UUID(org.id), currency=campaign["currency"]
+    )
     members = (await client.get("/api/v1/members", headers=org.headers)).json()["data"]
     return Organisation(org, live, members[0]["id"])
 
 
-async def add_member(client: httpx.AsyncClient, org: builders.Org, email: str, *, role: str = "editor") -> str:
+async def add_member(
+    client: httpx.AsyncClient, org: builders.Org, email: str, *, role: str = "editor"
+) -> str:
     """Invite through the API, accept through the page (the client is signed in as them after);
     the member's id."""
-    invited = await client.post("/api/v1/members/invites", json={"email": email, "role": role}, headers=org.headers)
+    invited = await client.post(
+        "/api/v1/members/invites", json={"email": email, "role": role}, headers=org.headers
+    )
     assert invited.status_code == 201, invited.text
     path = httpx.URL(invited.json()["accept_url"]).path
     accepted = await submit(client, path, {"password": builders.PASSWORD}, page=path)

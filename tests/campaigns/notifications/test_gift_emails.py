@@ -13,7 +13,13 @@ from campaigns.notifications.listener import LISTENER
 from service.db import Database
 from service.mail.models import MailMessage
 from service.settings import Settings
-from tests.campaigns.notifications.helpers import add_member, confirmed_gift, organisation, set_notifications, to
+from tests.campaigns.notifications.helpers import (
+    add_member,
+    confirmed_gift,
+    organisation,
+    set_notifications,
+    to,
+)
 from tests.mail_server import SmtpServer, parts
 
 
@@ -32,7 +38,13 @@ class TestEachGift:
         await smtp_server.deliver(database)  # the invitations
 
         payment = await confirmed_gift(
-            client, database, settings, org.campaign, amount_minor=4200, message="For the soup kitchen", times=3
+            client,
+            database,
+            settings,
+            org.campaign,
+            amount_minor=4200,
+            message="For the soup kitchen",
+            times=3,
         )
         arrived = await smtp_server.deliver(database)
 
@@ -48,7 +60,9 @@ class TestEachGift:
             await LISTENER.on_fact(session, confirmed_fact(org.campaign.nonprofit_id, payment.donation_id))
         assert await smtp_server.deliver(database) == []
         async with database.transaction() as session:
-            keys = set(await session.scalars(sa.select(MailMessage.key).where(MailMessage.key.like("member:%"))))
+            keys = set(
+                await session.scalars(sa.select(MailMessage.key).where(MailMessage.key.like("member:%")))
+            )
         assert keys == {
             f"member:{org.owner_id}:donation:{payment.donation_id}:confirmed",
             f"member:{editor_id}:donation:{payment.donation_id}:confirmed",
@@ -67,7 +81,9 @@ class TestEachGift:
         self, client: httpx.AsyncClient, database: Database, settings: Settings, smtp_server: SmtpServer
     ) -> None:
         org = await organisation(client, database, country="NL")
-        settings_now = await client.get(f"/api/v1/members/{org.owner_id}/notifications", headers=org.org.headers)
+        settings_now = await client.get(
+            f"/api/v1/members/{org.owner_id}/notifications", headers=org.org.headers
+        )
         assert settings_now.json() == {
             "member_id": org.owner_id,
             "gift_emails": "daily",
