@@ -4,23 +4,26 @@ land the portal shows the request as pending."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from campaigns.donations.models import Donation, DonationStatus
+from campaigns.donations.models import Donation
 from campaigns.portal import signin
 from campaigns.portal.models import ChangeKind, RecurringChange
-from campaigns.recurring.models import Interval, RecurringGift, RecurringStatus
+from campaigns.recurring.models import RecurringGift, RecurringStatus
 from service.db import Database
 from tests import builders
 from tests.campaigns.giving.sandboxed import Served, served
 from tests.campaigns.portal.helpers import csrf_in, follow_link
+from tests.webhooks.builders import deliver
 
 __all__ = ["served"]
 
@@ -46,66 +49,67 @@ async def http(served: Served) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def monthly_gift(served: Served, database: Database, http: httpx.AsyncClient, *, email: str) -> Plan:
-    """A donor subscribed at Stripe (the sandbox's Checkout, paid) and the gift in our books."""
+    """A donor gives monthly through the checkout API and pays on the sandbox's Checkout; the
+    gift exists in our books once Stripe's webhooks have been processed."""
     org = await builders.sign_up(http)
     admin = await builders.insert_admin(database)
     await builders.verify(http, admin, org)
     campaign = await builders.live_campaign(http, org, admin)
-    stripe = served.stripe()
-    session = await stripe.v1.checkout.sessions.create_async(
-        {
-            "mode": "subscription",
-            "line_items": [
-                {
-                    "quantity": 1,
-                    "price_data": {
-                        "currency": "eur",
-                        "unit_amount": 1_000,
-                        "product_data": {"name": "Monthly gift"},
-                        "recurring": {"interval": "month"},
-                    },
-                }
-            ],
-            "customer_email": email,
-            "success_url": served.url + "/thanks",
-            "cancel_url": served.url + "/",
-        }
+    started = await http.post(
+        f"/api/v1/public/campaigns/{campaign['slug']}/checkout",
+        json={"amount_minor": 1_000, "currency": "eur", "email": email, "frequency": "monthly"},
     )
-    await served.control(http, f"sessions/{session.id}/pay")
-    paid = await stripe.v1.checkout.sessions.retrieve_async(session.id)
-    assert isinstance(paid.subscription, str) and isinstance(paid.customer, str)
-    now = datetime.now(UTC)
-    async with database.transaction() as tx:
-        donation = Donation(
-            campaign_id=uuid.UUID(campaign["id"]),
-            nonprofit_id=uuid.UUID(org.id),
-            amount_minor=1_000,
-            fee_cover_minor=0,
-            currency="eur",
-            status=DonationStatus.CONFIRMED,
-            donor_email=email,
-            confirmed_at=now,
+    assert started.status_code == 201, started.text
+    async with database.unit_of_work() as tx:
+        session_id = await tx.scalar(
+            sa.select(Donation.stripe_checkout_session_id).where(
+                Donation.id == uuid.UUID(started.json()["donation_id"])
+            )
         )
-        tx.add(donation)
-        await tx.flush()
-        gift = RecurringGift(
-            nonprofit_id=uuid.UUID(org.id),
-            campaign_id=uuid.UUID(campaign["id"]),
-            first_donation_id=donation.id,
-            donor_email=email,
-            amount_minor=1_000,
-            fee_cover_minor=0,
-            currency="eur",
-            interval=Interval.MONTH,
-            status=RecurringStatus.ACTIVE,
-            stripe_subscription_id=paid.subscription,
-            stripe_customer_id=paid.customer,
-            started_at=now,
-        )
-        tx.add(gift)
-        await tx.flush()
-        gift_id = gift.id
-    return Plan(gift_id=gift_id, subscription_id=paid.subscription, campaign_slug=campaign["slug"])
+    await served.control(http, f"sessions/{session_id}/pay")
+    gift = await wait_for_gift(database, lambda g: g is not None)
+    assert gift is not None
+    return Plan(gift_id=gift.id, subscription_id=gift.stripe_subscription_id, campaign_slug=campaign["slug"])
+
+
+async def wait_for_gift(
+    database: Database, ready: Callable[[RecurringGift | None], bool], *, gift_id: uuid.UUID | None = None
+) -> RecurringGift | None:
+    """Stripe's webhooks arrive and are processed a moment later: look until `ready` or 20 s."""
+    deadline = time.monotonic() + 20
+    while True:
+        async with database.unit_of_work() as tx:
+            query = sa.select(RecurringGift).execution_options(populate_existing=True)
+            if gift_id is not None:
+                query = query.where(RecurringGift.id == gift_id)
+            gift = await tx.scalar(query)
+        if ready(gift) or time.monotonic() > deadline:
+            return gift
+        await asyncio.sleep(0.2)
+
+
+async def emitted(served: Served, http: httpx.AsyncClient) -> list[dict[str, Any]]:
+    response = await http.get(f"{served.stripe_base}/_control/events")
+    assert response.status_code == 200, response.text
+    events: list[dict[str, Any]] = response.json()["events"]
+    return events
+
+
+async def held_back(served: Served, http: httpx.AsyncClient) -> int:
+    """From now on the sandbox records Stripe's events but delivers none (our endpoint is
+    "down"), so a test can look at the portal before the webhook; the events so far."""
+    await served.control(http, "delivery", {"drop": True})
+    return len(await emitted(served, http))
+
+
+async def deliver_since(served: Served, http: httpx.AsyncClient, start: int) -> list[str]:
+    """Deliver the held-back events, signed as Stripe signs them; their types."""
+    await served.control(http, "delivery", {"drop": False})
+    events = (await emitted(served, http))[start:]
+    for evt in events:
+        response = await deliver(http, evt, served.settings.webhook_secret)
+        assert response.status_code == 200, response.text
+    return [evt["type"] for evt in events]
 
 
 async def sign_in(http: httpx.AsyncClient, database: Database, email: str) -> None:
@@ -146,6 +150,7 @@ class TestChangeAmount:
         home = await http.get("/donor")
         assert "€10.00" in home.text and 'data-state="active"' in home.text
 
+        start = await held_back(served, http)
         response = await post(http, f"/donor/recurring/{plan.gift_id}/amount", {"amount": "25"})
         assert response.status_code == 303
 
@@ -156,9 +161,20 @@ class TestChangeAmount:
         [change] = await changes(database, plan.gift_id)
         assert (change.kind, change.amount_minor) == (ChangeKind.AMOUNT, 2_500)
         assert change.sent_at is not None and change.failed_at is None
+        # Until Stripe's webhook arrives our books keep the old amount; the portal says what is
+        # on its way, as pending.
         page = await http.get("/donor")
+        assert (await gift_row(database, plan.gift_id)).amount_minor == 1_000
         assert 'data-state="amount-pending"' in page.text
         assert "Changing to €25.00 per month" in page.text
+        assert "customer.subscription.updated" in await deliver_since(served, http, start)
+        gift = await wait_for_gift(
+            database, lambda g: g is not None and g.amount_minor == 2_500, gift_id=plan.gift_id
+        )
+        assert gift is not None and gift.amount_minor == 2_500
+        page = await http.get("/donor")
+        assert 'data-state="amount-pending"' not in page.text
+        assert "€25.00" in page.text
 
     async def test_an_amount_below_the_campaigns_minimum_is_refused_next_to_the_field(
         self, served: Served, database: Database, http: httpx.AsyncClient
@@ -186,16 +202,26 @@ class TestCancel:
         subscription = await served.stripe().v1.subscriptions.retrieve_async(plan.subscription_id)
         assert subscription.status == "active"  # asking is not cancelling
 
+        start = await held_back(served, http)
         response = await http.post(
             f"/donor/recurring/{plan.gift_id}/cancel", data={"csrf_token": csrf_in(confirm.text)}
         )
         assert response.status_code == 303
         subscription = await served.stripe().v1.subscriptions.retrieve_async(plan.subscription_id)
         assert subscription.status == "canceled"
+        # Until customer.subscription.deleted arrives the portal says "Cancelling...", honestly.
         page = await http.get("/donor")
-        canceled_in_books = (await gift_row(database, plan.gift_id)).status is RecurringStatus.CANCELED
-        # Until customer.subscription.deleted lands the portal says so honestly; after, "Canceled".
-        assert ('data-state="cancelling"' in page.text) or canceled_in_books
+        assert (await gift_row(database, plan.gift_id)).status is RecurringStatus.ACTIVE
+        assert 'data-state="cancelling"' in page.text
+        assert "Cancel gift" not in page.text
+        assert "customer.subscription.deleted" in await deliver_since(served, http, start)
+        gift = await wait_for_gift(
+            database, lambda g: g is not None and g.status is RecurringStatus.CANCELED, gift_id=plan.gift_id
+        )
+        assert gift is not None and gift.status is RecurringStatus.CANCELED
+        page = await http.get("/donor")
+        assert 'data-state="canceled"' in page.text and 'data-state="cancelling"' not in page.text
+        assert "Cancel gift" not in page.text
 
 
 class TestUpdateCard:
