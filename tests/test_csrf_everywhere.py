@@ -130,6 +130,16 @@ async def scene(
         headers=org.headers,
     )
     assert update.status_code == 201, update.text
+    endpoint = await client.post(
+        "/api/v1/webhook-endpoints",
+        json={"url": "https://crm.example.org/goodloop", "enabled_events": ["*"]},
+        headers=org.headers,
+    )
+    assert endpoint.status_code == 201, endpoint.text
+    delivery = await client.post(
+        f"/api/v1/webhook-endpoints/{endpoint.json()['id']}/test", headers=org.headers
+    )
+    assert delivery.status_code == 202, delivery.text
     params = {
         "slug": campaign["slug"],
         "campaign_id": str(world.campaign.id),
@@ -142,6 +152,8 @@ async def scene(
         "code": "new_nonprofit",
         "action": "pause",
         "gift_id": "00000000-0000-4000-8000-000000000001",
+        "endpoint_id": endpoint.json()["id"],
+        "delivery_id": delivery.json()["id"],
     }
     # Bodies that are valid but for the token: credentials that work, an amount that would
     # go to Checkout, a campaign that would be created. Forms cap their field count, so each
@@ -174,6 +186,13 @@ async def scene(
         "/admin/risk/{code}": {"weight": "10", "threshold": "5", "enabled": "on"},
         "/donor": {"email": "donor@example.org"},
         "/donor/recurring/{gift_id}/amount": {"amount": "25"},
+        "/dashboard/webhooks": {"url": "https://crm.example.org/new", "enabled_events": "*"},
+        "/dashboard/webhooks/{endpoint_id}": {
+            "url": "https://crm.example.org/changed",
+            "enabled_events": "*",
+            "enabled": "on",
+        },
+        "/dashboard/webhooks/{endpoint_id}/replay": {"since": "2020-01-01T00:00"},
     }
     default = {"note": "checked by hand", "reason": "checked by hand"}
     member = new_client(app)

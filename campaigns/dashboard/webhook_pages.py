@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.dashboard.auth import has_role, require_actor, signed_in
-from campaigns.integrations import deliveries, endpoints
+from campaigns.integrations import addresses, deliveries, endpoints
 from campaigns.integrations.endpoint_models import DeliveryStatus, WebhookEndpoint
 from campaigns.integrations.errors import EndpointDisabled, TooManyEndpoints
 from campaigns.integrations.schemas import EVENT_CHOICES, WILDCARD, WebhookEndpointIn
@@ -56,6 +56,24 @@ def _endpoint_fields(form: FormData) -> dict[str, Any]:
     }
 
 
+def _checked(fields: Mapping[str, Any], config: endpoints.EndpointSettings) -> WebhookEndpointIn:
+    """The form's values, or every problem at once: the shape and whether the URL may be used."""
+    errors: dict[str, str] = {}
+    data: WebhookEndpointIn | None = None
+    try:
+        data = validate(WebhookEndpointIn, fields)
+    except ValidationFailed as e:
+        errors.update(e.fields)
+    if "url" not in errors:
+        try:
+            addresses.check_url(str(fields.get("url", "")), allow_loopback=config.allow_loopback)
+        except addresses.UrlRefused as e:
+            errors["url"] = str(e)
+    if errors or data is None:
+        raise ValidationFailed(errors)
+    return data
+
+
 def _base_context(actor: Actor) -> dict[str, Any]:
     return {
         "actor": actor,
@@ -82,7 +100,7 @@ async def create_webhook(request: Request) -> Response:
         actor = await require_actor(request, session)
         try:
             async with session.begin_nested():
-                data = validate(WebhookEndpointIn, fields)
+                data = _checked(fields, _config(request))
                 created = await endpoints.create_endpoint(
                     session,
                     actor=actor,
@@ -139,7 +157,7 @@ async def update_webhook(request: Request) -> Response:
         endpoint = await endpoints.get_endpoint(session, actor=actor, endpoint_id=_endpoint_id(request))
         try:
             async with session.begin_nested():
-                data = validate(WebhookEndpointIn, changes)
+                data = _checked(changes, _config(request))
                 await endpoints.update_endpoint(
                     session,
                     actor=actor,
