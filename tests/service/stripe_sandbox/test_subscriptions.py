@@ -217,6 +217,35 @@ class TestSubscribe:
         assert response.status_code == 400
 
 
+def _sdk_fields(cls: type) -> set[str]:
+    """The fields the pinned SDK declares on a resource (its annotations, all bases)."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        names |= set(getattr(klass, "__annotations__", {}))
+    return {n for n in names if not n.isupper() and not n.startswith("_")}
+
+
+class TestShapes:
+    async def test_every_field_is_one_the_pinned_sdk_knows(self, sandbox: Sandbox) -> None:
+        subscribed = await subscribe(sandbox)
+        sub = subscribed.subscription.to_dict()
+        invoice = events_of(sandbox, "invoice.paid")[0].data.object.to_dict()
+        portal = await sandbox.client.v1.billing_portal.sessions.create_async({"customer": sub["customer"]})
+        shown = {
+            stripe.Subscription: sub,
+            stripe.SubscriptionItem: sub["items"]["data"][0],
+            stripe.Invoice: invoice,
+            stripe.InvoiceLineItem: invoice["lines"]["data"][0],
+            stripe.InvoicePayment: events_of(sandbox, "invoice_payment.paid")[0].data.object.to_dict(),
+            stripe.Customer: events_of(sandbox, "customer.created")[0].data.object.to_dict(),
+            stripe.billing_portal.Session: portal.to_dict(),
+        }
+
+        unknown = {cls.__name__: sorted(set(obj) - _sdk_fields(cls)) for cls, obj in shown.items()}
+
+        assert unknown == {cls.__name__: [] for cls in shown}
+
+
 class TestShift:
     @pytest.mark.parametrize(
         ("start", "interval", "count", "end"),
