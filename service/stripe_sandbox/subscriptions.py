@@ -99,7 +99,8 @@ subscription's period forward one interval (current_period_start = old end).
       invoice.created, customer.subscription.updated (previous_attributes: items),
       invoice.finalized, charge.failed, payment_intent.payment_failed, invoice.payment_failed,
       customer.subscription.updated (status active -> past_due)
-- `POST /_control/invoices/{id}/retry` `{"outcome": "succeed"|"fail"}`: Stripe's automatic
+- `POST /_control/invoices/{id}/retry` `{"outcome": "succeed"|"fail", "then": "cancel"|"unpaid"}`
+  (`then` applies when this attempt is the last one and fails): Stripe's automatic
   retry with the saved card, on the same payment intent (a new charge per attempt). Success:
   charge.succeeded, payment_intent.succeeded, invoice_payment.paid, invoice.paid,
   invoice.payment_succeeded, customer.subscription.updated (past_due -> active). Failure:
