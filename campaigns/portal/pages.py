@@ -86,7 +86,12 @@ async def home(request: Request) -> Response:
 
 
 async def _gifts_page(
-    request: Request, email: str, *, amount_errors: dict[uuid.UUID, str] | None = None, status_code: int = 200
+    request: Request,
+    email: str,
+    *,
+    amount_errors: dict[uuid.UUID, str] | None = None,
+    amount_typed: dict[uuid.UUID, str] | None = None,
+    status_code: int = 200,
 ) -> Response:
     async with database(request).unit_of_work() as session:
         gifts = await repository.gifts_for_email(session, email=email)
@@ -98,6 +103,7 @@ async def _gifts_page(
         "gifts": gifts,
         "recurring": recurring_gifts,
         "amount_errors": amount_errors or {},
+        "amount_typed": amount_typed or {},
         **_gift_texts(request),
         "receipts": found.receipts,
         "statements": found.statements,
@@ -214,7 +220,11 @@ async def change_amount(request: Request) -> Response:
     except (AmountError, ValidationFailed) as e:
         # Next to the field, with what the donor typed kept.
         return await _gifts_page(
-            request, email, amount_errors={gift_id: sentence(_refusal(e))}, status_code=422
+            request,
+            email,
+            amount_errors={gift_id: sentence(_refusal(e))},
+            amount_typed={gift_id: values.get("amount", "")[:40]},
+            status_code=422,
         )
     except (recurring.GiftStopped, recurring.StripeRefused) as e:
         flash(request, _translate(request, "The amount was not changed:") + " " + sentence(_refusal(e)))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.campaign.models import Campaign
 from campaigns.donations.models import Donation, DonationStatus
 from campaigns.nonprofits.models import Nonprofit
+from campaigns.recurring.models import RecurringGift, RecurringInstallment
 
 SHOWN_STATUSES = (
     DonationStatus.PROCESSING,
@@ -39,6 +40,10 @@ class GiftRow:
     currency: str
     status: DonationStatus
     refunded_minor: int
+    installment: int | None = None
+    """Which payment of a recurring gift this is (1 for the first), None for a one-off gift."""
+    interval: str | None = None
+    """`month` or `year` for a recurring gift's payment."""
 
 
 def _mine(email: str) -> sa.ColumnElement[bool]:
@@ -60,14 +65,35 @@ async def gifts_for_email(session: AsyncSession, *, email: str) -> Sequence[Gift
             Donation.currency,
             Donation.status,
             Donation.refunded_minor,
+            RecurringInstallment.number,
+            RecurringGift.interval,
         )
         .join(Campaign, Campaign.id == Donation.campaign_id)
         .join(Nonprofit, Nonprofit.id == Donation.nonprofit_id)
+        .outerjoin(RecurringInstallment, RecurringInstallment.donation_id == Donation.id)
+        .outerjoin(RecurringGift, RecurringGift.id == RecurringInstallment.recurring_gift_id)
         .where(_mine(email), Donation.status.in_(SHOWN_STATUSES))
         .order_by(Donation.created_at.desc(), Donation.id)
         .limit(MAX_GIFTS)
     )
-    return [GiftRow(*row) for row in rows]
+    return [
+        GiftRow(
+            donation_id=row[0],
+            campaign_title=row[1],
+            campaign_slug=row[2],
+            nonprofit_id=row[3],
+            nonprofit_name=row[4],
+            given_at=row[5],
+            amount_minor=row[6],
+            fee_cover_minor=row[7],
+            currency=row[8],
+            status=row[9],
+            refunded_minor=row[10],
+            installment=row[11],
+            interval=row[12].value if row[12] is not None else None,
+        )
+        for row in rows
+    ]
 
 
 async def owns_donation(session: AsyncSession, *, email: str, donation_id: uuid.UUID) -> bool:

@@ -130,6 +130,7 @@ class TestRecurringGiftThroughThePortal:
         expect(plan).to_contain_text("€25.00")
         expect(plan.locator("[data-state]").first).to_have_attribute("data-state", "active")
         expect(page.locator(".portal-gift").first).to_contain_text("€25.00")
+        expect(page.locator(".portal-gift").first).to_contain_text("monthly gift, payment 1")
         expect(page.locator(".portal-download").first).to_contain_text("Receipt")
         shoot(page, "gifts")
 

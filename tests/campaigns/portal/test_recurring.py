@@ -185,6 +185,7 @@ class TestChangeAmount:
             response = await post(http, f"/donor/recurring/{plan.gift_id}/amount", {"amount": typed})
             assert response.status_code == 422
             assert f'id="amount-error-{plan.gift_id}"' in response.text
+            assert f'value="{typed}"' in response.text  # what the donor typed stays
         subscription = await served.stripe().v1.subscriptions.retrieve_async(plan.subscription_id)
         assert subscription["items"]["data"][0]["price"]["unit_amount"] == 1_000
         assert await changes(database, plan.gift_id) == []
