@@ -26,7 +26,12 @@ from campaigns.payouts import repository as payout_repository
 from campaigns.plugs import Plug
 from campaigns.receipts import issuing as receipt_issuing
 
-FACT_LISTENERS: tuple[facts.FactListener, ...] = (integration_events.store, integration_deliveries.fan_out, receipt_issuing, notification_listener.LISTENER)
+FACT_LISTENERS: tuple[facts.FactListener, ...] = (
+    integration_events.store,
+    integration_deliveries.fan_out,
+    receipt_issuing,
+    notification_listener.LISTENER,
+)
 """Who hears every announced fact, in this order (campaigns/facts.py): one tuple, built once, so
 every call of wire() plugs the same object."""
 
