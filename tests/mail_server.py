@@ -25,6 +25,9 @@ this server and read the parsed messages.
 - `mail_settings` (fixture): the suite's `settings` with GOODLOOP_SMTP_URL pointing here and a
   sender `Goodloop <receipts@goodloop.test>`; `await deliver_mail(database, mail_settings)` is
   the same as `smtp_server.deliver(database)`, through the settings as the worker reads them.
+- Links: emails build absolute links from route names (service.mail.links). Every test starts
+  with them pointing at `http://testserver` (the suite's PUBLIC_BASE_URL), whatever app an
+  earlier test built, so a use case composing mail needs no app of its own.
 - Time: rows backing off are due again only when the database's clock passes their
   `next_attempt_at` (build the Database on a `SettableClock` and `advance` it).
 """
@@ -42,8 +45,11 @@ from typing import Any, cast
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from starlette.routing import Router
 
+from service.app import create_app
 from service.db import Database
+from service.mail import links
 from service.mail.sender import send_due, transport_for
 from service.mail.smtp_url import parse_smtp_url
 from service.mail.transports import SmtpTransport
@@ -134,6 +140,26 @@ async def deliver_mail(database: Database, settings: Settings) -> list[EmailMess
 
 
 _SERVERS: dict[int, SmtpServer] = {}
+TEST_PUBLIC_BASE_URL = "http://testserver"
+
+
+@pytest.fixture(scope="session")
+def _mail_router(tmp_path_factory: pytest.TempPathFactory) -> Router:
+    settings = Settings(
+        database_url="sqlite+aiosqlite:///:memory:",
+        secret_key="mail-links-test-secret-key-long-enough",
+        public_base_url=TEST_PUBLIC_BASE_URL,
+        data_dir=tmp_path_factory.mktemp("mail-links"),
+        log_json=False,
+    )
+    return create_app(settings).router
+
+
+@pytest.fixture(autouse=True)
+def _mail_links(_mail_router: Router) -> None:
+    # A test's app (or a live server on another port) re-registers its own; the next test
+    # must not inherit it.
+    links.configure(public_base_url=TEST_PUBLIC_BASE_URL, router=_mail_router)
 
 
 @pytest.fixture(scope="session")
