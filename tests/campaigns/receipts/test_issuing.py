@@ -82,6 +82,22 @@ class TestReceipt:
         text, _ = parts(delivered[0])
         assert "501(c)(3)" in text and "EIN 12-3456789" in text
 
+    async def test_without_the_donors_language_the_issuers_country_decides(
+        self, client: httpx.AsyncClient, database: Database, settings: Settings
+    ) -> None:
+        dutch = await issuer(client, database, profile=NL_PROFILE)
+        american = await issuer(client, database, profile=US_PROFILE)
+        gifts = [
+            await pending_gift(database, dutch.campaign, language=None),
+            await pending_gift(database, american.campaign, language=None),
+            await pending_gift(database, dutch.campaign, language="en"),
+        ]
+        for gift in gifts:
+            await send(client, database, settings, paid(gift))
+
+        by_donation = {str(r.donation_id): r.language for r in await receipts(database)}
+        assert [by_donation[g.donation_id] for g in gifts] == ["nl", "en", "en"]
+
     async def test_a_gift_without_an_email_gets_no_receipt(
         self, client: httpx.AsyncClient, database: Database, settings: Settings
     ) -> None:
