@@ -24,7 +24,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from prometheus_client import Counter, Gauge, Histogram
 
-from service.db import Database
+from service.db import Database, for_no_key_update
 from service.logging import get_logger
 from service.mail import retention
 from service.mail.message import Outgoing, OutgoingAttachment, build_message
@@ -97,11 +97,13 @@ async def claim_due(session: UnitOfWork, *, limit: int = BATCH) -> list[Outgoing
     )
     rows = (
         await session.scalars(
-            sa.select(MailMessage)
-            .where(due)
-            .order_by(MailMessage.next_attempt_at, MailMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+            for_no_key_update(
+                sa.select(MailMessage)
+                .where(due)
+                .order_by(MailMessage.next_attempt_at, MailMessage.id)
+                .limit(limit),
+                skip_locked=True,
+            )
         )
     ).all()
     if not rows:

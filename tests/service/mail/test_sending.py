@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -287,6 +288,25 @@ class TestRetries:
         assert [c.key for c in claimed] == ["receipt:9"]
         assert len(arrived) == 1
         assert (await row(timed, "receipt:9")).attempts == 2
+
+
+class TestConcurrentSenders:
+    async def test_two_senders_at_once_send_each_message_once(
+        self, database: Database, smtp_server: SmtpServer
+    ) -> None:
+        for n in range(30):
+            await enqueue(database, f"many:{n}", an_email(subject=f"message {n}"))
+        transport = SmtpTransport(parse_smtp_url(smtp_server.url))
+
+        async def sender() -> int:
+            return await send_due(database, transport, mail_from=TEST_MAIL_FROM, limit=10)
+
+        counts = await asyncio.gather(*(sender() for _ in range(4)))
+        counts += [await sender() for _ in range(3)]
+
+        subjects = sorted(m["Subject"] for m in smtp_server.messages)
+        assert subjects == sorted(f"message {n}" for n in range(30))
+        assert sum(counts) == 30
 
 
 class TestSmtpLogin:
