@@ -209,6 +209,21 @@ class TestSubscribe:
         assert again.status == "open"
         assert sandbox.captured.types() == []
 
+    @pytest.mark.parametrize("card", ["4000000000000002", "4000000000000341"])
+    async def test_a_declining_card_is_a_402_and_creates_nothing(self, sandbox: Sandbox, card: str) -> None:
+        session = await sandbox.client.v1.checkout.sessions.create_async(subscription_params())
+
+        response = await sandbox.http.post(
+            f"{sandbox.url}/_control/sessions/{session.id}/pay", json={"card_number": card}
+        )
+        declined = await sandbox.http.post(f"{sandbox.url}/_control/sessions/{session.id}/decline")
+        await sandbox.flush()
+
+        assert response.status_code == declined.status_code == 402
+        assert response.json()["error"]["code"] == "card_declined"
+        assert sandbox.captured.types() == []
+        assert not [o for o in sandbox.state.objects.values() if o.get("object") == "subscription"]
+
     async def test_delayed_payment_is_refused_in_subscription_mode(self, sandbox: Sandbox) -> None:
         session = await sandbox.client.v1.checkout.sessions.create_async(subscription_params())
 
