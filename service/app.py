@@ -55,6 +55,7 @@ from campaigns.portal import pages as portal_pages
 from campaigns.portal import signin as portal_signin
 from campaigns.receipts import mailing as receipt_mailing
 from campaigns.receipts import routes as receipt_routes
+from campaigns.recurring import card_pages as recurring_card_pages
 from campaigns.sharing import routes as sharing_routes
 from service import media
 from service.auth.models import AdminRole
@@ -182,6 +183,7 @@ def create_app(
         *ops.routes,
         *giving_site_pages.routes,
         *portal_pages.routes,
+        *recurring_card_pages.routes,
         *media.routes,
         Mount(
             API_PREFIX,

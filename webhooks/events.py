@@ -31,6 +31,13 @@ HANDLED_TYPES: frozenset[str] = frozenset(
         "transfer.created",
         "transfer.updated",
         "transfer.reversed",
+        # Recurring gifts (webhooks/handlers/subscriptions.py).
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "invoice.paid",
+        "invoice.payment_failed",
+        "invoice_payment.paid",
     }
 )
 

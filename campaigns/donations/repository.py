@@ -28,6 +28,8 @@ class DonationRef:
     checkout_session_id: str | None = None
     payment_intent_id: str | None = None
     charge_id: str | None = None
+    invoice_id: str | None = None
+    """The paid Stripe invoice of a recurring gift's installment (donations.stripe_invoice_id)."""
 
 
 _COLUMNS = (
@@ -35,13 +37,14 @@ _COLUMNS = (
     Donation.stripe_checkout_session_id,
     Donation.stripe_payment_intent_id,
     Donation.stripe_charge_id,
+    Donation.stripe_invoice_id,
 )
 """How a DonationRef is looked up, in precedence order: our id, then Stripe's ids."""
 
 
 def _keys(ref: DonationRef) -> tuple[uuid.UUID | str | None, ...]:
     """The ref's key for each of _COLUMNS, in the same order."""
-    return ref.donation_id, ref.checkout_session_id, ref.payment_intent_id, ref.charge_id
+    return ref.donation_id, ref.checkout_session_id, ref.payment_intent_id, ref.charge_id, ref.invoice_id
 
 
 @dataclass

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.campaign.models import Campaign, CampaignStatus
 from campaigns.donations.models import SETTLED, Donation
 from campaigns.matching import identity
-from campaigns.matching.models import MatchingProgram
+from campaigns.matching.models import MatchingProgram, RecurringRule
 from campaigns.nonprofits.models import Nonprofit, NonprofitStatus
 
 REASONS = {
@@ -28,6 +28,7 @@ REASONS = {
     "early_fraud_warning": "The card issuer sent an early fraud warning for this payment.",
     "stripe_risk": "Stripe Radar scored the payment above the program's risk limit.",
     "owner_linked": "The donor is linked to the nonprofit's own people.",
+    "later_installment": "The program matches only the first installment of a recurring gift.",
 }
 
 
@@ -58,6 +59,8 @@ def donation_fails(program: MatchingProgram, donation: Donation) -> str | None:
         return "outside_window"
     if donation.amount_minor < program.min_donation_minor:
         return "below_minimum"
+    if (donation.installment or 1) > 1 and program.recurring_rule is not RecurringRule.EACH_INSTALLMENT:
+        return "later_installment"
     if donation.early_fraud_warning:
         return "early_fraud_warning"
     if donation.risk_score is not None and donation.risk_score > program.max_risk_score:

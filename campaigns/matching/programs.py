@@ -36,6 +36,7 @@ def _terms(program: MatchingProgram) -> dict[str, object]:
         "per_donor_cap_minor": program.per_donor_cap_minor,
         "per_campaign_cap_minor": program.per_campaign_cap_minor,
         "review_threshold_minor": program.review_threshold_minor,
+        "recurring_rule": str(program.recurring_rule),
         "min_donation_minor": program.min_donation_minor,
         "hold_days": program.hold_days,
     }
@@ -71,6 +72,7 @@ async def create_program(
         hold_days=data.hold_days,
         review_threshold_minor=data.review_threshold_minor,
         max_risk_score=data.max_risk_score,
+        recurring_rule=data.recurring_rule,
         policy=data.policy.policy,
         policy_params=data.policy.model_dump(mode="json"),
         status=ProgramStatus.ACTIVE,

@@ -55,6 +55,7 @@ def program_out(program: MatchingProgram) -> ProgramOut:
         hold_days=program.hold_days,
         review_threshold_minor=program.review_threshold_minor,
         max_risk_score=program.max_risk_score,
+        recurring_rule=program.recurring_rule,
         policy=program.policy,
         policy_params=program.policy_params,
         pool=PoolOut(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from campaigns.matching.models import FunderKind, MatchStatus, Policy, ProgramStatus
+from campaigns.matching.models import FunderKind, MatchStatus, Policy, ProgramStatus, RecurringRule
 from campaigns.matching.policies import PolicyParams
 from service.money import MoneyError, currency
 from service.pagination import PageQuery
@@ -45,6 +45,13 @@ class ProgramIn(BaseModel):
     hold_days: Annotated[int, Field(ge=0, le=120)] = 7
     review_threshold_minor: MinorAmount | None = None
     max_risk_score: Annotated[int, Field(ge=0, le=100)] = 65
+    recurring_rule: RecurringRule = Field(
+        default=RecurringRule.FIRST_INSTALLMENT,
+        description=(
+            "recurring gifts: match the first installment only (first_installment), or each paid"
+            " installment up to the caps (each_installment)"
+        ),
+    )
     policy: PolicyParams
 
     @model_validator(mode="after")
@@ -72,6 +79,7 @@ class ProgramPatch(BaseModel):
     review_threshold_minor: MinorAmount | None = None
     min_donation_minor: Annotated[int, Field(ge=0, le=10**12)] | None = None
     hold_days: Annotated[int, Field(ge=0, le=120)] | None = None
+    recurring_rule: RecurringRule | None = None
 
 
 class PoolOut(BaseModel):
@@ -103,6 +111,7 @@ class ProgramOut(BaseModel):
     hold_days: int
     review_threshold_minor: int | None
     max_risk_score: int
+    recurring_rule: RecurringRule
     policy: Policy
     policy_params: dict[str, Any]
     pool: PoolOut

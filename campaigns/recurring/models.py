@@ -24,7 +24,8 @@ class RecurringStatus(StrEnum):
     PAST_DUE = "past_due"
     """An installment failed; Stripe retries it and the donor was asked to fix the card."""
     CANCELED = "canceled"
-    """The donor (or the nonprofit) stopped it, now or at the end of the paid period."""
+    """The donor (or the nonprofit) stopped it; one canceled at the end of the paid period is
+    active with cancel_at set until that end."""
     ENDED = "ended"
     """Stripe ended it without anyone asking: every retry of an installment failed."""
 
@@ -95,3 +96,24 @@ class RecurringInstallment(Base):
     recurring_gift_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("recurring_gifts.id"))
     number: Mapped[int] = mapped_column(sa.Integer())
     """1 for the gift made at checkout, then 2, 3, ... in the order the invoices were paid."""
+
+
+class RecurringPaymentFailure(Base):
+    """One failed attempt to pay one installment's invoice: the donor hears of each once."""
+
+    __tablename__ = "recurring_payment_failures"
+    __table_args__ = (sa.UniqueConstraint("stripe_invoice_id", "attempt"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    recurring_gift_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("recurring_gifts.id"), index=True)
+    stripe_invoice_id: Mapped[str] = mapped_column(sa.String(255))
+    attempt: Mapped[int] = mapped_column(sa.Integer())
+    """Stripe's attempt_count on the invoice after this failure (1 is the first try)."""
+    amount_minor: Mapped[int] = mapped_column(sa.BigInteger())
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When Stripe tries again; None when it will not (the last attempt)."""
+    card_link_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    """SHA-256 of the token in the emailed "update your card" link (the token itself is never stored)."""
+    card_link_expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = created_at_column()

@@ -131,8 +131,43 @@ def upgrade() -> None:
         ),
     )
 
+    op.create_table(
+        "recurring_payment_failures",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("recurring_gift_id", sa.Uuid(), nullable=False),
+        sa.Column("stripe_invoice_id", sa.String(length=255), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("next_attempt_at", service.db.UTCDateTime(), nullable=True),
+        sa.Column("card_link_digest", sa.String(length=64), nullable=False),
+        sa.Column("card_link_expires_at", service.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", service.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["recurring_gift_id"],
+            ["recurring_gifts.id"],
+            name=op.f("fk_recurring_payment_failures_recurring_gift_id_recurring_gifts"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recurring_payment_failures")),
+        sa.UniqueConstraint("card_link_digest", name=op.f("uq_recurring_payment_failures_card_link_digest")),
+        sa.UniqueConstraint(
+            "stripe_invoice_id",
+            "attempt",
+            name=op.f("uq_recurring_payment_failures_stripe_invoice_id_attempt"),
+        ),
+    )
+    op.create_index(
+        op.f("ix_recurring_payment_failures_recurring_gift_id"),
+        "recurring_payment_failures",
+        ["recurring_gift_id"],
+    )
+
 
 def downgrade() -> None:
+    op.drop_index(
+        op.f("ix_recurring_payment_failures_recurring_gift_id"), table_name="recurring_payment_failures"
+    )
+    op.drop_table("recurring_payment_failures")
     op.drop_table("recurring_installments")
     op.drop_index(op.f("ix_recurring_gifts_stripe_customer_id"), table_name="recurring_gifts")
     op.drop_index(op.f("ix_recurring_gifts_nonprofit_id"), table_name="recurring_gifts")

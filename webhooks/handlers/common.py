@@ -34,14 +34,23 @@ def any_ref(obj: dict[str, Any]) -> DonationRef:
     donation id is locked too because an object not linked yet is judged against it.
     """
     own = stripe_id(obj.get("id")) or ""
+    # An invoice carries its subscription's metadata (our first donation, whose campaign's
+    # programs the installment may touch) under parent.subscription_details.
+    parent = obj.get("parent")
+    details = parent.get("subscription_details") if isinstance(parent, dict) else None
     return DonationRef(
-        donation_id=metadata_donation_id(obj),
+        invoice_id=own if own.startswith("in_") else stripe_id(obj.get("invoice")),
+        donation_id=metadata_donation_id(obj) or metadata_donation_id({"metadata": _metadata_of(details)}),
         checkout_session_id=own if own.startswith("cs_") else None,
         payment_intent_id=own if own.startswith("pi_") else stripe_id(obj.get("payment_intent")),
         charge_id=own
         if own.startswith(("ch_", "py_"))
         else stripe_id(obj.get("charge")) or stripe_id(obj.get("source_transaction")),
     )
+
+
+def _metadata_of(details: Any) -> Any:
+    return details.get("metadata") if isinstance(details, dict) else None
 
 
 def require(found: T | None, *, what: str, required: bool) -> T | None:

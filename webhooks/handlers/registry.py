@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from campaigns.payouts.causes import naming_cause
 from service.unit_of_work import UnitOfWork
 from webhooks.events import StripeEvent, stripe_id
-from webhooks.handlers import charges, checkout, connect, disputes
+from webhooks.handlers import charges, checkout, connect, disputes, subscriptions
 from webhooks.handlers.common import Handler
 
 
@@ -22,13 +22,13 @@ def _names_clawbacks(handler: Handler) -> Handler:
 
 
 HANDLERS: dict[str, Handler] = {
-    "checkout.session.completed": checkout.session_completed,
+    "checkout.session.completed": subscriptions.session_completed_or(checkout.session_completed),
     "checkout.session.async_payment_succeeded": checkout.session_async_succeeded,
     "checkout.session.async_payment_failed": checkout.session_async_failed,
     "checkout.session.expired": checkout.session_expired,
     "payment_intent.succeeded": checkout.payment_intent_succeeded,
     "payment_intent.payment_failed": checkout.payment_intent_failed,
-    "charge.succeeded": charges.charge_succeeded,
+    "charge.succeeded": subscriptions.installment_charges_wait(charges.charge_succeeded),
     "charge.refunded": charges.charge_refunded,
     "refund.created": _names_clawbacks(charges.refund_changed),
     "refund.updated": _names_clawbacks(charges.refund_changed),
@@ -43,6 +43,12 @@ HANDLERS: dict[str, Handler] = {
     "transfer.created": connect.transfer_changed,
     "transfer.updated": connect.transfer_changed,
     "transfer.reversed": connect.transfer_changed,
+    "customer.subscription.created": subscriptions.subscription_changed,
+    "customer.subscription.updated": subscriptions.subscription_changed,
+    "customer.subscription.deleted": subscriptions.subscription_changed,
+    "invoice.paid": subscriptions.invoice_paid,
+    "invoice.payment_failed": subscriptions.invoice_payment_failed,
+    "invoice_payment.paid": subscriptions.invoice_payment_paid,
 }
 
 
@@ -50,9 +56,16 @@ def handling_order(event_type: str) -> int:
     """Where an event goes within a batch (a stable sort: the rest keeps its order).
 
     Checkout Session events first: they link the intent that the same payment's intent and
-    charge events are bound by, and Stripe usually sends those before the session's.
+    charge events are bound by, and Stripe usually sends those before the session's. Then a
+    recurring gift's paid invoices (they make the installment) and invoice payments (they link
+    its intent), for the same reason (webhooks/handlers/subscriptions.py).
     """
-    return 0 if event_type.startswith("checkout.session.") else 1
+    if event_type.startswith("checkout.session."):
+        return 0
+    return _RECURRING_ORDER.get(event_type, 3)
+
+
+_RECURRING_ORDER = {"invoice.paid": 1, "invoice_payment.paid": 2}
 
 
 async def link_sessions_first(session: UnitOfWork, events: Sequence[StripeEvent]) -> None:
@@ -65,3 +78,4 @@ async def link_sessions_first(session: UnitOfWork, events: Sequence[StripeEvent]
     for event in events:
         if event.type.startswith("checkout.session.") and isinstance(event.obj, dict):
             await checkout.link_session(session, event)
+    await subscriptions.link_first(session, events)
