@@ -3,6 +3,7 @@ replayed; the README's verification snippet checks a real delivery."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from datetime import timedelta
@@ -26,6 +27,7 @@ from tests.campaigns.integrations.conftest import (
 )
 from tests.campaigns.integrations.receiver import Receiver
 from tests.mail_server import SmtpServer, parts
+from tests.service.log_capture import Logs
 
 SNIPPET = Path(__file__).resolve().parents[3] / "service/templates/dashboard/_webhook_verify.py.txt"
 Verify = Callable[..., bool]
@@ -457,3 +459,39 @@ class TestEndpointsDoNotBlockEachOther:
 
         assert [len(b.deliveries) for b in first] == [1]
         assert second == [], "its lease keeps a second worker off the endpoint"
+
+
+class TestSecretsStaySecret:
+    async def test_sending_logs_neither_the_secret_nor_the_signature(
+        self,
+        wh_client: httpx.AsyncClient,
+        wh_database: Database,
+        wh_settings: Settings,
+        receiver: Receiver,
+        json_logs: Logs,
+    ) -> None:
+        org, endpoint = await _setup(wh_client, receiver)
+        await emit(wh_database, org)
+        receiver.answer(status=500)
+        await dispatcher(wh_settings).run(wh_database)
+
+        lines = str(json_logs())
+        assert "webhook attempt" in lines
+        assert endpoint["secret"] not in lines
+        signature = receiver.requests[0].headers["goodloop-signature"]
+        assert signature.split("v1=")[1] not in lines
+
+    async def test_a_secret_that_no_longer_decrypts_sends_nothing_and_says_roll_it(
+        self, wh_client: httpx.AsyncClient, wh_database: Database, wh_settings: Settings, receiver: Receiver
+    ) -> None:
+        org, endpoint = await _setup(wh_client, receiver)
+        await emit(wh_database, org)
+        rotated = dataclasses.replace(wh_settings, secret_key="a-rotated-secret-key-that-is-long-enough-1234")
+
+        await dispatcher(rotated).run(wh_database)
+
+        assert receiver.requests == []
+        [delivery] = await deliveries_of(wh_database, endpoint["id"])
+        [attempt] = await attempts_of(wh_database, delivery.id)
+        assert attempt.outcome is AttemptOutcome.REFUSED
+        assert attempt.error is not None and "roll the secret" in attempt.error
