@@ -20,6 +20,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from starlette.routing import NoMatchFound
 
+from campaigns.donations.models import Donation
 from campaigns.receipts.models import Receipt
 from campaigns.receipts.pdf import ReceiptDocument, correction_text, receipt_pdf
 from campaigns.receipts.service import document_for, pdf_filename
@@ -91,7 +92,19 @@ async def _unsent(database: Database) -> list[tuple[Receipt, ReceiptDocument]]:
             .limit(BATCH)
         )
         receipts = list(rows)
+        for receipt in receipts:
+            await _complete_payment_method(session, receipt)
         return [(receipt, await document_for(session, receipt)) for receipt in receipts]
+
+
+async def _complete_payment_method(session: UnitOfWork, receipt: Receipt) -> None:
+    """Stripe may deliver the charge (which names the method) after the event that confirmed the
+    gift; until its email is drawn, the receipt may still learn it from the donation."""
+    if receipt.payment_method is not None:
+        return
+    donation = await session.get(Donation, receipt.donation_id)
+    if donation is not None and donation.payment_method_type:
+        receipt.payment_method = donation.payment_method_type
 
 
 def _draw(receipt: Receipt, doc: ReceiptDocument) -> Drawn | None:

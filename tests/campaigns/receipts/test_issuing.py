@@ -98,6 +98,24 @@ class TestReceipt:
         by_donation = {str(r.donation_id): r.language for r in await receipts(database)}
         assert [by_donation[g.donation_id] for g in gifts] == ["nl", "en", "en"]
 
+    async def test_a_charge_that_arrives_after_the_confirmation_still_names_the_payment_method(
+        self, client: httpx.AsyncClient, database: Database, settings: Settings, smtp_server: SmtpServer
+    ) -> None:
+        org = await issuer(client, database)
+        gift = await pending_gift(database, org.campaign, language="en")
+        charge_event, session_event = paid(gift, method="bancontact")
+        await send(client, database, settings, [session_event])
+        await send(client, database, settings, [charge_event])
+        await email_all(database)
+
+        [receipt] = await receipts(database)
+        assert receipt.payment_method == "bancontact"
+        [message] = await smtp_server.deliver(database)
+        text, _ = parts(message)
+        assert "Payment method: Bancontact" in text
+        [(_, _, content)] = attachments(message)
+        assert "Bancontact" in pdf_text(content)
+
     async def test_a_gift_without_an_email_gets_no_receipt(
         self, client: httpx.AsyncClient, database: Database, settings: Settings
     ) -> None:
