@@ -26,6 +26,7 @@ import service.ledger
 import service.mail.models
 import service.mail.models
 import service.ratelimit
+import service.web.idempotency
 import webhooks.models
 from service.db import Base
 
@@ -54,6 +55,7 @@ _MODEL_MODULES = (
     service.mail.models,
     service.mail.models,
     service.ratelimit,
+    service.web.idempotency,
     webhooks.models,
 )
 

@@ -68,7 +68,7 @@ from service.mail import sender as mail_sender
 from service.settings import SANDBOX_MAIL_PATH, SANDBOX_PATH, Settings
 from service.stripe_gateway import create_client
 from service.stripe_sandbox.app import create_sandbox_app
-from service.web import errors, ops
+from service.web import errors, idempotency, ops
 from service.web.api import ApiRoutes, Operation, openapi_document
 from service.web.context import database as database_of
 from service.web.fast_path import PageFastPathMiddleware
@@ -131,6 +131,7 @@ def worker_jobs(
         notification_digest.JOB,
         portal_signin.JOB,
         webhook_dispatch.job(settings),
+        idempotency.JOB,
     )
 
 
@@ -268,6 +269,7 @@ def create_app(
     app.state.engagement = EngagementRecorder(settings.secret_key, clock=clock.now)
     app.state.openapi = openapi
     app.state.check_api_caller = check_api_caller
+    app.state.api_caller_identity = api_caller_identity
     # Emails are composed inside use cases, without a request: their absolute links come from here.
     mail_links.configure(public_base_url=settings.public_base_url, router=app.router)
     return app
@@ -281,3 +283,14 @@ async def check_api_caller(request: Request) -> None:
             await api_admin(request, session, *AdminRole)
         else:
             await api_actor(request, session)
+
+
+async def api_caller_identity(request: Request) -> str:
+    """Whose Idempotency-Key a request uses (idempotency.CallerIdentity): the admin on the admin
+    API, the nonprofit elsewhere (all its API keys share its keys). Read only, rolled back."""
+    async with database_of(request).unit_of_work() as session:
+        if request.url.path.startswith(f"{API_PREFIX}/admin/"):
+            admin = await api_admin(request, session, *AdminRole)
+            return f"admin:{admin.id}"
+        actor = await api_actor(request, session)
+        return f"nonprofit:{actor.nonprofit_id}"

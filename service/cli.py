@@ -312,9 +312,12 @@ def _admin_set_password(settings: Settings, args: argparse.Namespace) -> int:
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from migrations.runner import migrate_to_head
-    from service.app import seed_demo
+    from service.app import create_app, seed_demo
 
     migrate_to_head(settings.database_url)
+    # Assembled once, not served: it wires the fact listeners and registers the routes that the
+    # approved campaign's fact builds its absolute links from (service.mail.links).
+    create_app(settings)
     for line in asyncio.run(seed_demo(settings)):
         print(line)
     return 0

@@ -81,6 +81,9 @@ class Campaign(Base):
     review_note: Mapped[str | None] = mapped_column(sa.Text())
     admin_pause_reason: Mapped[str | None] = mapped_column(sa.Text())
     """Set while an admin holds the campaign paused; the nonprofit cannot resume it then."""
+    status_changes: Mapped[int] = mapped_column(sa.Integer(), default=0, server_default="0")
+    """How many times the status moved: the n-th move is announced once, keyed by n
+    (campaigns.campaign.announcements), however often a campaign pauses and resumes."""
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Derived from settled donations and recomputed (never incremented) whenever one changes;

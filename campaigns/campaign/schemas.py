@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Protocol
 
 from pydantic import (
     AfterValidator,
@@ -16,7 +16,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from campaigns.campaign.models import CampaignStatus
+from campaigns.campaign.models import Campaign, CampaignStatus
 from service.money import STRIPE_CURRENCIES, MoneyError, currency
 from service.pagination import PageQuery
 from service.validation import HttpsUrl, MinorAmount, Name, Text, documented
@@ -185,3 +185,60 @@ class CampaignList(BaseModel):
 
 class CampaignListQuery(PageQuery):
     status: CampaignStatus | None = None
+
+
+class UrlFor(Protocol):
+    """An absolute URL from a route name: `public_url_for` bound to a request in the API, or
+    `service.mail.links.url` where there is no request (a fact's data, an email)."""
+
+    def __call__(self, name: str, /, **params: Any) -> str: ...
+
+
+def campaign_shape(campaign: Campaign, url_for: UrlFor) -> CampaignOut:
+    """The campaign as the API shows it (campaigns.campaign.web.campaign_out for a request)."""
+    return CampaignOut(
+        id=campaign.id,
+        nonprofit_id=campaign.nonprofit_id,
+        slug=campaign.slug,
+        status=campaign.status,
+        title=campaign.title,
+        story=campaign.story_markdown,
+        story_html=campaign.story_html,
+        currency=campaign.currency,
+        goal_minor=campaign.goal_minor,
+        starts_at=campaign.starts_at,
+        ends_at=campaign.ends_at,
+        suggested_amounts_minor=list(campaign.suggested_amounts_minor),
+        min_amount_minor=campaign.min_amount_minor,
+        max_amount_minor=campaign.max_amount_minor,
+        cover_image_url=campaign.cover_image_url,
+        cover=cover_shape(campaign, url_for),
+        allowed_embed_origins=list(campaign.allowed_embed_origins),
+        review_note=campaign.review_note,
+        admin_pause_reason=campaign.admin_pause_reason,
+        submitted_at=campaign.submitted_at,
+        approved_at=campaign.approved_at,
+        created_at=campaign.created_at,
+        updated_at=campaign.updated_at,
+        public_url=url_for("giving:campaign", slug=campaign.slug),
+    )
+
+
+def cover_shape(campaign: Campaign, url_for: UrlFor) -> CoverOut | None:
+    if campaign.cover_key is None or campaign.cover_alt is None or not campaign.cover_widths:
+        return None
+
+    def url(w: int, extension: str) -> str:
+        return url_for("media:file", name=campaign.cover_file(w, extension))
+
+    return CoverOut(
+        alt=campaign.cover_alt,
+        width=campaign.cover_width or 0,
+        height=campaign.cover_height or 0,
+        images=[
+            CoverImageOut(
+                width=w, height=campaign.cover_height_for(w), webp_url=url(w, "webp"), jpeg_url=url(w, "jpg")
+            )
+            for w in campaign.cover_widths
+        ],
+    )

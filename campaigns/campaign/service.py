@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaigns.campaign import repository
+from campaigns.campaign import announcements, repository
 from campaigns.campaign.errors import (
     CampaignNotFound,
     FieldLocked,
@@ -134,6 +134,7 @@ async def transition_campaign(
     before = _snapshot(campaign)
     campaign.status = target
     await _audit_member(session, actor, f"campaign.{action.value}", campaign, before=before)
+    await announcements.announce_status_changed(session, campaign)
     return campaign
 
 
@@ -156,11 +157,12 @@ async def approve_campaign(
     campaign.approved_at = session.now()
     campaign.review_note = note
     await _audit_admin(session, admin, "campaign.approve", campaign, before=before, note=note)
+    await announcements.announce_status_changed(session, campaign)
     return campaign
 
 
 async def reject_campaign(
-    session: AsyncSession, *, admin: Admin, campaign_id: uuid.UUID, reason: str
+    session: UnitOfWork, *, admin: Admin, campaign_id: uuid.UUID, reason: str
 ) -> Campaign:
     campaign = await _lock_for_moderation(session, campaign_id)
     target = next_status(campaign.status, Action.REJECT)
@@ -168,24 +170,25 @@ async def reject_campaign(
     campaign.status = target
     campaign.review_note = reason
     await _audit_admin(session, admin, "campaign.reject", campaign, before=before, note=reason)
+    await announcements.announce_status_changed(session, campaign)
     return campaign
 
 
 async def admin_pause_campaign(
-    session: AsyncSession, *, admin: Admin, campaign_id: uuid.UUID, reason: str
+    session: UnitOfWork, *, admin: Admin, campaign_id: uuid.UUID, reason: str
 ) -> Campaign:
     """A moderator stops a live campaign: no new donations, no new matches, until they resume it."""
     return await _moderator_hold(session, admin, campaign_id, Action.PAUSE, reason=reason, note=reason)
 
 
 async def admin_resume_campaign(
-    session: AsyncSession, *, admin: Admin, campaign_id: uuid.UUID, note: str | None
+    session: UnitOfWork, *, admin: Admin, campaign_id: uuid.UUID, note: str | None
 ) -> Campaign:
     return await _moderator_hold(session, admin, campaign_id, Action.RESUME, reason=None, note=note)
 
 
 async def _moderator_hold(
-    session: AsyncSession,
+    session: UnitOfWork,
     admin: Admin,
     campaign_id: uuid.UUID,
     action: Action,
@@ -201,6 +204,7 @@ async def _moderator_hold(
     campaign.status = target
     campaign.admin_pause_reason = reason
     await _audit_admin(session, admin, f"campaign.admin_{action.value}", campaign, before=before, note=note)
+    await announcements.announce_status_changed(session, campaign)
     return campaign
 
 

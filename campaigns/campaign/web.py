@@ -4,6 +4,8 @@ and the moderation API): serialisers shared across packages live in the owning p
 
 from __future__ import annotations
 
+import functools
+
 import anyio
 import anyio.to_thread
 from starlette.datastructures import FormData, UploadFile
@@ -13,59 +15,14 @@ from campaigns.campaign import covers
 from campaigns.campaign.cover import MAX_UPLOAD_BYTES, PreparedCover, prepare_cover
 from campaigns.campaign.errors import ImageTooLarge, InvalidImage
 from campaigns.campaign.models import Campaign
-from campaigns.campaign.schemas import CampaignOut, CoverImageOut, CoverOut
+from campaigns.campaign.schemas import CampaignOut, campaign_shape
 from service.errors import ValidationFailed
 from service.media import MediaStore
 from service.web.urls import public_url_for
 
 
 def campaign_out(request: Request, campaign: Campaign) -> CampaignOut:
-    return CampaignOut(
-        id=campaign.id,
-        nonprofit_id=campaign.nonprofit_id,
-        slug=campaign.slug,
-        status=campaign.status,
-        title=campaign.title,
-        story=campaign.story_markdown,
-        story_html=campaign.story_html,
-        currency=campaign.currency,
-        goal_minor=campaign.goal_minor,
-        starts_at=campaign.starts_at,
-        ends_at=campaign.ends_at,
-        suggested_amounts_minor=list(campaign.suggested_amounts_minor),
-        min_amount_minor=campaign.min_amount_minor,
-        max_amount_minor=campaign.max_amount_minor,
-        cover_image_url=campaign.cover_image_url,
-        cover=cover_out(request, campaign),
-        allowed_embed_origins=list(campaign.allowed_embed_origins),
-        review_note=campaign.review_note,
-        admin_pause_reason=campaign.admin_pause_reason,
-        submitted_at=campaign.submitted_at,
-        approved_at=campaign.approved_at,
-        created_at=campaign.created_at,
-        updated_at=campaign.updated_at,
-        public_url=public_url_for(request, "giving:campaign", slug=campaign.slug),
-    )
-
-
-def cover_out(request: Request, campaign: Campaign) -> CoverOut | None:
-    if campaign.cover_key is None or campaign.cover_alt is None or not campaign.cover_widths:
-        return None
-
-    def url(w: int, extension: str) -> str:
-        return public_url_for(request, "media:file", name=campaign.cover_file(w, extension))
-
-    return CoverOut(
-        alt=campaign.cover_alt,
-        width=campaign.cover_width or 0,
-        height=campaign.cover_height or 0,
-        images=[
-            CoverImageOut(
-                width=w, height=campaign.cover_height_for(w), webp_url=url(w, "webp"), jpeg_url=url(w, "jpg")
-            )
-            for w in campaign.cover_widths
-        ],
-    )
+    return campaign_shape(campaign, functools.partial(public_url_for, request))
 
 
 # Decoding a photo takes a CPU for a fraction of a second: two at a time per process, so a burst

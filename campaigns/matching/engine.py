@@ -19,7 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.campaign.models import Campaign
 from campaigns.donations.models import SETTLED, Donation, DonationStatus
-from campaigns.matching import amounts, challenges, hooks, identity, pool, repository, risk, risk_settings
+from campaigns.matching import (
+    amounts,
+    announcements,
+    challenges,
+    hooks,
+    identity,
+    pool,
+    repository,
+    risk,
+    risk_settings,
+)
 from campaigns.matching import status as machine
 from campaigns.matching.eligibility import Context, ineligible_reason, net_gift_minor, program_takes, scaled
 from campaigns.matching.journal import note
@@ -267,6 +277,7 @@ async def void_match(
         match.decision_note = note_text
     action = "match.rejected" if admin is not None else "match.voided"
     note(session, match, action=action, before=before, note=note_text or reason, admin=admin)
+    await announcements.announce_voided(session, match, rejected=admin is not None)
 
 
 async def claw_back(

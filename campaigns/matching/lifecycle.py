@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations.models import Donation
-from campaigns.matching import engine, hooks, pool, repository, risk, risk_settings
+from campaigns.matching import announcements, engine, hooks, pool, repository, risk, risk_settings
 from campaigns.matching import status as machine
 from campaigns.matching.errors import (
     AlreadyApproved,
@@ -91,7 +91,7 @@ async def list_approvals(session: AsyncSession, match: Match) -> list[MatchAppro
 
 
 async def approve_match(
-    session: AsyncSession, *, admin: Admin, match_id: uuid.UUID, note_text: str | None
+    session: UnitOfWork, *, admin: Admin, match_id: uuid.UUID, note_text: str | None
 ) -> Match:
     """Record the admin's approval; the match is approved once it has as many as it needs."""
     program, match = await _lock(session, match_id)
@@ -101,7 +101,7 @@ async def approve_match(
 
 
 async def _record_approval(
-    session: AsyncSession, *, admin: Admin, program: MatchingProgram, match: Match, note_text: str | None
+    session: UnitOfWork, *, admin: Admin, program: MatchingProgram, match: Match, note_text: str | None
 ) -> None:
     """The approval of a locked match by an admin already known not to belong to its nonprofit."""
     machine.check_transition(match, MatchStatus.APPROVED)
@@ -132,6 +132,8 @@ async def _record_approval(
         admin=admin,
         extra_after={"approvals": given, "approvals_required": required},
     )
+    if given >= required:
+        await announcements.announce_approved(session, match, approvals=given)
 
 
 @dataclass
@@ -141,7 +143,7 @@ class BulkOutcome:
 
 
 async def bulk_approve(
-    session: AsyncSession, *, admin: Admin, match_ids: Sequence[uuid.UUID], note_text: str | None
+    session: UnitOfWork, *, admin: Admin, match_ids: Sequence[uuid.UUID], note_text: str | None
 ) -> BulkOutcome:
     """Approve the low-risk ones among `match_ids`; say why each other one was left for a person."""
     outcome = BulkOutcome()
@@ -244,10 +246,11 @@ async def record_payout(session: UnitOfWork, *, match_id: uuid.UUID, at: datetim
     before = machine.move(match, MatchStatus.PAID)
     match.paid_at = at
     note(session, match, action="match.paid", before=before)
+    await announcements.announce_paid(session, match)
     return match
 
 
-async def release_due_matches(session: AsyncSession, *, now: datetime, limit: int = 200) -> int:
+async def release_due_matches(session: UnitOfWork, *, now: datetime, limit: int = 200) -> int:
     """Matches whose hold ended: look at the risk again, then approve or hold for review."""
     rows = (
         await session.execute(
@@ -272,7 +275,7 @@ async def release_due_matches(session: AsyncSession, *, now: datetime, limit: in
 
 
 async def _end_hold(
-    session: AsyncSession, program: MatchingProgram, match: Match, *, now: datetime, config: RiskConfig
+    session: UnitOfWork, program: MatchingProgram, match: Match, *, now: datetime, config: RiskConfig
 ) -> None:
     ctx = await engine.context_of(session, match.campaign_id)
     donation = await session.get(Donation, match.donation_id) if match.donation_id else None
@@ -284,6 +287,8 @@ async def _end_hold(
     before = machine.move(match, MatchStatus.HELD_FOR_REVIEW if needs_people else MatchStatus.APPROVED)
     action = "match.held_for_review" if match.status is MatchStatus.HELD_FOR_REVIEW else "match.approved"
     note(session, match, action=action, before=before, note="hold period ended")
+    if match.status is MatchStatus.APPROVED:
+        await announcements.announce_approved(session, match, approvals=0)
 
 
 async def list_matches(

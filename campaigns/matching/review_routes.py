@@ -8,7 +8,7 @@ import uuid
 from starlette.requests import Request
 from starlette.responses import Response
 
-from campaigns.matching import explain, lifecycle, risk, risk_settings
+from campaigns.matching import lifecycle, risk, risk_settings
 from campaigns.matching.models import Match
 from campaigns.matching.routes import REVIEW
 from campaigns.matching.schemas import (
@@ -23,6 +23,7 @@ from campaigns.matching.schemas import (
     RiskSignalPatch,
     SkippedMatch,
 )
+from campaigns.matching.web import own_match_out
 from campaigns.nonprofits.web import api_actor
 from service.auth.models import AdminRole
 from service.pagination import next_cursor
@@ -30,23 +31,6 @@ from service.unit_of_work import UnitOfWork
 from service.web.api import ApiRoutes, Operation, json_response, parse_json, parse_query
 from service.web.context import database
 from service.web.guards import api_admin
-
-
-def own_match_out(match: Match) -> OwnMatchOut:
-    return OwnMatchOut(
-        id=match.id,
-        campaign_id=match.campaign_id,
-        donation_id=match.donation_id,
-        currency=match.currency,
-        amount_minor=match.amount_minor,
-        status=match.status,
-        reason=explain.status_reason(match),
-        can_appeal=explain.can_appeal(match),
-        appeal_message=match.appeal_message,
-        appealed_at=match.appealed_at,
-        created_at=match.created_at,
-        paid_at=match.paid_at,
-    )
 
 
 def signal_out(setting: risk_settings.SignalSetting) -> RiskSignalOut:

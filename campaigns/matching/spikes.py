@@ -34,6 +34,7 @@ from campaigns.nonprofits.models import Nonprofit
 from service import audit
 from service.auth.models import Admin
 from service.errors import Conflict, NotFound
+from service.unit_of_work import UnitOfWork
 
 SPIKE_SIGNAL = "campaign_spike"
 
@@ -127,7 +128,7 @@ async def list_spikes(session: AsyncSession, *, campaign_id: uuid.UUID | None = 
 
 
 async def approve_spike(
-    session: AsyncSession,
+    session: UnitOfWork,
     *,
     admin: Admin,
     campaign_id: uuid.UUID,

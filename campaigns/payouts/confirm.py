@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from campaigns.matching import lifecycle, pool
 from campaigns.matching.journal import note
 from campaigns.matching.models import Match, MatchingProgram, MatchStatus
-from campaigns.payouts import bookkeeping, clawbacks, repository
+from campaigns.payouts import announcements, bookkeeping, clawbacks, repository
 from campaigns.payouts.models import Payout, PayoutReversal, PayoutStatus, ReversalKind, ReversalStatus
 from service.logging import get_logger
 from service.unit_of_work import UnitOfWork
@@ -109,6 +109,7 @@ async def confirm_payout(
     excess = payout.amount_minor - posted
     if excess > 0:
         await _reverse_excess(session, program, match, payout, excess_minor=excess, now=now)
+    await announcements.announce_paid(session, payout)
 
 
 async def _reverse_excess(

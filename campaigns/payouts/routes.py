@@ -8,16 +8,14 @@ from starlette.responses import Response
 from campaigns.nonprofits.web import api_actor
 from campaigns.payouts import service
 from campaigns.payouts.finance import ProgramFinance
-from campaigns.payouts.models import Payout, PayoutReversal
 from campaigns.payouts.schemas import (
     FinanceOut,
     OwnPayoutQuery,
     PayoutList,
-    PayoutOut,
     PayoutQuery,
     ProgramFinanceOut,
-    ReversalOut,
 )
+from campaigns.payouts.web import payout_out
 from service.auth.models import AdminRole
 from service.pagination import next_cursor
 from service.web.api import ApiRoutes, Operation, json_response, parse_query
@@ -29,28 +27,6 @@ FINANCE = (AdminRole.FINANCE, AdminRole.SUPERADMIN)
 
 def finance_out(figures: ProgramFinance) -> ProgramFinanceOut:
     return ProgramFinanceOut.model_validate(figures, from_attributes=True)
-
-
-def payout_out(payout: Payout, reversals: list[PayoutReversal]) -> PayoutOut:
-    return PayoutOut(
-        id=payout.id,
-        match_id=payout.match_id,
-        program_id=payout.program_id,
-        nonprofit_id=payout.nonprofit_id,
-        donation_id=payout.donation_id,
-        status=payout.status,
-        currency=payout.currency,
-        amount_minor=payout.amount_minor,
-        netted_minor=payout.netted_minor,
-        transfer_minor=payout.transfer_minor,
-        transfer_group=payout.transfer_group,
-        stripe_transfer_id=payout.stripe_transfer_id,
-        attempts=payout.attempts,
-        last_error=payout.last_error,
-        created_at=payout.created_at,
-        paid_at=payout.paid_at,
-        reversals=[ReversalOut.model_validate(r, from_attributes=True) for r in reversals],
-    )
 
 
 def _page(rows: service.PayoutPage, limit: int) -> PayoutList:

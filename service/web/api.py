@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from service.errors import DomainError, ValidationFailed
 from service.logging import get_logger
+from service.web import idempotency
 from service.web.validation_messages import field_message
 
 log = get_logger("goodloop.api")
@@ -187,6 +188,8 @@ class ApiRoutes:
 
     def add(self, endpoint: Endpoint, operation: Operation, *, name: str | None = None) -> None:
         handler = _caller_before_input(endpoint) if operation.auth else endpoint
+        if idempotency.applies_to(operation.method, operation.auth):
+            handler = idempotency.idempotent(handler, render_error=error_response)
         self.routes.append(
             Route(
                 operation.path,
@@ -273,6 +276,9 @@ def _operation_object(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
             parameters.append(
                 {"name": name, "in": "query", "required": name in schema.get("required", []), "schema": prop}
             )
+    idempotent = idempotency.applies_to(op.method, op.auth)
+    if idempotent:
+        parameters.append(idempotency.openapi_parameter())
     if parameters:
         result["parameters"] = parameters
     if op.body is not None:
@@ -284,7 +290,9 @@ def _operation_object(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     if op.response is not None:
         success["content"] = {"application/json": {"schema": refs[(op.response, "serialization")]}}
     responses: dict[str, Any] = {str(op.status_code): success}
-    for status in op.errors:
+    # A bad key is a 400, a reused or busy one a 409 (service.web.idempotency).
+    errors = sorted({*op.errors, 400, 409}) if idempotent else op.errors
+    for status in errors:
         responses[str(status)] = {
             "description": "error",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
