@@ -3,6 +3,7 @@ often Stripe delivers the events behind it; only the fact's own nonprofit's endp
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections import Counter
@@ -10,11 +11,14 @@ from collections import Counter
 import httpx
 import sqlalchemy as sa
 
+from campaigns.integrations import events
 from campaigns.integrations.endpoint_models import WebhookDelivery
 from campaigns.integrations.models import IntegrationEvent
 from service.db import Database
 from service.settings import Settings
 from tests import builders
+from tests.campaigns.integrations.conftest import add_endpoint, deliveries_of, dispatcher, emit
+from tests.campaigns.integrations.receiver import Receiver
 from tests.webhooks.builders import LiveCampaign, deliver, insert_donation, process_all
 from tests.webhooks.stripe_events import event, new_id
 
@@ -101,3 +105,35 @@ class TestFanOut:
             assert json.loads(delivery.body) == events[delivery.event_id].envelope
             assert delivery.nonprofit_id == uuid.UUID(org.id)
             assert json.loads(delivery.body)["data"]["object"]["nonprofit_id"] == org.id
+
+
+class TestOneDeliveryPerEventPerEndpoint:
+    async def test_a_fact_heard_twice_still_makes_one_delivery(
+        self, wh_client: httpx.AsyncClient, wh_database: Database, receiver: Receiver
+    ) -> None:
+        org = await builders.sign_up(wh_client)
+        endpoint = await add_endpoint(wh_client, org, receiver.url + "/hooks")
+        key = f"donation:{uuid.uuid4()}:confirmed"
+
+        await emit(wh_database, org, key=key)
+        await emit(wh_database, org, key=key)
+
+        assert [d.event_id for d in await deliveries_of(wh_database, endpoint["id"])] == [
+            events.event_id(key)
+        ]
+
+    async def test_workers_sending_at_once_send_each_delivery_once(
+        self, wh_client: httpx.AsyncClient, wh_database: Database, wh_settings: Settings, receiver: Receiver
+    ) -> None:
+        orgs = [await builders.sign_up(wh_client) for _ in range(3)]
+        for org in orgs:
+            await add_endpoint(wh_client, org, receiver.url + f"/{org.id}")
+            for _ in range(3):
+                await emit(wh_database, org)
+        workers = [dispatcher(wh_settings) for _ in range(3)]
+
+        for _ in range(4):
+            await asyncio.gather(*(w.run(wh_database) for w in workers))
+
+        ids = [r.headers["goodloop-delivery-id"] for r in receiver.requests]
+        assert len(ids) == 9 == len(set(ids))
