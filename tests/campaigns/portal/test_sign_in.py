@@ -120,6 +120,11 @@ class TestFollowingTheLink:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
             again = await follow_link(other, token)
             assert again.status_code == 410
+            # Pressing Sign in on a page opened before the link was used spends nothing either.
+            csrf = csrf_in((await other.get("/donor")).text)
+            pressed = await other.post(f"/donor/sign-in/{token}", data={"csrf_token": csrf})
+            assert pressed.status_code == 410
+            assert "set-cookie" not in pressed.headers or "gl_donor=" not in pressed.headers["set-cookie"]
             assert "no longer works" in again.text
             assert "Signed in as" not in (await other.get("/donor")).text
 
@@ -158,8 +163,11 @@ class TestExpiry:
         [bob] = await emails_to(smtp_server, database, "bob@example.org")
         clock.advance(timedelta(minutes=14, seconds=59))
         assert (await follow_link(client, token_in(ada.text))).status_code == 303
+        csrf = csrf_in((await client.get("/donor")).text)
         clock.advance(timedelta(seconds=1))
         assert (await client.get(f"/donor/sign-in/{token_in(bob.text)}")).status_code == 410
+        pressed = await client.post(f"/donor/sign-in/{token_in(bob.text)}", data={"csrf_token": csrf})
+        assert pressed.status_code == 410
 
     async def test_a_session_ends_after_two_hours(
         self, clocked: tuple[httpx.AsyncClient, Database], clock: SettableClock, smtp_server: SmtpServer
