@@ -87,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
     reconcile = stripe_commands.add_parser("reconcile", help="enqueue Stripe events the inbox lacks")
     reconcile.add_argument("--since", required=True, type=_timestamp, help="ISO 8601 time or Unix seconds")
     reconcile.set_defaults(handler=_stripe_reconcile)
+
+    mail = commands.add_parser("mail", help="email")
+    mail_commands = mail.add_subparsers(dest="mail_command", required=True)
+    mail_test = mail_commands.add_parser("test", help="send a sample email now, to check GOODLOOP_SMTP_URL")
+    mail_test.add_argument("--to", required=True, help="the address to send it to")
+    mail_test.add_argument("--language", choices=["nl", "en"], default="en")
+    mail_test.set_defaults(handler=_mail_test)
     return parser
 
 
@@ -239,6 +246,29 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
     asyncio.run(run())
     return 0
+
+
+def _mail_test(settings: Settings, args: argparse.Namespace) -> int:
+    from service.app import create_app
+    from service.db import Database
+    from service.mail.commands import send_test
+
+    create_app(settings)  # registers the routes the sample email links to
+
+    async def run() -> tuple[bool, str]:
+        database = Database.from_url(settings.database_url)
+        try:
+            return await send_test(database, settings, to=args.to, language=args.language)
+        finally:
+            await database.dispose()
+
+    try:
+        sent, message = asyncio.run(run())
+    except ValueError as e:
+        print(f"goodloop: {e}", file=sys.stderr)
+        return 2
+    print(message, file=sys.stdout if sent else sys.stderr)
+    return 0 if sent else 1
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
