@@ -1,11 +1,17 @@
 """The worker job that sends due webhook deliveries: claim, send outside any transaction, record.
 
-One round claims up to MAX_ENDPOINTS endpoints with due deliveries (SKIP LOCKED, then a lease on
+A claim takes up to MAX_ENDPOINTS endpoints with due deliveries (SKIP LOCKED, then a lease on
 each, so any number of workers share the queue and an endpoint is served by one at a time),
-up to PER_ENDPOINT deliveries each. All of them are sent at once, every request under the same
-time cap (transport.TIMEOUT_S), so a slow or dead endpoint costs the round at most that cap and
-never holds another endpoint's deliveries back behind its own queue. Each endpoint's results are
-recorded in a transaction of its own.
+up to PER_ENDPOINT deliveries each. Each endpoint's batch is sent at once, every request under
+the same time cap (transport.TIMEOUT_S), and its results are recorded in a transaction of its
+own, so a slow or dead endpoint never holds another endpoint's deliveries back.
+
+The worker job (`start`) does not wait for the answers: it claims, hands each endpoint's batch
+to a task of its own and returns, so a receiver taking its full ten seconds delays neither the
+worker's other jobs (Stripe events, mail) nor the next claim of other endpoints. At most
+MAX_ENDPOINTS batches are in flight per process. A task still running when the process stops
+is cancelled; its lease runs out and another worker sends those deliveries again (delivery is
+at least once). `run` does the same and waits for every batch (tests, one-off runs).
 """
 
 from __future__ import annotations
@@ -31,12 +37,13 @@ log = get_logger("goodloop.integrations")
 USER_AGENT = "Goodloop-Webhooks/1.0"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Dispatcher:
     secret_key: str
     policy: SendPolicy = field(default_factory=SendPolicy)
     max_endpoints: int = deliveries.MAX_ENDPOINTS
     per_endpoint: int = deliveries.PER_ENDPOINT
+    _in_flight: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Dispatcher:
@@ -44,20 +51,44 @@ class Dispatcher:
         return cls(secret_key=settings.secret_key, policy=policy)
 
     async def run(self, database: Database) -> int:
-        """One round; how many deliveries were attempted."""
+        """One round, waiting for every answer; how many deliveries were attempted."""
+        batches = await self._claim(database, self.max_endpoints)
+        await asyncio.gather(*(self._deliver(database, batch) for batch in batches))
+        return sum(len(batch.deliveries) for batch in batches)
 
+    async def start(self, database: Database) -> int:
+        """Claim what is due and send it in the background; how many deliveries were started."""
+        room = self.max_endpoints - len(self._in_flight)
+        if room <= 0:
+            return 0
+        batches = await self._claim(database, room)
+        for batch in batches:
+            task = asyncio.create_task(self._deliver(database, batch), name=f"webhooks-{batch.endpoint_id}")
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        return sum(len(batch.deliveries) for batch in batches)
+
+    async def drain(self) -> None:
+        """Wait for every batch `start` sent off."""
+        while self._in_flight:
+            await asyncio.gather(*list(self._in_flight))
+
+    async def _claim(self, database: Database, max_endpoints: int) -> list[Batch]:
         async def claim(session: UnitOfWork) -> list[Batch]:
             return await deliveries.claim_batches(
-                session, max_endpoints=self.max_endpoints, per_endpoint=self.per_endpoint
+                session, max_endpoints=max_endpoints, per_endpoint=self.per_endpoint
             )
 
-        batches = await database.run("claim_webhook_deliveries", claim)
-        if not batches:
-            return 0
-        sent = await asyncio.gather(*(self._send_batch(batch, database.clock) for batch in batches))
-        for batch, results in zip(batches, sent, strict=True):
+        return await database.run("claim_webhook_deliveries", claim)
+
+    async def _deliver(self, database: Database, batch: Batch) -> None:
+        try:
+            results = await self._send_batch(batch, database.clock)
             await self._record(database, batch, results)
-        return sum(len(batch.deliveries) for batch in batches)
+        except Exception:
+            # A background task's failure would otherwise go unseen; the lease ends and the
+            # deliveries are claimed again.
+            log.exception("webhook batch failed", endpoint_id=str(batch.endpoint_id))
 
     async def _record(
         self, database: Database, batch: Batch, results: Sequence[tuple[Outgoing, SendResult]]
@@ -120,6 +151,6 @@ def job(settings: Settings | None = None) -> Job:
     async def deliver_webhooks(database: Database) -> int:
         if not holder:
             holder.append(Dispatcher.from_settings(load_settings()))
-        return await holder[0].run(database)
+        return await holder[0].start(database)
 
     return Job("deliver_webhooks", deliver_webhooks, timedelta(seconds=1))

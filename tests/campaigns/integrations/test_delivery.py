@@ -495,3 +495,23 @@ class TestSecretsStaySecret:
         [attempt] = await attempts_of(wh_database, delivery.id)
         assert attempt.outcome is AttemptOutcome.REFUSED
         assert attempt.error is not None and "roll the secret" in attempt.error
+
+
+class TestWorkerJob:
+    async def test_the_job_returns_before_a_slow_receiver_answers_and_records_it_after(
+        self, wh_client: httpx.AsyncClient, wh_database: Database, wh_settings: Settings, receiver: Receiver
+    ) -> None:
+        org, endpoint = await _setup(wh_client, receiver)
+        await emit(wh_database, org)
+        receiver.answer(sleep_s=1.5)
+        send = dispatcher(wh_settings, timeout_s=5)
+
+        assert await send.start(wh_database) == 1
+        [waiting] = await deliveries_of(wh_database, endpoint["id"])
+        assert waiting.attempts == 0, "the job did not wait for the answer"
+        assert await send.start(wh_database) == 0, "the endpoint is in flight: not claimed twice"
+
+        await send.drain()
+        [delivery] = await deliveries_of(wh_database, endpoint["id"])
+        assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1)
+        assert len(receiver.requests) == 1
