@@ -121,6 +121,7 @@ async def issue_receipt(session: UnitOfWork, *, donation_id: uuid.UUID, cause: s
         amount_minor=donation.charged_minor,
         gift_at=gift_at,
         refers_to_id=None,
+        fee_cover_minor=donation.fee_cover_minor,
     )
 
 
@@ -157,6 +158,7 @@ async def _insert(
     gift_at: datetime,
     refers_to_id: uuid.UUID | None,
     language: str | None = None,
+    fee_cover_minor: int = 0,
 ) -> uuid.UUID | None:
     zone = ZoneInfo(issuer.time_zone)
     now = session.now()
@@ -173,6 +175,7 @@ async def _insert(
             number=None,
             amount_minor=amount_minor,
             currency=donation.currency,
+            fee_cover_minor=fee_cover_minor,
             refers_to_id=refers_to_id,
             issued_at=now,
             gift_date=gift_at.astimezone(zone).date(),

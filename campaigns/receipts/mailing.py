@@ -22,7 +22,7 @@ from starlette.routing import NoMatchFound
 
 from campaigns.donations.models import Donation
 from campaigns.receipts.models import Receipt
-from campaigns.receipts.pdf import ReceiptDocument, correction_text, receipt_pdf
+from campaigns.receipts.pdf import ReceiptDocument, correction_text, fee_cover_text, receipt_pdf
 from campaigns.receipts.service import document_for, pdf_filename
 from campaigns.receipts.tax import payment_method_label, tax_id_label, tax_text
 from service.db import Database
@@ -77,6 +77,7 @@ def compose_email(receipt: Receipt, doc: ReceiptDocument, pdf: bytes) -> Email:
         tax_id_label=tax_id_label(doc.issuer.scheme, lang),
         tax_text=tax_text(doc.issuer, lang),
         correction=correction_text(doc) if doc.corrected else None,
+        fee_cover=fee_cover_text(doc) if doc.fee_cover_minor and not doc.corrected else None,
         portal_url=_portal_url(),
     )
     attachment = Attachment(pdf_filename(receipt), "application/pdf", pdf)

@@ -73,6 +73,9 @@ class Receipt(Base):
         sa.UniqueConstraint("nonprofit_id", "year", "number"),
         sa.UniqueConstraint("donation_id", "kind", "cause"),
         sa.CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+        sa.CheckConstraint(
+            "fee_cover_minor >= 0 AND fee_cover_minor <= amount_minor", name="fee_cover_within_amount"
+        ),
         sa.CheckConstraint("number IS NULL OR number > 0", name="number_positive"),
         sa.CheckConstraint("(kind = 'correction') = (refers_to_id IS NOT NULL)", name="correction_refers"),
         sa.CheckConstraint("currency = lower(currency)", name="currency_lowercase"),
@@ -105,6 +108,8 @@ class Receipt(Base):
     amount_minor: Mapped[int] = mapped_column(sa.BigInteger())
     """What the donor gave (gift plus fee cover), net of refunds and lost disputes for a correction."""
     currency: Mapped[str] = mapped_column(sa.String(3))
+    fee_cover_minor: Mapped[int] = mapped_column(sa.BigInteger(), default=0, server_default="0")
+    """Of amount_minor, what the donor added to cover processing fees (0 on corrections)."""
     refers_to_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("receipts.id"))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     gift_date: Mapped[date] = mapped_column(sa.Date())

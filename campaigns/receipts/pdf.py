@@ -44,6 +44,8 @@ class ReceiptDocument:
     original_amount_minor: int | None = None
     reason: str | None = None
     """For a correction: `refund` or `dispute`."""
+    fee_cover_minor: int = 0
+    """Of amount_minor, what the donor added to cover processing fees."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,8 @@ def receipt_pdf(doc: ReceiptDocument) -> bytes:
         pdf.field(_("Corrected amount"), format_money(doc.amount_minor, doc.currency, lang))
     else:
         pdf.field(_("Amount"), format_money(doc.amount_minor, doc.currency, lang))
+        if doc.fee_cover_minor:
+            pdf.para(fee_cover_text(doc), muted=True, size=9)
     pdf.rule()
     if doc.corrected:
         pdf.para(correction_text(doc))
@@ -162,6 +166,12 @@ def receipt_pdf(doc: ReceiptDocument) -> bytes:
     pdf.ln(4)
     pdf.para(_("Please keep this receipt for your tax records."), muted=True, size=9)
     return bytes(pdf.output())
+
+
+def fee_cover_text(doc: ReceiptDocument) -> str:
+    _ = translations(doc.language).gettext
+    amount = format_money(doc.fee_cover_minor, doc.currency, doc.language)
+    return _("Including %(amount)s you added to cover the processing fees.") % {"amount": amount}
 
 
 def correction_text(doc: ReceiptDocument) -> str:

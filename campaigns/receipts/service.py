@@ -157,6 +157,7 @@ async def document_for(session: AsyncSession, receipt: Receipt) -> ReceiptDocume
         original_number=format_number(original.year, original.number) if original is not None else None,
         original_amount_minor=original.amount_minor if original is not None else None,
         reason=("dispute" if receipt.cause.endswith(DISPUTE_CAUSE) else "refund") if corrected else None,
+        fee_cover_minor=receipt.fee_cover_minor,
     )
 
 

@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("number", sa.Integer(), nullable=True),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("fee_cover_minor", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("refers_to_id", sa.Uuid(), nullable=True),
         sa.Column("issued_at", UTCDateTime(), nullable=False),
         sa.Column("gift_date", sa.Date(), nullable=False),
@@ -86,6 +87,10 @@ def upgrade() -> None:
         sa.Column("emailed_at", UTCDateTime(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.CheckConstraint("amount_minor >= 0", name="ck_receipts_amount_not_negative"),
+        sa.CheckConstraint(
+            "fee_cover_minor >= 0 AND fee_cover_minor <= amount_minor",
+            name="ck_receipts_fee_cover_within_amount",
+        ),
         sa.CheckConstraint("number IS NULL OR number > 0", name="ck_receipts_number_positive"),
         sa.CheckConstraint(
             "(kind = 'correction') = (refers_to_id IS NOT NULL)", name="ck_receipts_correction_refers"

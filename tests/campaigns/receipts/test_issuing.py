@@ -50,6 +50,7 @@ class TestReceipt:
         for body in (flat(text), flat(html)):
             assert number in body
             assert "€ 25,59" in body
+            assert "Inclusief € 0,59 die je toevoegde voor de transactiekosten." in body
             assert "iDEAL" in body
             assert "RSIN" in body and "111222333" in body
             assert "algemeen nut beogende instelling (ANBI)" in body
@@ -58,6 +59,7 @@ class TestReceipt:
         pdf = flat(pdf_text(content))
         assert number in pdf
         assert "€ 25,59" in pdf
+        assert "Inclusief € 0,59" in pdf
         assert "Stichting Warme Jassen" in pdf
         assert "Anna de Vries" in pdf
         assert "algemeen nut beogende instelling (ANBI), RSIN 111222333" in pdf
