@@ -56,6 +56,7 @@ from campaigns.portal import signin as portal_signin
 from campaigns.receipts import mailing as receipt_mailing
 from campaigns.receipts import routes as receipt_routes
 from campaigns.recurring import card_pages as recurring_card_pages
+from campaigns.recurring import routes as recurring_routes
 from campaigns.sharing import routes as sharing_routes
 from service import media
 from service.auth.models import AdminRole
@@ -102,6 +103,7 @@ def api_routes() -> list[ApiRoutes]:
         nonprofit_routes.build(),
         notification_routes.build(),
         receipt_routes.build(),
+        recurring_routes.build(),
         campaign_routes.build(),
         engagement_routes.build(),
         moderation_routes.build(),
