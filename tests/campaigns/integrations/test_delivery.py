@@ -127,8 +127,8 @@ class TestRetries:
     ) -> None:
         org, endpoint = await _setup(wh_client, receiver)
         await emit(wh_database, org)
-        receiver.answer(sleep_s=3)
-        send = dispatcher(wh_settings, timeout_s=0.5)
+        receiver.answer(sleep_s=4)
+        send = dispatcher(wh_settings, timeout_s=2)
 
         assert await send.run(wh_database) == 1
         [delivery] = await deliveries_of(wh_database, endpoint["id"])
@@ -434,9 +434,9 @@ class TestEndpointsDoNotBlockEachOther:
             await emit(wh_database, slow_org)
         await emit(wh_database, fast_org)
         for _ in range(4):
-            receiver.answer(sleep_s=2, path="/slow")
+            receiver.answer(sleep_s=4, path="/slow")
 
-        sent = await dispatcher(wh_settings, timeout_s=0.5).run(wh_database)
+        sent = await dispatcher(wh_settings, timeout_s=2).run(wh_database)
 
         assert sent == 5
         assert sorted(receiver.paths()).count("/slow") == 4
@@ -503,8 +503,8 @@ class TestWorkerJob:
     ) -> None:
         org, endpoint = await _setup(wh_client, receiver)
         await emit(wh_database, org)
-        receiver.answer(sleep_s=1.5)
-        send = dispatcher(wh_settings, timeout_s=5)
+        receiver.answer(sleep_s=3)
+        send = dispatcher(wh_settings, timeout_s=10)
 
         assert await send.start(wh_database) == 1
         [waiting] = await deliveries_of(wh_database, endpoint["id"])
