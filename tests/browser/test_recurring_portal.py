@@ -133,6 +133,15 @@ class TestRecurringGiftThroughThePortal:
         expect(page.locator(".portal-gift").first).to_contain_text("monthly gift, payment 1")
         expect(page.locator(".portal-download").first).to_contain_text("Receipt")
         shoot(page, "gifts")
+        plan.get_by_text("Change amount").click()
+        expect(plan.get_by_label(re.compile("New amount per month"))).to_have_value("25.00")
+        shoot(page, "change-amount")
+
+        # The same portal in a desktop browser, signed in from its own emailed link.
+        desktop = context(browser, DESKTOP)
+        wide = desktop.new_page()
+        sign_in_from_mailbox(wide, site, shots=True)
+        shoot(wide, "gifts")
 
         # Cancel: a confirm step, then Stripe cancels; the portal says so only once Stripe's
         # customer.subscription.deleted webhook has changed the gift in our books.
@@ -153,13 +162,13 @@ class TestRecurringGiftThroughThePortal:
         shoot(page, "canceled")
         assert errors == []
 
-        # The same portal at desktop size, and in Dutch.
-        desktop = context(browser, DESKTOP)
-        wide = desktop.new_page()
-        sign_in_from_mailbox(wide, site, shots=True)
+        # The desktop browser sees the cancellation too, and the portal reads in Dutch.
+        wide.reload()
+        expect(wide.locator(".portal-plan [data-state]").first).to_have_attribute("data-state", "canceled")
         shoot(wide, "gifts-canceled")
         wide.goto(f"{site.url}/donor?lang=nl")
         expect(wide.get_by_role("heading", name="Je giften", exact=True)).to_be_visible()
+        expect(wide.locator("html")).to_have_attribute("lang", "nl")
         shoot(wide, "gifts-nl")
         desktop.close()
         donor.close()
