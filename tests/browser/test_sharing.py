@@ -262,7 +262,7 @@ class TestSecrets:
         page.get_by_role("link", name="Go to your dashboard").click()
         page.get_by_role("link", name="Members").click()
         page.get_by_label("Email").fill(f"editor-{uuid.uuid4().hex[:8]}@harbor-relief.org")
-        page.get_by_role("button", name="Create invitation").click()
+        page.get_by_role("button", name="Send invitation").click()
         assert_readable(page, "#invite-url")
         assert_copies(page, "Copy link", "#invite-url")
         assert "/invite" in page.locator("#invite-url").input_value()

@@ -32,6 +32,11 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "POST /campaigns/{campaign_id:uuid}/updates": {"body": "Hijacked update"},
     "PATCH /webhook-endpoints/{endpoint_id:uuid}": {"description": "Hijacked"},
     "POST /webhook-endpoints/{endpoint_id:uuid}/replay": {"since": "2020-01-01T00:00:00Z"},
+    "PUT /members/{member_id:uuid}/notifications": {
+        "gift_emails": "none",
+        "money_emails": False,
+        "language": "en",
+    },
 }
 
 
@@ -58,6 +63,12 @@ async def two_orgs(client: httpx.AsyncClient, database: Database, settings: Sett
         headers=b.headers,
     )
     delivery = await client.post(f"/api/v1/webhook-endpoints/{endpoint.json()['id']}/test", headers=b.headers)
+    member_id = (await client.get("/api/v1/members", headers=b.headers)).json()["data"][0]["id"]
+    invite = await client.post(
+        "/api/v1/members/invites",
+        json={"email": "b-invitee@example.org", "role": "viewer"},
+        headers=b.headers,
+    )
     async with database.transaction() as session:
         donation_id = await session.scalar(
             sa.select(Match.donation_id).where(Match.id == uuid.UUID(match_id))
@@ -72,6 +83,8 @@ async def two_orgs(client: httpx.AsyncClient, database: Database, settings: Sett
         "update_id": update.json()["id"],
         "endpoint_id": endpoint.json()["id"],
         "delivery_id": delivery.json()["id"],
+        "member_id": member_id,
+        "invite_id": invite.json()["id"],
     }
 
 
@@ -101,7 +114,7 @@ async def test_another_orgs_resource_is_not_found(
     path = "/api/v1" + op.path.replace("{campaign_id:uuid}", two_orgs["campaign_id"]).replace(
         "{api_key_id:uuid}", two_orgs["api_key_id"]
     ).replace("{match_id:uuid}", two_orgs["match_id"])
-    for name in ("donation_id", "update_id", "endpoint_id", "delivery_id"):
+    for name in ("donation_id", "update_id", "endpoint_id", "delivery_id", "member_id", "invite_id"):
         path = path.replace(f"{{{name}:uuid}}", two_orgs[name])
     assert "{" not in path, f"add the resource for {op.path} to this test"
     before_campaign = (
@@ -156,6 +169,8 @@ def test_every_nonprofit_operation_is_covered() -> None:
         "update_id",
         "endpoint_id",
         "delivery_id",
+        "member_id",
+        "invite_id",
     )
     assert {p for op in with_ids for p in filled if p in op.path} == set(filled)
     for op in with_ids:
