@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.receipts.models import Receipt, ReceiptCounter, ReceiptKind, TaxProfile
 from service.db import insert_for
+from service.pagination import after_cursor
 
 
 async def get_tax_profile(session: AsyncSession, nonprofit_id: uuid.UUID) -> TaxProfile | None:
@@ -78,3 +79,14 @@ async def take_numbers(session: AsyncSession, *, nonprofit_id: uuid.UUID, year: 
     )
     assert last is not None
     return int(last)
+
+
+async def list_receipts(
+    session: AsyncSession, *, nonprofit_id: uuid.UUID, year: int | None, limit: int, cursor: str | None
+) -> list[Receipt]:
+    """One nonprofit's numbered receipts in the order issued; one row more than `limit` (paging)."""
+    query = sa.select(Receipt).where(Receipt.nonprofit_id == nonprofit_id, Receipt.number.is_not(None))
+    if year is not None:
+        query = query.where(Receipt.year == year)
+    rows = await session.scalars(after_cursor(query, Receipt.issued_at, Receipt.id, cursor).limit(limit + 1))
+    return list(rows)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from campaigns.receipts.models import TaxScheme
+from campaigns.receipts.models import ReceiptKind, TaxScheme
+from service.pagination import PageQuery
 from service.validation import Country, Name
 
 
@@ -47,3 +49,33 @@ class TaxProfileOut(BaseModel):
     tax_text: str = Field(description="The text receipts carry, in English.")
     saved: bool = Field(description="False while the profile was never saved (the values come from sign-up).")
     updated_at: datetime | None
+
+
+class ReceiptQuery(PageQuery):
+    year: int | None = Field(
+        default=None, ge=2000, le=9999, description="Only receipts numbered in this year."
+    )
+
+
+class ReceiptOut(BaseModel):
+    id: uuid.UUID
+    number: str = Field(description="`2026-000123`: gapless per nonprofit and year.")
+    kind: ReceiptKind
+    year: int
+    donation_id: uuid.UUID
+    amount_minor: int = Field(
+        description="What the donor gave; for a correction, net of refunds and lost disputes."
+    )
+    fee_cover_minor: int
+    currency: str
+    refers_to: str | None = Field(description="A correction's original receipt number.")
+    gift_date: date
+    issued_at: datetime
+    language: str
+    donor_email: str
+    emailed: bool = Field(description="Whether its email (with the PDF) went into the mail outbox.")
+
+
+class ReceiptList(BaseModel):
+    data: list[ReceiptOut]
+    next_cursor: str | None

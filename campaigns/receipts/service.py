@@ -18,7 +18,7 @@ from campaigns.receipts.errors import ReceiptNotFound
 from campaigns.receipts.models import Receipt, ReceiptKind, TaxProfile, format_number
 from campaigns.receipts.pdf import ReceiptDocument
 from campaigns.receipts.pdf import receipt_pdf as draw_receipt
-from campaigns.receipts.schemas import TaxProfileIn, TaxProfileOut
+from campaigns.receipts.schemas import ReceiptOut, TaxProfileIn, TaxProfileOut
 from campaigns.receipts.tax import (
     InvalidTaxId,
     Issuer,
@@ -179,3 +179,33 @@ async def receipt_pdf(session: AsyncSession, receipt_id: uuid.UUID) -> bytes:
 def pdf_filename(receipt: Receipt) -> str:
     stem = {"nl": "ontvangstbewijs", "en": "receipt"}.get(receipt.language, "receipt")
     return f"{stem}-{receipt.display_number}.pdf"
+
+
+async def list_receipts(
+    session: AsyncSession, *, actor: Actor, year: int | None, limit: int, cursor: str | None
+) -> list[ReceiptOut]:
+    """The actor's organisation's receipts (one more than `limit`: the caller pages)."""
+    rows = await repository.list_receipts(
+        session, nonprofit_id=actor.nonprofit_id, year=year, limit=limit, cursor=cursor
+    )
+    return [await receipt_out(session, receipt) for receipt in rows]
+
+
+async def receipt_out(session: AsyncSession, receipt: Receipt) -> ReceiptOut:
+    original = await repository.get_receipt(session, receipt.refers_to_id) if receipt.refers_to_id else None
+    return ReceiptOut(
+        id=receipt.id,
+        number=receipt.display_number,
+        kind=receipt.kind,
+        year=receipt.year,
+        donation_id=receipt.donation_id,
+        amount_minor=receipt.amount_minor,
+        fee_cover_minor=receipt.fee_cover_minor,
+        currency=receipt.currency,
+        refers_to=original.display_number if original is not None else None,
+        gift_date=receipt.gift_date,
+        issued_at=receipt.issued_at,
+        language=receipt.language,
+        donor_email=receipt.donor_email,
+        emailed=receipt.emailed_at is not None,
+    )

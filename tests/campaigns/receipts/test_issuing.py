@@ -202,3 +202,33 @@ class TestCorrection:
         [correction] = [m for m in messages if m["Subject"].startswith("Corrected")]
         text, _ = parts(correction)
         assert "dispute with your bank" in flat(text)
+
+
+class TestReceiptList:
+    async def test_a_nonprofit_lists_its_own_receipts_page_by_page(
+        self, client: httpx.AsyncClient, database: Database, settings: Settings
+    ) -> None:
+        org = await issuer(client, database, profile=NL_PROFILE)
+        other = await issuer(client, database, profile=US_PROFILE)
+        gifts = [await pending_gift(database, org.campaign, amount_minor=1000 * (i + 1)) for i in range(3)]
+        theirs = await pending_gift(database, other.campaign, email="kim@example.org")
+        for gift in [*gifts, theirs]:
+            await send(client, database, settings, paid(gift))
+        await send(client, database, settings, refunded(gifts[0], 400))
+        year = (await receipts(database))[0].year
+
+        first = await client.get("/api/v1/receipts", params={"limit": 3}, headers=org.org.headers)
+        assert first.status_code == 200, first.text
+        cursor = first.json()["next_cursor"]
+        rest = await client.get(
+            "/api/v1/receipts", params={"limit": 3, "cursor": cursor}, headers=org.org.headers
+        )
+        listed = first.json()["data"] + rest.json()["data"]
+
+        assert rest.json()["next_cursor"] is None
+        assert sorted(r["number"] for r in listed) == [f"{year}-00000{n}" for n in range(1, 5)]
+        [correction] = [r for r in listed if r["kind"] == "correction"]
+        assert (correction["amount_minor"], correction["refers_to"]) == (600, f"{year}-000001")
+        assert "kim@example.org" not in first.text + rest.text
+        other_year = await client.get("/api/v1/receipts", params={"year": year + 1}, headers=org.org.headers)
+        assert other_year.json()["data"] == []
