@@ -25,6 +25,7 @@ from campaigns.console import routes as console_routes
 from campaigns.dashboard import auth as dashboard_auth
 from campaigns.dashboard import routes as dashboard_routes
 from campaigns.demo import seed_demo
+from campaigns.donations import own_routes as own_donation_routes
 from campaigns.donations import routes as donation_routes
 from campaigns.engagement import routes as engagement_routes
 from campaigns.engagement.recorder import EngagementRecorder
@@ -113,6 +114,7 @@ def api_routes() -> list[ApiRoutes]:
         matching_review_routes.build(),
         payout_routes.build(),
         donation_routes.build(),
+        own_donation_routes.build(),
         export_routes.build(),
         integration_routes.build(),
         webhook_routes.build(),

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.campaign.models import Campaign
-from campaigns.donations.models import SETTLED, Donation
+from campaigns.donations.models import SETTLED, Donation, DonationStatus
 from service.db import for_no_key_update
+from service.pagination import after_cursor
 from service.unit_of_work import UnitOfWork
 
 
@@ -183,3 +184,32 @@ async def settled_totals(session: AsyncSession, campaign_id: uuid.UUID) -> tuple
         )
     ).one()
     return int(row[0]), int(row[1]) + int(row[2])
+
+
+async def list_for_nonprofit(
+    session: AsyncSession,
+    *,
+    nonprofit_id: uuid.UUID,
+    status: DonationStatus | None,
+    campaign_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> list[Donation]:
+    """One organisation's donations, oldest first, limit + 1 rows (service.pagination)."""
+    query = sa.select(Donation).where(Donation.nonprofit_id == nonprofit_id)
+    if status is not None:
+        query = query.where(Donation.status == status)
+    if campaign_id is not None:
+        query = query.where(Donation.campaign_id == campaign_id)
+    query = after_cursor(query, Donation.created_at, Donation.id, cursor).limit(limit + 1)
+    return list((await session.scalars(query)).all())
+
+
+async def get_for_nonprofit(
+    session: AsyncSession, *, donation_id: uuid.UUID, nonprofit_id: uuid.UUID
+) -> Donation | None:
+    """The donation if it is this organisation's; another's is None, like one that does not exist."""
+    found: Donation | None = await session.scalar(
+        sa.select(Donation).where(Donation.id == donation_id, Donation.nonprofit_id == nonprofit_id)
+    )
+    return found

@@ -148,3 +148,24 @@ class TestCampaignFacts:
         assert {row.subject_id for row in their_rows} == {uuid.UUID(theirs["id"])}
         assert uuid.UUID(theirs["id"]) not in mine
         assert {o["nonprofit_id"] for o in objects(their_rows)} == {other.id}
+
+
+class TestDonationShape:
+    async def test_the_donation_event_carries_what_the_donations_api_returns(self, pw: PayoutWorld) -> None:
+        payment = await give(pw.world, amount_minor=4_200)
+        await refund(pw.world, payment, amount_minor=1_000)
+
+        rows = [
+            row
+            for row in await events_of(pw.database, facts.DONATION_CONFIRMED, facts.DONATION_REFUNDED)
+            if str(row.subject_id) == payment.donation_id
+        ]
+        assert [row.type for row in rows] == [facts.DONATION_CONFIRMED, facts.DONATION_REFUNDED]
+        one = await pw.world.client.get(f"/api/v1/donations/{payment.donation_id}", headers=pw.org.headers)
+        assert one.status_code == 200
+        assert rows[-1].envelope["data"]["object"] == one.json()
+        assert (one.json()["refunded_minor"], one.json()["status"]) == (1_000, "partially_refunded")
+        listed = await pw.world.client.get(
+            "/api/v1/donations", params={"status": "partially_refunded"}, headers=pw.org.headers
+        )
+        assert [d["id"] for d in listed.json()["data"]] == [payment.donation_id]
