@@ -89,6 +89,16 @@ class TestAskingForALink:
         assert int(refused.headers["retry-after"]) > 0
         assert len(await emails_to(smtp_server, database, "ada@example.org")) == 5
 
+    async def test_links_from_one_network_are_rate_limited_whatever_the_address(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer
+    ) -> None:
+        for n in range(30):
+            assert (await ask_for_link(client, f"donor{n}@example.org")).status_code == 303
+        refused = await ask_for_link(client, "one-more@example.org")
+        assert refused.status_code == 429
+        assert 'id="email-error"' in refused.text
+        assert await emails_to(smtp_server, database, "one-more@example.org") == []
+
 
 class TestFollowingTheLink:
     async def test_opening_the_link_spends_nothing_pressing_sign_in_does(
