@@ -30,6 +30,7 @@ from campaigns.nonprofits.actors import actor_for_member
 from campaigns.nonprofits.models import Member
 from campaigns.notifications.listener import AREA
 from campaigns.notifications.models import PasswordReset, ResetAccount
+from campaigns.notifications.preferences import language_of
 from service import audit
 from service.auth.models import Admin, SessionKind
 from service.auth.secrets import hash_password_async, password_problem, token_digest
@@ -111,7 +112,10 @@ async def _account(session: AsyncSession, area: Area, email: str) -> Account | N
 
 
 async def request_reset(session: UnitOfWork, *, area: Area, email: str, language: str) -> None:
-    """Email a reset link to the account with this address, or a note that there is none."""
+    """Email a reset link to the account with this address, or a note that there is none.
+
+    `language` is the asking browser's; a member's email is in their own language instead
+    (only the mailbox's owner sees which, so it tells nobody else whether the account exists)."""
     address = email.strip().lower()
     account = await _account(session, area, address)
     if account is None:
@@ -130,6 +134,7 @@ async def request_reset(session: UnitOfWork, *, area: Area, email: str, language
     )
     session.add(reset)
     await session.flush()
+    language = await _language(session, account, language)
     rendered = compose(
         AREA, "reset_link", language=language, email=account.email, route=area.reset_route, token=token
     )
@@ -174,6 +179,7 @@ async def complete_reset(
     )
     ended = await revoke_subject_sessions(session, kind=area.session_kind, subject_id=account.id, now=now)
     await _audit(session, area, account, ended)
+    language = await _language(session, account, language)
     rendered = compose(
         AREA,
         "password_changed",
@@ -184,6 +190,14 @@ async def complete_reset(
     )
     await enqueue(session, key=f"password_changed:{reset.id}", email=rendered.email(to=account.email))
     return ended
+
+
+async def _language(session: AsyncSession, account: Account, asked_in: str) -> str:
+    """A member's own language for their account's email; an admin's browser's (admins have no
+    preference); `asked_in` is the language of the page the request came from."""
+    if isinstance(account.row, Member):
+        return await language_of(session, account.row)
+    return asked_in
 
 
 async def _subject(session: AsyncSession, area: Area, subject_id: uuid.UUID) -> Account:

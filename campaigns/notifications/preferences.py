@@ -79,6 +79,15 @@ async def recipients(session: AsyncSession, *, nonprofit_id: uuid.UUID) -> list[
     return found
 
 
+async def language_of(session: AsyncSession, member: Member) -> str:
+    """The language a member reads their email in: their choice, else their country's."""
+    chosen = await session.get(MemberNotificationSettings, member.id)
+    if chosen is not None:
+        return chosen.language
+    nonprofit = await session.get(Nonprofit, member.nonprofit_id)
+    return default_language(nonprofit.country if nonprofit is not None else "")
+
+
 async def _member_in(session: AsyncSession, actor: Actor, member_id: uuid.UUID) -> tuple[Member, str]:
     """The member and their organisation's country, only within the actor's organisation."""
     row = (
