@@ -13,8 +13,9 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from tests import databases
+from tests.browser.conftest import LiveServer
 from tests.browser.screenshots import screenshots_dir
-from tests.browser.test_dashboard_flows import PASSWORD, sign_up
+from tests.browser.test_dashboard_flows import sign_up
 from tests.browser.test_donor_flows import Site
 from tests.campaigns.giving.sandboxed import sandbox_settings
 from tests.live_server import free_port, serve
@@ -76,7 +77,7 @@ class TestMemberEmails:
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(site.url + "/")
-        sign_up(page, _server(site), email=owner)
+        sign_up(page, LiveServer(site.url, site.database_url), email=owner)
         page.get_by_role("link", name="Go to your dashboard").click()
 
         # Notifications: the daily digest until they choose.
@@ -150,12 +151,3 @@ class TestMemberEmails:
         wide.get_by_role("link", name="Members").click()
         shoot(wide, "invited")
         desktop.close()
-        assert PASSWORD != NEW_PASSWORD
-
-
-def _server(site: Site) -> object:
-    class Server:
-        def url(self, path: str) -> str:
-            return site.url + path
-
-    return Server()
