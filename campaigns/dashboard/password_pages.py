@@ -8,8 +8,10 @@ from starlette.routing import Route
 
 from campaigns.dashboard.auth import require_actor, signed_in
 from campaigns.nonprofits.actors import Actor
+from campaigns.nonprofits.models import Member
 from campaigns.nonprofits.passwords import change_member_password
 from campaigns.nonprofits.web import SESSION_TOKEN_KEY
+from campaigns.notifications import password_resets
 from service.errors import ValidationFailed
 from service.web.context import database
 from service.web.pages import flash, form_values, read_form, redirect, render
@@ -41,6 +43,9 @@ async def change_password(request: Request) -> Response:
                 keep_session_token=token if isinstance(token, str) else None,
                 now=session.now(),
             )
+            member = await session.get(Member, actor.member_id)
+            if member is not None:
+                await password_resets.confirm_password_changed(session, member=member)
     except ValidationFailed as e:
         return render(request, TEMPLATE, {"actor": actor, "errors": e.fields}, 422)
     flash(request, _changed_message(ended))

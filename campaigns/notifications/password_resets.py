@@ -192,6 +192,22 @@ async def complete_reset(
     return ended
 
 
+async def confirm_password_changed(session: UnitOfWork, *, member: Member) -> None:
+    """The confirmation a member gets when they changed their password themselves (the
+    dashboard's password page): a stolen session must not change it unnoticed."""
+    now = session.now()
+    rendered = compose(
+        AREA,
+        "password_changed",
+        language=await language_of(session, member),
+        email=member.email,
+        changed_at=now,
+        forgot_route=MEMBERS.forgot_route,
+    )
+    key = f"password_changed:{member.id}:{now.isoformat()}"
+    await enqueue(session, key=key, email=rendered.email(to=member.email))
+
+
 async def _language(session: AsyncSession, account: Account, asked_in: str) -> str:
     """A member's own language for their account's email; an admin's browser's (admins have no
     preference); `asked_in` is the language of the page the request came from."""

@@ -244,3 +244,24 @@ class TestAdminReset:
 
         assert answer.status_code == 200
         assert RESET_LINK.search(parts(mail)[0]) is None
+
+
+class TestOwnPasswordChange:
+    async def test_changing_ones_own_password_is_confirmed_by_email(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer
+    ) -> None:
+        org = await builders.sign_up(client)
+        await log_in(client, org.email)
+
+        changed = await submit(
+            client,
+            "/dashboard/password",
+            {"current_password": builders.PASSWORD, "new_password": NEW_PASSWORD},
+            page="/dashboard/password",
+        )
+        [mail] = await smtp_server.deliver(database)
+
+        assert changed.status_code == 303
+        assert mail["To"] == org.email
+        assert mail["Subject"] == "Your Goodloop password was changed"
+        assert "http://testserver/dashboard/forgot-password" in parts(mail)[0]
