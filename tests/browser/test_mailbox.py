@@ -64,8 +64,12 @@ class TestMailbox:
         expect(frame.get_by_role("heading", name="Hallo Anna,")).to_be_visible()
         expect(page.get_by_role("link", name="ontvangstbewijs-2026-000001.pdf")).to_be_visible()
         page.screenshot(path=str(screenshots_dir() / "mailbox-message-phone.png"), full_page=True)
-        with page.context.expect_page() as opened:
-            frame.get_by_role("link", name="Open Goodloop").click()
+        link = frame.get_by_role("link", name="Open Goodloop")
+        link.scroll_into_view_if_needed()
+        expect(link).to_be_in_viewport()
+        # A new tab starts a renderer: on a busy machine that takes a while.
+        with page.context.expect_page(timeout=60_000) as opened:
+            link.click()
         assert opened.value.url == live_server.url("/")
         opened.value.close()
 
