@@ -43,10 +43,12 @@ from campaigns.nonprofits import service as nonprofits  # noqa: E402
 from campaigns.nonprofits.actors import actor_for_member  # noqa: E402
 from campaigns.nonprofits.schemas import SignUpIn  # noqa: E402
 from migrations.runner import migrate_to_head  # noqa: E402
+from service.app import create_app  # noqa: E402
 from service.auth.admins import create_admin  # noqa: E402
 from service.auth.models import AdminRole  # noqa: E402
 from service.cli import SERVER_OPTIONS, ServerOptions  # noqa: E402
 from service.db import Database, utcnow  # noqa: E402
+from service.settings import Settings  # noqa: E402
 from tests.databases import drop_postgres_database, fresh_postgres_database  # noqa: E402
 
 SECRET = "bench-secret-key-" + "k" * 40
@@ -59,6 +61,9 @@ STORY = "\n\n".join(
 
 
 async def seed(database_url: str, donations: int) -> str:
+    # Assembled, not served: it wires the fact listeners the campaign's approval is announced to,
+    # and registers the routes its fact's links are built from (service.mail.links).
+    create_app(Settings(database_url=database_url, secret_key=SECRET))
     database = Database.from_url(database_url)
     slug = f"bench-{uuid.uuid4().hex[:8]}"
     try:
