@@ -154,6 +154,7 @@ async def scene(
         "gift_id": "00000000-0000-4000-8000-000000000001",
         "endpoint_id": endpoint.json()["id"],
         "delivery_id": delivery.json()["id"],
+        "invite_id": invite.json()["id"],
     }
     # Bodies that are valid but for the token: credentials that work, an amount that would
     # go to Checkout, a campaign that would be created. Forms cap their field count, so each
@@ -193,6 +194,12 @@ async def scene(
             "enabled": "on",
         },
         "/dashboard/webhooks/{endpoint_id}/replay": {"since": "2020-01-01T00:00"},
+        "/dashboard/notifications": {"gift_emails": "each", "money_emails": "on", "language": "nl"},
+        "/dashboard/forgot-password": {"email": org.email},
+        "/admin/forgot-password": {"email": superadmin.email},
+        "/dashboard/reset-password/{token}": {"new_password": "another long passphrase"},
+        "/admin/reset-password/{token}": {"new_password": "another long passphrase"},
+        "/dashboard/members/invites/{invite_id}/resend": {"submission": "a-form-submission-value"},
     }
     default = {"note": "checked by hand", "reason": "checked by hand"}
     member = new_client(app)
