@@ -131,3 +131,27 @@ class TestInvitationEmail:
         assert own.status_code == 200
         [mail] = await smtp_server.deliver(database)
         assert invite_link(parts(mail)[0]) == httpx.URL(own.json()["accept_url"]).path
+
+
+class TestApiRetries:
+    async def test_a_retried_invite_or_resend_with_its_idempotency_key_sends_once(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer
+    ) -> None:
+        org = await organisation(client, database)
+        body = {"email": "retry@harbor-relief.org", "role": "editor"}
+        headers = {**org.org.headers, "Idempotency-Key": "invite-retry-1"}
+
+        first = await client.post("/api/v1/members/invites", json=body, headers=headers)
+        again = await client.post("/api/v1/members/invites", json=body, headers=headers)
+        [invite] = await invites_to(database, "retry@harbor-relief.org")
+        resend = f"/api/v1/members/invites/{invite.id}/resend"
+        resend_headers = {**org.org.headers, "Idempotency-Key": "resend-retry-1"}
+        resent = await client.post(resend, headers=resend_headers)
+        resent_again = await client.post(resend, headers=resend_headers)
+        arrived = await smtp_server.deliver(database)
+
+        assert first.json() == again.json()
+        assert resent.json() == resent_again.json()
+        assert sorted(invite_link(parts(m)[0]) for m in arrived) == sorted(
+            [httpx.URL(first.json()["accept_url"]).path, httpx.URL(resent.json()["accept_url"]).path]
+        )
