@@ -49,6 +49,7 @@ from campaigns.moderation import routes as moderation_routes
 from campaigns.nonprofits import routes as nonprofit_routes
 from campaigns.nonprofits.web import api_actor
 from campaigns.notifications import digest as notification_digest
+from campaigns.notifications import purge as notification_purge
 from campaigns.notifications import routes as notification_routes
 from campaigns.payouts import outbox as payout_outbox
 from campaigns.payouts import routes as payout_routes
@@ -133,6 +134,7 @@ def worker_jobs(
         receipt_mailing.JOB,
         *mail_sender.jobs(settings),
         notification_digest.JOB,
+        notification_purge.JOB,
         portal_signin.JOB,
         webhook_dispatch.job(settings),
         idempotency.JOB,

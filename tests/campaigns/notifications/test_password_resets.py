@@ -13,6 +13,8 @@ import pytest
 import sqlalchemy as sa
 from starlette.applications import Starlette
 
+from campaigns.notifications.models import PasswordReset
+from campaigns.notifications.purge import purge_notification_rows
 from service.audit import AuditEntry
 from service.clock import SettableClock
 from service.db import Database, utcnow
@@ -265,3 +267,21 @@ class TestOwnPasswordChange:
         assert mail["To"] == org.email
         assert mail["Subject"] == "Your Goodloop password was changed"
         assert "http://testserver/dashboard/forgot-password" in parts(mail)[0]
+
+
+class TestPurge:
+    async def test_reset_links_go_a_day_after_their_hour_and_used_ones_too(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, clock: SettableClock
+    ) -> None:
+        org = await builders.sign_up(client)
+        await ask(client, org.email)
+        clock.advance(timedelta(hours=20))
+        await ask(client, org.email)
+
+        clock.advance(timedelta(hours=6))  # the first expired 25 hours ago, the second 5
+        purged = await purge_notification_rows(database)
+
+        assert purged == 1
+        async with database.transaction() as session:
+            left = list(await session.scalars(sa.select(PasswordReset.expires_at)))
+        assert left == [clock.now() - timedelta(hours=5)]
