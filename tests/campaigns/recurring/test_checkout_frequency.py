@@ -118,6 +118,7 @@ class TestDonateForm:
         for value in ("once", "monthly", "yearly"):
             assert f'name="frequency" value="{value}"' in page
         assert 'value="once" checked' in page
+        assert 'value="monthly" checked' not in page and 'value="yearly" checked' not in page
 
     async def test_a_monthly_form_post_starts_a_subscription(
         self, client: httpx.AsyncClient, database: Database, stripe_double: StripeDouble
