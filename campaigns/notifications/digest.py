@@ -171,20 +171,17 @@ async def _due_subscribers(session: AsyncSession, now: datetime) -> list[Subscri
         .order_by(Member.id)
     )
     candidates = []
-    for member_id, email, nonprofit_id, name, country, language in rows.tuples():
+    for member_id, email, nonprofit_id, name, country, language in rows:
         zone = zone_for(country)
         language = language or default_language(country)
         day = due_day(now, zone)
         candidates.append(Subscriber(member_id, email, language, nonprofit_id, name, day, zone))
     # Every zone's due day lies within three days of UTC's today.
     recent = now.astimezone(UTC).date() - timedelta(days=3)
-    done = set(
-        (
-            await session.execute(
-                sa.select(MemberDigest.member_id, MemberDigest.day).where(MemberDigest.day >= recent)
-            )
-        ).tuples()
+    made = await session.execute(
+        sa.select(MemberDigest.member_id, MemberDigest.day).where(MemberDigest.day >= recent)
     )
+    done = {(member_id, day) for member_id, day in made}
     return [s for s in candidates if (s.member_id, s.day) not in done]
 
 
@@ -206,7 +203,7 @@ async def gifts_of_day(
     )
     totals: list[Total] = []
     count = 0
-    for currency, n, total in sums.tuples():
+    for currency, n, total in sums:
         count += int(n)
         totals.append(Total(currency, int(total or 0)))
     if count == 0:
@@ -218,7 +215,7 @@ async def gifts_of_day(
         .order_by(Donation.confirmed_at, Donation.id)
         .limit(LISTED_GIFTS)
     )
-    gifts = [Gift.of(donation, title) for donation, title in listed.tuples()]
+    gifts = [Gift.of(donation, title) for donation, title in listed]
     return DayOfGifts(count, totals, gifts)
 
 

@@ -71,7 +71,7 @@ async def recipients(session: AsyncSession, *, nonprofit_id: uuid.UUID) -> list[
         .order_by(Member.created_at, Member.id)
     )
     found = []
-    for member, settings, country in rows.tuples():
+    for member, settings, country in rows:
         prefs = _preferences(settings, country)
         found.append(
             Recipient(member.id, member.email, prefs.language, prefs.gift_emails, prefs.money_emails)

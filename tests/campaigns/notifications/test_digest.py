@@ -47,7 +47,7 @@ async def digests_of(database: Database, member_id: str) -> dict[date, int]:
                 MemberDigest.member_id == uuid.UUID(member_id)
             )
         )
-        return {day: count for day, count in rows.tuples()}
+        return {day: count for day, count in rows}
 
 
 class TestDailyDigest:

@@ -67,7 +67,7 @@ async def outbox_rows(database: Database) -> list[tuple[str, str]]:
         rows = await session.execute(
             sa.select(MailMessage.recipient, MailMessage.key).order_by(MailMessage.created_at)
         )
-        return [(recipient, key) for recipient, key in rows.tuples()]
+        return [(recipient, key) for recipient, key in rows]
 
 
 async def opens(client: httpx.AsyncClient, page: str) -> bool:
