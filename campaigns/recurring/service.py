@@ -97,6 +97,9 @@ async def start_gift(session: UnitOfWork, *, donation: Donation, facts_: Session
         gift.stripe_customer_id = facts_.customer_id
     if gift.donor_email is None and (email := facts_.donor_email or donation.donor_email):
         gift.donor_email = email.strip().lower()[:320]
+    if donation.donor_email is None and gift.donor_email:
+        # Before any sibling event confirms it: the receipt goes to the address Checkout took.
+        donation.donor_email = gift.donor_email
     await _number(session, gift, donation, number=1)
     if facts_.invoice_id and donation.stripe_invoice_id is None:
         donation.stripe_invoice_id = facts_.invoice_id

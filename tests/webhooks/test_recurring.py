@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from campaigns.donations import bookkeeping
 from campaigns.donations.models import Donation, DonationStatus
 from campaigns.integrations.models import IntegrationEvent
+from campaigns.receipts.models import Receipt
 from campaigns.recurring.models import RecurringGift, RecurringInstallment, RecurringStatus
 from service import ledger
 from service.db import Database
@@ -113,6 +114,14 @@ class TestPaidThreeTimes:
         assert await fact_keys(database, "recurring.started") == [f"recurring:{row.id}:started"]
         assert len(await fact_keys(database, "recurring.renewed")) == 2
         assert len(await fact_keys(database, "donation.confirmed")) == 3
+        async with database.transaction() as session:
+            receipts = (
+                await session.execute(
+                    sa.select(Receipt.donation_id, Receipt.number).where(Receipt.kind == "receipt")
+                )
+            ).all()
+        assert {r[0] for r in receipts} == {d.id for d in paid}  # one receipt per installment
+        assert len({r[1] for r in receipts}) == 3
 
     @pytest.mark.parametrize("seed", [1, 2, 3])
     async def test_every_event_twice_in_any_order_books_the_same(
@@ -144,6 +153,11 @@ class TestPaidThreeTimes:
         assert (totals.raised_minor, totals.donor_count) == (3000, 1)
         assert len(await fact_keys(database, "recurring.renewed")) == 2
         assert len(await fact_keys(database, "recurring.started")) == 1
+        async with database.transaction() as session:
+            receipted = (
+                await session.scalars(sa.select(Receipt.donation_id).where(Receipt.kind == "receipt"))
+            ).all()
+        assert sorted(receipted) == sorted(d.id for d in paid)
 
     async def test_an_invoice_before_its_checkout_session_waits_for_it(
         self, client: httpx.AsyncClient, database: Database, settings: Settings, campaign: LiveCampaign
