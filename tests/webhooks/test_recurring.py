@@ -364,3 +364,32 @@ class TestRefundOfOneInstallment:
         totals = await get_campaign(database, campaign.id)
         assert totals.raised_minor == 2000
         assert (await gift_of(database, gift)).status is RecurringStatus.ACTIVE
+
+
+class TestFailedPaymentEmailLanguage:
+    async def test_a_dutch_donor_reads_it_in_dutch(
+        self,
+        client: httpx.AsyncClient,
+        database: Database,
+        settings: Settings,
+        campaign: LiveCampaign,
+        smtp_server: SmtpServer,
+    ) -> None:
+        gift = await insert_recurring_donation(database, campaign, amount_minor=1000)
+        async with database.transaction() as session:
+            await session.execute(
+                sa.update(Donation).where(Donation.id == uuid.UUID(gift.donation_id)).values(language="nl")
+            )
+        second = gift.installment()
+        failed = event(
+            "invoice.payment_failed", second.invoice(status="open", attempt_count=4), created=T0 + MONTH
+        )
+
+        await send(client, settings, [*gift.started_events(), failed])
+        await process_all(database)
+
+        [message] = [m for m in await smtp_server.deliver(database) if "niet gelukt" in m["Subject"]]
+        assert message["Subject"].startswith("Je maandelijkse gift aan ")
+        assert message["Content-Language"] == "nl"
+        text, _ = parts(message)
+        assert "Stripe probeert het niet meer vanzelf" in text  # the last attempt: no retry date
