@@ -25,7 +25,6 @@ import service.audit
 import service.auth.models
 import service.ledger
 import service.mail.models
-import service.mail.models
 import service.ratelimit
 import service.web.idempotency
 import webhooks.models
@@ -53,7 +52,6 @@ _MODEL_MODULES = (
     service.audit,
     service.auth.models,
     service.ledger,
-    service.mail.models,
     service.mail.models,
     service.ratelimit,
     service.web.idempotency,

@@ -66,9 +66,6 @@ class Settings:
     webhooks_allow_loopback: bool = False
     """Outbound webhooks may use http:// and reach loopback addresses
     (GOODLOOP_WEBHOOKS_ALLOW_LOOPBACK=1; development only, production refuses it)."""
-    webhooks_allow_loopback: bool = False
-    """Outbound webhooks may use http:// and reach loopback addresses
-    (GOODLOOP_WEBHOOKS_ALLOW_LOOPBACK=1; development only, production refuses it)."""
     admin_idle_timeout: timedelta = timedelta(minutes=30)
     """A console session unused this long is over (GOODLOOP_ADMIN_IDLE_TIMEOUT_MINUTES)."""
     metrics_token: str | None = field(default=None, repr=False)
@@ -154,7 +151,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=_trusted_proxies(env_vars, env),
         live_max_subscribers=_live_max_subscribers(env_vars),
         webhooks_allow_loopback=_webhooks_allow_loopback(env_vars),
-        webhooks_allow_loopback=_webhooks_allow_loopback(env_vars),
         admin_idle_timeout=_admin_idle_timeout(env_vars),
         metrics_token=env_vars.get("GOODLOOP_METRICS_TOKEN") or None,
         metrics_address=_metrics_address(env_vars),
@@ -178,13 +174,6 @@ def _markdown_file(env_vars: Mapping[str, str], name: str) -> Path | None:
     except (OSError, UnicodeDecodeError) as e:
         raise SettingsError(f"{name} must name a readable UTF-8 Markdown file; {raw!r}: {e}") from e
     return path
-
-
-def _webhooks_allow_loopback(env_vars: Mapping[str, str]) -> bool:
-    raw = env_vars.get("GOODLOOP_WEBHOOKS_ALLOW_LOOPBACK", "").strip()
-    if raw not in ("", "0", "1"):
-        raise SettingsError(f"GOODLOOP_WEBHOOKS_ALLOW_LOOPBACK must be 1 or unset, not {raw!r}")
-    return raw == "1"
 
 
 def _webhooks_allow_loopback(env_vars: Mapping[str, str]) -> bool:
@@ -276,10 +265,6 @@ def _require_production_secrets(env_vars: Mapping[str, str]) -> None:
         raise SettingsError("production runs on PostgreSQL; DATABASE_URL is SQLite")
     if env_vars.get("GOODLOOP_TEST_PASSWORD_HASHING"):
         raise SettingsError("GOODLOOP_TEST_PASSWORD_HASHING is for the test suite; unset it in production")
-    if _webhooks_allow_loopback(env_vars):
-        # Outbound webhooks reaching the operator's own machine is exactly what the SSRF
-        # guard exists to stop (campaigns/integrations/addresses.py).
-        raise SettingsError("GOODLOOP_WEBHOOKS_ALLOW_LOOPBACK is for development; unset it in production")
     if _webhooks_allow_loopback(env_vars):
         # Outbound webhooks reaching the operator's own machine is exactly what the SSRF
         # guard exists to stop (campaigns/integrations/addresses.py).
