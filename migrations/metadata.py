@@ -16,7 +16,6 @@ import campaigns.moderation.models
 import campaigns.nonprofits.models
 import campaigns.notifications.models
 import campaigns.payouts.models
-import campaigns.recurring.models
 import campaigns.portal.models
 import campaigns.receipts.models
 import campaigns.recurring.models
