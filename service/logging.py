@@ -244,3 +244,13 @@ def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
 
 def get_logger(name: str) -> Logger:
     return Logger(name)
+
+
+def loggable_path(path: str, route: str) -> str:
+    """The path for a log line: its route template where a segment is a one-time secret.
+
+    Sign-in, password reset, invitation and card links carry their token in the path, and log
+    files are read by more people than the mailbox the link went to: such a path is logged as its
+    template (`/donor/sign-in/{token}`).
+    """
+    return route if "{token" in route else path

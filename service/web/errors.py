@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from service.errors import DomainError
-from service.logging import get_logger
+from service.logging import get_logger, loggable_path
 from service.outage import RETRY_AFTER_S, is_database_unavailable
 from service.web.api import error_response
 from service.web.pages import templates
@@ -77,7 +77,8 @@ class ServiceUnavailable(DomainError):
 
 def _unavailable(request: Request, exc: BaseException) -> Response:
     # One line, no traceback: during an outage every request fails the same known way.
-    log.warning("database unavailable", path=request.url.path, error=type(exc).__name__)
+    route = str(getattr(request.scope.get("route"), "path", ""))
+    log.warning("database unavailable", path=loggable_path(request.url.path, route), error=type(exc).__name__)
     error = ServiceUnavailable("Goodloop cannot reach its database right now; please try again in a minute.")
     if _wants_json(request):
         return error_response(error)

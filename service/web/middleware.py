@@ -11,7 +11,7 @@ from starlette.middleware import body_limit
 from starlette.routing import BaseRoute, Mount, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.logging import REQUEST_ID, get_logger
+from service.logging import REQUEST_ID, get_logger, loggable_path
 from service.metrics import observe_request
 
 log = get_logger("goodloop.http")
@@ -64,7 +64,7 @@ class RequestContextMiddleware:
             log.info(
                 "request",
                 method=scope["method"],
-                path=scope["path"],
+                path=loggable_path(scope["path"], route),
                 route=route,
                 status=status,
                 duration_ms=round(elapsed * 1000, 2),
