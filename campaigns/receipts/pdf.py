@@ -1,8 +1,9 @@
 """The receipt and the yearly statement as PDF documents (fpdf2).
 
 Pure: takes what to print, returns bytes. The fonts are DejaVu Sans, embedded (subset) in every
-document so "€", "£" and Dutch diacritics print the same in every reader; they come from the
-system's fonts-dejavu-core, which the Open Graph card uses too (campaigns.giving.og_card). The
+document so "€", "£" and Dutch diacritics print the same in every reader; they come from
+`service.fonts` (the system's fonts-dejavu-core, else the bundled subset), as the Open Graph
+card's do (campaigns.giving.og_card). The
 document's dates are the receipt's own, so the same receipt renders to the same bytes.
 """
 
@@ -11,16 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from babel import Locale
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from campaigns.receipts.tax import Issuer, payment_method_label, tax_id_label, tax_text
+from service import fonts
 from service.i18n import babel_locale, format_date, format_money, translations
 
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 _FAMILY = "DejaVu"
 _INK = (17, 24, 39)
 _MUTED = (75, 85, 99)
@@ -77,8 +77,8 @@ class _Pdf(FPDF):
         super().__init__(format="A4")
         self.set_margins(20, 20, 20)
         self.set_auto_page_break(auto=True, margin=20)
-        self.add_font(_FAMILY, "", str(FONT_DIR / "DejaVuSans.ttf"))
-        self.add_font(_FAMILY, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+        self.add_font(_FAMILY, "", str(fonts.dejavu_dir() / fonts.REGULAR))
+        self.add_font(_FAMILY, "B", str(fonts.dejavu_dir() / fonts.BOLD))
         self.set_title(title)
         self.set_lang(language)
         self.set_creator("Goodloop")
