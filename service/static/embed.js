@@ -185,6 +185,7 @@
   }
 
   function showFrame(state) {
+    state.overlay.setAttribute("aria-busy", "false");
     if (state.message) {
       state.message.remove();
       state.message = null;
@@ -281,6 +282,9 @@
     overlay.setAttribute("role", "dialog");
     overlay.setAttribute("aria-modal", "true");
     overlay.setAttribute("aria-label", title);
+    // Busy until the form inside says it is ready (goodloop:ready): assistive technology waits
+    // rather than reading an empty frame.
+    overlay.setAttribute("aria-busy", "true");
     // Phones get the whole screen for the form, larger screens a centred panel.
     var size = phone
       ? { width: "100%", height: "100%", borderRadius: "0" }

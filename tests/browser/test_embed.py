@@ -332,6 +332,8 @@ class TestButton:
 
             page.keyboard.press("Enter")
             expect(dialog).to_be_visible()
+            # The frame's script listens for Escape once it said it is ready (aria-busy lifts).
+            expect(dialog).to_have_attribute("aria-busy", "false")
             frame.get_by_label("Other amount").focus()  # Escape inside the frame closes it too
             page.keyboard.press("Escape")
             expect(dialog).to_have_count(0)
