@@ -444,10 +444,16 @@ def _log_attempt(session: UnitOfWork, delivery: WebhookDelivery, result: SendRes
             outcome=result.outcome,
             status_code=result.status_code,
             latency_ms=result.latency_ms,
-            response_body=result.response_body,
-            error=result.error,
+            response_body=_storable(result.response_body),
+            error=_storable(result.error) if result.error is not None else None,
         )
     )
+
+
+def _storable(text: str) -> str:
+    # PostgreSQL's TEXT refuses NUL; a receiver's answer may contain it, and a row that cannot
+    # be written would leave the delivery claimed and resent for ever, never logged.
+    return text.replace("\x00", "\ufffd")
 
 
 def _settle(delivery: WebhookDelivery, result: SendResult, *, now: datetime) -> None:
