@@ -16,6 +16,14 @@ campaign. How (docs/architecture.md, "Idempotent writes"):
   finished, its stored status, headers and body come back with `Idempotent-Replayed: true`.
 - What is stored: every answer below 500 except 429 (a rate limit is about when, not what).
   A 5xx, a 429 or an exception releases the claim, so the client may try again.
+- Stored answers are sealed: status aside, the headers and body are one AES-256-GCM ciphertext
+  in `response_body` under a key derived from GOODLOOP_SECRET_KEY, with (caller, key) bound in
+  as associated data, because some answers show a secret once (a webhook endpoint's signing
+  secret on create and roll-secret, a new API key) and a plain copy would sit in the table and
+  its backups for a day. A sealed answer that no longer opens (the secret
+  key was rotated, or the row was altered or copied onto another key) is answered
+  `409 idempotency_key_unreadable`, not run again: the first request did run, and we never run a
+  use case twice on a guess; the client checks what happened and uses a new key.
 - Keys expire 24 hours after the first request: an expired key is free again, and the
   `purge_idempotency_keys` worker job deletes old rows.
 
@@ -28,7 +36,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
+import json
 import re
+import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
@@ -36,13 +47,15 @@ from typing import Any, Final
 
 import anyio
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.requests import Request
 from starlette.responses import Response
 
 from service.db import Base, Database, UTCDateTime, insert_for, uuid_pk
 from service.errors import DomainError
-from service.web.context import database
+from service.web.context import database, settings
 from service.worker import Job
 
 HEADER: Final = "Idempotency-Key"
@@ -80,7 +93,9 @@ class IdempotencyKey(Base):
     status_code: Mapped[int | None] = mapped_column(sa.Integer())
     """None while the first request runs."""
     response_headers: Mapped[dict[str, str] | None] = mapped_column(sa.JSON())
+    """Unused since answers are sealed (kept None): the headers travel inside `response_body`."""
     response_body: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+    """The answer's headers and body, sealed (`_seal`); None while the first request runs."""
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -98,6 +113,11 @@ class IdempotencyKeyInProgress(DomainError):
     code = "idempotency_key_in_progress"
     status_code = 409
     retry_after_s = 1
+
+
+class IdempotencyKeyUnreadable(DomainError):
+    code = "idempotency_key_unreadable"
+    status_code = 409
 
 
 def applies_to(method: str, auth: str | None) -> bool:
@@ -138,7 +158,10 @@ def idempotent(endpoint: Endpoint, *, render_error: ErrorRenderer) -> Endpoint:
                 "not starting or ending with a space"
             )
         db = database(request)
-        claimed = await _claim(db, actor=actor, key=raw, request_hash=await _request_hash(request))
+        secret_key = settings(request).secret_key
+        claimed = await _claim(
+            db, secret_key=secret_key, actor=actor, key=raw, request_hash=await _request_hash(request)
+        )
         if isinstance(claimed, Response):
             return claimed
         try:
@@ -153,7 +176,9 @@ def idempotent(endpoint: Endpoint, *, render_error: ErrorRenderer) -> Endpoint:
             raise
         body = getattr(response, "body", None)
         if isinstance(body, bytes) and _storable(response.status_code):
-            await _complete(db, claimed, response, body)
+            await _complete(
+                db, claimed, response, body, sealed_with=_cipher(secret_key), actor=actor, key=raw
+            )
         else:
             await _release(db, claimed)
         return response
@@ -171,7 +196,9 @@ async def _request_hash(request: Request) -> str:
     return digest.hexdigest()
 
 
-async def _claim(db: Database, *, actor: str, key: str, request_hash: str) -> uuid.UUID | Response:
+async def _claim(
+    db: Database, *, secret_key: str, actor: str, key: str, request_hash: str
+) -> uuid.UUID | Response:
     """The claim's id when this request runs; else the stored answer to replay (or a 409)."""
     mine = (IdempotencyKey.actor == actor, IdempotencyKey.key == key)
     async with db.transaction() as session:
@@ -196,15 +223,71 @@ async def _claim(db: Database, *, actor: str, key: str, request_hash: str) -> uu
         )
     if first is None or first.status_code is None or first.response_body is None:
         raise IdempotencyKeyInProgress(f"a request with this {HEADER} is still running; retry in a moment")
-    return _replay(first.status_code, first.response_headers or {}, first.response_body)
+    try:
+        headers, body = _open(_cipher(secret_key), first.response_body, actor=actor, key=key)
+    except _Unreadable as e:
+        raise IdempotencyKeyUnreadable(
+            f"the first request with this {HEADER} finished, but its stored answer can no longer be "
+            "read; check what it did, then use a new key"
+        ) from e
+    return _replay(first.status_code, headers, body)
 
 
 def _replay(status_code: int, headers: Mapping[str, str], body: bytes) -> Response:
     return Response(body, status_code=status_code, headers={**headers, REPLAYED_HEADER: "true"})
 
 
-async def _complete(db: Database, claimed: uuid.UUID, response: Response, body: bytes) -> None:
+_SEAL_VERSION: Final = b"\x01"
+_NONCE_BYTES: Final = 12
+
+
+class _Unreadable(Exception):
+    """A sealed answer that does not open: another GOODLOOP_SECRET_KEY, or an altered row."""
+
+
+def _cipher(secret_key: str) -> AESGCM:
+    # A key of its own for this purpose: the same GOODLOOP_SECRET_KEY signs sessions too.
+    derived = hmac.new(secret_key.encode(), b"goodloop:idempotent-answers:v1", hashlib.sha256).digest()
+    return AESGCM(derived)
+
+
+def _bound_to(actor: str, key: str) -> bytes:
+    # Both are printable ASCII without NUL, so the separator keeps the pair unambiguous.
+    return f"{actor}\x00{key}".encode()
+
+
+def _seal(cipher: AESGCM, headers: Mapping[str, str], body: bytes, *, actor: str, key: str) -> bytes:
+    """version, nonce, then AES-GCM of `<headers as JSON>\\n<body>` (JSON text holds no raw newline)."""
+    plain = json.dumps(dict(headers), separators=(",", ":")).encode() + b"\n" + body
+    nonce = secrets.token_bytes(_NONCE_BYTES)
+    return _SEAL_VERSION + nonce + cipher.encrypt(nonce, plain, _bound_to(actor, key))
+
+
+def _open(cipher: AESGCM, sealed: bytes, *, actor: str, key: str) -> tuple[dict[str, str], bytes]:
+    version, nonce, ciphertext = sealed[:1], sealed[1 : 1 + _NONCE_BYTES], sealed[1 + _NONCE_BYTES :]
+    if version != _SEAL_VERSION:
+        raise _Unreadable("unknown format")
+    try:
+        plain = cipher.decrypt(nonce, ciphertext, _bound_to(actor, key))
+    except (ValueError, InvalidTag) as e:
+        raise _Unreadable("does not decrypt with this GOODLOOP_SECRET_KEY for this caller and key") from e
+    head, _, body = plain.partition(b"\n")
+    headers = json.loads(head)
+    return {str(name): str(value) for name, value in headers.items()}, body
+
+
+async def _complete(
+    db: Database,
+    claimed: uuid.UUID,
+    response: Response,
+    body: bytes,
+    *,
+    sealed_with: AESGCM,
+    actor: str,
+    key: str,
+) -> None:
     headers = {name: value for name, value in response.headers.items() if name.lower() not in _NOT_KEPT}
+    sealed = _seal(sealed_with, headers, body, actor=actor, key=key)
     with anyio.CancelScope(shield=True):
         async with db.transaction() as session:
             await session.execute(
@@ -212,8 +295,8 @@ async def _complete(db: Database, claimed: uuid.UUID, response: Response, body: 
                 .where(IdempotencyKey.id == claimed)
                 .values(
                     status_code=response.status_code,
-                    response_headers=headers,
-                    response_body=body,
+                    response_headers=sa.null(),
+                    response_body=sealed,
                     completed_at=session.now(),
                 )
             )
