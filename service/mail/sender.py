@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from prometheus_client import Counter, Gauge, Histogram
@@ -30,7 +30,17 @@ from service.mail import retention
 from service.mail.message import Outgoing, OutgoingAttachment, build_message
 from service.mail.models import MailAttachment, MailMessage, MailStatus
 from service.mail.smtp_url import parse_smtp_url
-from service.mail.transports import Accepted, Addressed, MailboxTransport, Outcome, SmtpTransport, Transport
+from service.mail.transports import (
+    SEND_BUDGET_S,
+    SMTP_TIMEOUT_S,
+    Accepted,
+    Addressed,
+    MailboxTransport,
+    Outcome,
+    Refused,
+    SmtpTransport,
+    Transport,
+)
 from service.settings import Settings, load_settings
 from service.unit_of_work import UnitOfWork
 from service.worker import Job
@@ -39,7 +49,10 @@ log = get_logger("goodloop.mail")
 
 BATCH = 50
 LEASE = timedelta(minutes=5)
-"""How long a claimed row is left alone: a batch's SMTP conversation fits well inside."""
+"""How long a claimed row is left alone. The SMTP transport starts no message after
+SEND_BUDGET_S and hands the rest back unsent, so the conversation (the last message and QUIT,
+each command at most SMTP_TIMEOUT_S) ends inside it whatever the batch's size."""
+assert LEASE.total_seconds() > SEND_BUDGET_S + 5 * SMTP_TIMEOUT_S
 FIRST_BACKOFF = timedelta(minutes=1)
 MAX_BACKOFF = timedelta(hours=6)
 MAX_ATTEMPTS = 10
@@ -79,15 +92,23 @@ async def send_due(database: Database, transport: Transport, *, mail_from: str, 
     if not claimed:
         return 0
     date = database.clock.now()
-    batch = [Addressed(o.key, build_message(o, mail_from=mail_from, date=date)) for o in claimed]
-    outcomes = await transport.deliver(batch)
-    await database.run(
-        "mail:record",
-        lambda uow: record(uow, claimed, outcomes, message_ids=[str(a.message["Message-ID"]) for a in batch]),
-    )
+    built: list[Addressed | Refused] = [_build(o, mail_from=mail_from, date=date) for o in claimed]
+    batch = [b for b in built if isinstance(b, Addressed)]
+    delivered = iter(await transport.deliver(batch))
+    outcomes = [next(delivered) if isinstance(b, Addressed) else b for b in built]
+    message_ids = [str(b.message["Message-ID"]) if isinstance(b, Addressed) else "" for b in built]
+    await database.run("mail:record", lambda uow: record(uow, claimed, outcomes, message_ids=message_ids))
     for outgoing, outcome in zip(claimed, outcomes, strict=True):
         _log(outgoing, outcome, transport.name)
     return len(claimed)
+
+
+def _build(outgoing: Outgoing, *, mail_from: str, date: datetime) -> Addressed | Refused:
+    """The message, or a permanent refusal when it cannot be built (it never will be)."""
+    try:
+        return Addressed(outgoing.key, build_message(outgoing, mail_from=mail_from, date=date))
+    except Exception as e:  # noqa: BLE001 - any failure to build is this message's alone
+        return Refused(permanent=True, reason=f"not built: {type(e).__name__}: {e}"[:500])
 
 
 async def claim_due(session: UnitOfWork, *, limit: int = BATCH) -> list[Outgoing]:
@@ -167,6 +188,13 @@ async def record(
                 "message_id": message_id,
                 "last_error": None,
             }
+        elif not outcome.attempted:
+            # Never handed to the server: due again now, and this claim's attempt not counted.
+            values = {
+                "status": MailStatus.QUEUED,
+                "next_attempt_at": now,
+                "attempts": outgoing.attempts - 1,
+            }
         elif outcome.permanent or outgoing.attempts >= MAX_ATTEMPTS:
             values = {"status": MailStatus.FAILED, "last_error": outcome.reason}
         else:
@@ -189,6 +217,9 @@ def _log(outgoing: Outgoing, outcome: Outcome, transport: str) -> None:
     if isinstance(outcome, Accepted):
         MAIL_SENT.labels(transport).inc()
         log.info("mail sent", key=outgoing.key, attempt=outgoing.attempts, transport=transport)
+        return
+    if not outcome.attempted:
+        log.info("mail postponed", key=outgoing.key, reason=outcome.reason, transport=transport)
         return
     final = outcome.permanent or outgoing.attempts >= MAX_ATTEMPTS
     MAIL_FAILED.labels("failed" if final else "retry").inc()

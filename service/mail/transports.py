@@ -10,8 +10,9 @@ are worth another try.
 from __future__ import annotations
 
 import ssl
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
@@ -24,6 +25,11 @@ from service.mail.models import MailboxMessage
 from service.mail.smtp_url import SmtpTarget
 
 SMTP_TIMEOUT_S = 30.0
+"""Per SMTP command (aiosmtplib): one message is MAIL, RCPT, DATA and its body, up to 4 of them."""
+SEND_BUDGET_S = 120.0
+"""After this long since a batch's conversation began, no further message of it is started:
+the one in flight (at most 4 * SMTP_TIMEOUT_S) and QUIT (one more) still end well inside the
+sender's lease (service.mail.sender.LEASE), so no other worker claims a row while it is sent."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,12 @@ class Refused:
     permanent: bool
     reason: str
     """For the outbox row and the logs: the server's code and words, never the message."""
+    attempted: bool = True
+    """False: never handed to the server (the batch's time budget ran out first); the sender
+    queues it again at once without counting the attempt."""
+
+
+NOT_ATTEMPTED = Refused(permanent=False, reason="not attempted: the batch's time ran out", attempted=False)
 
 
 Outcome = Accepted | Refused
@@ -60,16 +72,30 @@ class SmtpTransport:
 
     name = "smtp"
 
-    def __init__(self, target: SmtpTarget, *, tls_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        target: SmtpTarget,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+        budget_s: float = SEND_BUDGET_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.target = target
         # None: the system's trusted certificates (tests hand in one that trusts their own).
         self.tls_context = tls_context
+        self.budget_s = budget_s
+        self.clock = clock
 
     async def deliver(self, batch: Sequence[Addressed]) -> list[Outcome]:
         outcomes: list[Outcome] = []
+        started = self.clock()
         try:
             async with self._client() as client:
                 for item in batch:
+                    if self.clock() - started >= self.budget_s:
+                        # The rest would risk outliving the lease: hand them back unsent.
+                        outcomes += [NOT_ATTEMPTED] * (len(batch) - len(outcomes))
+                        break
                     outcome = await _send_one(client, item.message)
                     outcomes.append(outcome)
                     if isinstance(outcome, Refused) and not client.is_connected:
@@ -109,6 +135,11 @@ async def _send_one(client: aiosmtplib.SMTP, message: EmailMessage) -> Outcome:
         return Refused(permanent=500 <= e.code < 600, reason=_reason(e))
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
         return Refused(permanent=False, reason=_reason(e))
+    except Exception as e:  # noqa: BLE001 - recorded as this message's refusal
+        # Not the server's answer: the message itself cannot be sent (e.g. it does not encode).
+        # Trying again would fail the same way, and raising would leave the batch unrecorded.
+        client.close()
+        return Refused(permanent=True, reason=_reason(e))
     return Accepted()
 
 
