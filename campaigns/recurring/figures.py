@@ -23,8 +23,16 @@ from campaigns.recurring.schemas import CampaignRecurringFigures, monthly_minor
 CHURN_WINDOW = timedelta(days=30)
 
 
+def _stopped_at(gift: RecurringGift) -> datetime | None:
+    # A gift canceled at period end stops when the period ends (ended_at), not when the donor
+    # asked (canceled_at, which Stripe sets at the asking): churn counts the end.
+    if gift.status not in STOPPED:
+        return None
+    return gift.ended_at or gift.canceled_at
+
+
 def _running_at(gift: RecurringGift, at: datetime) -> bool:
-    stopped_at = gift.canceled_at if gift.status in STOPPED else None
+    stopped_at = _stopped_at(gift)
     return gift.started_at <= at and (stopped_at is None or stopped_at > at)
 
 
@@ -35,9 +43,7 @@ def figures_for(
     emails = {g.donor_email.lower() for g in live if g.donor_email}
     start = now - CHURN_WINDOW
     running = [g for g in gifts if _running_at(g, start)]
-    churned = [
-        g for g in running if g.status in STOPPED and g.canceled_at is not None and g.canceled_at <= now
-    ]
+    churned = [g for g in running if (stopped := _stopped_at(g)) is not None and stopped <= now]
     return CampaignRecurringFigures(
         campaign_id=campaign_id,
         currency=currency,

@@ -9,22 +9,28 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.recurring.models import RecurringGift, RecurringInstallment, RecurringPaymentFailure
-from service.db import for_no_key_update
+from service.db import locked_rows
+
+
+def _one(rows: Sequence[RecurringGift]) -> RecurringGift | None:
+    # locked_rows flushes first: a batch's earlier handler may have left this gift changed but
+    # unwritten, and the reload must not throw that away.
+    return rows[0] if rows else None
 
 
 async def lock_gift_by_subscription(session: AsyncSession, subscription_id: str) -> RecurringGift | None:
     query = sa.select(RecurringGift).where(RecurringGift.stripe_subscription_id == subscription_id)
-    return await session.scalar(for_no_key_update(query).execution_options(populate_existing=True))
+    return _one(await locked_rows(session, query))
 
 
 async def lock_gift_by_first_donation(session: AsyncSession, donation_id: uuid.UUID) -> RecurringGift | None:
     query = sa.select(RecurringGift).where(RecurringGift.first_donation_id == donation_id)
-    return await session.scalar(for_no_key_update(query).execution_options(populate_existing=True))
+    return _one(await locked_rows(session, query))
 
 
 async def lock_gift(session: AsyncSession, gift_id: uuid.UUID) -> RecurringGift | None:
     query = sa.select(RecurringGift).where(RecurringGift.id == gift_id)
-    return await session.scalar(for_no_key_update(query).execution_options(populate_existing=True))
+    return _one(await locked_rows(session, query))
 
 
 async def get_gift(session: AsyncSession, gift_id: uuid.UUID) -> RecurringGift | None:

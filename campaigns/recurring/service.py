@@ -228,6 +228,8 @@ async def ensure_installment(
         donation = await lock_donation(session, DonationRef(donation_id=gift.first_donation_id))
         if donation is None or donation.stripe_invoice_id not in (None, invoice.invoice_id):
             return None
+        if donation.charged_minor != invoice.amount_paid_minor or donation.currency != invoice.currency:
+            return None  # checked before the invoice is tied to the donation: a mismatch binds nothing
         donation.stripe_invoice_id = invoice.invoice_id
     elif donation is None:
         if gift.currency != invoice.currency or invoice.amount_paid_minor <= 0:

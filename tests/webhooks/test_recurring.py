@@ -316,6 +316,39 @@ class TestCancellation:
         assert row.canceled_at is not None and int(row.canceled_at.timestamp()) == asked
         assert len(await fact_keys(database, "recurring.canceled")) == 1
 
+    async def test_an_update_and_a_failure_in_one_batch_both_stay(
+        self, client: httpx.AsyncClient, database: Database, settings: Settings, campaign: LiveCampaign
+    ) -> None:
+        # The failure's handler locks the gift again in the same transaction: the update the
+        # first handler left unwritten must survive that reload.
+        gift = await insert_recurring_donation(database, campaign, amount_minor=1000)
+        await send(client, settings, gift.started_events())
+        await process_all(database)
+        asked = T0 + 10 * 86400
+        second = gift.installment()
+        await send(
+            client,
+            settings,
+            [
+                event(
+                    "customer.subscription.updated",
+                    gift.subscription(cancel_at_period_end=True, canceled_at=asked),
+                    created=asked,
+                ),
+                event(
+                    "invoice.payment_failed",
+                    second.invoice(status="open", attempt_count=1, next_payment_attempt=T0 + MONTH + 86400),
+                    created=asked + 60,
+                ),
+            ],
+        )
+        await process_all(database)
+
+        row = await gift_of(database, gift)
+        assert row.cancel_at is not None
+        assert row.stripe_updated_at is not None and int(row.stripe_updated_at.timestamp()) >= asked
+        assert row.status is RecurringStatus.PAST_DUE
+
     async def test_an_older_update_delivered_late_does_not_revive_a_canceled_gift(
         self, client: httpx.AsyncClient, database: Database, settings: Settings, campaign: LiveCampaign
     ) -> None:

@@ -127,7 +127,10 @@ def _subscription_of_invoice(obj: dict[str, Any]) -> tuple[str | None, dict[str,
             subscription_id = stripe_id(_dict(line).get("subscription"))
             if subscription_id:
                 break
-    return subscription_id, _dict(details.get("metadata")) or _dict(obj.get("subscription_details"))
+    # Before Stripe's 2025 "basil" version the invoice carried subscription_details at the top.
+    return subscription_id, _dict(details.get("metadata")) or _dict(
+        _dict(obj.get("subscription_details")).get("metadata")
+    )
 
 
 def invoice_facts(obj: dict[str, Any], subscription_id: str) -> recurring.InvoiceFacts:

@@ -179,6 +179,18 @@ class TestFigures:
         assert (row.canceled_last_30_days, row.active_30_days_ago) == (2, 4)
         assert row.churn_bps == 5000
 
+    def test_a_gift_canceled_at_period_end_churns_when_it_ends(self) -> None:
+        # Asked 40 days ago, ended yesterday: it was running 30 days ago and stopped since.
+        asked_long_ago = gift(status=RecurringStatus.CANCELED, started_days_ago=90, stopped_days_ago=40)
+        asked_long_ago.ended_at = NOW - timedelta(days=1)
+
+        [row] = figures.by_campaign(
+            [asked_long_ago, gift(status=RecurringStatus.ACTIVE, started_days_ago=60)], now=NOW
+        )
+
+        assert (row.canceled_last_30_days, row.active_30_days_ago) == (1, 2)
+        assert row.churn_bps == 5000
+
     def test_no_churn_figure_without_gifts_running_thirty_days_ago(self) -> None:
         [row] = figures.by_campaign([gift(status=RecurringStatus.ACTIVE, started_days_ago=3)], now=NOW)
 
