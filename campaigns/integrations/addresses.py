@@ -17,6 +17,8 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
+
 MAX_URL_LENGTH = 2048
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -147,6 +149,11 @@ def check_url(url: str, *, allow_loopback: bool) -> Target:
     if not 0 < port < 65536:
         raise UrlRefused("The port must be between 1 and 65535.")
     _check_host(host, allow_loopback=allow_loopback)
+    try:
+        # The sender is httpx: a host it cannot encode (IDNA 2008) could never be sent to.
+        httpx.URL(url).host  # noqa: B018 - encoding and decoding it is the check
+    except (httpx.InvalidURL, ValueError, UnicodeError) as e:
+        raise UrlRefused("The URL's host name is not valid.") from e
     return Target(scheme=parts.scheme, host=host, port=port)
 
 

@@ -115,10 +115,15 @@ class Dispatcher:
                 error="the signing secret cannot be read (GOODLOOP_SECRET_KEY changed?): roll the secret",
             )
             return [(outgoing, unreadable) for outgoing in batch.deliveries]
+        # One delivery's unexpected exception must not lose the others' results.
         results = await asyncio.gather(
-            *(self._send(batch.url, keys, outgoing, clock) for outgoing in batch.deliveries)
+            *(self._send(batch.url, keys, outgoing, clock) for outgoing in batch.deliveries),
+            return_exceptions=True,
         )
-        return list(zip(batch.deliveries, results, strict=True))
+        return [
+            (outgoing, _unexpected(outgoing, result) if isinstance(result, BaseException) else result)
+            for outgoing, result in zip(batch.deliveries, results, strict=True)
+        ]
 
     async def _send(self, url: str, keys: Sequence[str], outgoing: Outgoing, clock: Clock) -> SendResult:
         body = outgoing.body.encode()
@@ -142,6 +147,24 @@ class Dispatcher:
             latency_ms=result.latency_ms,
         )
         return result
+
+
+def _unexpected(outgoing: Outgoing, error: BaseException) -> SendResult:
+    """An exception from one send (send() should return, never raise): a connection error."""
+    if not isinstance(error, Exception):
+        raise error  # cancellation and the like are not a delivery's outcome
+    log.error(
+        "webhook attempt raised",
+        delivery_id=str(outgoing.delivery_id),
+        error=f"{type(error).__name__}: {error}"[:300],
+    )
+    return SendResult(
+        outcome=AttemptOutcome.CONNECTION_ERROR,
+        status_code=None,
+        latency_ms=0,
+        response_body="",
+        error=f"{type(error).__name__}: {error}"[:300],
+    )
 
 
 def job(settings: Settings | None = None) -> Job:

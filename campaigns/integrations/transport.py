@@ -133,7 +133,8 @@ async def checked_address(target: addresses.Target, policy: SendPolicy) -> str:
     else:
         try:
             found = await policy.resolver(target.host, target.port)
-        except OSError as e:
+        except (OSError, UnicodeError) as e:
+            # UnicodeError: the name cannot be encoded for DNS (a label too long, say).
             raise httpx.ConnectError(f"{target.host} does not resolve") from e
     if not found:
         raise httpx.ConnectError(f"{target.host} does not resolve")
@@ -163,6 +164,9 @@ async def send(url: str, *, body: bytes, headers: Mapping[str, str], policy: Sen
             status, head = await _post(url, body=body, headers=headers, policy=policy)
     except Refused as e:
         return result(AttemptOutcome.REFUSED, error=_short(str(e)))
+    except (httpx.InvalidURL, ValueError, UnicodeError) as e:
+        # A URL httpx cannot send (check_url refuses those now, but older rows may hold one).
+        return result(AttemptOutcome.REFUSED, error=_short(f"the URL cannot be sent to: {e}"))
     except (TimeoutError, httpx.TimeoutException):
         return result(AttemptOutcome.TIMEOUT, error=f"no answer within {policy.timeout_s:g} s")
     except httpx.HTTPError as e:

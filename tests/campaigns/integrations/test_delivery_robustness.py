@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import httpx
+import typing
 
+import httpcore
+import httpx
+import pytest
+
+from campaigns.integrations import addresses, transport
 from campaigns.integrations.endpoint_models import AttemptOutcome, DeliveryStatus
+from campaigns.integrations.transport import SendPolicy
 from service.db import Database
 from service.settings import Settings
 from tests import builders
@@ -31,3 +37,65 @@ class TestOddAnswers:
         [attempt] = await attempts_of(wh_database, delivery.id)
         assert attempt.outcome is AttemptOutcome.DELIVERED
         assert attempt.response_body == "ok\ufffd\ufffddone"
+
+
+UNSENDABLE = [
+    "https://exa\u200bmple.com/",
+    "https://\ufb00.example.com/",
+    "https://xn--zz.example.com/",
+    "https://" + "\u00e4" * 60 + ".example.com/",
+]
+
+
+class _Exploding(httpcore.AsyncNetworkBackend):
+    """A network that fails in a way httpx does not map to one of its errors."""
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[typing.Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise RuntimeError("the network stack broke")
+
+    async def sleep(self, seconds: float) -> None:
+        return None
+
+
+class TestUnsendableUrls:
+    @pytest.mark.parametrize("url", UNSENDABLE)
+    def test_hosts_httpx_cannot_encode_are_refused_when_saved(self, url: str) -> None:
+        with pytest.raises(addresses.UrlRefused):
+            addresses.check_url(url, allow_loopback=False)
+
+    def test_an_international_name_is_still_accepted(self) -> None:
+        assert addresses.check_url("https://b\u00fccher.example.com/x", allow_loopback=False).port == 443
+
+    @pytest.mark.parametrize("url", UNSENDABLE)
+    async def test_sending_to_one_is_refused_not_raised(self, url: str) -> None:
+        result = await transport.send(url, body=b"{}", headers={}, policy=SendPolicy())
+        assert result.outcome is AttemptOutcome.REFUSED
+
+    async def test_a_name_dns_cannot_encode_does_not_resolve(self) -> None:
+        target = addresses.Target(scheme="https", host="\u00e4" * 60 + ".example.com", port=443)
+        with pytest.raises(httpx.ConnectError):
+            await transport.checked_address(target, SendPolicy())
+
+    async def test_an_exception_from_one_send_is_recorded_as_a_connection_error(
+        self, wh_client: httpx.AsyncClient, wh_database: Database, wh_settings: Settings, receiver: Receiver
+    ) -> None:
+        org = await builders.sign_up(wh_client)
+        endpoint = await add_endpoint(wh_client, org, receiver.url + "/hooks")
+        await emit(wh_database, org)
+        await emit(wh_database, org)
+
+        assert await dispatcher(wh_settings, network_backend=_Exploding()).run(wh_database) == 2
+
+        rows = await deliveries_of(wh_database, endpoint["id"])
+        assert [(d.status, d.attempts) for d in rows] == [(DeliveryStatus.PENDING, 1)] * 2
+        for delivery in rows:
+            [attempt] = await attempts_of(wh_database, delivery.id)
+            assert attempt.outcome is AttemptOutcome.CONNECTION_ERROR
+            assert attempt.error is not None and "RuntimeError" in attempt.error
