@@ -5,6 +5,13 @@ replayed months later (a late webhook, a re-run job) from sending again. Its sub
 bodies and attachments are personal data nobody needs once the message left: after
 RETAIN_BODIES they are emptied (the worker job `purge_mail_bodies`, hourly). Queued rows are
 never touched.
+
+Messages carrying a one-time link (a password reset, a donor's sign-in, an invitation: the
+database keeps only the link token's SHA-256) must not keep the link in the outbox either:
+their text and HTML are replaced by SENSITIVE_REMOVED the moment they are recorded sent or
+given up (service.mail.sender.record). They are recognised by their outbox key, which starts
+with one of SENSITIVE_KEY_PREFIXES (no column says so); a new email with a one-time link
+gets a key with one of these prefixes, or a new prefix here.
 """
 
 from __future__ import annotations
@@ -21,6 +28,13 @@ from service.worker import Job
 RETAIN_BODIES = timedelta(days=30)
 BATCH = 500
 PURGED = "(removed after 30 days)"
+SENSITIVE_KEY_PREFIXES = ("password_reset:", "portal:sign-in:", "invite:")
+SENSITIVE_REMOVED = "(removed once sent: it held a one-time link)"
+
+
+def is_sensitive(key: str) -> bool:
+    """Whether the message with this outbox key carries a one-time link."""
+    return key.startswith(SENSITIVE_KEY_PREFIXES)
 
 
 async def purge_old_bodies(session: UnitOfWork, *, limit: int = BATCH) -> int:

@@ -5,10 +5,13 @@
    workers share the queue; each is marked `sending`, its attempt counted and leased for LEASE.
 2. Send (no transaction open): build each message (service.mail.message) and hand the batch
    to the transport: SMTP when GOODLOOP_SMTP_URL is set, else development's sandbox mailbox.
-3. Record (one transaction): accepted rows are `sent`; a permanent refusal (5xx) or the last
-   allowed attempt is `failed`; anything else is queued again after an exponential backoff
-   (1 minute, doubling, at most 6 hours) on the clock. A row is only recorded while it still
-   carries this claim's attempt, so a sender whose lease ran out cannot overwrite a newer one.
+3. Record (one transaction): accepted rows are `sent`; a permanent refusal (5xx), a message
+   that cannot be built or the last allowed attempt is `failed`; a message the transport never
+   started (the batch's time ran out) is due again at once, its attempt not counted; anything
+   else is queued again after an exponential backoff (1 minute, doubling, at most 6 hours) on
+   the clock. A row is only recorded while it still carries this claim's attempt, so a sender
+   whose lease ran out cannot overwrite a newer one. A message with a one-time link loses its
+   bodies as soon as it is sent or given up (service.mail.retention.is_sensitive).
 
 A server that accepted a message whose result was never recorded (a crash between 2 and 3)
 gets it again after the lease, with the same Message-ID. Logs name the outbox key, the
@@ -203,6 +206,9 @@ async def record(
                 "next_attempt_at": now + backoff(outgoing.attempts),
                 "last_error": outcome.reason,
             }
+        if values["status"] in (MailStatus.SENT, MailStatus.FAILED) and retention.is_sensitive(outgoing.key):
+            # Its one-time link has left (or never will): the outbox keeps no copy of it.
+            values["text"] = values["html"] = retention.SENSITIVE_REMOVED
         values["updated_at"] = now
         created = await session.scalar(
             sa.update(MailMessage).where(mine).values(**values).returning(MailMessage.created_at)

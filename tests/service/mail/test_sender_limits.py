@@ -144,3 +144,59 @@ class TestAMessageThatCannotBeBuilt:
         async with database.transaction() as session:
             error = await session.scalar(sa.select(MailMessage.last_error).where(MailMessage.key == "b:2"))
         assert error is not None and error.startswith("not built: ValueError")
+
+
+class TestOneTimeLinksLeaveNoCopy:
+    TOKEN = "tok_3J9xQ2mZ8vLw"
+
+    def with_link(self) -> outbox.Email:
+        url = f"http://testserver/reset/{self.TOKEN}"
+        return outbox.Email(
+            to="anna@example.org",
+            subject="Reset your password",
+            text=f"Open {url}\n",
+            html=f'<p><a href="{url}">Reset</a></p>',
+            language="en",
+        )
+
+    async def bodies(self, database: Database, key: str) -> tuple[str, str]:
+        async with database.transaction() as session:
+            found = await session.scalar(sa.select(MailMessage).where(MailMessage.key == key))
+            assert found is not None
+            return found.text, found.html
+
+    @pytest.mark.parametrize("key", ["password_reset:1", "portal:sign-in:1", "invite:1"])
+    async def test_sent_message_keeps_no_token(
+        self, database: Database, smtp_server: SmtpServer, key: str
+    ) -> None:
+        async with database.transaction() as session:
+            await outbox.enqueue(session, key=key, email=self.with_link())
+
+        [arrived] = await smtp_server.deliver(database)
+
+        assert self.TOKEN in arrived.as_string()
+        text, html = await self.bodies(database, key)
+        assert self.TOKEN not in text and self.TOKEN not in html
+        assert text == html == "(removed once sent: it held a one-time link)"
+
+    async def test_given_up_message_keeps_no_token(self, database: Database, smtp_server: SmtpServer) -> None:
+        async with database.transaction() as session:
+            await outbox.enqueue(session, key="password_reset:2", email=self.with_link())
+        smtp_server.answers.append("550 5.1.1 No such user")
+
+        assert await smtp_server.deliver(database) == []
+
+        assert (await rows(database))["password_reset:2"] == (MailStatus.FAILED, 1)
+        text, html = await self.bodies(database, "password_reset:2")
+        assert self.TOKEN not in text and self.TOKEN not in html
+
+    async def test_other_messages_keep_their_bodies(
+        self, database: Database, smtp_server: SmtpServer
+    ) -> None:
+        async with database.transaction() as session:
+            await outbox.enqueue(session, key="receipt:1", email=self.with_link())
+
+        await smtp_server.deliver(database)
+
+        text, _ = await self.bodies(database, "receipt:1")
+        assert self.TOKEN in text
