@@ -33,7 +33,7 @@ from tests.campaigns.dashboard.helpers import campaign_form, csrf_token, log_in
 from tests.campaigns.matching.helpers import give, make_program, make_world_with_org, only_match
 from tests.console.helpers import insert_console_admin, sign_in
 
-FORM_PREFIXES = ("/dashboard", "/admin", "/signup", "/c/", "/donor")
+FORM_PREFIXES = ("/dashboard", "/admin", "/signup", "/c/", "/donor", "/recurring")
 """Where the HTML forms live; /api, /webhooks and the Stripe sandbox are not forms."""
 
 TOUCH_COLUMNS = frozenset({"last_seen_at", "last_used_at"})

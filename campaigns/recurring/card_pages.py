@@ -1,10 +1,11 @@
-"""GET /recurring/card/{token}: the emailed "update your card" link of a failed installment.
+"""/recurring/card/{token}: the emailed "update your card" link of a failed installment.
 
 The failed-payment email (campaigns/recurring/mail.py) cannot hold a Stripe Billing Portal
 link: the webhook's transaction may not call Stripe, and a portal session expires within
-minutes. So the email links here; this page looks the token up (only its SHA-256 is stored,
-recurring_payment_failures), then, outside the transaction, opens a portal session for the
-gift's Stripe customer and redirects the donor there. The link works for 30 days and
+minutes. So the email links here. GET looks the token up (only its SHA-256 is stored,
+recurring_payment_failures) and shows a button; only its POST (CSRF-checked) opens, outside the
+transaction, a portal session for the gift's Stripe customer and redirects the donor there, so
+mail scanners that fetch every link open nothing at Stripe. The link works for 30 days and
 several times (a donor may come back), but not for a gift that has stopped.
 """
 
@@ -26,7 +27,7 @@ from campaigns.recurring.models import STOPPED
 from service.stripe_gateway import request_options
 from service.unit_of_work import UnitOfWork
 from service.web.context import database, stripe_client
-from service.web.pages import templates
+from service.web.pages import read_form, render
 from service.web.urls import public_url_for
 
 
@@ -40,6 +41,11 @@ class _Found:
 
 
 _PROBLEMS = {
+    "ready": (
+        "Update your card",
+        "Your last payment for this monthly or yearly gift did not go through. Stripe's secure page "
+        "lets you change the card; Goodloop never sees its number.",
+    ),
     "unknown": (
         "This link does not work",
         "The link is not valid or has expired. The latest email about your gift has a new one.",
@@ -72,23 +78,46 @@ async def _find(session: UnitOfWork, request: Request, token: str) -> _Found | N
     )
 
 
-def _page(request: Request, state: str, *, campaign_url: str | None, status_code: int) -> Response:
+def _page(
+    request: Request, state: str, *, campaign_url: str | None, status_code: int, token: str | None = None
+) -> Response:
     heading, message = _PROBLEMS[state]
-    context = {"state": state, "heading": heading, "message": message, "campaign_url": campaign_url}
-    response = templates.TemplateResponse(request, "recurring/card.html", context, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"
+    context = {
+        "state": state,
+        "heading": heading,
+        "message": message,
+        "campaign_url": campaign_url,
+        "token": token,
+    }
+    response = render(request, "recurring/card.html", context, status_code=status_code)
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this page's URL
     return response
 
 
-async def card(request: Request) -> Response:
-    token: str = request.path_params["token"]
+async def _look_up(request: Request, token: str) -> tuple[_Found | None, Response | None]:
     async with database(request).transaction() as session:
         found = await _find(session, request, token)
     if found is None:
-        return _page(request, "unknown", campaign_url=None, status_code=404)
+        return None, _page(request, "unknown", campaign_url=None, status_code=404)
     if found.problem is not None or found.customer_id is None:
-        return _page(request, "stopped", campaign_url=found.campaign_url, status_code=410)
+        return None, _page(request, "stopped", campaign_url=found.campaign_url, status_code=410)
+    return found, None
+
+
+async def card(request: Request) -> Response:
+    token: str = request.path_params["token"]
+    found, refused = await _look_up(request, token)
+    if refused is not None or found is None:
+        return refused or _page(request, "unknown", campaign_url=None, status_code=404)
+    return _page(request, "ready", campaign_url=found.campaign_url, status_code=200, token=token)
+
+
+async def open_portal(request: Request) -> Response:
+    await read_form(request)
+    token: str = request.path_params["token"]
+    found, refused = await _look_up(request, token)
+    if refused is not None or found is None or found.customer_id is None:
+        return refused or _page(request, "unknown", campaign_url=None, status_code=404)
     params: PortalSessionParams = {"customer": found.customer_id, "return_url": found.campaign_url}
     if found.language in ("nl", "en"):
         params["locale"] = cast(Literal["nl", "en"], found.language)
@@ -102,4 +131,7 @@ async def card(request: Request) -> Response:
     return RedirectResponse(portal.url, status_code=303, headers={"Cache-Control": "no-store"})
 
 
-routes = [Route("/recurring/card/{token:str}", card, methods=["GET"], name="recurring:card")]
+routes = [
+    Route("/recurring/card/{token:str}", card, methods=["GET"], name="recurring:card"),
+    Route("/recurring/card/{token:str}", open_portal, methods=["POST"], name="recurring:card_submit"),
+]

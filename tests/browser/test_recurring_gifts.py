@@ -149,6 +149,7 @@ class TestRecurringGiftScreens:
         expect(page.locator("body")).to_contain_text("€10.00")
         shoot(page, "email-payment-failed")
         page.goto(link.group(0))
+        page.get_by_role("button", name="Update card").click()
         expect(page).to_have_url(re.compile(re.escape(site.url + SANDBOX_PATH)))
         shoot(page, "billing-portal")
 

@@ -1,6 +1,7 @@
-"""GET /recurring/card/{token}: the failed-payment email's link opens Stripe's Billing Portal for
-the gift's customer (a Stripe call outside any transaction, idempotency-keyed), and refuses an
-unknown token or a stopped gift with a page that says so."""
+"""/recurring/card/{token}: the failed-payment email's link shows a button (a mail scanner's GET
+opens nothing), whose POST opens Stripe's Billing Portal for the gift's customer (a Stripe call
+outside any transaction, idempotency-keyed); an unknown token or a stopped gift gets a page that
+says so."""
 
 from __future__ import annotations
 
@@ -40,13 +41,35 @@ async def failed_gift(client: httpx.AsyncClient, database: Database, settings: S
     return link.removeprefix("http://testserver"), gift.customer_id
 
 
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
 class TestCardLink:
-    async def test_the_link_asks_stripe_for_a_portal_session_of_the_gifts_customer(
+    async def test_following_the_link_only_shows_a_button(
+        self, client: httpx.AsyncClient, database: Database, settings: Settings, stripe_double: StripeDouble
+    ) -> None:
+        path, _ = await failed_gift(client, database, settings)
+
+        response = await client.get(path)
+
+        assert response.status_code == 200
+        assert "Update card" in response.text
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert [c for c in stripe_double.calls if c.path == "/v1/billing_portal/sessions"] == []
+        refused = await client.post(path, data={})
+        assert refused.status_code == 403
+        assert [c for c in stripe_double.calls if c.path == "/v1/billing_portal/sessions"] == []
+
+    async def test_the_button_asks_stripe_for_a_portal_session_of_the_gifts_customer(
         self, client: httpx.AsyncClient, database: Database, settings: Settings, stripe_double: StripeDouble
     ) -> None:
         path, customer_id = await failed_gift(client, database, settings)
+        shown = await client.get(path)
 
-        response = await client.get(path)
+        response = await client.post(path, data={"csrf_token": csrf_of(shown.text)})
 
         [call] = [c for c in stripe_double.calls if c.path == "/v1/billing_portal/sessions"]
         assert call.method == "POST"
