@@ -49,7 +49,10 @@ async def invite_member(request: Request) -> Response:
                     session, actor=actor, email=data.email, role=data.role
                 )
                 key = invites.form_key(
-                    actor.nonprofit_id, values.get("submission", ""), fallback=f"invite:{created.invite.id}"
+                    actor.nonprofit_id,
+                    values.get("submission", ""),
+                    target=invites.new_invite_target(data.email, data.role),
+                    fallback=f"invite:{created.invite.id}",
                 )
                 sent = await invites.email_invite(
                     session, invite=created.invite, token=created.token, key=key

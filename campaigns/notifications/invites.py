@@ -2,14 +2,19 @@
 
 An invitation's email is keyed by what caused it: `invite:{invite id}` for the API (a retried
 request carries its Idempotency-Key and is answered from the first), and for the dashboard
-`invite:{nonprofit}:form:{submission}`, a one-time value the form carries, so a double-clicked
-button sends one email and creates one invitation (the page rolls the second one back).
+`invite:{nonprofit}:form:{submission}:{target}`, a one-time value the form carries and what
+the form acts on, so a double-clicked button sends one email and creates one invitation (the
+page rolls the second one back). One page render shares its value among the invite form and
+every Resend button: the target (`resend:{invite id}`, or `new:` and a hash of the invited
+address and role) keeps a second, different action from that page from being taken for a
+double submit.
 Resending gives the invitation a new token and a fresh week (the old link stops working) and
 emails the new link, keyed by the new token or by the form's submission value.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import uuid
@@ -48,11 +53,21 @@ def new_submission() -> str:
     return secrets.token_urlsafe(18)
 
 
-def form_key(nonprofit_id: uuid.UUID, submission: str, *, fallback: str) -> str:
-    """The outbox key of an email a dashboard form causes; `fallback` when the form sent no valid value."""
+def form_key(nonprofit_id: uuid.UUID, submission: str, *, target: str, fallback: str) -> str:
+    """The outbox key of an email a dashboard form causes about `target` (new_invite_target,
+    resend_target); `fallback` when the form sent no valid value."""
     if _SUBMISSION.fullmatch(submission):
-        return f"invite:{nonprofit_id}:form:{submission}"
+        return f"invite:{nonprofit_id}:form:{submission}:{target}"
     return fallback
+
+
+def new_invite_target(email: str, role: MemberRole) -> str:
+    """What an invite form acts on: the address and role, hashed (outbox keys name no address)."""
+    return "new:" + hashlib.sha256(f"{email.strip().lower()}\n{role.value}".encode()).hexdigest()[:24]
+
+
+def resend_target(invite_id: uuid.UUID) -> str:
+    return f"resend:{invite_id}"
 
 
 class InviteEmails:
@@ -125,6 +140,10 @@ async def resend_invite(
         after={"email": invite.email, "expires_at": invite.expires_at.isoformat()},
     )
     fallback = f"invite:{invite.id}:{invite.token_digest[:16]}"
-    key = form_key(actor.nonprofit_id, submission, fallback=fallback) if submission is not None else fallback
+    key = (
+        form_key(actor.nonprofit_id, submission, target=resend_target(invite.id), fallback=fallback)
+        if submission is not None
+        else fallback
+    )
     sent = await email_invite(session, invite=invite, token=token, key=key)
     return nonprofits.CreatedInvite(invite=invite, token=token), sent
