@@ -424,7 +424,9 @@ async def record_batch(
         _log_attempt(session, delivery, result, at=batch.claimed_at)
         succeeded = succeeded or result.delivered
         _settle(delivery, result, now=now)
-    endpoint.lease_until = None
+    # Not None: the claim serves the longest-waiting endpoint first (NULLS FIRST is "never
+    # claimed"), so with more busy endpoints than one claim takes, none waits for ever.
+    endpoint.lease_until = now
     if succeeded:
         endpoint.last_success_at = now
         endpoint.failing_since = None

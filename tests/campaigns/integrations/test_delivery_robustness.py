@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing
+from datetime import timedelta
 
 import httpcore
 import httpx
@@ -11,6 +12,7 @@ import pytest
 from campaigns.integrations import addresses, transport
 from campaigns.integrations.endpoint_models import AttemptOutcome, DeliveryStatus
 from campaigns.integrations.transport import SendPolicy
+from service.clock import SettableClock
 from service.db import Database
 from service.settings import Settings
 from tests import builders
@@ -99,3 +101,29 @@ class TestUnsendableUrls:
             [attempt] = await attempts_of(wh_database, delivery.id)
             assert attempt.outcome is AttemptOutcome.CONNECTION_ERROR
             assert attempt.error is not None and "RuntimeError" in attempt.error
+
+
+class TestFairClaims:
+    async def test_busy_endpoints_take_turns_instead_of_the_lowest_id_winning(
+        self,
+        wh_client: httpx.AsyncClient,
+        wh_database: Database,
+        wh_settings: Settings,
+        receiver: Receiver,
+        clock: SettableClock,
+    ) -> None:
+        org = await builders.sign_up(wh_client)
+        await add_endpoint(wh_client, org, receiver.url + "/a")
+        await add_endpoint(wh_client, org, receiver.url + "/b")
+        for _ in range(3):
+            await emit(wh_database, org)
+        send = dispatcher(wh_settings)
+        send.max_endpoints, send.per_endpoint = 1, 1
+
+        for _ in range(4):
+            assert await send.run(wh_database) == 1
+            clock.advance(timedelta(seconds=1))
+
+        paths = receiver.paths()
+        assert sorted(paths) == ["/a", "/a", "/b", "/b"]
+        assert paths[0] != paths[1] and paths[1] != paths[2], paths
