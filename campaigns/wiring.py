@@ -40,6 +40,7 @@ PLUGS: tuple[Plug[Any], ...] = (
     donation_hooks.listener,
     donation_hooks.matched_totals,
     donation_hooks.progress,
+    donation_hooks.receipts,
     matching_hooks.clawbacks,
     matching_hooks.transfers,
     nonprofit_hooks.invite_mail,
@@ -56,6 +57,8 @@ def wire() -> None:
     donation_hooks.matched_totals.plug(matching_totals)
     # Open campaign pages hear a campaign's new totals and gifts (live progress).
     donation_hooks.progress.plug(giving_live)
+    # A paid gift whose donor's email arrives after its confirmation gets its receipt then.
+    donation_hooks.receipts.plug(receipt_issuing)
     # A paid match is clawed back through a transfer reversal from the payouts outbox.
     matching_hooks.clawbacks.plug(clawbacks)
     # An appeal of a rejected match is refused once its transfer went out.

@@ -55,6 +55,16 @@ class ProgressListener(Protocol):
 progress: Plug[ProgressListener] = Plug("campaigns.donations.hooks.progress")
 
 
+class ReceiptListener(Protocol):
+    """Who issues receipts (campaigns.receipts.issuing), for a paid donation that only later
+    learnt its donor's email: its confirmation could not issue the receipt then."""
+
+    async def on_email_learnt(self, session: UnitOfWork, donation: Donation) -> None: ...
+
+
+receipts: Plug[ReceiptListener] = Plug("campaigns.donations.hooks.receipts")
+
+
 async def on_donation_settled_changed(session: UnitOfWork, donation: Donation) -> None:
     """Confirmed, refunded or disputed: reserve, shrink, void or claw back matches."""
     await listener().on_money_changed(session, donation)
@@ -68,3 +78,8 @@ async def on_donation_checkout_closed(session: UnitOfWork, donation: Donation) -
 async def on_donation_facts_changed(session: UnitOfWork, donation: Donation) -> None:
     """A card fingerprint, a Radar score or an early fraud warning arrived: check matches again."""
     await listener().on_facts_changed(session, donation)
+
+
+async def on_donation_email_learnt(session: UnitOfWork, donation: Donation) -> None:
+    """A donation already paid learnt its donor's email: issue the receipt it is owed."""
+    await receipts().on_email_learnt(session, donation)

@@ -173,10 +173,28 @@ async def confirm_donation(
         return None
     before = _snapshot(donation)
     _link(session, donation, payment_intent_id=payment_intent_id)
+    learnt = _learn_email(donation, donor_email)
+    await _mark_paid(session, donation)
+    await _after(session, donation, before)
+    await _email_learnt(session, donation, learnt=learnt, paid_before=before[0] in PAID)
+    return donation
+
+
+def _learn_email(donation: Donation, donor_email: str | None) -> bool:
+    """Keep the first email an event tells (a donation's email never changes); True if new."""
     if donor_email and donation.donor_email is None:
         donation.donor_email = donor_email.strip().lower()[:320]
-    await _mark_paid(session, donation)
-    return await _after(session, donation, before)
+        return True
+    return False
+
+
+async def _email_learnt(session: UnitOfWork, donation: Donation, *, learnt: bool, paid_before: bool) -> None:
+    """A donation first paid in this step announces its confirmation with the email it now has;
+    one paid earlier without an email announces nothing again, so the receipts plug issues the
+    receipt that confirmation could not (Stripe may send the intent's success, which carries no
+    email, in an earlier batch than the session event that does)."""
+    if learnt and paid_before:
+        await hooks.on_donation_email_learnt(session, donation)
 
 
 async def _move(
@@ -192,10 +210,24 @@ async def _move(
 
 
 async def mark_processing(
-    session: UnitOfWork, *, ref: DonationRef, payment_intent_id: str | None = None
+    session: UnitOfWork,
+    *,
+    ref: DonationRef,
+    payment_intent_id: str | None = None,
+    donor_email: str | None = None,
 ) -> Donation | None:
-    """Checkout completed with a delayed method; the money is not there yet."""
-    return await _move(session, ref, DonationStatus.PROCESSING, payment_intent_id)
+    """Checkout completed with a delayed method; the money is not there yet. The session names
+    the donor's email: kept now, so the confirmation that follows can issue the receipt."""
+    donation = await lock_donation(session, ref)
+    if donation is None:
+        return None
+    before = _snapshot(donation)
+    _link(session, donation, payment_intent_id=payment_intent_id)
+    learnt = _learn_email(donation, donor_email)
+    advance(donation, DonationStatus.PROCESSING)
+    await _after(session, donation, before)
+    await _email_learnt(session, donation, learnt=learnt, paid_before=before[0] in PAID)
+    return donation
 
 
 async def fail_donation(

@@ -4,6 +4,9 @@
 hears, inside the transaction that makes them true:
 
     donation.confirmed                  a receipt, when the donation has an email
+
+and, through the plug campaigns.donations.hooks.receipts, `on_email_learnt`: a donation paid
+before its email arrived gets that receipt when the email comes (same cause, so once).
     donation.refunded                   a corrected receipt: the gift net of refunds
     donation.dispute_closed (lost)      a corrected receipt: the gift net of refunds and the dispute
 
@@ -59,6 +62,25 @@ async def on_fact(session: UnitOfWork, fact: facts.Fact) -> None:
         donation = await session.get(Donation, fact.subject_id)
         if donation is not None and donation.dispute_status == DISPUTE_LOST:
             await issue_correction(session, donation_id=fact.subject_id, cause=fact.key)
+
+
+async def on_email_learnt(session: UnitOfWork, donation: Donation) -> None:
+    """A paid donation learnt its donor's email after its confirmation (campaigns.donations.hooks
+    .receipts): the receipt that confirmation could not issue, keyed by the confirmation's own
+    fact key so the UNIQUE issues it once, and the corrections already due for its refunds or a
+    lost dispute."""
+    if donation.status not in settlement.PAID:
+        return
+    issued = await issue_receipt(session, donation_id=donation.id, cause=f"donation:{donation.id}:confirmed")
+    if issued is None:
+        return
+    if donation.refunded_minor > 0:
+        cause = f"donation:{donation.id}:refund:{donation.refunded_minor}"
+        await issue_correction(session, donation_id=donation.id, cause=cause)
+    if donation.dispute_status == DISPUTE_LOST:
+        await issue_correction(
+            session, donation_id=donation.id, cause=f"donation:{donation.id}:dispute_closed"
+        )
 
 
 async def issuer_for(session: UnitOfWork, nonprofit_id: uuid.UUID) -> Issuer:

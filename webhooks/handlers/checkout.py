@@ -49,7 +49,9 @@ async def session_completed(session: UnitOfWork, event: StripeEvent) -> None:
         )
     else:
         # Delayed methods (SEPA, bank debits) complete checkout unpaid; async_payment_* follows.
-        await settlement.mark_processing(session, ref=binding.ref(donation), payment_intent_id=intent_id)
+        await settlement.mark_processing(
+            session, ref=binding.ref(donation), payment_intent_id=intent_id, donor_email=_email(event.obj)
+        )
 
 
 async def session_async_succeeded(session: UnitOfWork, event: StripeEvent) -> None:
