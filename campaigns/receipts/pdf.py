@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from fpdf import FPDF
@@ -126,6 +127,11 @@ class _Pdf(FPDF):
         self.para(_("Country: %(country)s") % {"country": country_name(issuer.country, language)}, muted=True)
 
 
+def issue_date(issued_at: datetime, issuer: Issuer) -> date:
+    """The day of issue as the issuer reads it: in its time zone, like the receipt number's year."""
+    return issued_at.astimezone(ZoneInfo(issuer.time_zone)).date()
+
+
 def country_name(code: str, language: str) -> str:
     """`NL` as the reader says it ("Nederland", "Netherlands"); the code when Babel has no name."""
     name = Locale.parse(babel_locale(language)).territories.get(code)
@@ -139,7 +145,7 @@ def receipt_pdf(doc: ReceiptDocument) -> bytes:
     pdf = _Pdf(title=f"{title} {doc.number}", issued_at=doc.issued_at, language=lang)
     pdf.heading(title)
     pdf.field(_("Receipt number"), doc.number)
-    pdf.field(_("Date of issue"), format_date(doc.issued_at.date(), lang))
+    pdf.field(_("Date of issue"), format_date(issue_date(doc.issued_at, doc.issuer), lang))
     pdf.rule()
     pdf.issuer_block(doc.issuer, lang)
     pdf.rule()
@@ -208,7 +214,7 @@ def statement_pdf(doc: StatementDocument) -> bytes:
     pdf.field(_("Donor"), doc.donor_name or doc.donor_email)
     if doc.donor_name:
         pdf.field(_("Email"), doc.donor_email)
-    pdf.field(_("Date of issue"), format_date(doc.issued_at.date(), lang))
+    pdf.field(_("Date of issue"), format_date(issue_date(doc.issued_at, doc.issuer), lang))
     pdf.rule()
     if not doc.lines:
         pdf.para(_("No gifts were received from you in %(year)s.") % {"year": doc.year})
