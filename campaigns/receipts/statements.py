@@ -1,9 +1,13 @@
 """Yearly statements: every gift of one donor to one nonprofit in one year, net of refunds.
 
 One PDF per nonprofit, because each nonprofit is its own issuer with its own tax text. A gift
-belongs to the year in which its money arrived, read in the issuer's time zone (the same rule as
-receipt years, campaigns.receipts.issuing). Each line lists the gift's receipt and corrected
-receipt numbers; refunds and lost disputes are subtracted, as on the last corrected receipt.
+belongs to the year in which its money arrived (the donation's confirmation), read in the
+issuer's time zone. A receipt's number carries its year of issue instead
+(campaigns.receipts.issuing); the two agree except for a receipt issued after the year turned
+(say, when the donor's email arrived later), which is listed under the year of the gift. Each
+line lists the gift's receipt and corrected receipt numbers; refunds and lost disputes are
+subtracted, as on the last corrected receipt. Years outside FIRST_YEAR..LAST_YEAR have no
+statement (ReceiptNotFound, a 404), so no date arithmetic runs past what datetime can hold.
 """
 
 from __future__ import annotations
@@ -17,15 +21,22 @@ import sqlalchemy as sa
 from campaigns.donations.models import Donation
 from campaigns.donations.settlement import PAID
 from campaigns.receipts import repository
+from campaigns.receipts.errors import ReceiptNotFound
 from campaigns.receipts.issuing import issuer_for, net_given_minor
 from campaigns.receipts.pdf import StatementDocument, StatementLine, statement_pdf
 from campaigns.receipts.tax import Issuer
 from service.i18n import LANGUAGES
 from service.unit_of_work import UnitOfWork
 
+FIRST_YEAR = 2000
+LAST_YEAR = 9998
+
 
 def year_bounds(year: int, time_zone: str) -> tuple[datetime, datetime]:
-    """[start, end) of `year` in `time_zone`, as UTC instants."""
+    """[start, end) of `year` in `time_zone`, as UTC instants; ReceiptNotFound outside
+    FIRST_YEAR..LAST_YEAR (year 9999 has no next New Year, year 1 no UTC start)."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ReceiptNotFound("no such statement")
     zone = ZoneInfo(time_zone)
     start = datetime(year, 1, 1, tzinfo=zone).astimezone(UTC)
     end = datetime(year + 1, 1, 1, tzinfo=zone).astimezone(UTC)
@@ -53,6 +64,7 @@ async def gifts_in_year(
 async def statement_document(
     session: UnitOfWork, *, email: str, nonprofit_id: uuid.UUID, year: int, language: str
 ) -> StatementDocument:
+    year_bounds(year, "UTC")  # an out-of-range year is unknown before anything is read
     issuer = await issuer_for(session, nonprofit_id)
     gifts = await gifts_in_year(session, email=email, nonprofit_id=nonprofit_id, year=year, issuer=issuer)
     receipts = await repository.receipts_for_donations(session, [gift.id for gift in gifts])
