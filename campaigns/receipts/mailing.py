@@ -6,13 +6,16 @@ receipts not yet emailed, draws their PDFs and emails outside any transaction (d
 tenth of a second each; nothing is locked meanwhile, and on SQLite no writer waits), then in one
 short transaction enqueues each (`service.mail.outbox.enqueue`, key `receipt:{id}`) and marks it
 emailed. Two workers that draw the same receipt enqueue it once: the outbox key is UNIQUE and
-only the row still unmarked is marked. A receipt that fails to draw is logged and retried on the
-next run; it never holds back the others.
+only the row still unmarked is marked. A receipt that fails to draw (any exception: a missing
+font, a template error, a row the PDF library chokes on) is logged once and leaves the batch: this
+process retries it after a backoff that doubles from RETRY_FIRST up to RETRY_MAX, and meanwhile
+the receipts behind it are sent, so one bad receipt never blocks the job.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,6 +40,33 @@ from service.worker import Job
 log = get_logger("goodloop.receipts")
 
 BATCH = 20
+RETRY_FIRST = 30.0
+RETRY_MAX = 3600.0
+
+
+@dataclass
+class _Failure:
+    attempts: int
+    retry_at: float
+
+
+# Receipts that failed to draw in this process: id -> when to try again (time.monotonic()).
+_failed: dict[uuid.UUID, _Failure] = {}
+
+
+def _waiting() -> list[uuid.UUID]:
+    now = time.monotonic()
+    return [receipt_id for receipt_id, failure in _failed.items() if failure.retry_at > now]
+
+
+def _note_failure(receipt_id: uuid.UUID, error: BaseException) -> None:
+    failure = _failed.get(receipt_id)
+    attempts = 1 if failure is None else failure.attempts + 1
+    delay = min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_MAX)
+    _failed[receipt_id] = _Failure(attempts, time.monotonic() + delay)
+    if failure is None:
+        # Logged once per receipt and process; later retries that fail again stay quiet.
+        log.error("receipt email could not be drawn", receipt_id=str(receipt_id), error=repr(error))
 
 
 @dataclass(frozen=True)
@@ -86,12 +116,11 @@ def compose_email(receipt: Receipt, doc: ReceiptDocument, pdf: bytes) -> Email:
 
 async def _unsent(database: Database) -> list[tuple[Receipt, ReceiptDocument]]:
     async with database.transaction() as session:
-        rows = await session.scalars(
-            sa.select(Receipt)
-            .where(Receipt.emailed_at.is_(None), Receipt.number.is_not(None))
-            .order_by(Receipt.issued_at, Receipt.id)
-            .limit(BATCH)
-        )
+        query = sa.select(Receipt).where(Receipt.emailed_at.is_(None), Receipt.number.is_not(None))
+        waiting = _waiting()
+        if waiting:
+            query = query.where(Receipt.id.not_in(waiting))
+        rows = await session.scalars(query.order_by(Receipt.issued_at, Receipt.id).limit(BATCH))
         receipts = list(rows)
         for receipt in receipts:
             await _complete_payment_method(session, receipt)
@@ -110,11 +139,13 @@ async def _complete_payment_method(session: UnitOfWork, receipt: Receipt) -> Non
 
 def _draw(receipt: Receipt, doc: ReceiptDocument) -> Drawn | None:
     try:
-        return Drawn(receipt.id, compose_email(receipt, doc, receipt_pdf(doc)))
-    except (OSError, ValueError, RuntimeError) as e:
-        # A missing font or a template error: the receipt stays unsent and is tried again.
-        log.error("receipt email could not be drawn", receipt_id=str(receipt.id), error=repr(e))
+        drawn = Drawn(receipt.id, compose_email(receipt, doc, receipt_pdf(doc)))
+    except Exception as e:  # noqa: BLE001 - whatever fails, the other receipts must still go
+        # The receipt stays unsent, leaves the batch and is tried again after a backoff.
+        _note_failure(receipt.id, e)
         return None
+    _failed.pop(receipt.id, None)
+    return drawn
 
 
 async def enqueue_drawn(session: UnitOfWork, drawn: Drawn) -> bool:
