@@ -6,7 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from campaigns.matching.models import FunderKind, MatchStatus, Policy, ProgramStatus, RecurringRule
 from campaigns.matching.policies import PolicyParams
@@ -80,6 +88,15 @@ class ProgramPatch(BaseModel):
     min_donation_minor: Annotated[int, Field(ge=0, le=10**12)] | None = None
     hold_days: Annotated[int, Field(ge=0, le=120)] | None = None
     recurring_rule: RecurringRule | None = None
+
+    @field_validator("name", "ends_at", "min_donation_minor", "hold_days", "recurring_rule")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Left out means "unchanged"; an explicit null would clear a column that must have a
+        # value. (The caps and the review threshold may be null: null means "none".)
+        if value is None:
+            raise ValueError("may not be null; leave the field out to keep its value")
+        return value
 
 
 class PoolOut(BaseModel):
