@@ -178,8 +178,9 @@ async def logged(session: AsyncSession, delivery: WebhookDelivery) -> LoggedDeli
 def _send_again(delivery: WebhookDelivery, now: datetime) -> None:
     delivery.status = DeliveryStatus.PENDING
     delivery.next_attempt_at = now
-    # A replay gets a three-day window of its own.
+    # A replay gets a three-day window and a backoff of its own (the log keeps the history).
     delivery.first_attempt_at = None
+    delivery.attempts = 0
 
 
 async def _enabled_endpoint(session: UnitOfWork, *, actor: Actor, endpoint_id: uuid.UUID) -> WebhookEndpoint:
@@ -257,7 +258,13 @@ async def replay_failed_since(
             WebhookDelivery.status == DeliveryStatus.FAILED,
             WebhookDelivery.created_at >= since,
         )
-        .values(status=DeliveryStatus.PENDING, next_attempt_at=now, first_attempt_at=None, updated_at=now)
+        .values(
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=now,
+            first_attempt_at=None,
+            attempts=0,
+            updated_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     count = int(getattr(result, "rowcount", 0) or 0)

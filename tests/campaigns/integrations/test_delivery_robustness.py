@@ -127,3 +127,38 @@ class TestFairClaims:
         paths = receiver.paths()
         assert sorted(paths) == ["/a", "/a", "/b", "/b"]
         assert paths[0] != paths[1] and paths[1] != paths[2], paths
+
+
+class TestReplayedBackoff:
+    async def test_the_first_failure_after_a_replay_backs_off_as_a_first_failure(
+        self,
+        wh_client: httpx.AsyncClient,
+        wh_database: Database,
+        wh_settings: Settings,
+        receiver: Receiver,
+        clock: SettableClock,
+    ) -> None:
+        org = await builders.sign_up(wh_client)
+        endpoint = await add_endpoint(wh_client, org, receiver.url + "/hooks")
+        await emit(wh_database, org)
+        send = dispatcher(wh_settings)
+        for _ in range(5):
+            receiver.answer(status=500)
+            assert await send.run(wh_database) == 1
+            [delivery] = await deliveries_of(wh_database, endpoint["id"])
+            assert delivery.next_attempt_at is not None
+            clock.set(delivery.next_attempt_at)
+        [delivery] = await deliveries_of(wh_database, endpoint["id"])
+        assert delivery.attempts == 5
+
+        retried = await wh_client.post(
+            f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries/{delivery.id}/retry", headers=org.headers
+        )
+        assert retried.status_code == 202, retried.text
+        receiver.answer(status=500)
+        assert await send.run(wh_database) == 1
+
+        [delivery] = await deliveries_of(wh_database, endpoint["id"])
+        assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
+        assert delivery.next_attempt_at is not None
+        assert delivery.next_attempt_at - clock.now() <= timedelta(seconds=30)
