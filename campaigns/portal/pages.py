@@ -69,6 +69,15 @@ def page(
     return response
 
 
+def _unconfirmed(request: Request) -> str:
+    """Stripe did not answer: the change may have been made, so never "nothing changed"."""
+    return _translate(
+        request,
+        "Stripe did not answer in time, so we could not confirm your change yet. It shows here "
+        "once Stripe confirms it; if it does not within a few minutes, please try again.",
+    )
+
+
 def _translate(request: Request, message: str) -> str:
     return i18n.translations(web.language(request)).gettext(message)
 
@@ -226,6 +235,9 @@ async def change_amount(request: Request) -> Response:
             amount_typed={gift_id: values.get("amount", "")[:40]},
             status_code=422,
         )
+    except recurring.StripeUnconfirmed:
+        flash(request, _unconfirmed(request))
+        return _back_home(request, gift_id)
     except (recurring.GiftStopped, recurring.StripeRefused) as e:
         flash(request, _translate(request, "The amount was not changed:") + " " + sentence(_refusal(e)))
         return _back_home(request, gift_id)
@@ -260,6 +272,9 @@ async def cancel(request: Request) -> Response:
         await recurring.change_gift(
             database(request), stripe_client(request), email=email, gift_id=gift_id, kind=ChangeKind.CANCEL
         )
+    except recurring.StripeUnconfirmed:
+        flash(request, _unconfirmed(request))
+        return _back_home(request, gift_id)
     except (recurring.GiftStopped, recurring.StripeRefused) as e:
         flash(request, _translate(request, "The gift was not canceled:") + " " + sentence(e.detail))
         return _back_home(request, gift_id)

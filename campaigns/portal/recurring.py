@@ -8,7 +8,11 @@ So a change runs in three steps, never with a network call inside a transaction:
    (`recurring:{gift}:amount:{change}`, `recurring:{gift}:cancel:{change}`), so a retried
    request never applies twice and a later change (10 -> 20 -> 10) is never a replay;
 2. the Stripe call;
-3. a transaction marks the request sent (or failed).
+3. a transaction marks the request sent (or failed, when Stripe answered with a refusal).
+   When Stripe could not be reached or did not answer in time (after the client's own
+   retries, each with the same idempotency key), the change may have been applied or not:
+   the row stays neither sent nor failed, and the donor is told it is not confirmed yet
+   (StripeUnconfirmed), not that nothing changed; Stripe's webhook settles it if it was.
 
 Until `customer.subscription.updated|deleted` changes the gift, the portal shows the request
 as pending ("Cancelling...", "Changing to EUR 20.00..."): what the donor asked for, honestly
@@ -50,6 +54,13 @@ class GiftStopped(Conflict):
 
 class StripeRefused(Conflict):
     code = "stripe_refused"
+    status_code = 502
+
+
+class StripeUnconfirmed(Conflict):
+    """Stripe did not answer (a lost connection, a timeout): the change may or may not be made."""
+
+    code = "stripe_unconfirmed"
     status_code = 502
 
 
@@ -243,7 +254,8 @@ async def change_gift(
     kind: ChangeKind,
     amount_minor: int | None = None,
 ) -> None:
-    """All three steps; raises GiftNotFound, GiftStopped, ValidationFailed or StripeRefused."""
+    """All three steps; raises GiftNotFound, GiftStopped, ValidationFailed, StripeRefused or
+    StripeUnconfirmed."""
     change = await database.run(
         "portal_recurring_change",
         lambda session: request_change(
@@ -252,6 +264,12 @@ async def change_gift(
     )
     try:
         await send_change(client, change)
+    except stripe.APIConnectionError as e:
+        # Stripe may have applied it before the answer was lost: not failed, not confirmed.
+        raise StripeUnconfirmed(
+            "Stripe did not answer in time, so we could not confirm the change yet; it shows here "
+            "once Stripe confirms it. If it does not within a few minutes, please try again"
+        ) from e
     except stripe.StripeError as e:
         await database.run(
             "portal_recurring_failed",
