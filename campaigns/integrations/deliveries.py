@@ -390,7 +390,9 @@ async def _claim_deliveries(
     for delivery in rows:
         # Not due again until the lease ends: a worker that dies mid-send leaves them to the next.
         delivery.next_attempt_at = now + LEASE
-    endpoint.lease_until = now + LEASE
+    if rows:
+        # Only a batch holds the endpoint: rows another worker holds leave it free to claim.
+        endpoint.lease_until = now + LEASE
     ciphertexts = [endpoint.secret_ciphertext]
     if (
         endpoint.previous_secret_ciphertext is not None

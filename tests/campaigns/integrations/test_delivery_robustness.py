@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import typing
+import uuid
 from datetime import timedelta
 
 import httpcore
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from campaigns.integrations import addresses, transport
-from campaigns.integrations.endpoint_models import AttemptOutcome, DeliveryStatus
+from campaigns.integrations.endpoint_models import AttemptOutcome, DeliveryStatus, WebhookDelivery
 from campaigns.integrations.transport import SendPolicy
 from service.clock import SettableClock
 from service.db import Database
 from service.settings import Settings
 from tests import builders
-from tests.campaigns.integrations.conftest import add_endpoint, attempts_of, deliveries_of, dispatcher, emit
+from tests.campaigns.integrations.conftest import (
+    add_endpoint,
+    attempts_of,
+    deliveries_of,
+    dispatcher,
+    emit,
+    endpoint_row,
+)
 from tests.campaigns.integrations.receiver import Receiver
 
 
@@ -162,3 +171,26 @@ class TestReplayedBackoff:
         assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
         assert delivery.next_attempt_at is not None
         assert delivery.next_attempt_at - clock.now() <= timedelta(seconds=30)
+
+
+class TestEmptyClaims:
+    @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+    async def test_an_endpoint_whose_due_rows_are_all_locked_is_not_leased(
+        self, wh_client: httpx.AsyncClient, wh_database: Database, wh_settings: Settings, receiver: Receiver
+    ) -> None:
+        org = await builders.sign_up(wh_client)
+        endpoint = await add_endpoint(wh_client, org, receiver.url + "/hooks")
+        await emit(wh_database, org)
+        send = dispatcher(wh_settings)
+
+        async with wh_database.transaction() as holder:
+            await holder.execute(
+                sa.select(WebhookDelivery)
+                .where(WebhookDelivery.endpoint_id == uuid.UUID(endpoint["id"]))
+                .with_for_update()
+            )
+            assert await send.run(wh_database) == 0
+            assert (await endpoint_row(wh_database, endpoint["id"])).lease_until is None
+
+        assert await send.run(wh_database) == 1, "not held back by a lease over nothing"
+        assert receiver.paths() == ["/hooks"]
