@@ -293,7 +293,12 @@ async def update_card(request: Request) -> Response:
     gift_id = _gift_id(request)
     async with database(request).unit_of_work() as session:
         slot = int(session.now().timestamp()) // 300
-    scope = f"{hashlib.sha256((web.session_token(request) or '').encode()).hexdigest()[:16]}:{slot}"
+    language = web.language(request)
+    # The language too: the portal session's locale differs, and Stripe refuses a reused key
+    # whose parameters changed (a donor switching ?lang within the five minutes).
+    scope = (
+        f"{hashlib.sha256((web.session_token(request) or '').encode()).hexdigest()[:16]}:{slot}:{language}"
+    )
     try:
         url = await recurring.billing_portal_url(
             database(request),
@@ -301,7 +306,7 @@ async def update_card(request: Request) -> Response:
             email=email,
             gift_id=gift_id,
             return_url=public_url_for(request, "portal:home"),
-            language=web.language(request),
+            language=language,
             key_scope=scope,
         )
     except (recurring.GiftStopped, recurring.StripeRefused) as e:

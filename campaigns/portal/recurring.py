@@ -294,8 +294,9 @@ async def billing_portal_url(
 ) -> str:
     """A Stripe Billing Portal session for the gift's customer (to update the card).
 
-    `key_scope` ties the idempotency key to the donor's session and the clock's five-minute
-    slot: a double click reuses one portal session, a later visit gets a fresh one.
+    `key_scope` ties the idempotency key to the donor's session, the clock's five-minute slot
+    and the language: a double click reuses one portal session, a later visit (or another
+    language: Stripe refuses a key reused with another locale) gets a fresh one.
     """
     async with database.unit_of_work() as session:
         gift, _ = await owned_gift(session, email=email, gift_id=gift_id)

@@ -14,7 +14,7 @@ from campaigns.portal.models import ChangeKind
 from service.db import Database
 from service.stripe_gateway import create_client
 from tests.campaigns.giving.sandboxed import Served, served
-from tests.campaigns.portal.test_recurring import changes, monthly_gift
+from tests.campaigns.portal.test_recurring import changes, monthly_gift, post, sign_in
 from tests.live_server import free_port
 
 __all__ = ["served"]
@@ -57,3 +57,18 @@ async def test_a_lost_connection_leaves_the_change_unconfirmed_not_failed(
     assert "nothing changed" not in raised.value.detail
     [change] = await changes(database, plan.gift_id)
     assert change.failed_at is None and change.sent_at is None
+
+
+async def test_update_card_in_another_language_within_minutes_opens_the_portal_again(
+    served: Served, database: Database, http: httpx.AsyncClient
+) -> None:
+    plan = await monthly_gift(served, database, http, email="ada@example.org")
+    await sign_in(http, database, "ada@example.org")
+
+    english = await post(http, f"/donor/recurring/{plan.gift_id}/card?lang=en")
+    dutch = await post(http, f"/donor/recurring/{plan.gift_id}/card?lang=nl")
+
+    for response in (english, dutch):
+        assert response.status_code == 303
+        assert response.headers["location"].startswith(served.stripe_base)
+    assert english.headers["location"] != dutch.headers["location"]
