@@ -112,6 +112,10 @@ async def _money_news(session: UnitOfWork, fact: facts.Fact) -> None:
     # A rejection voids the match too: its own email already says so, with the reason.
     if news is None or (fact.type == facts.MATCH_VOIDED and news.reason == "rejected"):
         return
+    # A payout netted in full against what the organisation owed sent nothing to the account:
+    # "Paid out: EUR 0.00" would be news of nothing (the receivable's own story is elsewhere).
+    if fact.type == facts.PAYOUT_PAID and news.amount_minor <= 0:
+        return
     for recipient in wanted:
         rendered = compose(AREA, MONEY_FACTS[fact.type], language=recipient.language, news=news)
         await enqueue(session, key=_key(recipient, fact), email=rendered.email(to=recipient.email))
