@@ -267,9 +267,10 @@ def _utc(text: str) -> datetime | None:
     """A time typed in the page (datetime-local, read as UTC), or None if it is not one."""
     try:
         parsed = datetime.fromisoformat(text.strip())
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        # OverflowError: an offset that carries the time past year 9999 in UTC.
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 async def _endpoint_page(

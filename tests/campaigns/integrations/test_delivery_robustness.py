@@ -18,6 +18,7 @@ from service.clock import SettableClock
 from service.db import Database
 from service.settings import Settings
 from tests import builders
+from tests.campaigns.dashboard.helpers import log_in, submit
 from tests.campaigns.integrations.conftest import (
     add_endpoint,
     attempts_of,
@@ -194,3 +195,20 @@ class TestEmptyClaims:
 
         assert await send.run(wh_database) == 1, "not held back by a lease over nothing"
         assert receiver.paths() == ["/hooks"]
+
+
+class TestReplayForm:
+    async def test_a_time_past_the_last_utc_instant_is_an_error_next_to_the_field(
+        self, wh_client: httpx.AsyncClient, receiver: Receiver
+    ) -> None:
+        org = await builders.sign_up(wh_client)
+        endpoint = await add_endpoint(wh_client, org, receiver.url + "/hooks")
+        await log_in(wh_client, org.email)
+        page = f"/dashboard/webhooks/{endpoint['id']}"
+
+        response = await submit(
+            wh_client, page + "/replay", {"since": "9999-12-31T23:59:59-01:00"}, page=page
+        )
+
+        assert response.status_code == 422, response.text
+        assert 'id="since-error"' in response.text
