@@ -432,6 +432,10 @@ async def record_batch(
             continue
         _log_attempt(session, delivery, result, at=batch.claimed_at)
         succeeded = succeeded or result.delivered
+        if delivery.next_attempt_at != batch.claimed_at + LEASE:
+            # Retried or replayed by a member while in flight (or claimed again after the
+            # lease ran out): that request stands, this answer is only logged.
+            continue
         _settle(delivery, result, now=now)
     # Not None: the claim serves the longest-waiting endpoint first (NULLS FIRST is "never
     # claimed"), so with more busy endpoints than one claim takes, none waits for ever.

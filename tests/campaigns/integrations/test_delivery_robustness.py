@@ -212,3 +212,34 @@ class TestReplayForm:
 
         assert response.status_code == 422, response.text
         assert 'id="since-error"' in response.text
+
+
+class TestRetryInFlight:
+    async def test_a_retry_while_the_delivery_is_in_flight_is_not_overwritten_by_its_answer(
+        self,
+        wh_client: httpx.AsyncClient,
+        wh_database: Database,
+        wh_settings: Settings,
+        receiver: Receiver,
+        clock: SettableClock,
+    ) -> None:
+        org = await builders.sign_up(wh_client)
+        endpoint = await add_endpoint(wh_client, org, receiver.url + "/hooks")
+        await emit(wh_database, org)
+        receiver.answer(sleep_s=1)
+        send = dispatcher(wh_settings, timeout_s=10)
+
+        assert await send.start(wh_database) == 1
+        [delivery] = await deliveries_of(wh_database, endpoint["id"])
+        clock.advance(timedelta(seconds=5))
+        retried = await wh_client.post(
+            f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries/{delivery.id}/retry", headers=org.headers
+        )
+        assert retried.status_code == 202, retried.text
+        await send.drain()
+
+        [delivery] = await deliveries_of(wh_database, endpoint["id"])
+        assert (delivery.status, delivery.next_attempt_at) == (DeliveryStatus.PENDING, clock.now())
+        assert len(await attempts_of(wh_database, delivery.id)) == 1, "the first answer is logged"
+        assert await send.run(wh_database) == 1, "the member's retry is sent"
+        assert len(receiver.requests) == 2
