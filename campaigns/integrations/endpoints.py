@@ -26,7 +26,7 @@ from campaigns.integrations.endpoint_models import (
 )
 from campaigns.integrations.errors import EndpointNotFound, TooManyEndpoints
 from campaigns.nonprofits.actors import Actor
-from campaigns.nonprofits.models import MemberRole
+from campaigns.nonprofits.models import MemberRole, Nonprofit
 from service import audit
 from service.db import locked_rows
 from service.errors import ValidationFailed
@@ -116,6 +116,9 @@ async def create_endpoint(
 ) -> WithSecret:
     actor.require(MemberRole.OWNER)
     _check_url(url, config)
+    # The organisation's row (lock order 3) serialises its creates, so two at once cannot both
+    # count 15 and make 17.
+    await locked_rows(session, sa.select(Nonprofit).where(Nonprofit.id == actor.nonprofit_id))
     count = await session.scalar(
         sa.select(sa.func.count())
         .select_from(WebhookEndpoint)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import typing
 import uuid
 from datetime import timedelta
@@ -11,12 +12,21 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from campaigns.integrations import addresses, transport
-from campaigns.integrations.endpoint_models import AttemptOutcome, DeliveryStatus, WebhookDelivery
+from campaigns.integrations import addresses, endpoints, transport
+from campaigns.integrations.endpoint_models import (
+    AttemptOutcome,
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from campaigns.integrations.errors import TooManyEndpoints
 from campaigns.integrations.transport import SendPolicy
+from campaigns.nonprofits.actors import Actor
+from campaigns.nonprofits.models import MemberRole
 from service.clock import SettableClock
 from service.db import Database
 from service.settings import Settings
+from service.unit_of_work import UnitOfWork
 from tests import builders
 from tests.campaigns.dashboard.helpers import log_in, submit
 from tests.campaigns.integrations.conftest import (
@@ -243,3 +253,47 @@ class TestRetryInFlight:
         assert len(await attempts_of(wh_database, delivery.id)) == 1, "the first answer is logged"
         assert await send.run(wh_database) == 1, "the member's retry is sent"
         assert len(receiver.requests) == 2
+
+
+class TestEndpointLimit:
+    @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+    async def test_concurrent_creates_cannot_pass_the_limit(
+        self, wh_client: httpx.AsyncClient, wh_database: Database, wh_settings: Settings, receiver: Receiver
+    ) -> None:
+        org = await builders.sign_up(wh_client)
+        for n in range(endpoints.MAX_ENDPOINTS - 1):
+            await add_endpoint(wh_client, org, f"{receiver.url}/hooks/{n}")
+
+        actor = Actor(
+            nonprofit_id=uuid.UUID(org.id),
+            role=MemberRole.OWNER,
+            member_id=None,
+            api_key_id=uuid.uuid4(),
+            label="t",
+        )
+        config = endpoints.EndpointSettings(secret_key=wh_settings.secret_key, allow_loopback=True)
+
+        async def create(session: UnitOfWork, n: int) -> None:
+            await endpoints.create_endpoint(
+                session, actor=actor, config=config, url=f"{receiver.url}/last/{n}", enabled_events=["*"]
+            )
+
+        async def second() -> None:
+            async with wh_database.transaction() as session:
+                await create(session, 2)
+
+        async with wh_database.transaction() as first:
+            await create(first, 1)
+            racing = asyncio.create_task(second())
+            await asyncio.sleep(0.5)
+            assert not racing.done(), "the second create waits for the first to commit"
+        with pytest.raises(TooManyEndpoints):
+            await racing
+
+        async with wh_database.transaction() as session:
+            count = await session.scalar(
+                sa.select(sa.func.count())
+                .select_from(WebhookEndpoint)
+                .where(WebhookEndpoint.nonprofit_id == uuid.UUID(org.id))
+            )
+        assert count == endpoints.MAX_ENDPOINTS
