@@ -15,10 +15,9 @@ the receipts behind it are sent, so one bad receipt never blocks the job.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from starlette.routing import NoMatchFound
@@ -47,23 +46,22 @@ RETRY_MAX = 3600.0
 @dataclass
 class _Failure:
     attempts: int
-    retry_at: float
+    retry_at: datetime
 
 
-# Receipts that failed to draw in this process: id -> when to try again (time.monotonic()).
+# Receipts that failed to draw in this process: id -> when to try again (the database's clock).
 _failed: dict[uuid.UUID, _Failure] = {}
 
 
-def _waiting() -> list[uuid.UUID]:
-    now = time.monotonic()
+def _waiting(now: datetime) -> list[uuid.UUID]:
     return [receipt_id for receipt_id, failure in _failed.items() if failure.retry_at > now]
 
 
-def _note_failure(receipt_id: uuid.UUID, error: BaseException) -> None:
+def _note_failure(receipt_id: uuid.UUID, error: BaseException, now: datetime) -> None:
     failure = _failed.get(receipt_id)
     attempts = 1 if failure is None else failure.attempts + 1
     delay = min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_MAX)
-    _failed[receipt_id] = _Failure(attempts, time.monotonic() + delay)
+    _failed[receipt_id] = _Failure(attempts, now + timedelta(seconds=delay))
     if failure is None:
         # Logged once per receipt and process; later retries that fail again stay quiet.
         log.error("receipt email could not be drawn", receipt_id=str(receipt_id), error=repr(error))
@@ -117,7 +115,7 @@ def compose_email(receipt: Receipt, doc: ReceiptDocument, pdf: bytes) -> Email:
 async def _unsent(database: Database) -> list[tuple[Receipt, ReceiptDocument]]:
     async with database.transaction() as session:
         query = sa.select(Receipt).where(Receipt.emailed_at.is_(None), Receipt.number.is_not(None))
-        waiting = _waiting()
+        waiting = _waiting(session.now())
         if waiting:
             query = query.where(Receipt.id.not_in(waiting))
         rows = await session.scalars(query.order_by(Receipt.issued_at, Receipt.id).limit(BATCH))
@@ -137,12 +135,12 @@ async def _complete_payment_method(session: UnitOfWork, receipt: Receipt) -> Non
         receipt.payment_method = donation.payment_method_type
 
 
-def _draw(receipt: Receipt, doc: ReceiptDocument) -> Drawn | None:
+def _draw(receipt: Receipt, doc: ReceiptDocument, now: datetime) -> Drawn | None:
     try:
         drawn = Drawn(receipt.id, compose_email(receipt, doc, receipt_pdf(doc)))
     except Exception as e:  # noqa: BLE001 - whatever fails, the other receipts must still go
         # The receipt stays unsent, leaves the batch and is tried again after a backoff.
-        _note_failure(receipt.id, e)
+        _note_failure(receipt.id, e, now)
         return None
     _failed.pop(receipt.id, None)
     return drawn
@@ -166,7 +164,7 @@ async def email_receipts(database: Database) -> int:
     drawn: list[Drawn] = []
     for receipt, doc in pending:
         # Drawing is CPU work: off the event loop, so a serving process stays responsive.
-        item = await asyncio.to_thread(_draw, receipt, doc)
+        item = await asyncio.to_thread(_draw, receipt, doc, database.clock.now())
         if item is not None:
             drawn.append(item)
     if not drawn:
