@@ -1,110 +1,16 @@
-"""A member who forgot their password: ask for a link by email, then choose a new password.
-
-The logic and its guarantees (no account enumeration, one hour, single use, every session
-ended) are campaigns.notifications.password_resets'; these pages parse, count and render.
-"""
+"""A member who forgot their password: ask for a link by email, then choose a new password
+(the pages are campaigns.notifications.reset_web's, shared with the console's)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from campaigns.notifications.password_resets import MEMBERS
+from campaigns.notifications.reset_web import ResetPages
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+PAGES = ResetPages(
+    area=MEMBERS,
+    forgot_template="dashboard/forgot_password.html",
+    reset_template="dashboard/reset_password.html",
+    login_route="dashboard:login",
+)
 
-from campaigns.notifications import password_resets
-from campaigns.notifications.password_resets import MEMBERS, ResetLinkInvalid
-from campaigns.notifications.schemas import ForgotPasswordIn
-from campaigns.notifications.web import NO_REFERRER, count_reset_request, request_language
-from service.errors import RateLimited, ValidationFailed
-from service.web.api import validate
-from service.web.context import database
-from service.web.pages import flash, form_values, read_form, redirect, render
-from service.web.urls import path_for
-
-FORGOT = "dashboard/forgot_password.html"
-RESET = "dashboard/reset_password.html"
-
-
-def _forgot(
-    request: Request,
-    *,
-    values: Mapping[str, str],
-    errors: Mapping[str, str],
-    sent: bool = False,
-    status: int = 200,
-) -> Response:
-    return render(request, FORGOT, {"values": values, "errors": errors, "sent": sent}, status)
-
-
-async def forgot_page(request: Request) -> Response:
-    return _forgot(request, values={}, errors={})
-
-
-async def request_link(request: Request) -> Response:
-    values = {"email": form_values(await read_form(request)).get("email", "").strip()}
-    try:
-        data = validate(ForgotPasswordIn, values)
-        await count_reset_request(request, MEMBERS, data.email)
-    except ValidationFailed as e:
-        return _forgot(request, values=values, errors=e.fields, status=422)
-    except RateLimited as e:
-        response = _forgot(request, values=values, errors={"form": e.detail}, status=429)
-        response.headers["Retry-After"] = str(e.retry_after_s)
-        return response
-    async with database(request).transaction() as session:
-        await password_resets.request_reset(
-            session, area=MEMBERS, email=data.email, language=request_language(request)
-        )
-    # The same page whether or not the address is an account's.
-    return _forgot(request, values=values, errors={}, sent=True)
-
-
-def _reset(request: Request, context: Mapping[str, object], status: int = 200) -> Response:
-    response = render(request, RESET, {"errors": {}, "invalid": False, **context}, status)
-    response.headers.update(NO_REFERRER)
-    return response
-
-
-async def reset_page(request: Request) -> Response:
-    token: str = request.path_params["token"]
-    try:
-        async with database(request).transaction() as session:
-            await password_resets.open_reset(session, area=MEMBERS, token=token)
-    except ResetLinkInvalid as e:
-        return _reset(request, {"invalid": True, "errors": {"form": e.detail}}, e.status_code)
-    return _reset(request, {"token": token})
-
-
-async def set_password(request: Request) -> Response:
-    token: str = request.path_params["token"]
-    form = form_values(await read_form(request))
-    try:
-        async with database(request).transaction() as session:
-            await password_resets.complete_reset(
-                session,
-                area=MEMBERS,
-                token=token,
-                new_password=form.get("new_password", ""),
-                language=request_language(request),
-            )
-    except ResetLinkInvalid as e:
-        return _reset(request, {"invalid": True, "errors": {"form": e.detail}}, e.status_code)
-    except ValidationFailed as e:
-        return _reset(request, {"token": token, "errors": e.fields}, 422)
-    # Signed out everywhere, this browser too: it signs in with the new password.
-    request.session.clear()
-    flash(
-        request,
-        "Your password is changed and every browser signed in as you is signed out. "
-        "Sign in with your new password.",
-    )
-    return redirect(path_for(request, "dashboard:login"))
-
-
-routes = [
-    Route("/forgot-password", forgot_page, methods=["GET"], name="forgot_password"),
-    Route("/forgot-password", request_link, methods=["POST"], name="forgot_password_submit"),
-    Route("/reset-password/{token}", reset_page, methods=["GET"], name="reset_password"),
-    Route("/reset-password/{token}", set_password, methods=["POST"], name="reset_password_submit"),
-]
+routes = PAGES.routes()
