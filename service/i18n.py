@@ -44,8 +44,13 @@ def normalise(value: str | None) -> str | None:
 
 def negotiate(accept_language: str | None) -> str:
     """The language to answer in, from an Accept-Language header (RFC 9110 section 12.5.4)."""
+    return negotiate_or_none(accept_language) or DEFAULT_LANGUAGE
+
+
+def negotiate_or_none(accept_language: str | None) -> str | None:
+    """The best of LANGUAGES the header asks for, or None when it asks for none of them."""
     best: tuple[float, int] | None = None
-    chosen = DEFAULT_LANGUAGE
+    chosen: str | None = None
     for position, part in enumerate((accept_language or "").split(",")[:20]):
         tag, _, params = part.strip().partition(";")
         language = normalise(tag)

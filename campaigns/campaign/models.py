@@ -46,6 +46,7 @@ class Campaign(Base):
             name="cover_complete",
         ),
         sa.Index("ix_campaigns_nonprofit_created", "nonprofit_id", "created_at"),
+        sa.CheckConstraint("default_language IN ('nl', 'en')", name="default_language_known"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -73,6 +74,15 @@ class Campaign(Base):
     cover_widths: Mapped[list[int] | None] = mapped_column(sa.JSON())
     """The variants' widths, ascending (never wider than the upload)."""
     allowed_embed_origins: Mapped[list[str]] = mapped_column(sa.JSON(), default=list)
+    # The language a visitor sees when neither `?lang=`, the language cookie nor the browser's
+    # Accept-Language names one Goodloop speaks (service.web.language).
+    default_language: Mapped[str] = mapped_column(sa.String(2), default="en", server_default="en")
+    # Peer-to-peer: supporters may start fundraiser pages for this campaign (campaigns.fundraising),
+    # and, when asked, each page waits for the nonprofit's approval before it is public.
+    fundraisers_enabled: Mapped[bool] = mapped_column(sa.Boolean(), default=False, server_default=sa.false())
+    fundraisers_need_approval: Mapped[bool] = mapped_column(
+        sa.Boolean(), default=False, server_default=sa.false()
+    )
     status: Mapped[CampaignStatus] = mapped_column(
         str_enum(CampaignStatus, "campaign_status"),
         default=CampaignStatus.DRAFT,

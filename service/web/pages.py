@@ -18,6 +18,7 @@ from service.auth.secrets import constant_time_equals
 from service.errors import Forbidden
 from service.money import format_money
 from service.validation import country_name
+from service.web.language import page_language, remember, template_context
 from service.web.urls import optional_path_for, path_for
 from service.web.validation_messages import sentence, sentences
 
@@ -47,6 +48,11 @@ class _Templates(Jinja2Templates):
 
 
 templates = _Templates(directory=str(TEMPLATES_DIR))
+templates.env.add_extension("jinja2.ext.i18n")
+# `{% trans %}`, `_()`, `gettext()` and `ngettext()` in every template: English until a render's
+# context brings its language's callables (service.web.language.template_context), which
+# `render` below does for every session page.
+templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 # Templates ship with the code; checking every file's mtime on every render costs a stat()
 # per template per request on the hottest pages. Restart to pick up template edits.
 templates.env.auto_reload = False
@@ -100,11 +106,25 @@ async def read_form(request: Request, *, max_files: int = 0) -> FormData:
 
 
 def render(
-    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+    *,
+    language: str | None = None,
 ) -> Response:
-    ctx = {"csrf_token": csrf_token(request), "flashes": pop_flashes(request), **(context or {})}
-    response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    """A session page in the reader's language (`language`, else service.web.language's rule)."""
+    lang = language or page_language(request)
+    ctx = {
+        **template_context(lang),
+        "csrf_token": csrf_token(request),
+        "flashes": pop_flashes(request),
+        **(context or {}),
+    }
+    response: Response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Language"] = str(ctx["lang"])
+    remember(request, response)
     return response
 
 
