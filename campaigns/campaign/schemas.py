@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
     AfterValidator,
@@ -86,6 +86,8 @@ SuggestedAmounts = Annotated[
     list[MinorAmount], Field(max_length=6), AfterValidator(_distinct_sorted), documented(uniqueItems=True)
 ]
 Origins = Annotated[list[Origin], Field(max_length=20)]
+Language = Literal["nl", "en"]
+"""A language Goodloop's pages speak (service.i18n)."""
 
 
 class CampaignIn(BaseModel):
@@ -103,6 +105,13 @@ class CampaignIn(BaseModel):
     max_amount_minor: MinorAmount | None = None
     cover_image_url: HttpsUrl | None = None
     allowed_embed_origins: Origins = Field(default_factory=list)
+    default_language: Language | None = None
+    """What visitors read when their browser names no language Goodloop speaks; left out, it is
+    the nonprofit's country's (nl for NL and BE, else en)."""
+    fundraisers_enabled: bool = False
+    """Supporters may start their own fundraiser pages for this campaign (peer-to-peer)."""
+    fundraisers_need_approval: bool = False
+    """Each fundraiser page waits for the nonprofit's approval before it is public."""
 
 
 class CampaignPatch(BaseModel):
@@ -122,6 +131,9 @@ class CampaignPatch(BaseModel):
     max_amount_minor: MinorAmount | None = None
     cover_image_url: HttpsUrl | None = None
     allowed_embed_origins: Origins | None = None
+    default_language: Language | None = None
+    fundraisers_enabled: bool | None = None
+    fundraisers_need_approval: bool | None = None
 
 
 class CoverImageOut(BaseModel):
@@ -168,6 +180,9 @@ class CampaignOut(BaseModel):
     cover: CoverOut | None = None
     """The uploaded cover, shown instead of cover_image_url when there is one."""
     allowed_embed_origins: list[str]
+    default_language: Language
+    fundraisers_enabled: bool
+    fundraisers_need_approval: bool
     review_note: str | None
     admin_pause_reason: str | None = None
     """Why a moderator paused the campaign (only a moderator can resume it then)."""
@@ -214,6 +229,9 @@ def campaign_shape(campaign: Campaign, url_for: UrlFor) -> CampaignOut:
         cover_image_url=campaign.cover_image_url,
         cover=cover_shape(campaign, url_for),
         allowed_embed_origins=list(campaign.allowed_embed_origins),
+        default_language="nl" if campaign.default_language == "nl" else "en",
+        fundraisers_enabled=campaign.fundraisers_enabled,
+        fundraisers_need_approval=campaign.fundraisers_need_approval,
         review_note=campaign.review_note,
         admin_pause_reason=campaign.admin_pause_reason,
         submitted_at=campaign.submitted_at,

@@ -41,8 +41,14 @@ _EDITABLE_LIVE = frozenset(
         "min_amount_minor",
         "max_amount_minor",
         "allowed_embed_origins",
+        # Settings of how the campaign is shown and shared, not what was approved.
+        "default_language",
+        "fundraisers_enabled",
+        "fundraisers_need_approval",
     }
 )
+# Countries whose nonprofits write to donors in Dutch first (Flanders: Belgium's largest group).
+_DUTCH_COUNTRIES = frozenset({"NL", "BE"})
 _AMOUNT_FIELDS = ("goal_minor", "min_amount_minor", "max_amount_minor")
 
 
@@ -52,11 +58,19 @@ async def create_campaign(session: AsyncSession, *, actor: Actor, data: Campaign
     if values["min_amount_minor"] is None:
         values["min_amount_minor"] = minimum_charge_minor(values["currency"])
     _check_consistency(values)
+    if values["default_language"] is None:
+        nonprofit = await nonprofits.get_own_nonprofit(session, actor=actor)
+        values["default_language"] = language_for_country(nonprofit.country)
     campaign = Campaign(nonprofit_id=actor.nonprofit_id, status=CampaignStatus.DRAFT)
     _apply(campaign, values)
     await add_unique(session, campaign, SlugTaken(f"the slug {data.slug!r} is taken; choose another"))
     await _audit_member(session, actor, "campaign.create", campaign, before=None)
     return campaign
+
+
+def language_for_country(country: str) -> str:
+    """A new campaign's default language when the nonprofit names none: its country's."""
+    return "nl" if country.upper() in _DUTCH_COUNTRIES else "en"
 
 
 async def get_campaign(
@@ -229,7 +243,17 @@ def _check_editable(campaign: Campaign, fields: set[str]) -> None:
     raise FieldLocked(f"a campaign that is {campaign.status.value} cannot be edited")
 
 
-_REQUIRED = ("title", "slug", "story", "currency", "goal_minor", "min_amount_minor")
+_REQUIRED = (
+    "title",
+    "slug",
+    "story",
+    "currency",
+    "goal_minor",
+    "min_amount_minor",
+    "default_language",
+    "fundraisers_enabled",
+    "fundraisers_need_approval",
+)
 
 
 def _check_not_null(changes: dict[str, Any]) -> None:
@@ -290,6 +314,9 @@ def _current_values(campaign: Campaign) -> dict[str, Any]:
         "max_amount_minor": campaign.max_amount_minor,
         "cover_image_url": campaign.cover_image_url,
         "allowed_embed_origins": list(campaign.allowed_embed_origins),
+        "default_language": campaign.default_language,
+        "fundraisers_enabled": campaign.fundraisers_enabled,
+        "fundraisers_need_approval": campaign.fundraisers_need_approval,
     }
 
 

@@ -18,8 +18,9 @@ from campaigns.campaign.models import Campaign
 from campaigns.campaign.schemas import CampaignIn, CampaignPatch
 from campaigns.campaign.status import NONPROFIT_ACTIONS, Action, available_actions
 from campaigns.campaign.story import render_story
-from campaigns.dashboard import forms, share_pages
+from campaigns.dashboard import campaign_settings, forms, share_pages
 from campaigns.dashboard.auth import Endpoint, has_role, require_actor, signed_in
+from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.models import MemberRole
 from campaigns.sharing import service as sharing
@@ -69,8 +70,10 @@ async def list_campaigns(request: Request) -> Response:
 async def new_campaign(request: Request) -> Response:
     async with database(request).transaction() as session:
         actor = await require_actor(request, session)
+        country = (await nonprofits.get_own_nonprofit(session, actor=actor)).country
     actor.require(MemberRole.EDITOR)
-    return _form_page(request, actor, campaign=None, values={"currency": "eur"})
+    language = campaigns.language_for_country(country)
+    return _form_page(request, actor, campaign=None, values={"currency": "eur", "default_language": language})
 
 
 @signed_in
@@ -82,6 +85,7 @@ async def create_campaign(request: Request) -> Response:
         if values.get("intent") == "preview":
             return _preview_page(request, actor, campaign=None, values=values)
         parsed = forms.parse_campaign(values)
+        campaign_settings.add_settings(parsed, values)
         try:
             async with session.begin_nested():
                 data = _validated(CampaignIn, parsed)
@@ -110,7 +114,8 @@ async def edit_campaign(request: Request) -> Response:
         actor = await require_actor(request, session)
         campaign = await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
     actor.require(MemberRole.EDITOR)
-    return _form_page(request, actor, campaign=campaign, values=forms.campaign_values(campaign))
+    values = forms.campaign_values(campaign) | campaign_settings.settings_values(campaign)
+    return _form_page(request, actor, campaign=campaign, values=values)
 
 
 @signed_in
@@ -124,6 +129,7 @@ async def update_campaign(request: Request) -> Response:
         if values.get("intent") == "preview":
             return _preview_page(request, actor, campaign=campaign, values=values)
         parsed = forms.parse_campaign_changes(values, campaign)
+        campaign_settings.add_setting_changes(parsed, values, campaign)
         if not parsed.data and not parsed.errors:
             flash(request, "Nothing changed.")
             return redirect(detail_url(request, campaign_id))
