@@ -1,0 +1,290 @@
+"""Issue #19's accessibility proof: axe-core (the pinned npm package, injected through Playwright;
+no network) finds no serious or critical WCAG 2.0/2.1/2.2 A or AA violation on every page group,
+in Dutch and in English, served by the real app with its Stripe sandbox and worker on seeded
+data: the donor's pages, the donor portal, the members' dashboard and the admin console.
+
+Every violation (moderate and minor too) is printed so it can be fixed: run with `-s`."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from campaigns.matching.models import Match
+from campaigns.portal import signin
+from service.auth.admins import create_admin, set_admin_password
+from service.auth.models import AdminRole
+from service.db import Database, utcnow
+from service.settings import SANDBOX_API_KEY, SANDBOX_PATH
+from tests import builders, databases
+from tests.browser.axe import audit_context, axe_script, report, run_axe
+from tests.browser.test_donor_flows import run_async
+from tests.campaigns.giving.sandboxed import sandbox_settings
+from tests.live_server import free_port, serve
+
+ADMIN_PASSWORD = "a long admin passphrase"
+DONOR = "ada.lovelace@example.org"
+LANGUAGES = ("en", "nl")
+
+
+@dataclass(frozen=True)
+class Scene:
+    url: str
+    database_url: str
+    org: builders.Org
+    admin_email: str
+    slug: str
+    campaign_id: str
+    thanks_path: str
+    match_id: uuid.UUID
+
+    def db(self) -> Database:
+        return Database.from_url(self.database_url)
+
+
+async def _give(http: httpx.AsyncClient, slug: str, *, amount_minor: int, email: str) -> str:
+    """A paid gift through the public checkout and the sandbox; returns its thank-you path."""
+    started = await http.post(
+        f"/api/v1/public/campaigns/{slug}/checkout",
+        json={"amount_minor": amount_minor, "currency": "eur", "email": email},
+    )
+    assert started.status_code == 201, started.text
+    found = re.search(r"(cs_test_[A-Za-z0-9]+)", started.json()["checkout_url"])
+    assert found is not None
+    session_id = found.group(1)
+    paid = await http.post(f"{SANDBOX_PATH}/_control/sessions/{session_id}/pay", json={})
+    assert paid.status_code == 200, paid.text
+    retrieved = await http.get(
+        f"{SANDBOX_PATH}/v1/checkout/sessions/{session_id}",
+        headers={"Authorization": f"Bearer {SANDBOX_API_KEY}"},
+    )
+    success_url = str(retrieved.json()["success_url"]).replace("{CHECKOUT_SESSION_ID}", session_id)
+    return success_url.removeprefix(str(http.base_url).rstrip("/"))
+
+
+async def _wait_for_match(database: Database) -> uuid.UUID:
+    for _ in range(150):
+        async with database.transaction() as session:
+            match_id = await session.scalar(sa.select(Match.id).limit(1))
+        if match_id is not None:
+            return match_id
+        await asyncio.sleep(0.2)
+    raise AssertionError("no match after 30 s")
+
+
+async def _build(url: str, database_url: str) -> Scene:
+    database = Database.from_url(database_url)
+    try:
+        async with database.transaction() as session:
+            admin_email = f"admin-{uuid.uuid4().hex[:6]}@goodloop.org"
+            created = await create_admin(session, email=admin_email, role=AdminRole.SUPERADMIN)
+            await set_admin_password(session, email=admin_email, password=ADMIN_PASSWORD)
+        admin = builders.AdminUser(id=created.admin.id, email=admin_email, token=created.token)
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            org = await builders.sign_up(http)
+            await builders.verify(http, admin, org)
+            campaign = await builders.live_campaign(http, org, admin)
+            program = await http.post(
+                "/api/v1/admin/matching-programs",
+                json={
+                    "name": "Winter match",
+                    "currency": "eur",
+                    "budget_minor": 100_000,
+                    "starts_at": (utcnow() - timedelta(minutes=1)).isoformat(),
+                    "ends_at": (utcnow() + timedelta(days=30)).isoformat(),
+                    "hold_days": 0,
+                    "review_threshold_minor": 100,
+                    "policy": {"policy": "fixed_ratio", "ratio_bps": 10_000},
+                },
+                headers=admin.headers,
+            )
+            assert program.status_code == 201, program.text
+            thanks_path = await _give(http, campaign["slug"], amount_minor=2_500, email=DONOR)
+        match_id = await _wait_for_match(database)
+        return Scene(
+            url=url,
+            database_url=database_url,
+            org=org,
+            admin_email=admin_email,
+            slug=campaign["slug"],
+            campaign_id=campaign["id"],
+            thanks_path=thanks_path,
+            match_id=match_id,
+        )
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture(scope="module")
+def scene(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
+    axe_script()
+    folder = tmp_path_factory.mktemp("a11y")
+    database_url = databases.copy_sqlite_template(sqlite_template, folder)
+    port = free_port()
+    with serve(sandbox_settings(database_url, folder / "data", port), port=port, run_worker=True) as url:
+        yield run_async(lambda: _build(url, database_url))
+
+
+def _portal_link(scene: Scene) -> str:
+    async def issue() -> str:
+        database = scene.db()
+        try:
+            async with database.transaction() as session:
+                issued = await signin.issue_link(session, email=DONOR, language="en")
+            return issued.token
+        finally:
+            await database.dispose()
+
+    return run_async(issue)
+
+
+def _sign_in(page: Page, login_url: str, *, email: str, password: str) -> None:
+    page.goto(login_url)
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password]").fill(password)
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_load_state("load")
+    assert "/login" not in page.url, f"signing in at {login_url} failed"
+
+
+@dataclass
+class Visitors:
+    donor: BrowserContext
+    member: BrowserContext
+    admin: BrowserContext
+    portal: BrowserContext
+
+
+@pytest.fixture(scope="module")
+def visitors(browser: Browser, scene: Scene) -> Iterator[Visitors]:
+    made = Visitors(
+        donor=audit_context(browser),
+        member=audit_context(browser),
+        admin=audit_context(browser, {"width": 1280, "height": 900}),
+        portal=audit_context(browser),
+    )
+    try:
+        page = made.member.new_page()
+        _sign_in(page, scene.url + "/dashboard/login", email=scene.org.email, password=builders.PASSWORD)
+        page.close()
+        page = made.admin.new_page()
+        _sign_in(page, scene.url + "/admin/login", email=scene.admin_email, password=ADMIN_PASSWORD)
+        page.close()
+        page = made.portal.new_page()
+        page.goto(f"{scene.url}/donor/sign-in/{_portal_link(scene)}")
+        page.locator("main form button[type=submit]").first.click()
+        expect(page).to_have_url(scene.url + "/donor")
+        page.close()
+        yield made
+    finally:
+        for context in (made.donor, made.member, made.admin, made.portal):
+            context.close()
+
+
+def with_lang(path: str, lang: str) -> str:
+    return f"{path}{'&' if '?' in path else '?'}lang={lang}"
+
+
+def visit(path: Callable[[Scene], str]) -> Callable[[Page, Scene, str], None]:
+    def go(page: Page, scene: Scene, lang: str) -> None:
+        response = page.goto(scene.url + with_lang(path(scene), lang))
+        assert response is not None and response.status < 500, f"{page.url} answered a 5xx"
+        page.wait_for_load_state("load")
+
+    return go
+
+
+def campaign_form_with_errors(page: Page, scene: Scene, lang: str) -> None:
+    page.goto(scene.url + with_lang("/dashboard/campaigns/new", lang))
+    page.locator("input[name=goal]").fill("12,345.678")
+    page.locator("button[name=intent][value=save]").click()
+    expect(page.locator("[aria-invalid=true]").first).to_be_visible()
+
+
+def report_form_with_errors(page: Page, scene: Scene, lang: str) -> None:
+    page.goto(scene.url + with_lang(f"/c/{scene.slug}/report", lang))
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_load_state("load")
+
+
+# (name, who visits, how the page is opened)
+PAGES: list[tuple[str, str, Callable[[Page, Scene, str], None]]] = [
+    ("campaign", "donor", visit(lambda s: f"/c/{s.slug}")),
+    ("embed", "donor", visit(lambda s: f"/embed/{s.slug}")),
+    ("thanks", "donor", visit(lambda s: s.thanks_path)),
+    ("supporters", "donor", visit(lambda s: f"/c/{s.slug}/supporters")),
+    ("updates", "donor", visit(lambda s: f"/c/{s.slug}/updates")),
+    ("report", "donor", visit(lambda s: f"/c/{s.slug}/report")),
+    ("report-errors", "donor", report_form_with_errors),
+    ("privacy", "donor", visit(lambda s: "/privacy")),
+    ("terms", "donor", visit(lambda s: "/terms")),
+    ("portal-sign-in", "donor", visit(lambda s: "/donor")),
+    ("portal-sent", "donor", visit(lambda s: "/donor/sent")),
+    ("portal-link", "donor", visit(lambda s: f"/donor/sign-in/{_portal_link(s)}")),
+    ("portal-gifts", "portal", visit(lambda s: "/donor")),
+    ("not-found", "donor", visit(lambda s: "/c/no-such-campaign")),
+    ("dashboard-welcome", "donor", visit(lambda s: "/")),
+    ("dashboard-sign-up", "donor", visit(lambda s: "/signup")),
+    ("dashboard-login", "donor", visit(lambda s: "/dashboard/login")),
+    ("dashboard-forgot-password", "donor", visit(lambda s: "/dashboard/forgot-password")),
+    ("dashboard-home", "member", visit(lambda s: "/dashboard")),
+    ("dashboard-campaigns", "member", visit(lambda s: "/dashboard/campaigns")),
+    ("dashboard-campaign", "member", visit(lambda s: f"/dashboard/campaigns/{s.campaign_id}")),
+    ("dashboard-campaign-edit", "member", visit(lambda s: f"/dashboard/campaigns/{s.campaign_id}/edit")),
+    ("dashboard-campaign-form-errors", "member", campaign_form_with_errors),
+    ("dashboard-messages", "member", visit(lambda s: f"/dashboard/campaigns/{s.campaign_id}/messages")),
+    ("dashboard-updates", "member", visit(lambda s: f"/dashboard/campaigns/{s.campaign_id}/updates")),
+    ("dashboard-members", "member", visit(lambda s: "/dashboard/members")),
+    ("dashboard-api-keys", "member", visit(lambda s: "/dashboard/api-keys")),
+    ("dashboard-matches", "member", visit(lambda s: "/dashboard/matches")),
+    ("dashboard-webhooks", "member", visit(lambda s: "/dashboard/webhooks")),
+    ("dashboard-recurring", "member", visit(lambda s: "/dashboard/recurring")),
+    ("dashboard-notifications", "member", visit(lambda s: "/dashboard/notifications")),
+    ("dashboard-tax-profile", "member", visit(lambda s: "/dashboard/tax-profile")),
+    ("dashboard-password", "member", visit(lambda s: "/dashboard/password")),
+    ("console-login", "donor", visit(lambda s: "/admin/login")),
+    ("console-forgot-password", "donor", visit(lambda s: "/admin/forgot-password")),
+    ("console-overview", "admin", visit(lambda s: "/admin")),
+    ("console-campaigns", "admin", visit(lambda s: "/admin/campaigns")),
+    ("console-review-queue", "admin", visit(lambda s: "/admin/matches")),
+    ("console-review-detail", "admin", visit(lambda s: f"/admin/matches/{s.match_id}")),
+    ("console-audit-log", "admin", visit(lambda s: "/admin/audit-log")),
+    ("console-nonprofits", "admin", visit(lambda s: "/admin/nonprofits")),
+    ("console-finance", "admin", visit(lambda s: "/admin/finance")),
+    ("console-risk", "admin", visit(lambda s: "/admin/risk")),
+]
+
+
+@pytest.mark.browser
+class TestNoSeriousViolations:
+    @pytest.mark.parametrize("lang", LANGUAGES)
+    @pytest.mark.parametrize(("name", "who", "open_page"), PAGES, ids=[p[0] for p in PAGES])
+    def test_page_in_each_language(
+        self,
+        visitors: Visitors,
+        scene: Scene,
+        name: str,
+        who: str,
+        open_page: Callable[[Page, Scene, str], None],
+        lang: str,
+    ) -> None:
+        page: Page = getattr(visitors, who).new_page()
+        try:
+            open_page(page, scene, lang)
+            assert page.evaluate("document.documentElement.lang") == lang or name.startswith("console")
+            violations = run_axe(page)
+            print(report(f"{name} ({lang}) {page.url}", violations))
+            blocking = [v for v in violations if v.blocking]
+            assert not blocking, report(f"{name} ({lang})", blocking)
+        finally:
+            page.close()
