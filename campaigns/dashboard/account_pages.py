@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.dashboard.auth import start_session
+from campaigns.dashboard.language import translated, translator
 from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.actors import actor_for_member
 from campaigns.nonprofits.errors import EmailTaken
@@ -37,9 +38,10 @@ async def sign_up(request: Request) -> Response:
         # Same allowance as the API, counted after validation like the API does.
         await enforce_rate_limit(request, SIGN_UP_LIMIT, client_address(request))
     except ValidationFailed as e:
-        return _sign_up_form(request, values=values, errors=e.fields, status_code=422)
+        return _sign_up_form(request, values=values, errors=translated(request, e.fields), status_code=422)
     except RateLimited as e:
-        response = _sign_up_form(request, values=values, errors={"form": e.detail}, status_code=429)
+        errors = translated(request, {"form": e.detail})
+        response = _sign_up_form(request, values=values, errors=errors, status_code=429)
         response.headers["Retry-After"] = str(e.retry_after_s)
         return response
     try:
@@ -47,7 +49,8 @@ async def sign_up(request: Request) -> Response:
             result = await nonprofits.sign_up(session, data=data)
             actor = await actor_for_member(session, member_id=result.owner.id)
     except EmailTaken as e:
-        return _sign_up_form(request, values=values, errors={"contact_email": e.detail}, status_code=409)
+        errors = translated(request, {"contact_email": e.detail})
+        return _sign_up_form(request, values=values, errors=errors, status_code=409)
     await start_session(request, result.owner)
     context = {
         "actor": actor,
@@ -83,11 +86,14 @@ async def accept_invite(request: Request) -> Response:
                 data = validate(AcceptInviteIn, {"password": values.get("password", "")})
                 member = await nonprofits.accept_invite(session, token=token, password=data.password)
         except ValidationFailed as e:
-            return await _invite_form(request, session, invite, errors=e.fields, status_code=422)
+            errors = translated(request, e.fields)
+            return await _invite_form(request, session, invite, errors=errors, status_code=422)
         except EmailTaken as e:
-            return await _invite_form(request, session, invite, errors={"form": e.detail}, status_code=409)
+            errors = translated(request, {"form": e.detail})
+            return await _invite_form(request, session, invite, errors=errors, status_code=409)
     await start_session(request, member)
-    flash(request, "Welcome! You are signed in.")
+    _ = translator(request)
+    flash(request, _("Welcome! You are signed in."))
     return redirect(path_for(request, "dashboard:home"))
 
 

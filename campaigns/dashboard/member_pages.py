@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.dashboard.auth import has_role, require_actor, signed_in
+from campaigns.dashboard.language import translated, translator
 from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.errors import EmailTaken
@@ -61,14 +62,14 @@ async def invite_member(request: Request) -> Response:
                     raise AlreadySent
         except AlreadySent:
             # A double submit: the first request made the invitation and sent it; this one rolled back.
-            notice = f"The invitation to {values.get('email', '').strip()} is sent by email."
+            _ = translator(request)
+            notice = _("The invitation to %(email)s is sent by email.", email=values.get("email", "").strip())
             return await _members_page(request, session, actor, notice=notice)
         except ValidationFailed as e:
-            return await _members_page(
-                request, session, actor, values=values, errors=e.fields, status_code=422
-            )
+            errors = translated(request, e.fields)
+            return await _members_page(request, session, actor, values=values, errors=errors, status_code=422)
         except EmailTaken as e:
-            errors = {"email": e.detail}
+            errors = translated(request, {"email": e.detail})
             return await _members_page(request, session, actor, values=values, errors=errors, status_code=409)
         return await _members_page(request, session, actor, invite=_shown(request, created))
 
@@ -99,7 +100,8 @@ async def resend_invite(request: Request) -> Response:
                 if not sent:
                     raise AlreadySent
         except AlreadySent:
-            notice = "The invitation is sent again by email."
+            _ = translator(request)
+            notice = _("The invitation is sent again by email.")
             return await _members_page(request, session, actor, notice=notice)
         return await _members_page(request, session, actor, invite=_shown(request, created))
 
@@ -148,8 +150,9 @@ async def create_api_key(request: Request) -> Response:
         try:
             data = validate(ApiKeyIn, {"name": values.get("name", "").strip()})
         except ValidationFailed as e:
+            errors = translated(request, e.fields)
             return await _api_keys_page(
-                request, session, actor, values=values, errors=e.fields, status_code=422
+                request, session, actor, values=values, errors=errors, status_code=422
             )
         created = await nonprofits.create_api_key_as(session, actor=actor, name=data.name)
         return await _api_keys_page(request, session, actor, created=created.plaintext)
@@ -162,7 +165,11 @@ async def revoke_api_key(request: Request) -> Response:
     async with database(request).transaction() as session:
         actor = await require_actor(request, session)
         key = await nonprofits.revoke_api_key(session, actor=actor, api_key_id=api_key_id)
-    flash(request, f"The key {key.prefix}… is revoked; requests with it are refused from now on.")
+    _ = translator(request)
+    flash(
+        request,
+        _("The key %(prefix)s… is revoked; requests with it are refused from now on.", prefix=key.prefix),
+    )
     return redirect(path_for(request, "dashboard:api_keys"))
 
 

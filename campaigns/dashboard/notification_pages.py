@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.dashboard.auth import require_actor, signed_in
+from campaigns.dashboard.language import N_, translated, translator
 from campaigns.nonprofits.actors import Actor
 from campaigns.notifications import preferences
 from campaigns.notifications.models import GiftEmails
@@ -21,14 +22,16 @@ from service.web.urls import path_for
 
 TEMPLATE = "dashboard/notifications.html"
 GIFT_CHOICES = (
-    (GiftEmails.EACH.value, "An email for each gift", "As soon as a gift is confirmed."),
+    (GiftEmails.EACH.value, N_("An email for each gift"), N_("As soon as a gift is confirmed.")),
     (
         GiftEmails.DAILY.value,
-        "One summary a day",
-        "The morning after a day with gifts: how many, the totals and the list. "
-        "No email after a day without gifts.",
+        N_("One summary a day"),
+        N_(
+            "The morning after a day with gifts: how many, the totals and the list. "
+            "No email after a day without gifts."
+        ),
     ),
-    (GiftEmails.NONE.value, "No gift emails", "You see every gift in the dashboard."),
+    (GiftEmails.NONE.value, N_("No gift emails"), N_("You see every gift in the dashboard.")),
 )
 LANGUAGES = (("en", "English"), ("nl", "Nederlands"))
 
@@ -36,11 +39,12 @@ LANGUAGES = (("en", "English"), ("nl", "Nederlands"))
 def _page(
     request: Request, actor: Actor, values: Mapping[str, str], errors: Mapping[str, str], status: int = 200
 ) -> Response:
+    _ = translator(request)
     context = {
         "actor": actor,
         "values": values,
-        "errors": errors,
-        "gift_choices": GIFT_CHOICES,
+        "errors": translated(request, errors),
+        "gift_choices": [(value, _(label), _(hint)) for value, label, hint in GIFT_CHOICES],
         "languages": LANGUAGES,
     }
     return render(request, TEMPLATE, context, status)
@@ -86,7 +90,8 @@ async def save_notifications(request: Request) -> Response:
             money_emails=data.money_emails,
             language=data.language,
         )
-    flash(request, "Your notification settings are saved.")
+    _ = translator(request)
+    flash(request, _("Your notification settings are saved."))
     return redirect(path_for(request, "dashboard:notifications"))
 
 

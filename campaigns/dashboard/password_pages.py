@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.dashboard.auth import require_actor, signed_in
+from campaigns.dashboard.language import translated, translator
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.models import Member
 from campaigns.nonprofits.passwords import change_member_password
@@ -14,6 +15,7 @@ from campaigns.nonprofits.web import SESSION_TOKEN_KEY
 from campaigns.notifications import password_resets
 from service.errors import ValidationFailed
 from service.web.context import database
+from service.web.language import ngettext_for, page_language
 from service.web.pages import flash, form_values, read_form, redirect, render
 from service.web.urls import path_for
 
@@ -47,16 +49,21 @@ async def change_password(request: Request) -> Response:
             if member is not None:
                 await password_resets.confirm_password_changed(session, member=member)
     except ValidationFailed as e:
-        return render(request, TEMPLATE, {"actor": actor, "errors": e.fields}, 422)
-    flash(request, _changed_message(ended))
+        return render(request, TEMPLATE, {"actor": actor, "errors": translated(request, e.fields)}, 422)
+    flash(request, _changed_message(request, ended))
     return redirect(path_for(request, "dashboard:password"))
 
 
-def _changed_message(ended: int) -> str:
+def _changed_message(request: Request, ended: int) -> str:
+    _ = translator(request)
     if ended == 0:
-        return "Your password is changed."
-    browsers = "browser" if ended == 1 else "browsers"
-    return f"Your password is changed, and {ended} other {browsers} signed in as you are signed out."
+        return _("Your password is changed.")
+    ngettext = ngettext_for(page_language(request))
+    return ngettext(
+        "Your password is changed, and %(num)s other browser signed in as you is signed out.",
+        "Your password is changed, and %(num)s other browsers signed in as you are signed out.",
+        ended,
+    )
 
 
 routes = [

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 import sqlalchemy as sa
+from babel.numbers import format_decimal
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -16,7 +18,9 @@ from campaigns.dashboard.auth import require_actor, signed_in
 from campaigns.recurring import figures, repository
 from campaigns.recurring.models import RecurringGift
 from campaigns.recurring.schemas import CampaignRecurringFigures, monthly_minor
+from service import i18n
 from service.web.context import database
+from service.web.language import page_language
 from service.web.pages import render
 
 TEMPLATE = "dashboard/recurring.html"
@@ -27,11 +31,17 @@ SHOWN = 200
 class CampaignRow:
     title: str
     figures: CampaignRecurringFigures
+    language: str = i18n.DEFAULT_LANGUAGE
 
     @property
     def churn_text(self) -> str:
+        """The churn as the page's language writes a percentage (12.50% / 12,50%); "" when none yet."""
         bps = self.figures.churn_bps
-        return "none yet" if bps is None else f"{bps // 100}.{bps % 100:02d}%"
+        if bps is None:
+            return ""
+        # Basis points are exact; Decimal keeps them so (no float rounding of 12.35%).
+        figure = format_decimal(Decimal(bps) / 100, format="0.00", locale=i18n.babel_locale(self.language))
+        return f"{figure}%"
 
 
 @dataclass(frozen=True)
@@ -52,8 +62,10 @@ async def recurring(request: Request) -> Response:
             rows = await session.execute(sa.select(Campaign.id, Campaign.title).where(Campaign.id.in_(ids)))
             titles = {row[0]: row[1] for row in rows}
         now = session.now()
+        language = page_language(request)
         campaigns = [
-            CampaignRow(titles.get(f.campaign_id, ""), f) for f in figures.by_campaign(gifts, now=now)
+            CampaignRow(titles.get(f.campaign_id, ""), f, language)
+            for f in figures.by_campaign(gifts, now=now)
         ]
         context = {
             "actor": actor,

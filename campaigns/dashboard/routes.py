@@ -30,6 +30,7 @@ from campaigns.dashboard.auth import (
     end_session,
     start_session,
 )
+from campaigns.dashboard.language import keep_saved_language, saved_language, translator
 from campaigns.matching import identity
 from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.models import Member
@@ -51,27 +52,32 @@ async def login_page(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
+    _ = translator(request)
     form = form_values(await read_form(request))
     email = form.get("email", "").strip().lower()
     password = form.get("password", "")
     try:
         await SIGN_IN.check(request, email)
     except RateLimited as e:
+        errors = {"form": _(e.detail)}
         response = render(
-            request, "dashboard/login.html", {"values": {"email": email}, "errors": {"form": e.detail}}, 429
+            request, "dashboard/login.html", {"values": {"email": email}, "errors": errors}, 429
         )
         response.headers["Retry-After"] = str(e.retry_after_s)
         return response
+    language: str | None = None
     async with database(request).transaction() as session:
         member = await nonprofits.authenticate_member(session, email=email, password=password)
         if member is not None:
             await _remember_member_keys(request, session, member)
+            language = await saved_language(session, member)
     if member is None:
-        errors = {"form": "that email and password do not match an account"}
+        errors = {"form": _("that email and password do not match an account")}
         return render(request, "dashboard/login.html", {"values": {"email": email}, "errors": errors}, 400)
     await start_session(request, member)
     response = redirect(path_for(request, "dashboard:home"))
     SIGN_IN.remember(request, response, email)
+    keep_saved_language(request, response, language)
     return response
 
 
@@ -97,7 +103,8 @@ async def _remember_member_keys(request: Request, session: UnitOfWork, member: M
 async def logout(request: Request) -> Response:
     await read_form(request)
     await end_session(request)
-    flash(request, "You are signed out.")
+    _ = translator(request)
+    flash(request, _("You are signed out."))
     return redirect(path_for(request, "dashboard:login"))
 
 

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.dashboard.auth import has_role, require_actor, signed_in
+from campaigns.dashboard.language import N_, translated, translator
 from campaigns.integrations import addresses, deliveries, endpoints
 from campaigns.integrations.endpoint_models import DeliveryStatus, WebhookEndpoint
 from campaigns.integrations.errors import EndpointDisabled, TooManyEndpoints
@@ -28,11 +29,12 @@ from service.pagination import InvalidCursor
 from service.unit_of_work import UnitOfWork
 from service.web.api import validate
 from service.web.context import database, settings
+from service.web.language import ngettext_for, page_language
 from service.web.pages import flash, form_values, read_form, redirect, render
 from service.web.urls import path_for
 
 LOG_PAGE = 25
-EVENT_LABELS: dict[str, str] = {WILDCARD: "All events, also types added later"}
+EVENT_LABELS: dict[str, str] = {WILDCARD: N_("All events, also types added later")}
 
 
 def _config(request: Request) -> endpoints.EndpointSettings:
@@ -74,11 +76,15 @@ def _checked(fields: Mapping[str, Any], config: endpoints.EndpointSettings) -> W
     return data
 
 
-def _base_context(actor: Actor) -> dict[str, Any]:
+def _base_context(request: Request, actor: Actor) -> dict[str, Any]:
+    _ = translator(request)
     return {
         "actor": actor,
         "is_owner": has_role(actor, MemberRole.OWNER),
-        "event_choices": [(value, EVENT_LABELS.get(value, value)) for value in EVENT_CHOICES],
+        # Event types are names a receiver's code matches on: they stay as they are.
+        "event_choices": [
+            (value, _(EVENT_LABELS[value]) if value in EVENT_LABELS else value) for value in EVENT_CHOICES
+        ],
     }
 
 
@@ -111,10 +117,15 @@ async def create_webhook(request: Request) -> Response:
                 )
         except ValidationFailed as e:
             return await _list_page(request, session, actor, values=fields, errors=e.fields, status_code=422)
-        except TooManyEndpoints as e:
-            return await _list_page(
-                request, session, actor, values=fields, errors={"form": e.detail}, status_code=409
-            )
+        except TooManyEndpoints:
+            _ = translator(request)
+            errors = {
+                "form": _(
+                    "An organisation may have at most %(count)s webhook endpoints.",
+                    count=endpoints.MAX_ENDPOINTS,
+                )
+            }
+            return await _list_page(request, session, actor, values=fields, errors=errors, status_code=409)
         return await _endpoint_page(request, session, actor, created.endpoint, secret=created.secret)
 
 
@@ -128,10 +139,10 @@ async def _list_page(
     status_code: int = 200,
 ) -> Response:
     context = {
-        **_base_context(actor),
+        **_base_context(request, actor),
         "endpoints": await endpoints.list_endpoints(session, actor=actor),
         "values": values or {"enabled_events": [WILDCARD]},
-        "errors": errors or {},
+        "errors": translated(request, errors or {}),
     }
     return render(request, "dashboard/webhooks.html", context, status_code)
 
@@ -169,7 +180,8 @@ async def update_webhook(request: Request) -> Response:
             return await _endpoint_page(
                 request, session, actor, endpoint, values=changes, errors=e.fields, status_code=422
             )
-    flash(request, "Saved.")
+    _ = translator(request)
+    flash(request, _("Saved."))
     return redirect(path_for(request, "dashboard:webhook", endpoint_id=endpoint.id))
 
 
@@ -179,7 +191,8 @@ async def delete_webhook(request: Request) -> Response:
     async with database(request).transaction() as session:
         actor = await require_actor(request, session)
         endpoint = await endpoints.delete_endpoint(session, actor=actor, endpoint_id=_endpoint_id(request))
-    flash(request, f"The endpoint {endpoint.url} is deleted, with its delivery log.")
+    _ = translator(request)
+    flash(request, _("The endpoint %(url)s is deleted, with its delivery log.", url=endpoint.url))
     return redirect(path_for(request, "dashboard:webhooks"))
 
 
@@ -209,8 +222,10 @@ async def send_webhook_test(request: Request) -> Response:
             return await _endpoint_page(
                 request, session, actor, endpoint, errors={"form": e.detail}, status_code=409
             )
+    _ = translator(request)
     flash(
-        request, "A test event is on its way: it is sent within seconds. Reload this page to see the answer."
+        request,
+        _("A test event is on its way: it is sent within seconds. Reload this page to see the answer."),
     )
     return redirect(path_for(request, "dashboard:webhook", endpoint_id=_endpoint_id(request)))
 
@@ -231,7 +246,8 @@ async def retry_webhook_delivery(request: Request) -> Response:
             return await _endpoint_page(
                 request, session, actor, endpoint, errors={"form": e.detail}, status_code=409
             )
-    flash(request, "The event is queued to be sent again.")
+    _ = translator(request)
+    flash(request, _("The event is queued to be sent again."))
     return redirect(path_for(request, "dashboard:webhook", endpoint_id=_endpoint_id(request)))
 
 
@@ -243,7 +259,8 @@ async def replay_webhooks(request: Request) -> Response:
         endpoint = await endpoints.get_endpoint(session, actor=actor, endpoint_id=_endpoint_id(request))
         since = _utc(values.get("since", ""))
         if since is None:
-            errors = {"since": "Please enter a date and time, like 2026-12-24 18:00."}
+            _ = translator(request)
+            errors = {"since": _("Please enter a date and time, like 2026-12-24 18:00.")}
             return await _endpoint_page(
                 request, session, actor, endpoint, values=values, errors=errors, status_code=422
             )
@@ -256,9 +273,15 @@ async def replay_webhooks(request: Request) -> Response:
             return await _endpoint_page(
                 request, session, actor, endpoint, errors={"form": e.detail}, status_code=409
             )
+    _ = translator(request)
+    ngettext = ngettext_for(page_language(request))
     flash(
         request,
-        "No failed deliveries since then." if count == 0 else f"{count} failed deliveries are queued again.",
+        _("No failed deliveries since then.")
+        if count == 0
+        else ngettext(
+            "%(num)s failed delivery is queued again.", "%(num)s failed deliveries are queued again.", count
+        ),
     )
     return redirect(path_for(request, "dashboard:webhook", endpoint_id=endpoint.id))
 
@@ -303,12 +326,12 @@ async def _endpoint_page(
             session, endpoint=endpoint, limit=LOG_PAGE, cursor=None, status=status
         )
     context = {
-        **_base_context(actor),
+        **_base_context(request, actor),
         "endpoint": endpoint,
         "secret": secret,
         "rolled": rolled,
         "values": values or _values_of(endpoint),
-        "errors": errors or {},
+        "errors": translated(request, errors or {}),
         "log": log,
         "next_cursor": cursor,
         "status_filter": status.value if status else "",

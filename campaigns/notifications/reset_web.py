@@ -23,6 +23,7 @@ from campaigns.notifications.web import NO_REFERRER, count_reset_request, reques
 from service.errors import RateLimited, ValidationFailed
 from service.web.api import validate
 from service.web.context import database
+from service.web.language import gettext_for, page_language
 from service.web.pages import flash, form_values, read_form, redirect, render
 from service.web.urls import path_for
 
@@ -45,7 +46,7 @@ class ResetPages:
         sent: bool = False,
         status: int = 200,
     ) -> Response:
-        context = {"values": values, "errors": errors, "sent": sent}
+        context = {"values": values, "errors": _translated(request, errors), "sent": sent}
         return render(request, self.forgot_template, context, status)
 
     async def forgot_page(self, request: Request) -> Response:
@@ -70,7 +71,9 @@ class ResetPages:
         return self._forgot(request, values=values, errors={}, sent=True)
 
     def _reset(self, request: Request, context: Mapping[str, object], status: int = 200) -> Response:
-        response = render(request, self.reset_template, {"errors": {}, "invalid": False, **context}, status)
+        errors = context.get("errors", {})
+        shown = {**context, "errors": _translated(request, errors if isinstance(errors, Mapping) else {})}
+        response = render(request, self.reset_template, {"invalid": False, **shown}, status)
         response.headers.update(NO_REFERRER)
         return response
 
@@ -101,10 +104,13 @@ class ResetPages:
             return self._reset(request, {"token": token, "errors": e.fields}, 422)
         # Signed out everywhere, this browser too: it signs in with the new password.
         request.session.clear()
+        _ = gettext_for(page_language(request))
         flash(
             request,
-            "Your password is changed and every browser signed in as you is signed out. "
-            "Sign in with your new password.",
+            _(
+                "Your password is changed and every browser signed in as you is signed out. "
+                "Sign in with your new password."
+            ),
         )
         return redirect(path_for(request, self.login_route))
 
@@ -117,3 +123,10 @@ class ResetPages:
                 "/reset-password/{token}", self.set_password, methods=["POST"], name="reset_password_submit"
             ),
         ]
+
+
+def _translated(request: Request, errors: Mapping[str, str]) -> dict[str, str]:
+    """The English sentences lower packages refuse with (a used link, a rate limit), in the
+    page's language; one the catalogs lack stays English."""
+    gettext = gettext_for(page_language(request))
+    return {field: gettext(message) for field, message in errors.items()}
