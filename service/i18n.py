@@ -10,6 +10,9 @@
 - `format_money(minor, currency, language)` and `format_date(d, language)` write amounts and
   dates as a reader of that language expects (`€ 1.250,00` / `€1,250.00`, `4 december 2026` /
   `December 4, 2026`).
+- `N_`, `Message` and `translate`: text written in a domain module and translated at the edge
+  (documented in service/web/messages.py, which pages import; they live here, below
+  service.validation and service.web, so every service module can mark its messages).
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from __future__ import annotations
 import functools
 import gettext
 import io
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from babel.dates import format_date as babel_format_date
 from babel.messages.mofile import write_mo
@@ -110,3 +115,45 @@ def format_money(amount_minor: int, currency: str, language: str) -> str:
 
 def format_date(value: date | datetime, language: str, *, format: str = "long") -> str:
     return babel_format_date(value, format=format, locale=babel_locale(language))
+
+
+class Message(str):
+    """English text that remembers its msgid and values, for translation at the edge."""
+
+    msgid: str
+    values: Mapping[str, object]
+
+    def __new__(cls, msgid: str, values: Mapping[str, object] | None = None) -> Message:
+        values = dict(values or {})
+        english = msgid % values if values else msgid
+        made = super().__new__(cls, english)
+        made.msgid = msgid
+        made.values = values
+        return made
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickling (exceptions cross threads and processes) keeps the msgid and values.
+        return (Message, (self.msgid, dict(self.values)))
+
+
+def N_(message: str, /, **values: object) -> str:
+    """Mark `message` for extraction; English now, translated later by `translate`."""
+    return Message(message, values)
+
+
+def translate(message: str, language: str | None, /) -> str:
+    """`message` (a Message from N_, or constant English text) in `language` (English if unknown)."""
+    lang = normalise(language) or DEFAULT_LANGUAGE
+    catalog = translations(lang)
+    if isinstance(message, Message):
+        text = catalog.gettext(message.msgid)
+        if not message.values:
+            return text
+        values = {k: translate(v, lang) if isinstance(v, Message) else v for k, v in message.values.items()}
+        try:
+            return text % values
+        except (KeyError, ValueError, TypeError):
+            # A translation whose placeholders do not match (tests/test_translations.py fails
+            # on it) must not turn a refused form into a 500: fall back to English.
+            return str(message)
+    return catalog.gettext(message) if message else message

@@ -15,30 +15,32 @@ from pydantic import AfterValidator, Field, JsonValue, StringConstraints
 from pydantic import EmailStr as _EmailStr
 from pydantic.config import JsonDict
 
+from service.i18n import N_
+
 _ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _clean_text(value: str) -> str:
     if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
+        raise ValueError(N_("must not contain control characters"))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as e:
-        raise ValueError("must be valid UTF-8 text") from e
+        raise ValueError(N_("must be valid UTF-8 text")) from e
     return value
 
 
 def _single_line(value: str) -> str:
     if _ANY_CONTROL.search(_clean_text(value)):
-        raise ValueError("must be a single line without tabs or control characters")
+        raise ValueError(N_("must be a single line without tabs or control characters"))
     return value.strip()
 
 
 def _name(value: str) -> str:
     value = _single_line(value)
     if not value:
-        raise ValueError("must not be blank")
+        raise ValueError(N_("must not be blank"))
     return value
 
 
@@ -52,21 +54,21 @@ HTTPS_URL_PATTERN = r"^https://" + _URL_REST
 def _http_url(value: str) -> str:
     value = _single_line(value)
     if not re.fullmatch(HTTP_URL_PATTERN, value) or not urlsplit(value).hostname:
-        raise ValueError("must be a web address like https://example.org/page")
+        raise ValueError(N_("must be a web address like https://example.org/page"))
     return value
 
 
 def _https_url(value: str) -> str:
     value = _single_line(value)
     if not re.fullmatch(HTTPS_URL_PATTERN, value) or not urlsplit(value).hostname:
-        raise ValueError("must be an https address like https://example.org/image.jpg")
+        raise ValueError(N_("must be an https address like https://example.org/image.jpg"))
     return value
 
 
 def _country(value: str) -> str:
     code = value.strip().upper()
     if code not in _COUNTRIES:
-        raise ValueError("must be an ISO 3166 two-letter country code")
+        raise ValueError(N_("must be an ISO 3166 two-letter country code"))
     return code
 
 

@@ -27,9 +27,10 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
 class _Templates(Jinja2Templates):
-    """Every page's `errors` (field -> message) reach the template as sentences, whichever
-    page module renders them: the one place page messages are finished
-    (service/web/validation_messages.py)."""
+    """Every page's `errors` (field -> message) reach the template as sentences in the page's
+    language (the context's `lang`), whichever page module renders them: the one place page
+    messages are translated and finished (service/web/validation_messages.py,
+    service/web/messages.py)."""
 
     def TemplateResponse(
         self,
@@ -43,7 +44,11 @@ class _Templates(Jinja2Templates):
     ) -> _TemplateResponse:
         errors = (context or {}).get("errors")
         if isinstance(errors, Mapping):
-            context = {**(context or {}), "errors": sentences(errors)}
+            language = (context or {}).get("lang")
+            context = {
+                **(context or {}),
+                "errors": sentences(errors, language if isinstance(language, str) else None),
+            }
         return super().TemplateResponse(request, name, context, status_code, headers, media_type, background)
 
 
@@ -59,7 +64,18 @@ templates.env.auto_reload = False
 templates.env.filters["money"] = lambda amount, cur: format_money(int(amount), str(cur))
 templates.env.globals["csrf_field"] = "csrf_token"
 templates.env.filters["country_name"] = country_name
-templates.env.filters["sentence"] = sentence
+
+
+@jinja2.pass_context
+def _sentence(context: jinja2.runtime.Context, text: str) -> str:
+    """`{{ message|sentence }}`: a domain message translated into the page's language, finished."""
+    language = context.get("lang")
+    return sentence(
+        text if isinstance(text, str) else str(text), language if isinstance(language, str) else None
+    )
+
+
+templates.env.filters["sentence"] = _sentence
 
 
 @jinja2.pass_context
