@@ -42,6 +42,11 @@ MATCH_VOIDED: Final = "match.voided"
 PAYOUT_PAID: Final = "payout.paid"
 CAMPAIGN_STATUS_CHANGED: Final = "campaign.status_changed"
 FUNDRAISER_CREATED: Final = "fundraiser.created"
+"""A supporter's page exists: its email was confirmed (it may still wait for approval)."""
+FUNDRAISER_APPROVED: Final = "fundraiser.approved"
+FUNDRAISER_HIDDEN: Final = "fundraiser.hidden"
+FUNDRAISER_UNHIDDEN: Final = "fundraiser.unhidden"
+FUNDRAISER_ENDED: Final = "fundraiser.ended"
 
 TYPES: Final[tuple[str, ...]] = (
     DONATION_CONFIRMED,
@@ -58,8 +63,13 @@ TYPES: Final[tuple[str, ...]] = (
     MATCH_VOIDED,
     PAYOUT_PAID,
     CAMPAIGN_STATUS_CHANGED,
+    FUNDRAISER_CREATED,
+    FUNDRAISER_APPROVED,
+    FUNDRAISER_HIDDEN,
+    FUNDRAISER_UNHIDDEN,
+    FUNDRAISER_ENDED,
 )
-"""Every type announced today (fundraiser.created arrives with peer-to-peer fundraising)."""
+"""Every type announced today."""
 
 
 @dataclass(frozen=True)

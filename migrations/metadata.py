@@ -8,6 +8,7 @@ import campaigns.campaign.models
 import campaigns.donations.mismatches
 import campaigns.donations.models
 import campaigns.engagement.models
+import campaigns.fundraising.models
 import campaigns.giving.models
 import campaigns.integrations.endpoint_models
 import campaigns.integrations.models
@@ -36,6 +37,7 @@ _MODEL_MODULES = (
     campaigns.donations.mismatches,
     campaigns.donations.models,
     campaigns.engagement.models,
+    campaigns.fundraising.models,
     campaigns.giving.models,
     campaigns.integrations.endpoint_models,
     campaigns.integrations.models,

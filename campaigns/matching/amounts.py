@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations.models import SETTLED, Donation
 from campaigns.matching import identity, repository
-from campaigns.matching.models import MatchingProgram, Policy
+from campaigns.matching.models import IdentityKind, MatchingProgram, Policy
 from campaigns.matching.policies import (
     EngagementTiersParams,
     FixedRatioParams,
@@ -118,21 +118,31 @@ async def referrer_cluster(
 ) -> uuid.UUID | None:
     """The cluster of the donor whose share link brought this one, when the referral counts.
 
-    It counts when the link is another donor's personal link, that donor's gift settled, the
-    two are not the same person (cluster), and the new donor had not given to this campaign.
+    It counts when the link is another donor's personal link and that donor's gift settled, or a
+    fundraiser's link (campaigns.fundraising: the fundraiser confirmed their address, whose
+    identity key names their cluster); the two are not the same person (cluster), and the new
+    donor had not given to this campaign.
     """
     if donation.referral_link_id is None or cluster_id is None:
         return None
     link = await session.scalar(sa.select(ShareLink).where(ShareLink.id == donation.referral_link_id))
-    if link is None or link.kind is not ShareLinkKind.SUPPORTER or link.donation_id is None:
+    if link is None:
         return None
-    referrer_status = await session.scalar(sa.select(Donation.status).where(Donation.id == link.donation_id))
-    if referrer_status not in SETTLED:
-        return None
-    referrer = await identity.cluster_of_donation(session, link.donation_id)
+    referrer = await _link_owner_cluster(session, link)
     if referrer is None or referrer == cluster_id:
         return None
     earlier = await repository.donations_in_cluster(
         session, cluster_id=cluster_id, campaign_id=donation.campaign_id, exclude=donation.id
     )
     return referrer if earlier == 0 else None
+
+
+async def _link_owner_cluster(session: AsyncSession, link: ShareLink) -> uuid.UUID | None:
+    if link.kind is ShareLinkKind.FUNDRAISER and link.owner_email_digest is not None:
+        return await identity.lookup_cluster(session, [(IdentityKind.EMAIL, link.owner_email_digest)])
+    if link.kind is not ShareLinkKind.SUPPORTER or link.donation_id is None:
+        return None
+    referrer_status = await session.scalar(sa.select(Donation.status).where(Donation.id == link.donation_id))
+    if referrer_status not in SETTLED:
+        return None
+    return await identity.cluster_of_donation(session, link.donation_id)

@@ -166,6 +166,24 @@ async def _assign(session: AsyncSession, donation: Donation, cluster_id: uuid.UU
     return cluster_id
 
 
+async def ensure_key(session: UnitOfWork, key: Key) -> uuid.UUID:
+    """The cluster of a key, giving it a cluster of its own when it has none yet.
+
+    For a person known before they give (a fundraiser who confirmed their address): their
+    later gifts under that key join this cluster, so referral policies can tell them apart
+    from the donors they bring.
+    """
+    kind, digest = key
+    await session.execute(
+        insert_for(session, IdentityKey)
+        .values(id=uuid.uuid4(), kind=kind, digest=digest, cluster_id=uuid.uuid4(), created_at=session.now())
+        .on_conflict_do_nothing(index_elements=["kind", "digest"])
+    )
+    cluster = await lookup_cluster(session, [key])
+    assert cluster is not None
+    return cluster
+
+
 async def cluster_of_donation(session: AsyncSession, donation_id: uuid.UUID) -> uuid.UUID | None:
     return await session.scalar(
         sa.select(DonationCluster.cluster_id).where(DonationCluster.donation_id == donation_id)

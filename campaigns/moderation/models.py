@@ -32,6 +32,9 @@ class CampaignReport(Base):
     campaign_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("campaigns.id"))
     donation_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("donations.id"), index=True)
     """Set when the report is about one donor's message on the wall of support, not the campaign."""
+    fundraiser_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid(), index=True)
+    """Set when the report is about a supporter's fundraiser page (campaigns.fundraising); no
+    foreign key, because moderation sits below fundraising."""
     reason: Mapped[ReportReason] = mapped_column(str_enum(ReportReason, "campaign_report_reason"))
     message: Mapped[str] = mapped_column(sa.Text())
     reporter_email: Mapped[str | None] = mapped_column(sa.String(320))

@@ -17,6 +17,8 @@ class ShareLinkKind(StrEnum):
     """Created by the nonprofit for a channel (tiktok, instagram, email...)."""
     SUPPORTER = "supporter"
     """A donor's personal link, shown on the thank-you page."""
+    FUNDRAISER = "fundraiser"
+    """A fundraiser's page link (campaigns.fundraising): the fundraiser refers the gifts it brings."""
 
 
 class ShareLink(Base):
@@ -29,6 +31,9 @@ class ShareLink(Base):
     channel: Mapped[str | None] = mapped_column(sa.String(40))
     # A donor gets exactly one personal link per donation.
     donation_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid(), unique=True)
+    owner_email_digest: Mapped[str | None] = mapped_column(sa.String(64))
+    """A fundraiser's link: the fundraiser's email identity key (campaigns.matching.identity), by
+    which the referral policies find the fundraiser's donor cluster; None for other kinds."""
     visit_count: Mapped[int] = mapped_column(sa.Integer(), default=0)
     created_at: Mapped[datetime] = created_at_column()
 

@@ -68,6 +68,7 @@ async def insert_link(
     kind: ShareLinkKind,
     channel: str | None = None,
     donation_id: uuid.UUID | None = None,
+    owner_email_digest: str | None = None,
 ) -> uuid.UUID | None:
     """Insert unless the code or the donation already has a link; returns the new id or None."""
     stmt = (
@@ -79,6 +80,7 @@ async def insert_link(
             kind=kind,
             channel=channel,
             donation_id=donation_id,
+            owner_email_digest=owner_email_digest,
             visit_count=0,
         )
         .on_conflict_do_nothing()

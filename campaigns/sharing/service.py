@@ -127,6 +127,26 @@ async def ensure_supporter_link(
             return link
 
 
+async def create_fundraiser_link(
+    session: AsyncSession, *, campaign_id: uuid.UUID, owner_email_digest: str
+) -> ShareLink:
+    """A fundraiser's own link (campaigns.fundraising): the referrer of gifts through their page.
+    `owner_email_digest` is the fundraiser's email identity key (matching.identity.email_key),
+    which is how the referral policies find the fundraiser's donor cluster."""
+    while True:
+        link_id = await repository.insert_link(
+            session,
+            campaign_id=campaign_id,
+            code=new_code(),
+            kind=ShareLinkKind.FUNDRAISER,
+            owner_email_digest=owner_email_digest,
+        )
+        if link_id is not None:
+            link = await repository.get_link(session, link_id)
+            assert link is not None
+            return link
+
+
 async def referral_link_id(
     session: AsyncSession, *, campaign_id: uuid.UUID, link_id: uuid.UUID | None, code: str | None
 ) -> uuid.UUID | None:

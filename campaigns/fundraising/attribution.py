@@ -1,0 +1,54 @@
+"""Which fundraiser a donation came through, decided at checkout.
+
+The checkout (campaigns.giving.checkout) asks `attribution_for_checkout` before it adds the
+pending donation, and `attribute_donation` right after, in the same transaction: the row exists
+exactly when the donation does. The fundraiser's share link becomes the donation's referral
+link, ahead of any referral cookie, because the donor chose the page they gave on; the
+matching policies that reward referrals read it like any other referral.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns.fundraising import repository
+from campaigns.fundraising.errors import FundraiserNotLive
+from campaigns.fundraising.models import FundraiserDonation, FundraiserStatus
+from service.i18n import N_
+
+
+@dataclass(frozen=True)
+class Attribution:
+    fundraiser_id: uuid.UUID
+    team_id: uuid.UUID | None
+    share_link_id: uuid.UUID
+    """The donation's referral link."""
+
+
+async def attribution_for_checkout(
+    session: AsyncSession, *, campaign_id: uuid.UUID, fundraiser_slug: str
+) -> Attribution:
+    """The live fundraiser of this campaign a checkout named; FundraiserNotLive (422) otherwise."""
+    fundraiser = await repository.get_by_slug(session, campaign_id=campaign_id, slug=fundraiser_slug.strip())
+    if fundraiser is None or fundraiser.status is not FundraiserStatus.LIVE:
+        raise FundraiserNotLive(N_("This fundraiser page is not taking donations."))
+    return Attribution(
+        fundraiser_id=fundraiser.id, team_id=fundraiser.team_id, share_link_id=fundraiser.share_link_id
+    )
+
+
+async def attribute_donation(
+    session: AsyncSession, *, donation_id: uuid.UUID, campaign_id: uuid.UUID, attribution: Attribution
+) -> None:
+    session.add(
+        FundraiserDonation(
+            donation_id=donation_id,
+            fundraiser_id=attribution.fundraiser_id,
+            team_id=attribution.team_id,
+            campaign_id=campaign_id,
+        )
+    )
+    await session.flush()

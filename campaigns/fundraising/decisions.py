@@ -1,0 +1,192 @@
+"""The nonprofit's and moderators' decisions on a page, and the nonprofit's view of its pages.
+
+The status machine (one function moves along its edges, `_move`):
+
+    pending_email -> pending_approval -> live -> hidden -> live (unhide)
+    pending_email -> live (no approval asked, nothing flagged)
+    pending_approval | live | hidden -> ended (final)
+
+A member (editor or owner) or API key acts only on its own organisation's pages (another's is
+"not found", ids are not confirmed); a platform admin (console moderator) on any. Every
+decision is audit-logged and announced as a fact in the same unit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Final
+
+import sqlalchemy as sa
+
+from campaigns import facts
+from campaigns.campaign.models import Campaign
+from campaigns.fundraising import mail, repository
+from campaigns.fundraising.errors import FundraiserNotFound, IllegalFundraiserTransition
+from campaigns.fundraising.models import Fundraiser, FundraiserStatus
+from campaigns.fundraising.schemas import fundraiser_out
+from campaigns.nonprofits.actors import Actor
+from campaigns.nonprofits.models import MemberRole
+from service import audit
+from service.auth.models import Admin
+from service.i18n import N_
+from service.unit_of_work import UnitOfWork
+
+S = FundraiserStatus
+_EDGES: Final[dict[FundraiserStatus, frozenset[FundraiserStatus]]] = {
+    S.PENDING_EMAIL: frozenset({S.PENDING_APPROVAL, S.LIVE, S.ENDED}),
+    S.PENDING_APPROVAL: frozenset({S.LIVE, S.HIDDEN, S.ENDED}),
+    S.LIVE: frozenset({S.HIDDEN, S.ENDED}),
+    S.HIDDEN: frozenset({S.LIVE, S.ENDED}),
+    S.ENDED: frozenset(),
+}
+DecidingActor = Actor | Admin
+
+
+async def get_for_actor(
+    session: UnitOfWork, *, actor: DecidingActor, fundraiser_id: uuid.UUID, lock: bool = False
+) -> Fundraiser:
+    """The page, when the actor may see it: its own organisation's, or any for an admin."""
+    fundraiser = await repository.get_fundraiser(session, fundraiser_id, lock=lock)
+    if fundraiser is None or (isinstance(actor, Actor) and fundraiser.nonprofit_id != actor.nonprofit_id):
+        raise FundraiserNotFound(N_("There is no such fundraiser page."))
+    return fundraiser
+
+
+async def list_for_nonprofit(
+    session: UnitOfWork,
+    *,
+    actor: Actor,
+    campaign_id: uuid.UUID | None = None,
+    status: FundraiserStatus | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Sequence[Fundraiser]:
+    """The organisation's pages, newest first (pages still waiting for their email included)."""
+    return await repository.list_for_nonprofit(
+        session,
+        nonprofit_id=actor.nonprofit_id,
+        campaign_id=campaign_id,
+        status=status,
+        limit=max(1, min(limit, 500)),
+        offset=max(0, offset),
+    )
+
+
+async def approve(session: UnitOfWork, *, actor: DecidingActor, fundraiser_id: uuid.UUID) -> Fundraiser:
+    """A page waiting for approval goes live; its fundraiser hears by email."""
+    fundraiser = await _decide(session, actor, fundraiser_id, to=S.LIVE, only_from={S.PENDING_APPROVAL})
+    fundraiser.approved_at = session.now()
+    await _record(session, actor, fundraiser, "fundraiser.approve", facts.FUNDRAISER_APPROVED)
+    campaign = await session.get(Campaign, fundraiser.campaign_id)
+    assert campaign is not None
+    await mail.queue_live(session, fundraiser=fundraiser, campaign=campaign)
+    return fundraiser
+
+
+async def hide(
+    session: UnitOfWork, *, actor: DecidingActor, fundraiser_id: uuid.UUID, note: str | None = None
+) -> Fundraiser:
+    """Take a page down (reversible): no page, no leaderboard place, no new gifts through it."""
+    fundraiser = await _decide(
+        session, actor, fundraiser_id, to=S.HIDDEN, only_from={S.LIVE, S.PENDING_APPROVAL}
+    )
+    fundraiser.hidden_at = session.now()
+    await _record(session, actor, fundraiser, "fundraiser.hide", facts.FUNDRAISER_HIDDEN, note=note)
+    return fundraiser
+
+
+async def unhide(session: UnitOfWork, *, actor: DecidingActor, fundraiser_id: uuid.UUID) -> Fundraiser:
+    """Put a hidden page back."""
+    fundraiser = await _decide(session, actor, fundraiser_id, to=S.LIVE, only_from={S.HIDDEN})
+    fundraiser.hidden_at = None
+    if fundraiser.approved_at is None:
+        fundraiser.approved_at = session.now()
+    await _record(session, actor, fundraiser, "fundraiser.unhide", facts.FUNDRAISER_UNHIDDEN)
+    return fundraiser
+
+
+async def end(
+    session: UnitOfWork, *, actor: DecidingActor, fundraiser_id: uuid.UUID, note: str | None = None
+) -> Fundraiser:
+    """Close a page for good; the gifts it brought still count for the campaign."""
+    fundraiser = await _decide(
+        session,
+        actor,
+        fundraiser_id,
+        to=S.ENDED,
+        only_from={S.PENDING_EMAIL, S.PENDING_APPROVAL, S.LIVE, S.HIDDEN},
+    )
+    fundraiser.ended_at = session.now()
+    await _record(session, actor, fundraiser, "fundraiser.end", facts.FUNDRAISER_ENDED, note=note)
+    return fundraiser
+
+
+async def _decide(
+    session: UnitOfWork,
+    actor: DecidingActor,
+    fundraiser_id: uuid.UUID,
+    *,
+    to: FundraiserStatus,
+    only_from: set[FundraiserStatus],
+) -> Fundraiser:
+    if isinstance(actor, Actor):
+        actor.require(MemberRole.EDITOR)
+    fundraiser = await get_for_actor(session, actor=actor, fundraiser_id=fundraiser_id, lock=True)
+    if fundraiser.status not in only_from or to not in _EDGES[fundraiser.status]:
+        raise IllegalFundraiserTransition(
+            N_(
+                "The page is %(status)s and cannot become %(target)s.",
+                status=fundraiser.status.value.replace("_", " "),
+                target=to.value.replace("_", " "),
+            )
+        )
+    fundraiser.status = to
+    return fundraiser
+
+
+async def _record(
+    session: UnitOfWork,
+    actor: DecidingActor,
+    fundraiser: Fundraiser,
+    action: str,
+    fact_type: str,
+    *,
+    note: str | None = None,
+) -> None:
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action=action,
+        subject_type="fundraiser",
+        subject_id=str(fundraiser.id),
+        nonprofit_id=fundraiser.nonprofit_id,
+        after={"status": fundraiser.status.value},
+        note=note,
+    )
+    count = await _decision_count(session, fundraiser)
+    await facts.announce(
+        session,
+        facts.Fact(
+            type=fact_type,
+            key=f"fundraiser:{fundraiser.id}:status:{count}",
+            nonprofit_id=fundraiser.nonprofit_id,
+            subject_id=fundraiser.id,
+            occurred_at=session.now(),
+            data=fundraiser_out(fundraiser).model_dump(mode="json"),
+        ),
+    )
+
+
+async def _decision_count(session: UnitOfWork, fundraiser: Fundraiser) -> int:
+    """How many decisions the audit log holds for this page: numbers the facts' keys, so a hide
+    after an unhide is a new fact (like a campaign's numbered status moves)."""
+    found = await session.scalar(
+        sa.select(sa.func.count())
+        .select_from(audit.AuditEntry)
+        .where(
+            audit.AuditEntry.subject_type == "fundraiser", audit.AuditEntry.subject_id == str(fundraiser.id)
+        )
+    )
+    return int(found or 0)
