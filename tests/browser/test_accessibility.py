@@ -27,7 +27,7 @@ from service.auth.models import AdminRole
 from service.db import Database, utcnow
 from service.settings import SANDBOX_API_KEY, SANDBOX_PATH
 from tests import builders, databases
-from tests.browser.axe import audit_context, axe_script, report, run_axe
+from tests.browser.axe import PHONE, audit_context, axe_script, report, run_axe
 from tests.browser.test_donor_flows import run_async
 from tests.campaigns.giving.sandboxed import sandbox_settings
 from tests.live_server import free_port, serve
@@ -288,3 +288,94 @@ class TestNoSeriousViolations:
             assert not blocking, report(f"{name} ({lang})", blocking)
         finally:
             page.close()
+
+
+# Everything a finger or a pointer can act on. A radio or checkbox drawn inside its label is
+# measured as the label (the whole label is the target); inline links inside running text are
+# excepted, as WCAG 2.5.8 allows.
+TARGETS = """() => {
+    const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary, ' +
+        '[role=button], [role=tab], [tabindex]:not([tabindex="-1"])';
+    const inline = (el) => {
+        if (el.tagName !== 'A' || getComputedStyle(el).display !== 'inline') return false;
+        const block = el.parentElement.closest('p, li, dd, td, blockquote, figcaption, div');
+        if (!block) return false;
+        const own = (el.textContent || '').trim().length;
+        return (block.textContent || '').trim().length > own + 2;
+    };
+    const small = [];
+    for (const el of document.querySelectorAll(selector)) {
+        if (el.closest('[hidden], [aria-hidden=true]') || el.disabled) continue;
+        const style = getComputedStyle(el);
+        if (style.visibility === 'hidden' || style.display === 'none') continue;
+        const choice = el.tagName === 'INPUT' && ['radio', 'checkbox'].includes(el.type);
+        const label = choice ? el.closest('label') : null;
+        const box = (label || el).getBoundingClientRect();
+        if (box.width === 0 && box.height === 0) continue;
+        if (el.tagName === 'INPUT' && box.width < 2 && box.height < 2) continue;
+        if (inline(el)) continue;
+        if (box.width + 0.5 < 24 || box.height + 0.5 < 24) {
+            const size = `${box.width.toFixed(1)}x${box.height.toFixed(1)}`;
+            small.push(`${(label || el).outerHTML.slice(0, 120)} is ${size}`);
+        }
+    }
+    return small;
+}"""
+
+DONOR_PAGES = [
+    p for p in PAGES if p[1] in ("donor", "portal") and not p[0].startswith(("console", "dashboard"))
+]
+
+
+@pytest.mark.browser
+class TestTapTargets:
+    @pytest.mark.parametrize(("name", "who", "open_page"), DONOR_PAGES, ids=[p[0] for p in DONOR_PAGES])
+    def test_every_target_on_the_donor_pages_is_at_least_24_px_on_a_phone(
+        self,
+        visitors: Visitors,
+        scene: Scene,
+        name: str,
+        who: str,
+        open_page: Callable[[Page, Scene, str], None],
+    ) -> None:
+        page: Page = getattr(visitors, who).new_page()
+        try:
+            open_page(page, scene, "nl")
+            small: list[str] = page.evaluate(TARGETS)
+            assert small == [], f"{name}: targets under 24x24 px at 390x844:\n" + "\n".join(small)
+        finally:
+            page.close()
+
+
+@pytest.mark.browser
+class TestLiveProgress:
+    def test_a_new_gift_is_announced_politely_and_nothing_moves_for_reduced_motion(
+        self, browser: Browser, scene: Scene
+    ) -> None:
+        context = browser.new_context(viewport=PHONE, reduced_motion="reduce")
+        context.set_default_timeout(15_000)
+        try:
+            page = context.new_page()
+            page.goto(f"{scene.url}/c/{scene.slug}?lang=nl")
+            announce = page.locator("#progress-announce")
+            expect(announce).to_have_attribute("aria-live", "polite")
+            expect(page.locator("article.campaign")).to_have_attribute("data-live-state", "open")
+            before = page.locator("#total").inner_text()
+
+            async def another_gift() -> None:
+                async with httpx.AsyncClient(base_url=scene.url, timeout=30) as http:
+                    await _give(http, scene.slug, amount_minor=1_000, email="grace@example.org")
+
+            run_async(another_gift)
+            expect(page.locator("#total")).not_to_have_text(before, timeout=30_000)
+            # One short sentence for screen readers, in the page's language, not every digit.
+            expect(announce).not_to_be_empty(timeout=30_000)
+            assert page.locator("[aria-live=assertive], [role=alert]").count() == 0
+            moving: list[str] = page.evaluate(
+                """() => document.getAnimations()
+                    .filter(a => a.playState === 'running')
+                    .map(a => (a.effect && a.effect.target ? a.effect.target.outerHTML.slice(0, 80) : '?'))"""
+            )
+            assert moving == [], f"animations run although the reader asked for reduced motion: {moving}"
+        finally:
+            context.close()
