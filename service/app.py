@@ -60,7 +60,7 @@ from campaigns.receipts import routes as receipt_routes
 from campaigns.recurring import card_pages as recurring_card_pages
 from campaigns.recurring import routes as recurring_routes
 from campaigns.sharing import routes as sharing_routes
-from service import media
+from service import i18n, media
 from service.auth.models import AdminRole
 from service.clock import SystemClock
 from service.db import Database
@@ -163,6 +163,8 @@ def create_app(
 ) -> Starlette:
     """Build the ASGI app; database and Stripe client are made here unless tests hand them in."""
     wiring.wire()
+    # A .po that does not parse stops the app here, not a page at first use (service.i18n).
+    i18n.ensure_catalogs()
     # The process's one clock: a database handed in brings its own (a test's, the simulator's).
     clock = database.clock if database is not None else SystemClock()
     parts = api_routes()

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, TypedDict
 
+from service import i18n
 from service.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -94,6 +95,19 @@ def _parser() -> argparse.ArgumentParser:
     mail_test.add_argument("--to", required=True, help="the address to send it to")
     mail_test.add_argument("--language", choices=["nl", "en"], default="en")
     mail_test.set_defaults(handler=_mail_test)
+
+    i18n_cmd = commands.add_parser("i18n", help="translation catalogs (service/locale)")
+    i18n_commands = i18n_cmd.add_subparsers(dest="i18n_command", required=True)
+    i18n_check = i18n_commands.add_parser(
+        "check", help="list msgids without Dutch, catalog problems and unmarked template text"
+    )
+    i18n_check.add_argument(
+        "--area", action="append", help="only this area (repeatable), e.g. templates/giving"
+    )
+    i18n_check.set_defaults(handler=_i18n_check)
+    i18n_extract = i18n_commands.add_parser("extract", help="write every marked message to a .pot template")
+    i18n_extract.add_argument("--output", "-o", default="-", help="file to write (default: stdout)")
+    i18n_extract.set_defaults(handler=_i18n_extract)
     return parser
 
 
@@ -175,6 +189,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        # Before anything else: a broken translation catalog is a failed deploy, said loudly.
+        i18n.check_catalogs()
+    except i18n.CatalogError as e:
+        print(f"goodloop: {e}", file=sys.stderr)
+        return 2
     migrate_to_head(settings.database_url)
     if settings.uses_stripe_sandbox:
         print("goodloop: no STRIPE_SECRET_KEY set; using the local Stripe sandbox", file=sys.stderr)
@@ -219,6 +239,45 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     uvicorn.run(
         app, host=args.host, port=args.port, log_config=None, forwarded_allow_ips=trusted, **SERVER_OPTIONS
     )
+    return 0
+
+
+def _i18n_check(settings: Settings, args: argparse.Namespace) -> int:
+    """What tests/test_translations.py checks, for every area (or --area), as a to-do list."""
+    from service import catalogs
+
+    areas = args.area or catalogs.all_areas()
+    found = catalogs.read_catalogs("nl")
+    lines = list(catalogs.catalog_problems(found))
+    lines += [
+        f"{m.path}:{m.line}: no nl entry: {m.msgid!r}"
+        for m in catalogs.missing(catalogs.extract(), found, areas)
+    ]
+    for path in catalogs.translated_templates(areas):
+        lines += [f"{u.path}:{u.line}: not marked: {u.text!r}" for u in catalogs.unmarked_text(path)]
+    print("\n".join(lines) if lines else "goodloop: every checked area is translated")
+    return 1 if lines else 0
+
+
+def _i18n_extract(settings: Settings, args: argparse.Namespace) -> int:
+    """A .pot of every marked message (for translators' tools; the catalogs are the .po files)."""
+    import io
+
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    from service import catalogs
+
+    template = Catalog(project="Goodloop", charset="utf-8")
+    for m in catalogs.extract():
+        template.add((m.msgid, m.plural) if m.plural else m.msgid, locations=[(m.path, m.line)])
+    buffer = io.BytesIO()
+    write_po(buffer, template, sort_by_file=True)
+    if args.output == "-":
+        sys.stdout.write(buffer.getvalue().decode())
+    else:
+        with open(args.output, "wb") as f:
+            f.write(buffer.getvalue())
     return 0
 
 

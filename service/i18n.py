@@ -95,9 +95,35 @@ def translations(language: str) -> gettext.NullTranslations:
     return merged
 
 
-def _compiled(po: Path, language: str) -> Translations:
+class CatalogError(RuntimeError):
+    """A translation catalog that does not parse: the app refuses to start with it."""
+
+
+def check_catalogs(language: str | None = None) -> int:
+    """Parse and compile every catalog (of `language`, or of every language) now, so a broken
+    .po fails `goodloop serve` and the app factory loudly instead of a page at first use.
+    Returns how many catalogs were checked; raises CatalogError naming the file."""
+    checked = 0
+    for lang in (language,) if language else LANGUAGES:
+        for po in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
+            try:
+                _compiled(po, lang, strict=True)
+            except Exception as e:
+                raise CatalogError(f"translation catalog {po} does not parse: {e}") from e
+            checked += 1
+    return checked
+
+
+@functools.cache
+def ensure_catalogs() -> int:
+    """check_catalogs once per process (the app factory runs per test; the files do not change)."""
+    return check_catalogs()
+
+
+def _compiled(po: Path, language: str, *, strict: bool = False) -> Translations:
     with po.open("rb") as f:
-        catalog = read_po(f, locale=_BABEL_LOCALES[language], domain=po.stem)
+        # abort_invalid: a syntax error is an error, not a silently skipped entry.
+        catalog = read_po(f, locale=_BABEL_LOCALES[language], domain=po.stem, abort_invalid=strict)
     buffer = io.BytesIO()
     # Fuzzy entries are drafts: like msgfmt, leave them out.
     write_mo(buffer, catalog, use_fuzzy=False)

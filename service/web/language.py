@@ -16,7 +16,7 @@ renders, whose cache keys carry the language.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -53,13 +53,22 @@ def remember(request: Request, response: Response) -> None:
     response.set_cookie(COOKIE, asked, max_age=COOKIE_MAX_AGE, path="/", samesite="lax", secure=secure)
 
 
+def _fill(text: str, values: Mapping[str, Any]) -> str:
+    """`text % values`, as Jinja's new-style gettext does even without values (a `{% trans %}`
+    block's literal `%` is extracted as `%%`); text that is no format string at all, such as
+    `_("100%")`, is shown as written instead of failing the page."""
+    try:
+        return text % values
+    except (ValueError, TypeError, KeyError):
+        return text
+
+
 def gettext_for(language: str) -> Callable[..., str]:
     """Plain gettext for Python code (flash messages, field errors): `_("... %(n)s", n=3)`."""
     catalog = i18n.translations(language)
 
     def gettext(message: str, /, **values: object) -> str:
-        text = catalog.gettext(message)
-        return text % values if values else text
+        return _fill(catalog.gettext(message), values)
 
     return gettext
 
@@ -68,8 +77,7 @@ def ngettext_for(language: str) -> Callable[..., str]:
     catalog = i18n.translations(language)
 
     def ngettext(singular: str, plural: str, n: int, /, **values: object) -> str:
-        text = catalog.ngettext(singular, plural, n)
-        return text % {"num": n, **values}
+        return _fill(catalog.ngettext(singular, plural, n), {"num": n, **values})
 
     return ngettext
 
@@ -90,7 +98,7 @@ def _new_style(language: str) -> dict[str, Any]:
         text: str = catalog.gettext(message)
         if context.eval_ctx.autoescape:
             text = Markup(text)  # noqa: S704 (catalog text is ours, written by the team; values are escaped)
-        return text % values if values else text
+        return _fill(text, values)
 
     @jinja2.pass_context
     def ngettext(
@@ -100,7 +108,7 @@ def _new_style(language: str) -> dict[str, Any]:
         if context.eval_ctx.autoescape:
             text = Markup(text)  # noqa: S704 (catalog text is ours, written by the team; values are escaped)
         values.setdefault("num", n)
-        return text % values
+        return _fill(text, values)
 
     def money(amount_minor: int, currency: str) -> str:
         return i18n.format_money(int(amount_minor), str(currency), language)
