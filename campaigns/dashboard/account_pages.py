@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.dashboard.auth import start_session
-from campaigns.dashboard.language import translated, translator
+from campaigns.dashboard.language import translator
 from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.actors import actor_for_member
 from campaigns.nonprofits.errors import EmailTaken
@@ -38,9 +38,9 @@ async def sign_up(request: Request) -> Response:
         # Same allowance as the API, counted after validation like the API does.
         await enforce_rate_limit(request, SIGN_UP_LIMIT, client_address(request))
     except ValidationFailed as e:
-        return _sign_up_form(request, values=values, errors=translated(request, e.fields), status_code=422)
+        return _sign_up_form(request, values=values, errors=e.fields, status_code=422)
     except RateLimited as e:
-        errors = translated(request, {"form": e.detail})
+        errors = {"form": e.detail}
         response = _sign_up_form(request, values=values, errors=errors, status_code=429)
         response.headers["Retry-After"] = str(e.retry_after_s)
         return response
@@ -49,7 +49,7 @@ async def sign_up(request: Request) -> Response:
             result = await nonprofits.sign_up(session, data=data)
             actor = await actor_for_member(session, member_id=result.owner.id)
     except EmailTaken as e:
-        errors = translated(request, {"contact_email": e.detail})
+        errors = {"contact_email": e.detail}
         return _sign_up_form(request, values=values, errors=errors, status_code=409)
     await start_session(request, result.owner)
     context = {
@@ -86,10 +86,10 @@ async def accept_invite(request: Request) -> Response:
                 data = validate(AcceptInviteIn, {"password": values.get("password", "")})
                 member = await nonprofits.accept_invite(session, token=token, password=data.password)
         except ValidationFailed as e:
-            errors = translated(request, e.fields)
+            errors = e.fields
             return await _invite_form(request, session, invite, errors=errors, status_code=422)
         except EmailTaken as e:
-            errors = translated(request, {"form": e.detail})
+            errors = {"form": e.detail}
             return await _invite_form(request, session, invite, errors=errors, status_code=409)
     await start_session(request, member)
     _ = translator(request)

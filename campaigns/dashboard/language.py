@@ -4,10 +4,12 @@ Templates translate themselves (service.web.pages.render gives them the page's l
 Python says to a member, flash messages and errors next to a field or above a form, is
 translated here at the edge, in the language the page is read in:
 
-- `translator(request)`: gettext for this request's page language, `_("Saved %(n)s", n=3)`;
-- `translated(request, errors)`: an error map whose English sentences come from lower packages
-  (a refused password, an address already taken, a rate limit): each is looked up in the
-  catalogs, and one without a translation stays English rather than disappear.
+- `translator(request)`: gettext for this request's page language, `_("Saved %(n)s", n=3)`.
+
+Errors next to a field need nothing here: service.web.pages translates a page's `errors` into
+its language (service/web/messages.py); the sentences lower packages refuse with that are not
+marked there (a sign-in limit, an address already taken) have their Dutch in this part's
+catalog, dashboard_account.po.
 
 The member's own language: `saved_language` reads the language a member chose for their emails
 (the Notifications page); `keep_saved_language` makes a fresh browser open the dashboard in it
@@ -16,7 +18,7 @@ The member's own language: `saved_language` reads the language a member chose fo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -28,18 +30,8 @@ from service import i18n
 from service.web.language import COOKIE, COOKIE_MAX_AGE, QUERY_PARAMETER, gettext_for, page_language
 
 
-def N_(message: str) -> str:
-    """Marks a string for the catalog where it is defined; `translator` translates it when shown."""
-    return message
-
-
 def translator(request: Request) -> Callable[..., str]:
     return gettext_for(page_language(request))
-
-
-def translated(request: Request, errors: Mapping[str, str]) -> dict[str, str]:
-    gettext = translator(request)
-    return {field: gettext(message) for field, message in errors.items()}
 
 
 async def saved_language(session: AsyncSession, member: Member) -> str | None:

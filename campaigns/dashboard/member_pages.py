@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.dashboard.auth import has_role, require_actor, signed_in
-from campaigns.dashboard.language import translated, translator
+from campaigns.dashboard.language import translator
 from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.errors import EmailTaken
@@ -66,10 +66,10 @@ async def invite_member(request: Request) -> Response:
             notice = _("The invitation to %(email)s is sent by email.", email=values.get("email", "").strip())
             return await _members_page(request, session, actor, notice=notice)
         except ValidationFailed as e:
-            errors = translated(request, e.fields)
+            errors = e.fields
             return await _members_page(request, session, actor, values=values, errors=errors, status_code=422)
         except EmailTaken as e:
-            errors = translated(request, {"email": e.detail})
+            errors = {"email": e.detail}
             return await _members_page(request, session, actor, values=values, errors=errors, status_code=409)
         return await _members_page(request, session, actor, invite=_shown(request, created))
 
@@ -150,7 +150,7 @@ async def create_api_key(request: Request) -> Response:
         try:
             data = validate(ApiKeyIn, {"name": values.get("name", "").strip()})
         except ValidationFailed as e:
-            errors = translated(request, e.fields)
+            errors = e.fields
             return await _api_keys_page(
                 request, session, actor, values=values, errors=errors, status_code=422
             )

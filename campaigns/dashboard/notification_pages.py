@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.dashboard.auth import require_actor, signed_in
-from campaigns.dashboard.language import N_, translated, translator
+from campaigns.dashboard.language import translator
 from campaigns.nonprofits.actors import Actor
 from campaigns.notifications import preferences
 from campaigns.notifications.models import GiftEmails
@@ -17,6 +17,7 @@ from campaigns.notifications.schemas import NotificationSettingsIn
 from service.errors import ValidationFailed
 from service.web.api import validate
 from service.web.context import database
+from service.web.messages import N_
 from service.web.pages import flash, form_values, read_form, redirect, render
 from service.web.urls import path_for
 
@@ -43,7 +44,7 @@ def _page(
     context = {
         "actor": actor,
         "values": values,
-        "errors": translated(request, errors),
+        "errors": errors,
         "gift_choices": [(value, _(label), _(hint)) for value, label, hint in GIFT_CHOICES],
         "languages": LANGUAGES,
     }

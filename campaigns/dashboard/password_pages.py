@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.dashboard.auth import require_actor, signed_in
-from campaigns.dashboard.language import translated, translator
+from campaigns.dashboard.language import translator
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.models import Member
 from campaigns.nonprofits.passwords import change_member_password
@@ -49,7 +49,7 @@ async def change_password(request: Request) -> Response:
             if member is not None:
                 await password_resets.confirm_password_changed(session, member=member)
     except ValidationFailed as e:
-        return render(request, TEMPLATE, {"actor": actor, "errors": translated(request, e.fields)}, 422)
+        return render(request, TEMPLATE, {"actor": actor, "errors": e.fields}, 422)
     flash(request, _changed_message(request, ended))
     return redirect(path_for(request, "dashboard:password"))
 

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.dashboard.auth import has_role, require_actor, signed_in
-from campaigns.dashboard.language import translated, translator
+from campaigns.dashboard.language import translator
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.models import MemberRole
 from campaigns.receipts import service as receipts
@@ -126,7 +126,7 @@ async def _page(
         "tax_text": tax_text(_issuer(profile), page_language(request)),
         "is_owner": has_role(actor, MemberRole.OWNER),
         "values": values or _values(profile),
-        "errors": translated(request, errors or {}),
+        "errors": errors or {},
         "zones": sorted({*TIME_ZONE_BY_COUNTRY.values(), "UTC"}),
     }
     return render(request, TEMPLATE, context, status_code)

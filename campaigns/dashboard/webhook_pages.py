@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.dashboard.auth import has_role, require_actor, signed_in
-from campaigns.dashboard.language import N_, translated, translator
+from campaigns.dashboard.language import translator
 from campaigns.integrations import addresses, deliveries, endpoints
 from campaigns.integrations.endpoint_models import DeliveryStatus, WebhookEndpoint
 from campaigns.integrations.errors import EndpointDisabled, TooManyEndpoints
@@ -30,6 +30,7 @@ from service.unit_of_work import UnitOfWork
 from service.web.api import validate
 from service.web.context import database, settings
 from service.web.language import ngettext_for, page_language
+from service.web.messages import N_
 from service.web.pages import flash, form_values, read_form, redirect, render
 from service.web.urls import path_for
 
@@ -142,7 +143,7 @@ async def _list_page(
         **_base_context(request, actor),
         "endpoints": await endpoints.list_endpoints(session, actor=actor),
         "values": values or {"enabled_events": [WILDCARD]},
-        "errors": translated(request, errors or {}),
+        "errors": errors or {},
     }
     return render(request, "dashboard/webhooks.html", context, status_code)
 
@@ -331,7 +332,7 @@ async def _endpoint_page(
         "secret": secret,
         "rolled": rolled,
         "values": values or _values_of(endpoint),
-        "errors": translated(request, errors or {}),
+        "errors": errors or {},
         "log": log,
         "next_cursor": cursor,
         "status_filter": status.value if status else "",

@@ -46,7 +46,7 @@ class ResetPages:
         sent: bool = False,
         status: int = 200,
     ) -> Response:
-        context = {"values": values, "errors": _translated(request, errors), "sent": sent}
+        context = {"values": values, "errors": errors, "sent": sent}
         return render(request, self.forgot_template, context, status)
 
     async def forgot_page(self, request: Request) -> Response:
@@ -71,9 +71,7 @@ class ResetPages:
         return self._forgot(request, values=values, errors={}, sent=True)
 
     def _reset(self, request: Request, context: Mapping[str, object], status: int = 200) -> Response:
-        errors = context.get("errors", {})
-        shown = {**context, "errors": _translated(request, errors if isinstance(errors, Mapping) else {})}
-        response = render(request, self.reset_template, {"invalid": False, **shown}, status)
+        response = render(request, self.reset_template, {"errors": {}, "invalid": False, **context}, status)
         response.headers.update(NO_REFERRER)
         return response
 
@@ -123,10 +121,3 @@ class ResetPages:
                 "/reset-password/{token}", self.set_password, methods=["POST"], name="reset_password_submit"
             ),
         ]
-
-
-def _translated(request: Request, errors: Mapping[str, str]) -> dict[str, str]:
-    """The English sentences lower packages refuse with (a used link, a rate limit), in the
-    page's language; one the catalogs lack stays English."""
-    gettext = gettext_for(page_language(request))
-    return {field: gettext(message) for field, message in errors.items()}
