@@ -18,8 +18,9 @@ from campaigns.campaign.models import Campaign
 from campaigns.campaign.schemas import CampaignIn, CampaignPatch
 from campaigns.campaign.status import NONPROFIT_ACTIONS, Action, available_actions
 from campaigns.campaign.story import render_story
-from campaigns.dashboard import campaign_settings, forms, share_pages
+from campaigns.dashboard import campaign_settings, campaign_words, forms, share_pages
 from campaigns.dashboard.auth import Endpoint, has_role, require_actor, signed_in
+from campaigns.dashboard.language import translator
 from campaigns.nonprofits import service as nonprofits
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.models import MemberRole
@@ -29,6 +30,8 @@ from service.money import STRIPE_CURRENCIES
 from service.pagination import next_cursor
 from service.web.api import validate
 from service.web.context import database
+from service.web.language import page_language
+from service.web.messages import N_
 from service.web.pages import flash, form_values, read_form, redirect, render
 from service.web.urls import path_for, public_url_for
 
@@ -36,12 +39,12 @@ PAGE_SIZE = 50
 CURRENCIES = sorted(STRIPE_CURRENCIES)
 # What each status button says, and what the flash says once it worked.
 ACTION_LABELS = {
-    Action.SUBMIT: ("Submit for review", "Sent for review. A moderator will look at it soon."),
-    Action.WITHDRAW: ("Withdraw from review", "Withdrawn from review; it is a draft again."),
-    Action.PAUSE: ("Pause donations", "Paused: the campaign takes no donations until you resume it."),
-    Action.RESUME: ("Resume donations", "Resumed: the campaign takes donations again."),
-    Action.END: ("End campaign", "Ended. Thank you for running it."),
-    Action.ARCHIVE: ("Archive", "Archived."),
+    Action.SUBMIT: (N_("Submit for review"), N_("Sent for review. A moderator will look at it soon.")),
+    Action.WITHDRAW: (N_("Withdraw from review"), N_("Withdrawn from review; it is a draft again.")),
+    Action.PAUSE: (N_("Pause donations"), N_("Paused: the campaign takes no donations until you resume it.")),
+    Action.RESUME: (N_("Resume donations"), N_("Resumed: the campaign takes donations again.")),
+    Action.END: (N_("End campaign"), N_("Ended. Thank you for running it.")),
+    Action.ARCHIVE: (N_("Archive"), N_("Archived.")),
 }
 
 
@@ -84,7 +87,7 @@ async def create_campaign(request: Request) -> Response:
         actor.require(MemberRole.EDITOR)
         if values.get("intent") == "preview":
             return _preview_page(request, actor, campaign=None, values=values)
-        parsed = forms.parse_campaign(values)
+        parsed = forms.parse_campaign(values, page_language(request))
         campaign_settings.add_settings(parsed, values)
         try:
             async with session.begin_nested():
@@ -92,7 +95,8 @@ async def create_campaign(request: Request) -> Response:
                 campaign = await campaigns.create_campaign(session, actor=actor, data=data)
         except (ValidationFailed, SlugTaken, NonprofitNotVerified, FieldLocked) as e:
             return _form_error_page(request, actor, None, values, parsed, e)
-    flash(request, "Campaign saved as a draft.")
+    _ = translator(request)
+    flash(request, _("Campaign saved as a draft."))
     return redirect(detail_url(request, campaign.id))
 
 
@@ -114,7 +118,9 @@ async def edit_campaign(request: Request) -> Response:
         actor = await require_actor(request, session)
         campaign = await campaigns.get_campaign(session, actor=actor, campaign_id=campaign_id)
     actor.require(MemberRole.EDITOR)
-    values = forms.campaign_values(campaign) | campaign_settings.settings_values(campaign)
+    values = forms.campaign_values(campaign, page_language(request)) | campaign_settings.settings_values(
+        campaign
+    )
     return _form_page(request, actor, campaign=campaign, values=values)
 
 
@@ -128,10 +134,11 @@ async def update_campaign(request: Request) -> Response:
         actor.require(MemberRole.EDITOR)
         if values.get("intent") == "preview":
             return _preview_page(request, actor, campaign=campaign, values=values)
-        parsed = forms.parse_campaign_changes(values, campaign)
+        parsed = forms.parse_campaign_changes(values, campaign, page_language(request))
+        _ = translator(request)
         campaign_settings.add_setting_changes(parsed, values, campaign)
         if not parsed.data and not parsed.errors:
-            flash(request, "Nothing changed.")
+            flash(request, _("Nothing changed."))
             return redirect(detail_url(request, campaign_id))
         try:
             async with session.begin_nested():
@@ -139,7 +146,7 @@ async def update_campaign(request: Request) -> Response:
                 await campaigns.update_campaign(session, actor=actor, campaign_id=campaign_id, patch=patch)
         except (ValidationFailed, SlugTaken, NonprofitNotVerified, FieldLocked) as e:
             return _form_error_page(request, actor, campaign, values, parsed, e)
-    flash(request, "Changes saved.")
+    flash(request, _("Changes saved."))
     return redirect(detail_url(request, campaign_id))
 
 
@@ -157,8 +164,9 @@ def transition_endpoint(action: Action) -> Endpoint:
                     )
             except (IllegalTransition, NonprofitNotVerified) as e:
                 campaign = await _reloaded(session, actor, campaign_id)
-                return _detail_page(request, actor, campaign, error=e.detail, status_code=e.status_code)
-        flash(request, ACTION_LABELS[action][1])
+                error = campaign_words.error_text(e, page_language(request), status=campaign.status.value)
+                return _detail_page(request, actor, campaign, error=error, status_code=e.status_code)
+        flash(request, translator(request)(ACTION_LABELS[action][1]))
         return redirect(detail_url(request, campaign_id))
 
     endpoint.__name__ = f"{action.value}_campaign"
@@ -191,12 +199,13 @@ def _form_error_page(
     parsed: forms.ParsedCampaign,
     error: DomainError,
 ) -> Response:
+    status = campaign.status.value if campaign else "draft"
     if isinstance(error, ValidationFailed):
         errors = parsed.with_schema_errors(error.fields)
     elif isinstance(error, SlugTaken):
-        errors = {"slug": error.detail}
+        errors = {"slug": campaign_words.error_text(error, page_language(request), status=status)}
     else:
-        errors = {"form": error.detail}
+        errors = {"form": campaign_words.error_text(error, page_language(request), status=status)}
     return _form_page(
         request, actor, campaign=campaign, values=values, errors=errors, status_code=error.status_code
     )
@@ -246,11 +255,13 @@ def _detail_page(
 ) -> Response:
     can_edit = has_role(actor, MemberRole.EDITOR)
     actions = available_actions(campaign.status) if can_edit else []
+    _ = translator(request)
     context = {
         "actor": actor,
         "campaign": campaign,
         "can_edit": can_edit,
-        "actions": [(a.value, ACTION_LABELS[a][0]) for a in actions],
+        "actions": [(a.value, _(ACTION_LABELS[a][0])) for a in actions],
+        "channel_names": campaign_words.channel_names(_),
         "public_url": public_url_for(request, "giving:campaign", slug=campaign.slug),
         "error": error,
         "kit": kit,

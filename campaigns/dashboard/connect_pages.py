@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from campaigns.dashboard.auth import require_actor, signed_in
+from campaigns.dashboard.language import translator
 from campaigns.nonprofits import onboarding
 from service.settings import Settings
 from service.web.context import database, stripe_client
@@ -62,11 +63,12 @@ async def stripe_return(request: Request) -> Response:
     account = await onboarding.fetch_account(stripe_client(request), nonprofit.stripe_account_id)
     async with database(request).transaction() as session:
         await onboarding.record_account(session, account)
+    _ = translator(request)
     flash(
         request,
-        "Stripe is connected: you can take donations."
+        _("Stripe is connected: you can take donations.")
         if account.charges_enabled
-        else "Stripe still needs some details before you can take donations.",
+        else _("Stripe still needs some details before you can take donations."),
     )
     return redirect(path_for(request, "dashboard:home"))
 

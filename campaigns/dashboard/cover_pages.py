@@ -16,11 +16,14 @@ from campaigns.campaign import service as campaigns
 from campaigns.campaign.errors import FieldLocked, ImageTooLarge, InvalidImage
 from campaigns.campaign.models import Campaign
 from campaigns.campaign.web import UPLOAD_BODY_BYTES, prepare_and_store, read_cover_form
+from campaigns.dashboard import campaign_words
 from campaigns.dashboard.auth import require_actor, signed_in
+from campaigns.dashboard.language import translator
 from campaigns.nonprofits.actors import Actor
 from service.errors import ValidationFailed
 from service.media import media_store
 from service.web.context import database
+from service.web.language import page_language
 from service.web.pages import flash, read_form, redirect, render
 from service.web.urls import path_for
 from service.web.validation_messages import sentences
@@ -39,7 +42,8 @@ async def upload_cover(request: Request) -> Response:
         try:
             covers.check_changeable(actor, campaign)
         except FieldLocked as e:
-            return _cover_page(request, actor, campaign, errors={"form": e.detail}, status_code=409)
+            error = campaign_words.error_text(e, page_language(request), status=campaign.status.value)
+            return _cover_page(request, actor, campaign, errors={"form": error}, status_code=409)
     alt = form.get("alt")
     values = {"alt": alt if isinstance(alt, str) else ""}
     try:
@@ -48,14 +52,15 @@ async def upload_cover(request: Request) -> Response:
     except ValidationFailed as e:
         return _cover_page(request, actor, campaign, errors=e.fields, values=values, status_code=422)
     except (InvalidImage, ImageTooLarge) as e:
-        errors = {"image": e.detail}
+        errors = {"image": campaign_words.cover_error_text(e, page_language(request))}
         return _cover_page(request, actor, campaign, errors=errors, values=values, status_code=e.status_code)
     async with db.transaction() as session:
         actor = await require_actor(request, session)
         await covers.set_cover(
             session, actor=actor, store=store, campaign_id=campaign_id, prepared=prepared, alt=alt_text
         )
-    flash(request, "Cover saved. This is how donors will see it on the campaign page.")
+    _ = translator(request)
+    flash(request, _("Cover saved. This is how donors will see it on the campaign page."))
     return redirect(path_for(request, "dashboard:campaign", campaign_id=campaign_id) + "#cover")
 
 
@@ -66,7 +71,8 @@ async def remove_cover(request: Request) -> Response:
     async with database(request).transaction() as session:
         actor = await require_actor(request, session)
         await covers.remove_cover(session, actor=actor, store=media_store(request), campaign_id=campaign_id)
-    flash(request, "Cover removed.")
+    _ = translator(request)
+    flash(request, _("Cover removed."))
     return redirect(path_for(request, "dashboard:campaign", campaign_id=campaign_id) + "#cover")
 
 
@@ -83,7 +89,7 @@ def _cover_page(
         "actor": actor,
         "campaign": campaign,
         "can_edit": True,
-        "cover_errors": sentences(errors),
+        "cover_errors": sentences(errors, page_language(request)),
         "cover_values": values or {},
     }
     return render(request, "dashboard/cover.html", context, status_code)

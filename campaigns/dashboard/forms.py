@@ -3,8 +3,10 @@
 Amounts as people type them (to_minor, to_major_text) are shared with the donate form and
 live in service/web/forms.py.
 
-People type amounts in major units ("25.50" EUR, "5000" JPY); the API takes integer minor
-units. The conversion goes through Decimal so no float ever rounds a donation amount.
+People type amounts in major units, in the page's language ("25.50" EUR in English, "25,50"
+in Dutch, "5000" JPY); the API takes integer minor units. The conversion goes through Decimal
+so no float ever rounds a donation amount. Messages are English Messages (service.web.messages)
+that the page translates into its language.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from campaigns.campaign.models import Campaign
 from service.money import MoneyError, currency, minimum_charge_minor
 from service.web.forms import AmountError, to_major_text, to_minor
+from service.web.messages import N_
 
 # Form field -> schema field, for the fields whose names differ.
 _AMOUNT_FIELDS = {"goal": "goal_minor", "min_amount": "min_amount_minor", "max_amount": "max_amount_minor"}
@@ -39,7 +42,10 @@ FORM_FIELDS = (
     "allowed_embed_origins",
 )
 _REQUIRED = ("title", "slug", "currency", "goal")
-_SEPARATORS = re.compile(r"[\s,;]+")
+# Between suggested amounts: in English a comma may separate them ("10, 25, 50"); in Dutch the
+# comma is the decimal mark ("7,50"), so only a comma followed by a space separates.
+_SEPARATORS = {"en": re.compile(r"[\s,;]+"), "nl": re.compile(r"[\s;]+|,\s+")}
+
 _DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
@@ -62,8 +68,9 @@ class ParsedCampaign:
         return errors
 
 
-def parse_campaign(values: Mapping[str, str]) -> ParsedCampaign:
-    """Read every field present in the form; fields absent from the form are left out."""
+def parse_campaign(values: Mapping[str, str], language: str = "en") -> ParsedCampaign:
+    """Read every field present in the form, amounts written the `language`'s way; fields
+    absent from the form are left out."""
     parsed = ParsedCampaign()
     for name in _TEXT_FIELDS:
         if name in values:
@@ -73,14 +80,14 @@ def parse_campaign(values: Mapping[str, str]) -> ParsedCampaign:
             parsed.data[name] = values[name].strip() or None
     for name in _REQUIRED:
         if name in values and not values[name].strip():
-            parsed.errors[name] = "this field is required"
-    _parse_amounts(values, parsed)
+            parsed.errors[name] = N_("this field is required")
+    _parse_amounts(values, parsed, language)
     for name in _DATE_FIELDS:
         if name in values:
             try:
                 parsed.data[name] = parse_datetime_local(values[name])
             except ValueError:
-                parsed.errors[name] = "enter a date and time, e.g. 2026-12-01 09:00"
+                parsed.errors[name] = N_("enter a date and time, e.g. 2026-12-01 09:00")
     if "allowed_embed_origins" in values:
         parsed.data["allowed_embed_origins"] = [
             line.strip() for line in values["allowed_embed_origins"].splitlines() if line.strip()
@@ -88,7 +95,7 @@ def parse_campaign(values: Mapping[str, str]) -> ParsedCampaign:
     return parsed
 
 
-def _parse_amounts(values: Mapping[str, str], parsed: ParsedCampaign) -> None:
+def _parse_amounts(values: Mapping[str, str], parsed: ParsedCampaign, language: str) -> None:
     try:
         cur = currency(values.get("currency", ""))
     except MoneyError:
@@ -100,15 +107,17 @@ def _parse_amounts(values: Mapping[str, str], parsed: ParsedCampaign) -> None:
         if text is None or form_name in parsed.errors:
             continue
         try:
-            parsed.data[schema_name] = to_minor(text, cur) if text.strip() else None
+            parsed.data[schema_name] = to_minor(text, cur, language) if text.strip() else None
         except AmountError as e:
-            parsed.errors[form_name] = str(e)
+            parsed.errors[form_name] = e.message
     text = values.get("suggested_amounts")
     if text is not None:
         try:
-            parsed.data["suggested_amounts_minor"] = [to_minor(part, cur) for part in _split(text)]
+            parsed.data["suggested_amounts_minor"] = [
+                to_minor(part, cur, language) for part in _split(text, language)
+            ]
         except AmountError as e:
-            parsed.errors["suggested_amounts"] = str(e)
+            parsed.errors["suggested_amounts"] = e.message
 
 
 def _lines(text: str) -> str:
@@ -116,8 +125,9 @@ def _lines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _split(text: str) -> list[str]:
-    return [part for part in _SEPARATORS.split(text.strip()) if part]
+def _split(text: str, language: str) -> list[str]:
+    separators = _SEPARATORS.get(language, _SEPARATORS["en"])
+    return [part for part in separators.split(text.strip()) if part]
 
 
 def parse_datetime_local(text: str) -> datetime | None:
@@ -144,23 +154,25 @@ def form_errors(schema_errors: Mapping[str, str]) -> dict[str, str]:
         if name not in FORM_FIELDS:
             name = "form"
         if name == "allowed_embed_origins" and index.isdigit():
-            message = f"line {int(index) + 1}: {message}"
+            message = N_("line %(line)s: %(message)s", line=int(index) + 1, message=message)
         errors.setdefault(name, message)
     return errors
 
 
-def campaign_values(campaign: Campaign) -> dict[str, str]:
-    """A saved campaign as the edit form shows it."""
+def campaign_values(campaign: Campaign, language: str = "en") -> dict[str, str]:
+    """A saved campaign as the edit form shows it, amounts written the `language`'s way."""
     cur = campaign.currency
     return {
         "title": campaign.title,
         "slug": campaign.slug,
         "story": campaign.story_markdown,
         "currency": cur,
-        "goal": to_major_text(campaign.goal_minor, cur),
-        "min_amount": to_major_text(campaign.min_amount_minor, cur),
-        "max_amount": to_major_text(campaign.max_amount_minor, cur),
-        "suggested_amounts": " ".join(to_major_text(a, cur) for a in campaign.suggested_amounts_minor),
+        "goal": to_major_text(campaign.goal_minor, cur, language),
+        "min_amount": to_major_text(campaign.min_amount_minor, cur, language),
+        "max_amount": to_major_text(campaign.max_amount_minor, cur, language),
+        "suggested_amounts": " ".join(
+            to_major_text(a, cur, language) for a in campaign.suggested_amounts_minor
+        ),
         "cover_image_url": campaign.cover_image_url or "",
         "starts_at": format_datetime_local(campaign.starts_at),
         "ends_at": format_datetime_local(campaign.ends_at),
@@ -168,10 +180,12 @@ def campaign_values(campaign: Campaign) -> dict[str, str]:
     }
 
 
-def parse_campaign_changes(values: Mapping[str, str], campaign: Campaign) -> ParsedCampaign:
+def parse_campaign_changes(
+    values: Mapping[str, str], campaign: Campaign, language: str = "en"
+) -> ParsedCampaign:
     """Only the fields the person changed: a live campaign refuses any write to a locked field,
     even one that repeats the current value, and seconds the form cannot show must survive."""
-    current = campaign_values(campaign)
+    current = campaign_values(campaign, language)
     changed = {
         name
         for name in FORM_FIELDS
@@ -180,7 +194,7 @@ def parse_campaign_changes(values: Mapping[str, str], campaign: Campaign) -> Par
     if "currency" in changed:
         # The same digits mean a different amount in another currency.
         changed |= {name for name in _AMOUNT_FORM_FIELDS if name in values}
-    parsed = parse_campaign(values)
+    parsed = parse_campaign(values, language)
     keep = {_FORM_TO_SCHEMA.get(name, name) for name in changed}
     parsed.data = {name: value for name, value in parsed.data.items() if name in keep}
     if "min_amount_minor" in parsed.data and parsed.data["min_amount_minor"] is None:

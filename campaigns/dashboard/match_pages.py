@@ -14,7 +14,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.campaign.models import Campaign
+from campaigns.dashboard import campaign_words
 from campaigns.dashboard.auth import has_role, require_actor, signed_in
+from campaigns.dashboard.language import translator
 from campaigns.matching import explain, lifecycle
 from campaigns.matching.errors import AppealNotAllowed, MatchNotFound, PoolExhausted
 from campaigns.matching.schemas import AppealIn
@@ -47,7 +49,8 @@ async def appeal(request: Request) -> Response:
                 data = validate(AppealIn, {"message": values.get("message", "").strip()})
                 await lifecycle.appeal_match(session, actor=actor, match_id=match_id, message=data.message)
         except ValidationFailed:
-            errors = {str(match_id): "Tell the reviewers why, in 10 to 2,000 characters."}
+            _ = translator(request)
+            errors = {str(match_id): _("Tell the reviewers why, in 10 to 2,000 characters.")}
             return await _page(
                 request,
                 session,
@@ -58,9 +61,14 @@ async def appeal(request: Request) -> Response:
             )
         except (AppealNotAllowed, PoolExhausted, MatchNotFound) as e:
             return await _page(
-                request, session, actor, errors={str(match_id): e.detail}, status_code=e.status_code
+                request,
+                session,
+                actor,
+                errors={str(match_id): translator(request)(e.detail)},
+                status_code=e.status_code,
             )
-    flash(request, "Your appeal was sent: the match is back with the reviewers.")
+    _ = translator(request)
+    flash(request, _("Your appeal was sent: the match is back with the reviewers."))
     return redirect(path_for(request, "dashboard:matches"))
 
 
@@ -89,11 +97,13 @@ async def _page(
             )
         ).all()
     )
+    _ = translator(request)
     rows = [
         {
             "match": m,
             "campaign": titles.get(m.campaign_id, ""),
-            "reason": explain.status_reason(m),
+            "status": campaign_words.match_status(m, _),
+            "reason": campaign_words.match_reason(m, _),
             "can_appeal": explain.can_appeal(m),
         }
         for m in reversed(matches[:PAGE_SIZE])

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.dashboard.auth import has_role, require_actor, signed_in
+from campaigns.dashboard.language import translator
 from campaigns.donations.models import MessageStatus
 from campaigns.giving import updates, wall
 from campaigns.giving.wall_schemas import UpdateIn
@@ -22,6 +23,7 @@ from service.pagination import InvalidCursor
 from service.unit_of_work import UnitOfWork
 from service.web.api import validate
 from service.web.context import database
+from service.web.messages import N_
 from service.web.pages import flash, form_values, read_form, redirect, render
 from service.web.urls import path_for
 
@@ -69,7 +71,10 @@ async def _set_message(request: Request, *, show: bool) -> Response:
             donation_id=request.path_params["donation_id"],
             show=show,
         )
-    flash(request, "The message is on the wall again." if show else "The message is hidden from the wall.")
+    _ = translator(request)
+    flash(
+        request, _("The message is on the wall again.") if show else _("The message is hidden from the wall.")
+    )
     return redirect(path_for(request, "dashboard:campaign_messages", campaign_id=campaign_id))
 
 
@@ -103,16 +108,20 @@ async def post_update(request: Request) -> Response:
                 {"title": values.get("title", "").strip() or None, "body": values.get("body", "")},
             )
         except ValidationFailed as e:
-            errors = {k: _update_error(k) for k in e.fields}
+            errors = {k: translator(request)(_update_error(k)) for k in e.fields}
             return await _updates_page(request, session, actor, campaign_id, values, errors, 422)
         _, flags = await updates.post_update(
             session, actor=actor, campaign_id=campaign_id, title=data.title, body=data.body
         )
+    _ = translator(request)
     if flags:
         terms = ", ".join(f"“{f.term}”" for f in flags)
-        flash(request, f"Saved, but held for a moderator before it goes public: it mentions {terms}.")
+        flash(
+            request,
+            _("Saved, but held for a moderator before it goes public: it mentions %(terms)s.", terms=terms),
+        )
     else:
-        flash(request, "Update posted. It is on the campaign page within a minute.")
+        flash(request, _("Update posted. It is on the campaign page within a minute."))
     return redirect(path_for(request, "dashboard:campaign_updates", campaign_id=campaign_id))
 
 
@@ -125,15 +134,16 @@ async def delete_update(request: Request) -> Response:
         await updates.delete_update(
             session, actor=actor, campaign_id=campaign_id, update_id=request.path_params["update_id"]
         )
-    flash(request, "Update deleted.")
+    _ = translator(request)
+    flash(request, _("Update deleted."))
     return redirect(path_for(request, "dashboard:campaign_updates", campaign_id=campaign_id))
 
 
 def _update_error(field: str) -> str:
     return {
-        "title": "keep the title to one line of at most 200 characters",
-        "body": "write the update in 1 to 5,000 characters",
-    }.get(field, "this value is not valid")
+        "title": N_("keep the title to one line of at most 200 characters"),
+        "body": N_("write the update in 1 to 5,000 characters"),
+    }.get(field, N_("this value is not valid"))
 
 
 async def _updates_page(

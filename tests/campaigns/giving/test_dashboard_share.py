@@ -57,7 +57,7 @@ class TestShareKit:
         assert created.status_code == 303
         page = (await client.get(detail)).text
         match = re.search(
-            r"<td>tiktok</td><td class=\"break\">http://testserver/s/([A-Za-z0-9_-]+)</td><td>0</td>", page
+            r"<td>TikTok</td><td class=\"break\">http://testserver/s/([A-Za-z0-9_-]+)</td><td>0</td>", page
         )
         assert match is not None, page
         await client.get(f"/s/{match.group(1)}", headers={"user-agent": "Mozilla/5.0 (X11; Linux x86_64)"})

@@ -1,0 +1,88 @@
+"""The campaign side of the members' dashboard in Dutch, in a real Chromium on a phone and on a
+desktop screen: the pages speak Dutch, fit the screen (Dutch words are longer) and leave
+screenshots for a person to look at (tests/browser/screenshots.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, ViewportSize, expect
+
+from tests import builders, databases
+from tests.browser.screenshots import screenshots_dir
+from tests.browser.test_accessibility import Scene, _build
+from tests.browser.test_donor_flows import run_async
+from tests.campaigns.giving.sandboxed import sandbox_settings
+from tests.live_server import free_port, serve
+
+SCREENS: dict[str, ViewportSize] = {
+    "390": {"width": 390, "height": 844},
+    "1280": {"width": 1280, "height": 900},
+}
+
+
+@pytest.fixture(scope="module")
+def scene(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
+    """A live campaign with one paid gift whose match waits for a reviewer."""
+    folder = tmp_path_factory.mktemp("dashboard-nl")
+    database_url = databases.copy_sqlite_template(sqlite_template, folder)
+    port = free_port()
+    with serve(sandbox_settings(database_url, folder / "data", port), port=port, run_worker=True) as url:
+        yield run_async(lambda: _build(url, database_url))
+
+
+def sign_in_in_dutch(page: Page, scene: Scene) -> None:
+    page.goto(scene.url + "/dashboard/login?lang=nl")
+    page.locator("input[name=email]").fill(scene.org.email)
+    page.locator("input[name=password]").fill(builders.PASSWORD)
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_load_state("load")
+    assert "/login" not in page.url
+
+
+def look(page: Page, name: str, screen: str) -> None:
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
+    page.screenshot(path=str(screenshots_dir() / f"dashboard-{name}-nl-{screen}.png"), full_page=True)
+
+
+@pytest.mark.browser
+class TestCampaignSideInDutch:
+    @pytest.mark.parametrize("screen", sorted(SCREENS))
+    def test_campaigns_campaign_form_and_matches(self, browser: Browser, scene: Scene, screen: str) -> None:
+        context = browser.new_context(viewport=SCREENS[screen])
+        try:
+            page = context.new_page()
+            sign_in_in_dutch(page, scene)
+
+            page.goto(scene.url + "/dashboard/campaigns")
+            expect(page.get_by_role("heading", name="Campagnes", exact=True)).to_be_visible()
+            expect(page.locator("#campaigns .status").first).to_have_text("live")
+            look(page, "campaigns", screen)
+
+            page.goto(f"{scene.url}/dashboard/campaigns/{scene.campaign_id}")
+            expect(page.get_by_role("heading", name="Delen en insluiten")).to_be_visible()
+            expect(page.get_by_role("button", name="Donaties pauzeren")).to_be_visible()
+            expect(page.locator("dl.facts")).to_contain_text("€\xa05.000,00")
+            look(page, "campaign", screen)
+
+            page.goto(scene.url + "/dashboard/campaigns/new")
+            page.get_by_label("Titel").fill("")
+            page.get_by_label("Doel", exact=True).fill("2500,505")
+            page.get_by_role("button", name="Concept opslaan").click()
+            expect(page.locator("#title-error")).to_have_text("Dit veld is verplicht.")
+            expect(page.get_by_role("alert").first).to_be_visible()
+            look(page, "campaign-form-errors", screen)
+
+            page.goto(scene.url + "/dashboard/matches")
+            expect(page.get_by_role("heading", name="Verdubbelingen", exact=True)).to_be_visible()
+            expect(page.locator("#matches .status").first).to_have_text("gereserveerd")
+            expect(page.locator(".match-reason").first).to_contain_text(
+                "Voor je gereserveerd; na de wachttijd"
+            )
+            look(page, "matches", screen)
+        finally:
+            context.close()

@@ -1,0 +1,274 @@
+"""The campaign side of the member dashboard in Dutch and English (issue #19): campaigns, the
+campaign page and form, cover, matches, messages and updates speak the page's language, flashes
+and refusals included, and amounts are written the language's way."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po
+
+from campaigns.dashboard import campaign_words
+from campaigns.matching import explain
+from campaigns.matching.eligibility import REASONS
+from campaigns.matching.models import Match, MatchStatus
+from service.db import Database
+from service.web.language import gettext_for
+from tests.campaigns.covers.test_cover_pages import post_cover
+from tests.campaigns.dashboard import helpers
+from tests.campaigns.dashboard.helpers import field_error, form_error, submit
+from tests.campaigns.giving.helpers import live
+
+ROOT = Path(__file__).resolve().parents[3]
+CATALOG = ROOT / "service/locale/nl/LC_MESSAGES/dashboard_campaigns.po"
+TEMPLATES = [
+    f"service/templates/dashboard/{name}.html"
+    for name in (
+        "campaigns",
+        "campaign",
+        "campaign_form",
+        "_cover_form",
+        "cover",
+        "matches",
+        "messages",
+        "updates",
+    )
+]
+MODULES = [
+    f"campaigns/dashboard/{name}.py"
+    for name in (
+        "campaign_words",
+        "campaign_pages",
+        "cover_pages",
+        "match_pages",
+        "share_pages",
+        "wall_pages",
+        "connect_pages",
+        "forms",
+    )
+]
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+
+
+async def in_language(client: httpx.AsyncClient, language: str) -> None:
+    """Choose the language the way the switch does: ?lang= once, remembered in the cookie."""
+    response = await client.get("/dashboard/campaigns", params={"lang": language})
+    assert response.status_code == 200
+    assert f'<html lang="{language}">' in response.text
+
+
+def flashes(page: str) -> list[str]:
+    return re.findall(r'<p class="flash" role="status">(.*?)</p>', page, re.S)
+
+
+class TestCampaignPages:
+    async def test_form_flash_detail_and_list_in_dutch(self, client: httpx.AsyncClient) -> None:
+        await helpers.signed_in_org(client)
+        await in_language(client, "nl")
+
+        form = (await client.get("/dashboard/campaigns/new")).text
+        created = await submit(
+            client,
+            "/dashboard/campaigns/new",
+            helpers.campaign_form(goal="5000"),
+            page="/dashboard/campaigns/new",
+        )
+        detail = (await client.get(created.headers["location"])).text
+        listing = (await client.get("/dashboard/campaigns")).text
+
+        assert '<html lang="nl">' in form and "<h1>Nieuwe campagne</h1>" in form
+        assert "Concept opslaan" in form and "Voorgestelde bedragen" in form
+        assert flashes(detail) == ["Campagne opgeslagen als concept."]
+        assert '<html lang="nl">' in detail
+        assert "<dt>Doel</dt><dd>€\xa05.000,00</dd>" in detail
+        assert "€\xa010,00, €\xa025,00, €\xa050,00" in detail
+        assert "<h2>Delen en insluiten</h2>" in detail and ">Bewerken</a>" in detail
+        assert "Doel €\xa05.000,00" in listing and "Nog geen campagnes." not in listing
+        assert ">concept</span>" in listing
+
+    async def test_the_same_pages_in_english(self, client: httpx.AsyncClient) -> None:
+        await helpers.signed_in_org(client)
+        await in_language(client, "en")
+
+        created = await submit(
+            client,
+            "/dashboard/campaigns/new",
+            helpers.campaign_form(goal="5000"),
+            page="/dashboard/campaigns/new",
+        )
+        detail = (await client.get(created.headers["location"])).text
+
+        assert flashes(detail) == ["Campaign saved as a draft."]
+        assert "<dt>Goal</dt><dd>€5,000.00</dd>" in detail
+        assert '<html lang="en">' in detail and "Doel" not in detail
+
+    async def test_field_errors_and_a_taken_address_in_dutch(self, client: httpx.AsyncClient) -> None:
+        await helpers.signed_in_org(client)
+        await in_language(client, "nl")
+        first = helpers.campaign_form()
+        await submit(client, "/dashboard/campaigns/new", first, page="/dashboard/campaigns/new")
+
+        empty = await submit(
+            client,
+            "/dashboard/campaigns/new",
+            helpers.campaign_form(title=""),
+            page="/dashboard/campaigns/new",
+        )
+        taken = await submit(
+            client,
+            "/dashboard/campaigns/new",
+            helpers.campaign_form(slug=first["slug"]),
+            page="/dashboard/campaigns/new",
+        )
+
+        assert empty.status_code == 422
+        assert field_error(empty.text, "title") == "Dit veld is verplicht."
+        assert "Verbeter de velden die hieronder zijn gemarkeerd." in empty.text
+        assert taken.status_code == 409
+        assert field_error(taken.text, "slug") == "Dit adres is al in gebruik; kies een ander."
+
+    async def test_a_refused_status_change_is_explained_in_dutch(self, client: httpx.AsyncClient) -> None:
+        await helpers.signed_in_org(client)
+        await in_language(client, "nl")
+        url = await helpers.create_campaign_via_page(client)
+
+        unverified = await submit(client, f"{url}/submit", page=url)
+        not_now = await submit(client, f"{url}/pause", page=url)
+
+        assert unverified.status_code == 409
+        assert (
+            form_error(unverified.text)
+            == "Alleen een geverifieerde organisatie kan campagnes ter beoordeling insturen."
+        )
+        assert not_now.status_code == 409
+        assert form_error(not_now.text) == "Dat kan niet zolang de campagne de status concept heeft."
+        assert ">Insturen ter beoordeling</button>" in not_now.text
+
+    async def test_the_share_kit_and_a_channel_link_in_dutch(
+        self, client: httpx.AsyncClient, database: Database
+    ) -> None:
+        campaign = await live(client, database)
+        await helpers.log_in(client, campaign["_org"].email)
+        await in_language(client, "nl")
+        detail = f"/dashboard/campaigns/{campaign['id']}"
+
+        created = await submit(client, f"{detail}/share-links", {"channel": "email"}, page=detail)
+        page = (await client.get(created.headers["location"].partition("#")[0])).text
+
+        assert "<h2>Delen en insluiten</h2>" in page
+        assert '<option value="email">E-mail</option>' in page
+        assert [f.split(": ")[0] for f in flashes(page)] == ["Nieuwe link voor E-mail"]
+        assert "<td>E-mail</td>" in page and ">live</span>" in page
+
+
+class TestCoverInDutch:
+    async def test_a_refused_upload_is_explained_next_to_the_field(self, client: httpx.AsyncClient) -> None:
+        await helpers.signed_in_org(client)
+        await in_language(client, "nl")
+        detail = await helpers.create_campaign_via_page(client)
+
+        response = await post_cover(client, detail, b"%PDF-1.7 not a photo", alt="Een beschrijving")
+
+        assert response.status_code == 422
+        assert field_error(response.text, "image") == "Het bestand is geen JPEG-, PNG- of WebP-afbeelding."
+        assert '<h2 id="cover-heading">Omslagfoto</h2>' in response.text
+        assert '<html lang="nl">' in response.text
+
+
+class TestWallPagesInDutch:
+    async def test_messages_and_updates_with_a_refusal_and_a_flash(
+        self, client: httpx.AsyncClient, database: Database
+    ) -> None:
+        campaign = await live(client, database)
+        await helpers.log_in(client, campaign["_org"].email)
+        await in_language(client, "nl")
+        base = f"/dashboard/campaigns/{campaign['id']}"
+
+        messages = (await client.get(f"{base}/messages")).text
+        refused = await submit(client, f"{base}/updates", {"body": ""}, page=f"{base}/updates")
+        posted = await submit(client, f"{base}/updates", {"body": "Dank je wel!"}, page=f"{base}/updates")
+        updates = (await client.get(posted.headers["location"])).text
+
+        assert "<h1>Berichten</h1>" in messages and "Hier zijn geen berichten." in messages
+        assert refused.status_code == 422
+        assert field_error(refused.text, "body") == "Schrijf de update in 1 tot 5000 tekens."
+        assert flashes(updates) == ["Update geplaatst. Binnen een minuut staat hij op de campagnepagina."]
+        assert ">gepubliceerd</span>" in updates and "maximaal 5.000 tekens" in updates
+
+
+class TestMatchesInDutch:
+    async def test_the_empty_page_speaks_dutch(self, client: httpx.AsyncClient) -> None:
+        await helpers.signed_in_org(client)
+        await in_language(client, "nl")
+
+        page = (await client.get("/dashboard/matches")).text
+
+        assert "<h1>Verdubbelingen</h1>" in page and "Nog geen verdubbelingen." in page
+
+    @pytest.mark.parametrize("status", [s for s in MatchStatus if s is not MatchStatus.VOIDED])
+    def test_every_status_and_its_reason_are_translated(self, status: MatchStatus) -> None:
+        _ = gettext_for("nl")
+        for appealed in (None, datetime(2026, 12, 1, tzinfo=UTC)):
+            match = Match(status=status, appealed_at=appealed)
+            assert campaign_words.match_reason(match, _) != explain.status_reason(match)
+            assert campaign_words.match_status(match, _) != status.value.replace("_", " ")
+
+    @pytest.mark.parametrize("reason", sorted({"refunded", "disputed", "unknown", *REASONS}))
+    def test_every_release_reason_is_translated(self, reason: str) -> None:
+        match = Match(status=MatchStatus.VOIDED, void_reason=reason)
+        assert campaign_words.match_reason(match, gettext_for("nl")) != explain.status_reason(match)
+
+    def test_a_rejection_keeps_the_reviewers_own_words(self) -> None:
+        match = Match(
+            status=MatchStatus.VOIDED, void_reason="rejected", decision_note="Same card as the owner."
+        )
+        assert campaign_words.match_reason(match, gettext_for("nl")) == (
+            "Een beoordelaar van Goodloop heeft deze verdubbeling afgewezen. "
+            "De beoordelaar schreef: Same card as the owner."
+        )
+        assert campaign_words.match_reason(match, gettext_for("en")) == explain.status_reason(match)
+
+
+class TestCatalog:
+    def test_every_string_of_these_pages_has_a_dutch_translation(self) -> None:
+        with CATALOG.open("rb") as f:
+            catalog = read_po(f, locale="nl_NL")
+        wanted: set[str] = set()
+        for path in TEMPLATES:
+            options = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}
+            found = extract_from_file(
+                "jinja2.ext:babel_extract", ROOT / path, keywords=KEYWORDS, options=options
+            )
+            wanted |= {m if isinstance(m, str) else m[0] for _, m, _, _ in found}
+        for path in MODULES:
+            found = extract_from_file("python", ROOT / path, keywords=KEYWORDS)
+            wanted |= {m if isinstance(m, str) else m[0] for _, m, _, _ in found}
+
+        missing = sorted(m for m in wanted if catalog.get(m) is None)
+        untranslated = sorted(
+            m for m in wanted if (e := catalog.get(m)) is not None and (e.fuzzy or not all(_texts(e.string)))
+        )
+        placeholders = sorted(
+            m
+            for m in wanted
+            if (e := catalog.get(m)) is not None
+            and any(_names(text) != _names(m) for text in _texts(e.string))
+        )
+
+        assert len(wanted) > 150
+        assert missing == [] and untranslated == [] and placeholders == []
+
+
+def _texts(string: object) -> tuple[str, ...]:
+    if isinstance(string, str):
+        return (string,)
+    return tuple(str(s) for s in string) if isinstance(string, (tuple, list)) else ()
+
+
+def _names(text: str) -> set[str]:
+    return set(re.findall(r"%\((\w+)\)s", text)) - {"num"}
