@@ -30,6 +30,7 @@ from campaigns.donations import routes as donation_routes
 from campaigns.engagement import routes as engagement_routes
 from campaigns.engagement.recorder import EngagementRecorder
 from campaigns.exports import routes as export_routes
+from campaigns.fundraising import routes as fundraising_routes
 from campaigns.giving import embed_pages as giving_embed_pages
 from campaigns.giving import fast_pages as giving_fast_pages
 from campaigns.giving import live_pages as giving_live_pages
@@ -110,6 +111,7 @@ def api_routes() -> list[ApiRoutes]:
         engagement_routes.build(),
         moderation_routes.build(),
         giving_routes.build(),
+        fundraising_routes.build(),
         giving_wall_routes.build(),
         matching_routes.build(),
         matching_review_routes.build(),

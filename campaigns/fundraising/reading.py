@@ -16,6 +16,7 @@ from campaigns.fundraising.errors import FundraiserNotFound, TeamNotFound
 from campaigns.fundraising.leaderboard import By, Entry, Milestone, Of, Tally
 from campaigns.fundraising.models import Fundraiser, FundraiserDonation, FundraiserStatus, FundraiserTeam
 from campaigns.nonprofits.models import Nonprofit
+from campaigns.sharing.models import ShareLink
 from service.i18n import N_
 
 _NOT_PUBLIC = frozenset({CampaignStatus.DRAFT, CampaignStatus.IN_REVIEW})
@@ -29,6 +30,8 @@ class FundraiserView:
     team: FundraiserTeam | None
     tally: Tally
     milestones: list[Milestone]
+    share_code: str = ""
+    """The code of the fundraiser's share link (`/s/{code}`, route sharing:follow)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,10 @@ async def public_fundraiser(
         team=team,
         tally=tally,
         milestones=leaderboard.milestones(tally, goal_minor=fundraiser.goal_minor),
+        share_code=await session.scalar(
+            sa.select(ShareLink.code).where(ShareLink.id == fundraiser.share_link_id)
+        )
+        or "",
     )
 
 

@@ -26,6 +26,7 @@ from campaigns.campaign.errors import CampaignNotFound
 from campaigns.campaign.models import Campaign
 from campaigns.donations import hooks
 from campaigns.donations.models import STATUS_RANK, Donation, DonationStatus, MessageStatus
+from campaigns.fundraising import service as fundraising
 from campaigns.giving import embedding, repository, wall
 from campaigns.giving.availability import closed_reason, is_public
 from campaigns.giving.errors import DonationsClosed, PaymentProviderUnavailable
@@ -76,6 +77,8 @@ class CheckoutRequest:
     """'nl' or 'en': the donor's language for receipts and other email (donations.language)."""
     frequency: Frequency = "once"
     """once, monthly or yearly: a recurring gift checks out as a Stripe subscription."""
+    fundraiser: str | None = None
+    """The slug of the live fundraiser page the gift is made through (campaigns.fundraising)."""
 
 
 @dataclass(frozen=True)
@@ -151,11 +154,24 @@ async def create_pending_donation(
     )
     if errors:
         raise ValidationFailed(errors)
-    # First touch wins: the signed cookie from the first share link, else the explicit code.
+    # A fundraiser's page names its own share link: the donor chose the page, so it wins over
+    # any cookie. Otherwise first touch wins: the signed cookie from the first share link, else
+    # the explicit code.
+    attribution = (
+        await fundraising.attribution_for_checkout(
+            session, campaign_id=campaign.id, fundraiser_slug=request.fundraiser
+        )
+        if request.fundraiser
+        else None
+    )
     cookie = request.referral_cookies.get(referral.cookie_name(campaign.id))
     first_touch = referral.read_referral(secret_key, cookie, campaign_id=campaign.id)
-    referral_link_id = await sharing.referral_link_id(
-        session, campaign_id=campaign.id, link_id=first_touch, code=request.ref_code
+    referral_link_id = (
+        attribution.share_link_id
+        if attribution is not None
+        else await sharing.referral_link_id(
+            session, campaign_id=campaign.id, link_id=first_touch, code=request.ref_code
+        )
     )
     destination = nonprofit.stripe_account_id if nonprofit.charges_enabled else None
     donation = Donation(
@@ -182,6 +198,10 @@ async def create_pending_donation(
     )
     session.add(donation)
     await session.flush()
+    if attribution is not None:
+        await fundraising.attribute_donation(
+            session, donation_id=donation.id, campaign_id=campaign.id, attribution=attribution
+        )
     held = await quotes.hold_quotes(
         session,
         donation=donation,

@@ -177,6 +177,7 @@ def _form_data(values: Mapping[str, str], currency_code: str) -> dict[str, Any]:
         "hide_amount": values.get("hide_amount") == "on",
         "language": values.get("language") if values.get("language") in LANGUAGES else None,
         "frequency": values.get("frequency") or "once",
+        "fundraiser": values.get("fundraiser", "").strip() or None,
     }
 
 
@@ -273,6 +274,7 @@ def checkout_request(
         return_to=return_to,
         language=data.language or i18n.negotiate(request.headers.get("accept-language")),
         frequency=data.frequency,
+        fundraiser=data.fundraiser,
     )
 
 

@@ -57,6 +57,14 @@ class CheckoutIn(BaseModel):
             " installment one donation (the first is donation_id)"
         ),
     )
+    fundraiser: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = Field(
+        default=None,
+        description=(
+            "the slug of the live fundraiser page the gift is made through (peer-to-peer): it counts for"
+            " the fundraiser, their team and the campaign, referred by the fundraiser;"
+            " 422 fundraiser_not_live when the page is not live for this campaign"
+        ),
+    )
 
 
 class MatchQuoteOut(BaseModel):
