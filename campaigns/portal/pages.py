@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -48,25 +47,14 @@ LINKS_PER_NETWORK = Limit(
 def page(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> Response:
-    """Render in the donor's language: `_` translates, `money` and `date` format for it."""
+    """Render in the donor's language (service.web.pages.render: `_`, `money`, `date`, the
+    `gl_lang` cookie and Content-Language); `major` writes an amount for the amount field."""
     lang = web.language(request)
-    catalog = i18n.translations(lang)
 
-    def gettext(message: str, **values: object) -> str:
-        # New-style, like the email templates: `_("... %(x)s", x=...)`.
-        text = catalog.gettext(message)
-        return text % values if values else text
+    def major(amount_minor: int | None, currency_code: str) -> str:
+        return to_major_text(amount_minor, currency_code, lang)
 
-    def money(amount_minor: int, currency: str) -> str:
-        return i18n.format_money(int(amount_minor), str(currency), lang)
-
-    def date(value: datetime) -> str:
-        return i18n.format_date(value, lang, format="medium")
-
-    base: dict[str, Any] = {"_": gettext, "lang": lang, "money": money, "date": date, "major": to_major_text}
-    response = render(request, template, {**base, **(context or {})}, status_code)
-    response.headers["Content-Language"] = lang
-    return response
+    return render(request, template, {"major": major, **(context or {})}, status_code, language=lang)
 
 
 def _unconfirmed(request: Request) -> str:
@@ -217,7 +205,7 @@ async def change_amount(request: Request) -> Response:
     async with database(request).unit_of_work() as session:
         gift, _ = await recurring.owned_gift(session, email=email, gift_id=gift_id)
     try:
-        amount_minor = to_minor(values.get("amount", ""), currency(gift.currency))
+        amount_minor = to_minor(values.get("amount", ""), currency(gift.currency), web.language(request))
         await recurring.change_gift(
             database(request),
             stripe_client(request),
@@ -231,7 +219,7 @@ async def change_amount(request: Request) -> Response:
         return await _gifts_page(
             request,
             email,
-            amount_errors={gift_id: sentence(_refusal(e))},
+            amount_errors={gift_id: sentence(_refusal(e), web.language(request))},
             amount_typed={gift_id: values.get("amount", "")[:40]},
             status_code=422,
         )
@@ -239,7 +227,8 @@ async def change_amount(request: Request) -> Response:
         flash(request, _unconfirmed(request))
         return _back_home(request, gift_id)
     except (recurring.GiftStopped, recurring.StripeRefused) as e:
-        flash(request, _translate(request, "The amount was not changed:") + " " + sentence(_refusal(e)))
+        reason = sentence(_refusal(e), web.language(request))
+        flash(request, _translate(request, "The amount was not changed:") + " " + reason)
         return _back_home(request, gift_id)
     flash(
         request,
@@ -276,7 +265,8 @@ async def cancel(request: Request) -> Response:
         flash(request, _unconfirmed(request))
         return _back_home(request, gift_id)
     except (recurring.GiftStopped, recurring.StripeRefused) as e:
-        flash(request, _translate(request, "The gift was not canceled:") + " " + sentence(e.detail))
+        reason = sentence(e.detail, web.language(request))
+        flash(request, _translate(request, "The gift was not canceled:") + " " + reason)
         return _back_home(request, gift_id)
     flash(
         request,
@@ -310,7 +300,7 @@ async def update_card(request: Request) -> Response:
             key_scope=scope,
         )
     except (recurring.GiftStopped, recurring.StripeRefused) as e:
-        flash(request, sentence(e.detail))
+        flash(request, sentence(e.detail, web.language(request)))
         return _back_home(request, gift_id)
     return redirect(url)
 

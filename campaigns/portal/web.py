@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from campaigns.portal import signin
-from service import i18n
 from service.web.context import settings
+from service.web.language import page_language
 
 COOKIE = "gl_donor"
 """The donor session's own cookie (not the dashboard's): HttpOnly, SameSite=Lax, Secure in
@@ -16,10 +16,9 @@ COOKIE_PATH = "/donor"
 
 
 def language(request: Request) -> str:
-    """`?lang=nl|en` first, then the browser's Accept-Language."""
-    return i18n.normalise(request.query_params.get("lang")) or i18n.negotiate(
-        request.headers.get("accept-language")
-    )
+    """The shared rule (service.web.language): `?lang=nl|en` (remembered in the `gl_lang` cookie
+    by every portal page), the cookie, the browser's Accept-Language, else English."""
+    return page_language(request)
 
 
 def session_token(request: Request) -> str | None:
