@@ -109,6 +109,7 @@ async def pay(
     *,
     email: str,
     card: str | None = None,
+    risk_score: int = 23,
 ) -> None:
     """Stripe's charge (with the card's fingerprint) and the completed session, signed as Stripe signs."""
     async with database.transaction() as session:
@@ -122,7 +123,9 @@ async def pay(
         )
     fingerprint = card or donation_id.replace("-", "")[:16]
     for evt in (
-        stripe_events.event("charge.succeeded", payment.charge(fingerprint=fingerprint)),
+        stripe_events.event(
+            "charge.succeeded", payment.charge(fingerprint=fingerprint, risk_score=risk_score)
+        ),
         stripe_events.event("checkout.session.completed", payment.checkout_session(email=email)),
     ):
         response = await deliver(client, evt, settings.webhook_secret)
@@ -141,20 +144,23 @@ async def give(
     amount_minor: int = 2500,
     fundraiser: str | None = None,
     device: str | None = None,
+    risk_score: int = 23,
+    cookies: dict[str, str] | None = None,
 ) -> str:
-    """A gift through the checkout API (with a `gl_device` cookie when `device` is given), paid."""
+    """A gift through the checkout API from a browser (`gl_device` cookie: `device`, else a new
+    one), paid by signed Stripe webhooks; the card is `card`, else one of its own."""
     body: dict[str, Any] = {"amount_minor": amount_minor, "email": email}
     if fundraiser is not None:
         body["fundraiser"] = fundraiser
-    cookies = {"gl_device": device} if device else None
+    jar = {**(cookies or {}), "gl_device": device or uuid.uuid4().hex}
     response = await client.post(
         f"/api/v1/public/campaigns/{slug}/checkout",
         json={"currency": "eur", **body},
-        headers={"Cookie": f"gl_device={device}"} if cookies else None,
+        headers={"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())},
     )
     assert response.status_code == 201, response.text
     donation_id: str = response.json()["donation_id"]
-    await pay(client, database, settings, donation_id, email=email, card=card)
+    await pay(client, database, settings, donation_id, email=email, card=card, risk_score=risk_score)
     return donation_id
 
 
@@ -174,3 +180,10 @@ def owner_actor(campaign: dict[str, Any]) -> Actor:
         api_key_id=uuid.uuid4(),
         label="api key test",
     )
+
+
+async def leaderboard(client: httpx.AsyncClient, slug: str, **params: str) -> list[dict[str, Any]]:
+    response = await client.get(f"/api/v1/public/campaigns/{slug}/leaderboard", params=params)
+    assert response.status_code == 200, response.text
+    entries: list[dict[str, Any]] = response.json()["entries"]
+    return entries
