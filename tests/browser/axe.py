@@ -78,8 +78,10 @@ def inject(target: Page | Frame) -> None:
 
 
 def run_axe(page: Page) -> list[Violation]:
-    """Every WCAG A/AA violation axe finds on the page as it is now, worst first."""
-    inject(page)
+    """Every WCAG A/AA violation axe finds on the page as it is now, worst first, frames
+    included (axe asks its copy in each frame, so every frame gets one)."""
+    for frame in page.frames:
+        inject(frame)
     result: dict[str, Any] = page.evaluate(
         """async (tags) => {
             const result = await window.axe.run(document, {

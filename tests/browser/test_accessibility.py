@@ -19,7 +19,15 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
 
+from campaigns.fundraising import access
+from campaigns.fundraising import service as fundraising
+from campaigns.fundraising.models import FundraiserTeam, LinkPurpose
+from campaigns.fundraising.starting import NewFundraiser, TeamChoice
 from campaigns.matching.models import Match
 from campaigns.portal import signin
 from service.auth.admins import create_admin, set_admin_password
@@ -30,7 +38,7 @@ from tests import builders, databases
 from tests.browser.axe import PHONE, audit_context, axe_script, report, run_axe
 from tests.browser.test_donor_flows import run_async
 from tests.campaigns.giving.sandboxed import sandbox_settings
-from tests.live_server import free_port, serve
+from tests.live_server import free_port, serve, serve_asgi
 
 ADMIN_PASSWORD = "a long admin passphrase"
 DONOR = "ada.lovelace@example.org"
@@ -47,6 +55,9 @@ class Scene:
     campaign_id: str
     thanks_path: str
     match_id: uuid.UUID
+    host_url: str
+    fundraiser_slug: str
+    team_slug: str
 
     def db(self) -> Database:
         return Database.from_url(self.database_url)
@@ -82,7 +93,56 @@ async def _wait_for_match(database: Database) -> uuid.UUID:
     raise AssertionError("no match after 30 s")
 
 
-async def _build(url: str, database_url: str) -> Scene:
+def host_page(base: str) -> Starlette:
+    """A nonprofit's own site with the embed in an iframe, in the visitor's language."""
+
+    async def page(request: Request) -> HTMLResponse:
+        slug = request.query_params["slug"]
+        lang = "nl" if request.query_params.get("lang") == "nl" else "en"
+        return HTMLResponse(
+            f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>Harbor Relief</title>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+            f"<body><main><h1>Harbor Relief</h1>"
+            f'<iframe src="{base}/embed/{slug}?lang={lang}" title="Donate to Harbor Relief" '
+            'style="width:100%;height:900px;border:0"></iframe></main></body></html>'
+        )
+
+    return Starlette(routes=[Route("/", page)])
+
+
+async def _fundraiser(database: Database, campaign_slug: str) -> tuple[str, str]:
+    """A live fundraiser page in a new team, its email confirmed as the emailed link would."""
+    async with database.transaction() as session:
+        started = await fundraising.start_fundraiser(
+            session,
+            campaign_slug=campaign_slug,
+            data=NewFundraiser(
+                name="Ada Lovelace",
+                email="ada.runs@example.org",
+                title="Ada runs 10 km for warm coats",
+                story_markdown="I run because every child deserves a **warm** coat.",
+                goal_minor=50_000,
+                team=TeamChoice(create_name="Harbor Runners"),
+                language="en",
+            ),
+        )
+        issued = await access.issue_link(
+            session,
+            purpose=LinkPurpose.CONFIRM,
+            campaign_id=started.campaign_id,
+            email=started.email,
+            language="en",
+            fundraiser_id=started.id,
+        )
+    async with database.transaction() as session:
+        confirmed = await fundraising.confirm_email(session, token=issued.token)
+        assert confirmed is not None
+        team = await session.get(FundraiserTeam, confirmed.fundraiser.team_id)
+        assert team is not None
+        return confirmed.fundraiser.slug, team.slug
+
+
+async def _build(url: str, database_url: str, host_url: str) -> Scene:
     database = Database.from_url(database_url)
     try:
         async with database.transaction() as session:
@@ -93,7 +153,9 @@ async def _build(url: str, database_url: str) -> Scene:
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
             org = await builders.sign_up(http)
             await builders.verify(http, admin, org)
-            campaign = await builders.live_campaign(http, org, admin)
+            campaign = await builders.live_campaign(
+                http, org, admin, allowed_embed_origins=[host_url], fundraisers_enabled=True
+            )
             program = await http.post(
                 "/api/v1/admin/matching-programs",
                 json={
@@ -111,6 +173,7 @@ async def _build(url: str, database_url: str) -> Scene:
             assert program.status_code == 201, program.text
             thanks_path = await _give(http, campaign["slug"], amount_minor=2_500, email=DONOR)
         match_id = await _wait_for_match(database)
+        fundraiser_slug, team_slug = await _fundraiser(database, campaign["slug"])
         return Scene(
             url=url,
             database_url=database_url,
@@ -120,6 +183,9 @@ async def _build(url: str, database_url: str) -> Scene:
             campaign_id=campaign["id"],
             thanks_path=thanks_path,
             match_id=match_id,
+            host_url=host_url,
+            fundraiser_slug=fundraiser_slug,
+            team_slug=team_slug,
         )
     finally:
         await database.dispose()
@@ -131,8 +197,11 @@ def scene(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     folder = tmp_path_factory.mktemp("a11y")
     database_url = databases.copy_sqlite_template(sqlite_template, folder)
     port = free_port()
-    with serve(sandbox_settings(database_url, folder / "data", port), port=port, run_worker=True) as url:
-        yield run_async(lambda: _build(url, database_url))
+    with (
+        serve(sandbox_settings(database_url, folder / "data", port), port=port, run_worker=True) as url,
+        serve_asgi(host_page(f"http://127.0.0.1:{port}")) as host_url,
+    ):
+        yield run_async(lambda: _build(url, database_url, host_url))
 
 
 def _portal_link(scene: Scene) -> str:
@@ -195,13 +264,26 @@ def with_lang(path: str, lang: str) -> str:
     return f"{path}{'&' if '?' in path else '?'}lang={lang}"
 
 
-def visit(path: Callable[[Scene], str]) -> Callable[[Page, Scene, str], None]:
+def visit(path: Callable[[Scene], str], status: int = 200) -> Callable[[Page, Scene, str], None]:
     def go(page: Page, scene: Scene, lang: str) -> None:
         response = page.goto(scene.url + with_lang(path(scene), lang))
-        assert response is not None and response.status < 500, f"{page.url} answered a 5xx"
+        assert response is not None, page.url
+        # Audit the page itself, not an error page in its place.
+        assert response.status == status, f"{page.url} answered {response.status}, not {status}"
         page.wait_for_load_state("load")
 
     return go
+
+
+def embed_in_site(page: Page, scene: Scene, lang: str) -> None:
+    page.goto(f"{scene.host_url}/?slug={scene.slug}&lang={lang}")
+    expect(page.frame_locator("iframe").locator("#donate-form")).to_be_visible()
+
+
+def fundraiser_start_with_errors(page: Page, scene: Scene, lang: str) -> None:
+    page.goto(scene.url + with_lang(f"/c/{scene.slug}/fundraisers/new", lang))
+    page.locator("main form button[type=submit]").last.click()
+    expect(page.locator("[aria-invalid=true]").first).to_be_visible()
 
 
 def campaign_form_with_errors(page: Page, scene: Scene, lang: str) -> None:
@@ -221,7 +303,13 @@ def report_form_with_errors(page: Page, scene: Scene, lang: str) -> None:
 PAGES: list[tuple[str, str, Callable[[Page, Scene, str], None]]] = [
     ("campaign", "donor", visit(lambda s: f"/c/{s.slug}")),
     ("embed", "donor", visit(lambda s: f"/embed/{s.slug}")),
+    ("embed-in-site", "donor", embed_in_site),
     ("thanks", "donor", visit(lambda s: s.thanks_path)),
+    ("fundraiser", "donor", visit(lambda s: f"/c/{s.slug}/f/{s.fundraiser_slug}")),
+    ("team", "donor", visit(lambda s: f"/c/{s.slug}/t/{s.team_slug}")),
+    ("fundraiser-start", "donor", visit(lambda s: f"/c/{s.slug}/fundraisers/new")),
+    ("fundraiser-start-errors", "donor", fundraiser_start_with_errors),
+    ("fundraiser-manage-sign-in", "donor", visit(lambda s: f"/c/{s.slug}/fundraisers/manage")),
     ("supporters", "donor", visit(lambda s: f"/c/{s.slug}/supporters")),
     ("updates", "donor", visit(lambda s: f"/c/{s.slug}/updates")),
     ("report", "donor", visit(lambda s: f"/c/{s.slug}/report")),
@@ -232,7 +320,7 @@ PAGES: list[tuple[str, str, Callable[[Page, Scene, str], None]]] = [
     ("portal-sent", "donor", visit(lambda s: "/donor/sent")),
     ("portal-link", "donor", visit(lambda s: f"/donor/sign-in/{_portal_link(s)}")),
     ("portal-gifts", "portal", visit(lambda s: "/donor")),
-    ("not-found", "donor", visit(lambda s: "/c/no-such-campaign")),
+    ("not-found", "donor", visit(lambda s: "/c/no-such-campaign", 404)),
     ("dashboard-welcome", "donor", visit(lambda s: "/")),
     ("dashboard-sign-up", "donor", visit(lambda s: "/signup")),
     ("dashboard-login", "donor", visit(lambda s: "/dashboard/login")),
@@ -322,8 +410,11 @@ TARGETS = """() => {
     return small;
 }"""
 
+# The embed is measured on its own page; the host page around it is not ours.
 DONOR_PAGES = [
-    p for p in PAGES if p[1] in ("donor", "portal") and not p[0].startswith(("console", "dashboard"))
+    p
+    for p in PAGES
+    if p[1] in ("donor", "portal") and not p[0].startswith(("console", "dashboard", "embed-in-site"))
 ]
 
 
