@@ -33,6 +33,7 @@ from campaigns.exports import routes as export_routes
 from campaigns.fundraising import routes as fundraising_routes
 from campaigns.giving import embed_pages as giving_embed_pages
 from campaigns.giving import fast_pages as giving_fast_pages
+from campaigns.giving import fundraiser_pages as giving_fundraiser_pages
 from campaigns.giving import live_pages as giving_live_pages
 from campaigns.giving import pages as giving_pages
 from campaigns.giving import routes as giving_routes
@@ -188,6 +189,7 @@ def create_app(
         *giving_live_pages.routes,
         *giving_wall_pages.routes,
         *giving_share_pages.routes,
+        *giving_fundraiser_pages.routes,
         *sharing_routes.routes,
         *report_pages.routes,
         *webhook_intake.routes,

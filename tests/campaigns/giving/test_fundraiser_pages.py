@@ -1,0 +1,342 @@
+"""The public fundraiser pages (#15), through HTTP only: start a page from the campaign, confirm
+it from the email that arrived at the real SMTP server, the fundraiser and team pages, the
+campaign page's block, signing in by email to edit, and what each refuses. On SQLite and
+PostgreSQL (the `db_url` fixture)."""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from campaigns.fundraising.models import Fundraiser, FundraiserStatus
+from campaigns.nonprofits.models import Nonprofit
+from service.db import Database
+from service.settings import Settings
+from tests.campaigns.giving.helpers import live
+from tests.conftest import TEST_SECRET_KEY
+from tests.mail_server import SmtpServer, parts
+
+SUPPORTER = "Rosa.Runner@example.org"
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    # No page cache: each request reads what the previous one wrote.
+    return Settings(
+        database_url=db_url,
+        secret_key=TEST_SECRET_KEY,
+        public_base_url="http://testserver",
+        data_dir=tmp_path / "data",
+        log_json=False,
+        public_page_ttl_s=0,
+    )
+
+
+def token_in(page: str, name: str = "form_token") -> str:
+    match = re.search(rf'name="{name}" value="([^"]+)"', page)
+    assert match is not None, f"no {name} on the page"
+    return html.unescape(match.group(1))
+
+
+async def start(client: httpx.AsyncClient, slug: str, **fields: str) -> httpx.Response:
+    page = await client.get(f"/c/{slug}/fundraisers/new?lang=en")
+    assert page.status_code == 200, page.text
+    data = {
+        "form_token": token_in(page.text),
+        "name": "Rosa Runner",
+        "email": SUPPORTER,
+        "title": "I'm running 10 km for warm coats",
+        "story": "Every kilometre is a coat. **Join me!**",
+        "goal": "100",
+        "team_choice": "create",
+        "team_name": "Harbour Runners",
+        **fields,
+    }
+    return await client.post(f"/c/{slug}/fundraisers/new?lang=en", data=data)
+
+
+async def emailed_link(smtp_server: SmtpServer, database: Database, pattern: str) -> str:
+    messages = await smtp_server.deliver(database)
+    for message in reversed(messages):
+        text, _ = parts(message)
+        if match := re.search(rf"http://testserver({pattern}\S+)", text):
+            return match.group(1)
+    raise AssertionError(f"no email with a link like {pattern}")
+
+
+async def fundraisers(database: Database) -> list[Fundraiser]:
+    async with database.transaction() as session:
+        return list((await session.scalars(sa.select(Fundraiser))).all())
+
+
+async def started_and_confirmed(
+    client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, slug: str
+) -> str:
+    """A live fundraiser page's path."""
+    assert (await start(client, slug)).status_code == 303
+    link = await emailed_link(smtp_server, database, f"/c/{slug}/fundraisers/confirm/")
+    button = await client.get(link)
+    confirmed = await client.post(link, data={"csrf_token": token_in(button.text, "csrf_token")})
+    assert confirmed.status_code == 303, confirmed.text
+    return httpx.URL(confirmed.headers["location"]).path
+
+
+@pytest.fixture
+async def campaign(client: httpx.AsyncClient, database: Database) -> dict[str, Any]:
+    return await live(client, database, fundraisers_enabled=True)
+
+
+class TestStartingAPage:
+    async def test_the_campaign_page_invites_supporters_only_when_peer_to_peer_is_on(
+        self, client: httpx.AsyncClient, database: Database, campaign: dict[str, Any]
+    ) -> None:
+        closed = await live(client, database)
+
+        on = await client.get(f"/c/{campaign['slug']}?lang=en")
+        off = await client.get(f"/c/{closed['slug']}?lang=en")
+        refused = await client.get(f"/c/{closed['slug']}/fundraisers/new")
+
+        assert 'id="start-fundraiser"' in on.text
+        assert f"/c/{campaign['slug']}/fundraisers/new" in on.text
+        assert 'id="start-fundraiser"' not in off.text
+        assert refused.status_code == 404
+
+    async def test_a_post_without_the_form_token_is_refused_and_writes_nothing(
+        self, client: httpx.AsyncClient, database: Database, campaign: dict[str, Any]
+    ) -> None:
+        response = await start(client, campaign["slug"], form_token="forged")
+
+        assert response.status_code == 403
+        assert "This form expired" in response.text
+        assert await fundraisers(database) == []
+
+    async def test_missing_fields_are_named_next_to_each_field_and_typed_values_kept(
+        self, client: httpx.AsyncClient, database: Database, campaign: dict[str, Any]
+    ) -> None:
+        response = await start(client, campaign["slug"], name="", email="not-an-email", goal="ten")
+
+        assert response.status_code == 422
+        assert 'id="name-error"' in response.text
+        assert 'id="email-error"' in response.text or 'id="goal-error"' in response.text
+        assert "Harbour Runners" in response.text
+        assert await fundraisers(database) == []
+
+    async def test_a_dutch_goal_with_a_decimal_comma_is_understood(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        page = await client.get(f"/c/{campaign['slug']}/fundraisers/new?lang=nl")
+        assert "Start een inzamelingsactie" in page.text
+        data = {
+            "form_token": token_in(page.text),
+            "name": "Rosa",
+            "email": SUPPORTER,
+            "title": "Ik loop 10 km voor warme jassen",
+            "goal": "1.250,50",
+            "team_choice": "none",
+        }
+
+        response = await client.post(f"/c/{campaign['slug']}/fundraisers/new?lang=nl", data=data)
+
+        assert response.status_code == 303, response.text
+        [made] = await fundraisers(database)
+        assert made.goal_minor == 125_050
+
+    async def test_the_page_is_public_only_after_the_emailed_link_is_confirmed_by_a_post(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        slug = campaign["slug"]
+        sent = await start(client, slug)
+        assert sent.status_code == 303
+        check = await client.get(sent.headers["location"])
+        assert "Check your email" in check.text
+        [made] = await fundraisers(database)
+        page = f"/c/{slug}/f/{made.slug}"
+        assert (await client.get(page)).status_code == 404
+
+        link = await emailed_link(smtp_server, database, f"/c/{slug}/fundraisers/confirm/")
+        # A mail scanner fetching the link twice spends nothing.
+        assert (await client.get(link)).status_code == 200
+        button = await client.get(link)
+        assert "Confirm my page" in button.text
+        assert (await client.get(page)).status_code == 404
+        confirmed = await client.post(link, data={"csrf_token": token_in(button.text, "csrf_token")})
+        again = await client.post(link, data={"csrf_token": token_in(button.text, "csrf_token")})
+
+        assert confirmed.status_code == 303
+        assert httpx.URL(confirmed.headers["location"]).path == page
+        assert again.status_code == 410
+        assert (await client.get(page)).status_code == 200
+
+    async def test_with_approval_required_a_confirmed_page_waits_for_the_nonprofit(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer
+    ) -> None:
+        campaign = await live(client, database, fundraisers_enabled=True, fundraisers_need_approval=True)
+        slug = campaign["slug"]
+        assert (await start(client, slug)).status_code == 303
+        link = await emailed_link(smtp_server, database, f"/c/{slug}/fundraisers/confirm/")
+        button = await client.get(link)
+
+        confirmed = await client.post(link, data={"csrf_token": token_in(button.text, "csrf_token")})
+
+        assert confirmed.status_code == 200
+        assert 'data-state="awaiting_approval"' in confirmed.text
+        [made] = await fundraisers(database)
+        assert made.status is FundraiserStatus.PENDING_APPROVAL
+        assert (await client.get(f"/c/{slug}/f/{made.slug}")).status_code == 404
+
+
+class TestTheFundraiserPage:
+    async def test_it_names_the_nonprofit_as_the_receiver_and_donates_through_the_page(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        path = await started_and_confirmed(client, database, smtp_server, campaign["slug"])
+        [made] = await fundraisers(database)
+
+        page = await client.get(path + "?lang=en")
+
+        assert page.status_code == 200
+        assert page.headers["content-language"] == "en"
+        assert "I&#39;m running 10 km for warm coats" in page.text
+        assert "Rosa Runner never receives or handles the money" in page.text
+        async with database.transaction() as session:
+            organisation = await session.scalar(
+                sa.select(Nonprofit.name).where(Nonprofit.id == uuid.UUID(campaign["nonprofit_id"]))
+            )
+        assert f"Every gift goes straight to {organisation}, a nonprofit Goodloop verified." in page.text
+        assert f'<input type="hidden" name="fundraiser" value="{made.slug}">' in page.text
+        assert f'action="/c/{campaign["slug"]}/donate"' in page.text
+        assert f"http://testserver{path}</textarea>" in page.text
+        assert '<meta property="og:title" content="I&#39;m running 10 km for warm coats">' in page.text
+        assert "<strong>Join me!</strong>" in page.text
+        assert "0 donors" in page.text
+        assert "https://checkout.stripe.com" in page.headers["content-security-policy"]
+
+    async def test_it_reads_in_dutch(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        path = await started_and_confirmed(client, database, smtp_server, campaign["slug"])
+
+        page = await client.get(path + "?lang=nl")
+
+        assert '<html lang="nl">' in page.text
+        assert "Rosa Runner ontvangt of beheert het geld nooit" in page.text
+        assert "0 donateurs" in page.text
+        assert "€\xa00,00" in page.text
+
+    async def test_a_hidden_page_is_gone(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        path = await started_and_confirmed(client, database, smtp_server, campaign["slug"])
+        async with database.transaction() as session:
+            await session.execute(sa.update(Fundraiser).values(status=FundraiserStatus.HIDDEN))
+
+        assert (await client.get(path)).status_code == 404
+
+    async def test_the_team_page_and_the_campaign_block_list_the_page(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        slug = campaign["slug"]
+        path = await started_and_confirmed(client, database, smtp_server, slug)
+
+        campaign_page = await client.get(f"/c/{slug}?lang=en")
+        fundraiser_page = await client.get(path + "?lang=en")
+        team_link = re.search(r'href="(/c/[^"]+/t/[^"]+)" id="fundraiser-team"', fundraiser_page.text)
+        assert team_link is not None
+        team_page = await client.get(team_link.group(1) + "?lang=en")
+
+        assert f'href="{path}"' in campaign_page.text
+        assert 'id="board-list-people"' in campaign_page.text
+        assert "Harbour Runners" in campaign_page.text
+        assert team_page.status_code == 200
+        assert "Harbour Runners" in team_page.text
+        assert f'href="{path}"' in team_page.text
+        assert 'data-donors="0"' in team_page.text
+
+
+class TestEditingByEmail:
+    async def sign_in(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, slug: str, email: str
+    ) -> httpx.Response:
+        ask = await client.get(f"/c/{slug}/fundraisers/manage?lang=en")
+        assert "Email me a sign-in link" in ask.text
+        sent = await client.post(
+            f"/c/{slug}/fundraisers/manage/link?lang=en",
+            data={"csrf_token": token_in(ask.text, "csrf_token"), "email": email},
+        )
+        assert "Check your email" in sent.text
+        link = await emailed_link(smtp_server, database, f"/c/{slug}/fundraisers/sign-in/")
+        button = await client.get(link)
+        return await client.post(link, data={"csrf_token": token_in(button.text, "csrf_token")})
+
+    async def test_the_fundraiser_signs_in_edits_and_signs_out(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        slug = campaign["slug"]
+        path = await started_and_confirmed(client, database, smtp_server, slug)
+
+        signed_in = await self.sign_in(client, database, smtp_server, slug, SUPPORTER)
+        assert signed_in.status_code == 303
+        cookie = signed_in.headers["set-cookie"]
+        assert "gl_fundraiser=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+        assert f"Path=/c/{slug}/fundraisers/manage" in cookie
+        editor = await client.get(f"/c/{slug}/fundraisers/manage?lang=en")
+        assert 'id="fundraiser-edit-form"' in editor.text
+        saved = await client.post(
+            f"/c/{slug}/fundraisers/manage?lang=en",
+            data={
+                "csrf_token": token_in(editor.text, "csrf_token"),
+                "title": "Now 21 km for warm coats",
+                "story": "Longer now.",
+                "goal": "250",
+                "team_choice": "none",
+            },
+        )
+        assert saved.status_code == 303, saved.text
+        page = await client.get(path + "?lang=en")
+        assert "Now 21 km for warm coats" in page.text
+        assert "€250.00" in page.text
+
+        held = client.cookies.get("gl_fundraiser")
+        out = await client.post(
+            f"/c/{slug}/fundraisers/manage/sign-out", data={"csrf_token": token_in(editor.text, "csrf_token")}
+        )
+        assert out.status_code == 303
+        # The session is revoked on the server: the copied cookie opens nothing any more.
+        assert held is not None
+        client.cookies.set("gl_fundraiser", held, path=f"/c/{slug}/fundraisers/manage")
+        after = await client.get(f"/c/{slug}/fundraisers/manage?lang=en")
+        assert "Email me a sign-in link" in after.text
+
+    async def test_an_address_without_a_page_hears_the_same_and_signs_in_to_nothing(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        slug = campaign["slug"]
+        await started_and_confirmed(client, database, smtp_server, slug)
+
+        signed_in = await self.sign_in(client, database, smtp_server, slug, "stranger@example.org")
+        editor = await client.get(f"/c/{slug}/fundraisers/manage?lang=en")
+
+        assert signed_in.status_code == 303
+        assert 'id="fundraiser-edit-form"' not in editor.text
+
+    async def test_a_post_without_the_session_token_changes_nothing(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        slug = campaign["slug"]
+        await started_and_confirmed(client, database, smtp_server, slug)
+        await self.sign_in(client, database, smtp_server, slug, SUPPORTER)
+
+        forged = await client.post(
+            f"/c/{slug}/fundraisers/manage", data={"title": "Hijacked", "team_choice": "none"}
+        )
+
+        assert forged.status_code == 403
+        [made] = await fundraisers(database)
+        assert made.title == "I'm running 10 km for warm coats"
