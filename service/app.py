@@ -29,7 +29,9 @@ from campaigns.donations import own_routes as own_donation_routes
 from campaigns.donations import routes as donation_routes
 from campaigns.engagement import routes as engagement_routes
 from campaigns.engagement.recorder import EngagementRecorder
+from campaigns.exports import fundraiser_routes as export_fundraiser_routes
 from campaigns.exports import routes as export_routes
+from campaigns.fundraising import nonprofit_routes as fundraising_nonprofit_routes
 from campaigns.fundraising import routes as fundraising_routes
 from campaigns.giving import embed_pages as giving_embed_pages
 from campaigns.giving import fast_pages as giving_fast_pages
@@ -120,6 +122,8 @@ def api_routes() -> list[ApiRoutes]:
         donation_routes.build(),
         own_donation_routes.build(),
         export_routes.build(),
+        export_fundraiser_routes.build(),
+        fundraising_nonprofit_routes.build(),
         integration_routes.build(),
         webhook_routes.build(),
     ]

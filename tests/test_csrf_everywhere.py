@@ -155,6 +155,7 @@ async def scene(
         "endpoint_id": endpoint.json()["id"],
         "delivery_id": delivery.json()["id"],
         "invite_id": invite.json()["id"],
+        "fundraiser_id": "00000000-0000-4000-8000-000000000002",
     }
     # Bodies that are valid but for the token: credentials that work, an amount that would
     # go to Checkout, a campaign that would be created. Forms cap their field count, so each

@@ -13,11 +13,7 @@ from collections.abc import Mapping
 from campaigns.campaign.models import Campaign
 from campaigns.dashboard.forms import ParsedCampaign
 from service.i18n import LANGUAGES
-
-
-def N_(message: str) -> str:
-    return message
-
+from service.web.messages import N_
 
 MARKER = "campaign_settings"
 FIELDS = ("default_language", "fundraisers_enabled", "fundraisers_need_approval")

@@ -28,7 +28,9 @@ def _campaign_id(location: str) -> str:
 
 
 class TestCampaignApi:
-    @pytest.mark.parametrize(("country", "language"), [("NL", "nl"), ("BE", "nl"), ("IE", "en"), ("DE", "en")])
+    @pytest.mark.parametrize(
+        ("country", "language"), [("NL", "nl"), ("BE", "nl"), ("IE", "en"), ("DE", "en")]
+    )
     async def test_new_campaign_speaks_its_nonprofits_country_when_none_is_given(
         self, client: httpx.AsyncClient, country: str, language: str
     ) -> None:
@@ -76,7 +78,10 @@ class TestCampaignApi:
             )
         assert len(updates) == 1
         assert updates[0].before is not None and updates[0].after is not None
-        assert (updates[0].before["fundraisers_enabled"], updates[0].after["fundraisers_enabled"]) == (False, True)
+        assert (updates[0].before["fundraisers_enabled"], updates[0].after["fundraisers_enabled"]) == (
+            False,
+            True,
+        )
 
     @pytest.mark.parametrize(
         ("method", "body", "field"),
@@ -99,7 +104,9 @@ class TestCampaignApi:
                 "/api/v1/campaigns", json=builders.campaign_payload(**body), headers=org.headers
             )
         else:
-            response = await client.patch(f"/api/v1/campaigns/{campaign['id']}", json=body, headers=org.headers)
+            response = await client.patch(
+                f"/api/v1/campaigns/{campaign['id']}", json=body, headers=org.headers
+            )
 
         assert response.status_code == 422, response.text
         assert field in response.json()["fields"]
@@ -159,7 +166,10 @@ class TestCampaignForm:
             client,
             edit,
             _settings_form(
-                title=campaign["title"], slug=campaign["slug"], fundraisers_enabled="on", suggested_amounts="10 25 50"
+                title=campaign["title"],
+                slug=campaign["slug"],
+                fundraisers_enabled="on",
+                suggested_amounts="10 25 50",
             ),
             page=edit,
         )
@@ -176,7 +186,9 @@ class TestCampaignForm:
 
     async def test_a_form_without_the_settings_leaves_them_alone(self, client: httpx.AsyncClient) -> None:
         org = await helpers.signed_in_org(client)
-        campaign = await builders.create_campaign(client, org, fundraisers_enabled=True, default_language="nl")
+        campaign = await builders.create_campaign(
+            client, org, fundraisers_enabled=True, default_language="nl"
+        )
         edit = f"/dashboard/campaigns/{campaign['id']}/edit"
 
         response = await helpers.submit(
@@ -185,7 +197,11 @@ class TestCampaignForm:
 
         assert response.status_code == 303, response.text
         body = (await client.get(f"/api/v1/campaigns/{campaign['id']}", headers=org.headers)).json()
-        assert (body["title"], body["fundraisers_enabled"], body["default_language"]) == ("Warm coats", True, "nl")
+        assert (body["title"], body["fundraisers_enabled"], body["default_language"]) == (
+            "Warm coats",
+            True,
+            "nl",
+        )
 
     @pytest.mark.parametrize(("lang", "message"), [("en", "Choose Nederlands or English."), ("nl", None)])
     async def test_an_unknown_language_is_an_error_next_to_the_field(
