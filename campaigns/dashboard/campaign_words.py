@@ -65,6 +65,13 @@ _LOWER_PACKAGE_SENTENCES = (
     # campaigns.campaign.service's NonprofitNotVerified, shown on the campaign page.
     N_("only a verified nonprofit can submit campaigns for review"),
     N_("the nonprofit is not verified any more; it cannot go live"),
+    # campaigns.moderation.screen's reasons, next to a flagged message on the messages page.
+    N_("Asks for money outside Goodloop, where donors have no receipt, refund or match."),
+    N_("Promises returns or asks for crypto: common in donation scams."),
+    N_("Offers something for shares or donations: engagement bought this way is not real support."),
+    N_("Makes a medical claim a reviewer should check against the nonprofit's registration."),
+    N_("Pressures donors with threats or extreme urgency."),
+    N_("May contain hateful or violent content."),
     # matching.lifecycle.appeal_match's refusals, shown next to the appeal.
     N_("no such match"),
     N_("only a match an admin rejected can be appealed"),

@@ -55,6 +55,8 @@ async def messages_page(request: Request) -> Response:
         "next_cursor": page.next_cursor,
         "filter": shown if shown in _FILTERS else "all",
         "can_edit": has_role(actor, MemberRole.EDITOR),
+        # The screen's reasons are English sentences (campaigns.moderation.screen).
+        "in_language": translator(request),
     }
     return render(request, "dashboard/messages.html", context)
 

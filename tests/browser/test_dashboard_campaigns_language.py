@@ -4,15 +4,24 @@ screenshots for a person to look at (tests/browser/screenshots.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
+from campaigns.matching.models import Match
+from service.auth.models import AdminRole
+from service.db import Database, utcnow
+from service.settings import SANDBOX_PATH
 from tests import builders, databases
 from tests.browser.screenshots import screenshots_dir
-from tests.browser.test_accessibility import Scene, _build
 from tests.browser.test_donor_flows import run_async
 from tests.campaigns.giving.sandboxed import sandbox_settings
 from tests.live_server import free_port, serve
@@ -23,9 +32,62 @@ SCREENS: dict[str, ViewportSize] = {
 }
 
 
+@dataclass(frozen=True)
+class Scene:
+    url: str
+    org: builders.Org
+    campaign_id: str
+
+
+async def _give(http: httpx.AsyncClient, slug: str) -> None:
+    """A paid EUR 25 gift through the public checkout and the Stripe sandbox."""
+    started = await http.post(
+        f"/api/v1/public/campaigns/{slug}/checkout",
+        json={"amount_minor": 2_500, "currency": "eur", "email": "ada@example.org"},
+    )
+    assert started.status_code == 201, started.text
+    found = re.search(r"(cs_test_[A-Za-z0-9]+)", started.json()["checkout_url"])
+    assert found is not None
+    paid = await http.post(f"{SANDBOX_PATH}/_control/sessions/{found.group(1)}/pay", json={})
+    assert paid.status_code == 200, paid.text
+
+
+async def _build(url: str, database_url: str) -> Scene:
+    """A live campaign with one paid gift whose match waits out its hold."""
+    database = Database.from_url(database_url)
+    try:
+        admin = await builders.insert_admin(database, role=AdminRole.SUPERADMIN)
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            org = await builders.sign_up(http)
+            await builders.verify(http, admin, org)
+            campaign = await builders.live_campaign(http, org, admin)
+            program = await http.post(
+                "/api/v1/admin/matching-programs",
+                json={
+                    "name": "Winter match",
+                    "currency": "eur",
+                    "budget_minor": 100_000,
+                    "starts_at": (utcnow() - timedelta(minutes=1)).isoformat(),
+                    "ends_at": (utcnow() + timedelta(days=30)).isoformat(),
+                    "hold_days": 7,
+                    "policy": {"policy": "fixed_ratio", "ratio_bps": 10_000},
+                },
+                headers=admin.headers,
+            )
+            assert program.status_code == 201, program.text
+            await _give(http, campaign["slug"])
+        for _ in range(150):
+            async with database.transaction() as session:
+                if await session.scalar(sa.select(Match.id).limit(1)) is not None:
+                    return Scene(url=url, org=org, campaign_id=campaign["id"])
+            await asyncio.sleep(0.2)
+        raise AssertionError("no match after 30 s")
+    finally:
+        await database.dispose()
+
+
 @pytest.fixture(scope="module")
 def scene(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
-    """A live campaign with one paid gift whose match waits for a reviewer."""
     folder = tmp_path_factory.mktemp("dashboard-nl")
     database_url = databases.copy_sqlite_template(sqlite_template, folder)
     port = free_port()
@@ -53,7 +115,7 @@ def look(page: Page, name: str, screen: str) -> None:
 class TestCampaignSideInDutch:
     @pytest.mark.parametrize("screen", sorted(SCREENS))
     def test_campaigns_campaign_form_and_matches(self, browser: Browser, scene: Scene, screen: str) -> None:
-        context = browser.new_context(viewport=SCREENS[screen])
+        context = browser.new_context(viewport=SCREENS[screen], locale="nl-NL")
         try:
             page = context.new_page()
             sign_in_in_dutch(page, scene)
@@ -71,9 +133,10 @@ class TestCampaignSideInDutch:
 
             page.goto(scene.url + "/dashboard/campaigns/new")
             page.get_by_label("Titel").fill("")
-            page.get_by_label("Doel", exact=True).fill("2500,505")
+            page.get_by_label("Doel", exact=True).fill("2500.50")
             page.get_by_role("button", name="Concept opslaan").click()
             expect(page.locator("#title-error")).to_have_text("Dit veld is verplicht.")
+            expect(page.locator("#goal-error")).to_have_text("Gebruik een komma voor de centen, zoals 12,50.")
             expect(page.get_by_role("alert").first).to_be_visible()
             look(page, "campaign-form-errors", screen)
 

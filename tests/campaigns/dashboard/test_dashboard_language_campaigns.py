@@ -5,6 +5,7 @@ and refusals included, and amounts are written the language's way."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,17 +13,23 @@ import httpx
 import pytest
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
+from starlette.applications import Starlette
 
 from campaigns.dashboard import campaign_words
 from campaigns.matching import explain
 from campaigns.matching.eligibility import REASONS
 from campaigns.matching.models import Match, MatchStatus
+from service.app import create_app
 from service.db import Database
+from service.settings import Settings
+from service.stripe_gateway import create_client
 from service.web.language import gettext_for
 from tests.campaigns.covers.test_cover_pages import post_cover
 from tests.campaigns.dashboard import helpers
 from tests.campaigns.dashboard.helpers import field_error, form_error, submit
 from tests.campaigns.giving.helpers import live
+from tests.campaigns.giving.stripe_double import StripeDouble
+from tests.campaigns.giving.wall_helpers import give
 
 ROOT = Path(__file__).resolve().parents[3]
 CATALOG = ROOT / "service/locale/nl/LC_MESSAGES/dashboard_campaigns.po"
@@ -53,6 +60,15 @@ MODULES = [
     )
 ]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+
+
+@pytest.fixture
+async def app(settings: Settings, database: Database) -> AsyncIterator[Starlette]:
+    """The app with the recording Stripe double the giving tests use, so a gift can be paid."""
+    stripe = create_client(settings, http_client=StripeDouble())
+    application = create_app(settings, database=database, stripe_client=stripe)
+    async with application.router.lifespan_context(application):
+        yield application
 
 
 async def in_language(client: httpx.AsyncClient, language: str) -> None:
@@ -106,6 +122,30 @@ class TestCampaignPages:
         assert flashes(detail) == ["Campaign saved as a draft."]
         assert "<dt>Goal</dt><dd>€5,000.00</dd>" in detail
         assert '<html lang="en">' in detail and "Doel" not in detail
+
+    async def test_amounts_are_typed_and_shown_the_dutch_way(self, client: httpx.AsyncClient) -> None:
+        org = await helpers.signed_in_org(client)
+        await in_language(client, "nl")
+        form = helpers.campaign_form(goal="2.500,50", suggested_amounts="7,50 10, 25", min_amount="2,-")
+
+        created = await submit(client, "/dashboard/campaigns/new", form, page="/dashboard/campaigns/new")
+        edit = (await client.get(created.headers["location"] + "/edit")).text
+        english = await submit(
+            client,
+            "/dashboard/campaigns/new",
+            helpers.campaign_form(goal="2500.50"),
+            page="/dashboard/campaigns/new",
+        )
+
+        assert created.status_code == 303, created.text
+        campaign_id = created.headers["location"].rsplit("/", 1)[1]
+        saved = (await client.get(f"/api/v1/campaigns/{campaign_id}", headers=org.headers)).json()
+        assert saved["goal_minor"] == 250_050 and saved["min_amount_minor"] == 200
+        assert saved["suggested_amounts_minor"] == [750, 1000, 2500]
+        assert helpers.input_value(edit, "goal") == "2500,50"
+        assert helpers.input_value(edit, "suggested_amounts") == "7,50 10,00 25,00"
+        assert english.status_code == 422
+        assert field_error(english.text, "goal") == "Gebruik een komma voor de centen, zoals 12,50."
 
     async def test_field_errors_and_a_taken_address_in_dutch(self, client: httpx.AsyncClient) -> None:
         await helpers.signed_in_org(client)
@@ -199,6 +239,23 @@ class TestWallPagesInDutch:
         assert field_error(refused.text, "body") == "Schrijf de update in 1 tot 5000 tekens."
         assert flashes(updates) == ["Update geplaatst. Binnen een minuut staat hij op de campagnepagina."]
         assert ">gepubliceerd</span>" in updates and "maximaal 5.000 tekens" in updates
+
+    async def test_a_flagged_message_says_why_in_dutch(
+        self, client: httpx.AsyncClient, database: Database, settings: Settings
+    ) -> None:
+        campaign = await live(client, database)
+        await give(client, database, settings, campaign["slug"], name="Sam", message="wire transfer me")
+        await helpers.log_in(client, campaign["_org"].email)
+        await in_language(client, "nl")
+
+        page = (await client.get(f"/dashboard/campaigns/{campaign['id']}/messages?status=pending")).text
+
+        assert ">wacht op jou</span>" in page
+        assert (
+            "Gemarkeerd “wire transfer”: Vraagt om geld buiten Goodloop om, waar donateurs geen "
+            "ontvangstbewijs, terugbetaling of verdubbeling krijgen."
+        ) in page
+        assert ">Op de muur tonen</button>" in page
 
 
 class TestMatchesInDutch:
