@@ -6,6 +6,7 @@ from datetime import datetime
 
 from campaigns.campaign.models import Campaign, CampaignStatus
 from campaigns.nonprofits.models import Nonprofit, NonprofitStatus
+from service import i18n
 
 # Drafts and campaigns in review are not public; everything else keeps its address, because
 # links to a campaign live on in videos and bios long after it ends.
@@ -16,18 +17,24 @@ def is_public(campaign: Campaign) -> bool:
     return campaign.status not in _HIDDEN
 
 
-def closed_reason(campaign: Campaign, nonprofit: Nonprofit, *, now: datetime) -> str | None:
-    """None when donations are open; otherwise a sentence for the donor."""
+def closed_reason(
+    campaign: Campaign, nonprofit: Nonprofit, *, now: datetime, language: str = i18n.DEFAULT_LANGUAGE
+) -> str | None:
+    """None when donations are open; otherwise a sentence for the donor, in `language`."""
+    _ = i18n.translations(language).gettext
     if campaign.status is CampaignStatus.PAUSED:
-        return "This campaign is paused and is not taking donations right now."
+        return _("This campaign is paused and is not taking donations right now.")
     if campaign.status in (CampaignStatus.ENDED, CampaignStatus.ARCHIVED):
-        return "This campaign has ended. Thank you to everyone who gave."
+        return _("This campaign has ended. Thank you to everyone who gave.")
     if campaign.status is not CampaignStatus.LIVE:
-        return "This campaign is not taking donations."
+        return _("This campaign is not taking donations.")
     if campaign.starts_at is not None and now < campaign.starts_at:
-        return f"This campaign opens for donations on {campaign.starts_at:%d %B %Y, %H:%M} UTC."
+        return _("This campaign opens for donations on %(date)s, %(time)s UTC.") % {
+            "date": i18n.format_date(campaign.starts_at, language, format="long"),
+            "time": f"{campaign.starts_at:%H:%M}",
+        }
     if campaign.ends_at is not None and now >= campaign.ends_at:
-        return "This campaign is over. Thank you to everyone who gave."
+        return _("This campaign is over. Thank you to everyone who gave.")
     if nonprofit.status is not NonprofitStatus.VERIFIED:
-        return "This organisation cannot take donations at the moment."
+        return _("This organisation cannot take donations at the moment.")
     return None

@@ -38,6 +38,7 @@ from campaigns.recurring import checkout as recurring_checkout
 from campaigns.recurring.checkout import Frequency
 from campaigns.sharing import referral
 from campaigns.sharing import service as sharing
+from service import i18n
 from service.db import Database
 from service.errors import ValidationFailed
 from service.money import (
@@ -231,11 +232,15 @@ def checkout_params(pending: PendingCheckout, *, urls: ReturnUrls, secret_key: s
     donation, campaign = pending.donation, pending.campaign
     donation_id = str(donation.id)
     metadata = {"donation_id": donation_id, "campaign_id": str(campaign.id)}
+    language = i18n.normalise(donation.language) or i18n.DEFAULT_LANGUAGE
+    _ = i18n.translations(language).gettext
     line_items: list[SessionCreateParamsLineItem] = [
-        _line_item(donation.currency, donation.amount_minor, f"Donation to {campaign.title}"[:250])
+        _line_item(
+            donation.currency, donation.amount_minor, _("Donation to %(title)s") % {"title": campaign.title}
+        )
     ]
     if donation.fee_cover_minor:
-        line_items.append(_line_item(donation.currency, donation.fee_cover_minor, "Processing fee cover"))
+        line_items.append(_line_item(donation.currency, donation.fee_cover_minor, _("Processing fee cover")))
     token = thanks_token(secret_key, donation.id)
     if donation.recurring_interval is not None:
         # One price for gift and fee cover: a subscription's Checkout takes one recurring line.
@@ -244,7 +249,9 @@ def checkout_params(pending: PendingCheckout, *, urls: ReturnUrls, secret_key: s
                 donation.currency,
                 donation.charged_minor,
                 interval=donation.recurring_interval,
-                name=recurring_checkout.product_name(campaign.title, interval=donation.recurring_interval),
+                name=recurring_checkout.product_name(
+                    campaign.title, interval=donation.recurring_interval, language=language
+                ),
             )
         ]
     params: SessionCreateParams = {
@@ -258,13 +265,15 @@ def checkout_params(pending: PendingCheckout, *, urls: ReturnUrls, secret_key: s
             f"{urls.thanks(campaign.slug)}?donation={donation_id}&t={token}&session_id={{CHECKOUT_SESSION_ID}}"
         ),
         "cancel_url": urls.campaign(campaign.slug),
+        # Checkout speaks the language the donor gave in (the page's, posted with the form).
+        "locale": "nl" if language == "nl" else "en",
     }
     if pending.return_link is not None:
         # Survives the round trip in the URL; the thank-you page checks it again (embedding.py).
         params["success_url"] += "&" + urlencode({"return_to": pending.return_link.url})
     params["expires_at"] = int(checkout_expires_at(donation).timestamp())
     if pending.match_quotes:
-        params["custom_text"] = {"submit": {"message": match_message(pending.match_quotes)[:1200]}}
+        params["custom_text"] = {"submit": {"message": match_message(pending.match_quotes, language)[:1200]}}
     if donation.donor_email:
         params["customer_email"] = donation.donor_email
     if donation.destination_account_id:
@@ -279,9 +288,14 @@ def checkout_expires_at(donation: Donation) -> datetime:
     return donation.created_at + CHECKOUT_LIFETIME
 
 
-def match_message(held: tuple[quotes.HeldQuote, ...]) -> str:
-    parts = [f"{format_money(q.amount_minor, q.currency)} from {q.program_name}" for q in held]
-    return "Your gift unlocks a match: " + "; ".join(parts) + "."
+def match_message(held: tuple[quotes.HeldQuote, ...], language: str = i18n.DEFAULT_LANGUAGE) -> str:
+    _ = i18n.translations(language).gettext
+    parts = [
+        _("%(amount)s from %(program)s")
+        % {"amount": i18n.format_money(q.amount_minor, q.currency, language), "program": q.program_name}
+        for q in held
+    ]
+    return _("Your gift unlocks a match: %(matches)s.") % {"matches": "; ".join(parts)}
 
 
 def _line_item(currency_code: str, amount_minor: int, name: str) -> SessionCreateParamsLineItem:

@@ -16,6 +16,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from campaigns.campaign.errors import CampaignNotFound
+from campaigns.giving import languages
 from campaigns.giving.embedding import embed_origins
 from campaigns.giving.pages import (
     PUBLIC_CACHE,
@@ -40,7 +41,7 @@ async def embed_page(request: Request) -> Response:
         ancestors = " ".join(origins) if origins else "'none'"
         return cacheable_page(request, "giving/embed.html", context, 200, ancestors)
 
-    page = await page_cache(request).get_or_render(("embed", slug), render)
+    page = await page_cache(request).get_or_render(("embed", slug, languages.requested(request)), render)
     count_view(request, slug)
     return for_visitor(request, page)
 

@@ -23,7 +23,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.engagement.recorder import EngagementRecorder
-from campaigns.giving import pages
+from campaigns.giving import languages, pages
+from service import i18n
 from service.settings import Settings
 from service.web import tokens
 from service.web.context import forwarded_client
@@ -49,13 +50,10 @@ async def cached_campaign_page(request: Request) -> Response | None:
     slug: str = request.path_params["slug"]
     state: Any = request.app.state
     cache: MicroCache = state.page_cache
-    page = cache.peek(("campaign", slug))
-    if page is None:
-        return None
-    config: Settings = state.settings
     # What Starlette's Headers.get (the first such header), Headers.getlist and
     # Request.cookies would read, in one pass.
     user_agent = None
+    accept_language = None
     cookies: list[bytes] = []
     forwarded: list[str] = []
     for name, value in request.scope["headers"]:
@@ -64,8 +62,22 @@ async def cached_campaign_page(request: Request) -> Response | None:
                 user_agent = value.decode("latin-1")
         elif name == b"cookie":
             cookies.append(value)
+        elif name == b"accept-language":
+            if accept_language is None:
+                accept_language = value.decode("latin-1")
         elif name == b"x-forwarded-for":
             forwarded.append(value.decode("latin-1"))
+    # languages.requested, from the raw request; a `?lang=` the cookie does not hold yet is
+    # remembered by the normal path (a Set-Cookie this path does not write).
+    asked = languages.query_language(request.scope["query_string"])
+    cookie_language = languages.cookie_value(cookies)
+    if languages.remembers(asked, cookie_language):
+        return None
+    language = asked or i18n.normalise(cookie_language) or languages.negotiated(accept_language)
+    page = cache.peek(("campaign", slug, language))
+    if page is None:
+        return None
+    config: Settings = state.settings
     # pages.count_view: client_address (which, without X-Forwarded-For, is the peer whoever
     # it is) and the user agent.
     client = request.scope.get("client")
@@ -82,6 +94,7 @@ async def cached_campaign_page(request: Request) -> Response | None:
         device = parsed.get(tokens.DEVICE_COOKIE)
     headers = page.response_headers.copy()
     headers += pages.visitor_headers(page.status_code, device, secure=config.is_production)
+    headers += languages.language_headers(in_url=asked is not None)
     return _CachedPageResponse(page.body, page.status_code, headers)
 
 

@@ -16,8 +16,9 @@ from typing import Any
 
 from campaigns.campaign.models import Campaign
 from campaigns.donations.models import Donation
-from campaigns.giving.progress import campaign_progress, progress_texts
+from campaigns.giving.progress import campaign_progress, progress_texts, texts_by_language
 from campaigns.giving.repository import WALL_STATUSES, Supporter
+from service import i18n
 from service.live import Event, Message, publish
 from service.money import format_money
 from service.unit_of_work import UnitOfWork
@@ -44,6 +45,8 @@ def progress_event(campaign: Campaign) -> dict[str, Any]:
         "percent": progress.percent,
         "bar_value": progress.bar_value,
         **progress_texts(progress),
+        # One message serves every open page: each picks the texts of its own language.
+        "texts": texts_by_language(progress),
     }
 
 
@@ -59,6 +62,20 @@ def supporter_event(donation: Donation) -> dict[str, Any]:
         "message": supporter.shown_message,
         # Announced the moment it is confirmed; a reloaded page says the same for a while.
         "when_text": "just now",
+        "texts": {language: _supporter_texts(supporter, language) for language in i18n.LANGUAGES},
+    }
+
+
+def _supporter_texts(supporter: Supporter, language: str) -> dict[str, str | None]:
+    """What the wall shows of a new gift in `language` (live.js builds the line from these)."""
+    _ = i18n.translations(language).gettext
+    amount = supporter.shown_amount_minor
+    return {
+        "name": supporter.name_in(language),
+        "amount_text": None
+        if amount is None
+        else _("gave %(amount)s") % {"amount": i18n.format_money(amount, supporter.currency, language)},
+        "when_text": _("just now"),
     }
 
 

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from campaigns.engagement.recorder import recorder
-from campaigns.giving import checkout, fundraiser_views, limits, service, share_pages
+from campaigns.giving import checkout, languages, limits, service, share_pages
 from campaigns.giving.embedding import return_link
 from campaigns.giving.errors import DonationNotFound, DonationsClosed, PaymentProviderUnavailable
 from campaigns.giving.fees import RATE_BPS
@@ -39,6 +39,7 @@ from service.web.context import (
     stripe_client,
 )
 from service.web.forms import AmountError, to_major_text, to_minor
+from service.web.language import gettext_for, remember, template_context
 from service.web.microcache import CachedPage
 from service.web.middleware import DEFAULT_CSP
 from service.web.pages import templates
@@ -82,6 +83,7 @@ def cacheable_page(
     rendered = templates.TemplateResponse(request, template, context, status_code=status_code)
     headers = {
         "Content-Type": rendered.headers["content-type"],
+        "Content-Language": str(context.get("lang", i18n.DEFAULT_LANGUAGE)),
         "Content-Security-Policy": page_csp(settings(request), frame_ancestors=frame_ancestors or "'none'"),
     }
     if frame_ancestors is None:
@@ -90,18 +92,27 @@ def cacheable_page(
 
 
 def for_visitor(request: Request, page: CachedPage) -> Response:
-    """The per-visitor part: the device cookie, and whether shared caches may keep the page."""
+    """The per-visitor part: the device cookie, whether shared caches may keep the page, what
+    its language varies by, and a `?lang=` choice remembered in the language cookie."""
     response = Response(page.body, status_code=page.status_code)
     response.raw_headers += page.raw_headers
     device = request.cookies.get(tokens.DEVICE_COOKIE)
-    response.raw_headers += visitor_headers(page.status_code, device, secure=settings(request).is_production)
+    asked = i18n.normalise(request.query_params.get("lang"))
+    # A response that sets the language cookie is this visitor's alone.
+    shareable = not languages.remembers(asked, request.cookies.get("gl_lang"))
+    secure = settings(request).is_production
+    response.raw_headers += visitor_headers(page.status_code, device, secure=secure, shareable=shareable)
+    response.raw_headers += languages.language_headers(in_url=asked is not None)
+    remember(request, response)
     return response
 
 
-def visitor_headers(status_code: int, device: str | None, *, secure: bool) -> list[tuple[bytes, bytes]]:
+def visitor_headers(
+    status_code: int, device: str | None, *, secure: bool, shareable: bool = True
+) -> list[tuple[bytes, bytes]]:
     """Cache-Control (shared caches may keep a page only for a returning visitor) and, for a
     visitor without the device cookie, a new one; also used by the fast path (fast_pages.py)."""
-    cacheable = status_code == 200 and device is not None
+    cacheable = status_code == 200 and device is not None and shareable
     headers = [_PUBLIC_CACHE if cacheable else _PRIVATE_CACHE]
     if device is None:
         # First-party device id, stored only as a keyed hash on donations (identity clusters).
@@ -121,19 +132,26 @@ def _device_cookie(device_id: str, *, secure: bool) -> tuple[bytes, bytes]:
     return b"set-cookie", (value + "; Secure" if secure else value).encode("latin-1")
 
 
-async def campaign_context(request: Request, slug: str) -> dict[str, Any]:
+async def campaign_context(request: Request, slug: str, *, language: str | None = None) -> dict[str, Any]:
+    """Everything the campaign page (and the embed) shows, in the reader's language: `language`
+    (a posted form's), else what the request asks for (languages.requested, which the cache
+    keys carry), else the campaign's."""
     async with database(request).transaction() as session:
         view = await service.campaign_view(session, slug=slug, now=session.now())
     config = settings(request)
     campaign = view.campaign
+    lang = languages.resolved(language or languages.requested(request), campaign.default_language)
+    canonical = public_url_for(request, "giving:campaign", slug=campaign.slug)
     return {
+        **template_context(lang),
         "view": view,
         "campaign": campaign,
-        "canonical_url": public_url_for(request, "giving:campaign", slug=campaign.slug),
-        "share": share_pages.campaign_share(request, view),
+        "canonical_url": canonical,
+        "alternates": languages.alternate_links(canonical),
+        "share": share_pages.campaign_share(request, view, lang),
         "form_token": tokens.form_token(config.secret_key, campaign.slug),
         "suggested": [to_major_text(a, campaign.currency) for a in campaign.suggested_amounts_minor],
-        "fee_rate": f"{RATE_BPS / 100:g}%",
+        "fee_rate": languages.percent_text(RATE_BPS, lang),
         "values": {},
         "errors": {},
     }
@@ -144,13 +162,9 @@ async def campaign_page(request: Request) -> Response:
 
     async def render() -> CachedPage:
         context = await campaign_context(request, slug)
-        # B (#15): "Start a fundraiser" and the leaderboard, when peer-to-peer is on.
-        context["fundraisers"] = await fundraiser_views.campaign_board(
-            request, context["view"], context.get("lang", "en")
-        )
         return cacheable_page(request, "giving/campaign.html", context, 200, None)
 
-    page = await page_cache(request).get_or_render(("campaign", slug), render)
+    page = await page_cache(request).get_or_render(("campaign", slug, languages.requested(request)), render)
     count_view(request, slug)
     return for_visitor(request, page)
 
@@ -190,8 +204,9 @@ async def donate(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=20, max_part_size=16 * 1024)
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     config = settings(request)
+    _ = gettext_for(i18n.normalise(values.get("language")) or languages.page_language(request, None))
     if not tokens.form_token_valid(config.secret_key, values.get("form_token"), slug):
-        message = "This form expired. Please check your choices and press Donate again."
+        message = _("This form expired. Please check your choices and press Donate again.")
         # 403 like every other form without its anti-forgery token (the donor sees the message).
         return await _form_page(request, slug, values, {"form": message}, 403)
     try:
@@ -222,7 +237,7 @@ async def donate(request: Request) -> Response:
 async def _form_page(
     request: Request, slug: str, values: Mapping[str, str], errors: Mapping[str, str], status_code: int
 ) -> Response:
-    context = await campaign_context(request, slug)
+    context = await campaign_context(request, slug, language=i18n.normalise(values.get("language")))
     context.update(values=values, errors=errors)
     return _render(request, "giving/campaign.html", context, status_code=status_code)
 
@@ -303,11 +318,16 @@ async def thanks_page(request: Request) -> Response:
     async with database(request).transaction() as session:
         view = await service.campaign_view(session, slug=request.path_params["slug"], now=session.now())
     slug = request.path_params["slug"]
+    # Without a choice of their own, donors read it in the language they gave in.
+    lang = languages.page_language(request, progress.donation.language or view.campaign.default_language)
+    progress = progress.in_language(lang)
     context = {
+        **template_context(lang),
+        "state_text": gettext_for(lang)(progress.state),
         "progress": progress,
         "donation": progress.donation,
         "campaign": view.campaign,
-        "share": share_pages.supporter_share(request, view, progress.share_code),
+        "share": share_pages.supporter_share(request, view, progress.share_code, lang),
         "status_url": path_for(request, "giving:thanks_status", slug=slug) + "?" + request.url.query,
         "refresh_url": path_for(request, "giving:thanks", slug=slug) + "?" + request.url.query,
         "return_link": return_link(
@@ -317,7 +337,7 @@ async def thanks_page(request: Request) -> Response:
     response = templates.TemplateResponse(request, "giving/thanks.html", context)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    return languages.localise(request, response, lang)
 
 
 def _share_url(request: Request, share_code: str | None) -> str | None:
@@ -328,6 +348,8 @@ def _share_url(request: Request, share_code: str | None) -> str | None:
 async def thanks_status(request: Request) -> Response:
     progress = await _progress(request)
     donation = progress.donation
+    # The status sentences in the thank-you page's language (its status URL carries its query).
+    progress = progress.in_language(languages.page_language(request, donation.language))
     share = _share_url(request, progress.share_code)
     body = DonationStatusOut(
         state=progress.state,

@@ -10,16 +10,22 @@ campaigns.matching.totals). Money stays in integer minor units; percentages are 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
+from babel.numbers import format_decimal, format_percent
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.campaign.models import Campaign
 from campaigns.matching.challenges import ChallengeProgress
 from campaigns.matching.models import Match, MatchingProgram, MatchQuote, MatchStatus
-from service.money import format_money
+from service import i18n
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalog; it is translated where it is shown (`_` at the edge)."""
+    return message
 
 
 @dataclass(frozen=True)
@@ -42,20 +48,42 @@ class CampaignProgress:
         return min(self.total_minor, self.goal_minor)
 
 
-def progress_texts(progress: CampaignProgress) -> dict[str, str]:
-    """What each element of the progress block shows (giving/_progress.html), by payload key.
+def progress_texts(progress: CampaignProgress, language: str = i18n.DEFAULT_LANGUAGE) -> dict[str, str]:
+    """What each element of the progress block shows (giving/_progress.html), by payload key,
+    in `language` (Babel's money and numbers: "€ 1.250,00", "1.204 donateurs").
 
     The live events send these so the page's script never formats money or plurals:
     #raised <- raised_text, #matched <- matched_text, #total <- total_text,
     #percent <- percent_text, #donor-count <- donors_text.
     """
     donors = progress.donors_count
+    locale = i18n.babel_locale(language)
+    ngettext = i18n.translations(language).ngettext
+    count = format_decimal(donors, locale=locale)
     return {
-        "raised_text": format_money(progress.raised_minor, progress.currency),
-        "matched_text": format_money(progress.matched_minor, progress.currency),
-        "total_text": format_money(progress.total_minor, progress.currency),
-        "percent_text": f"{progress.percent}%",
-        "donors_text": f"{donors:,} donor" if donors == 1 else f"{donors:,} donors",
+        "raised_text": i18n.format_money(progress.raised_minor, progress.currency, language),
+        "matched_text": i18n.format_money(progress.matched_minor, progress.currency, language),
+        "total_text": i18n.format_money(progress.total_minor, progress.currency, language),
+        "percent_text": format_percent(progress.percent / 100, locale=locale),
+        "donors_text": ngettext("%(count)s donor", "%(count)s donors", donors) % {"count": count},
+    }
+
+
+def announcement(progress: CampaignProgress, language: str) -> str:
+    """The one short sentence screen readers hear when the total moves (live.js, politely)."""
+    _ = i18n.translations(language).gettext
+    return _("%(total)s raised of %(goal)s") % {
+        "total": i18n.format_money(progress.total_minor, progress.currency, language),
+        "goal": i18n.format_money(progress.goal_minor, progress.currency, language),
+    }
+
+
+def texts_by_language(progress: CampaignProgress) -> dict[str, dict[str, str]]:
+    """progress_texts and the announcement in every language, for live events and the summary:
+    one message serves every open page, whatever language each is read in."""
+    return {
+        language: {**progress_texts(progress, language), "announce_text": announcement(progress, language)}
+        for language in i18n.LANGUAGES
     }
 
 
@@ -84,52 +112,62 @@ def percent_of(amount_minor: int, goal_minor: int) -> int:
 _DAY_SECONDS = 86_400
 
 
-def days_left_text(ends_at: datetime | None, *, now: datetime) -> str | None:
-    """ "3 days left", "1 day left", "last day" (under 24 hours) or "ended"; None without an end."""
+def days_left_text(
+    ends_at: datetime | None, *, now: datetime, language: str = i18n.DEFAULT_LANGUAGE
+) -> str | None:
+    """ "3 days left" / "nog 3 dagen", "last day" / "laatste dag" (under 24 hours) or
+    "ended" / "afgelopen"; None without an end."""
     if ends_at is None:
         return None
+    translations = i18n.translations(language)
+    _ = translations.gettext
     if now >= ends_at:
-        return "ended"
+        return _("ended")
     days = int((ends_at - now).total_seconds()) // _DAY_SECONDS
     if days == 0:
-        return "last day"
-    return f"{days} day left" if days == 1 else f"{days} days left"
+        return _("last day")
+    return translations.ngettext("%(num)s day left", "%(num)s days left", days) % {"num": days}
 
 
-def challenge_text(challenge: ChallengeProgress) -> str | None:
+def challenge_text(challenge: ChallengeProgress, language: str = i18n.DEFAULT_LANGUAGE) -> str | None:
     """ "12 more donors unlock €500.00", "€300.00 more unlocks €500.00", "Unlocked!" or None
     (the deadline passed without the target: nothing left to ask of donors)."""
-    bonus = format_money(challenge.bonus_minor, challenge.currency)
+    translations = i18n.translations(language)
+    _ = translations.gettext
+    bonus = i18n.format_money(challenge.bonus_minor, challenge.currency, language)
     if challenge.unlocked:
-        return f"Unlocked! {challenge.program_name} adds {bonus}."
+        return _("Unlocked! %(program)s adds %(bonus)s.") % {
+            "program": challenge.program_name,
+            "bonus": bonus,
+        }
     if challenge.ended:
         return None
     if challenge.target_kind == "donors":
-        who = (
-            "1 more donor unlocks"
-            if challenge.remaining == 1
-            else f"{challenge.remaining} more donors unlock"
-        )
-        return f"{who} {bonus}"
-    return f"{format_money(challenge.remaining, challenge.currency)} more unlocks {bonus}"
+        return translations.ngettext(
+            "%(num)s more donor unlocks %(bonus)s",
+            "%(num)s more donors unlock %(bonus)s",
+            challenge.remaining,
+        ) % {"num": challenge.remaining, "bonus": bonus}
+    remaining = i18n.format_money(challenge.remaining, challenge.currency, language)
+    return _("%(remaining)s more unlocks %(bonus)s") % {"remaining": remaining, "bonus": bonus}
 
 
 # What a donor reads about a match of their gift. Risk signals are never named to the public
 # (the same rule as campaigns.matching.explain): a ring must not learn which tell it tripped.
 _STATUS_TEXT = {
-    MatchStatus.PENDING: "Matched: waiting for the usual checks",
-    MatchStatus.HELD_FOR_REVIEW: "Matched: held for a check by our team",
-    MatchStatus.APPROVED: "Matched: approved",
-    MatchStatus.PAID: "Matched: paid to the organisation",
+    MatchStatus.PENDING: N_("Matched: waiting for the usual checks"),
+    MatchStatus.HELD_FOR_REVIEW: N_("Matched: held for a check by our team"),
+    MatchStatus.APPROVED: N_("Matched: approved"),
+    MatchStatus.PAID: N_("Matched: paid to the organisation"),
 }
 _VOID_TEXT = {
-    "refunded": "Not matched because the gift was refunded",
-    "partially refunded": "Not matched because the gift was refunded",
-    "disputed": "Not matched because the payment was disputed",
-    "rejected": "Not matched because our team rejected it after a check",
-    "per_donor_cap": "Not matched because the program's limit per donor was reached",
+    "refunded": N_("Not matched because the gift was refunded"),
+    "partially refunded": N_("Not matched because the gift was refunded"),
+    "disputed": N_("Not matched because the payment was disputed"),
+    "rejected": N_("Not matched because our team rejected it after a check"),
+    "per_donor_cap": N_("Not matched because the program's limit per donor was reached"),
 }
-_NOT_ELIGIBLE = "Not matched because the gift was not eligible for this program"
+_NOT_ELIGIBLE = N_("Not matched because the gift was not eligible for this program")
 
 
 @dataclass(frozen=True)
@@ -139,10 +177,16 @@ class MatchLine:
     currency: str
     status: str
     status_text: str
+    language: str = i18n.DEFAULT_LANGUAGE
 
     @property
     def amount_text(self) -> str:
-        return format_money(self.amount_minor, self.currency)
+        return i18n.format_money(self.amount_minor, self.currency, self.language)
+
+    def in_language(self, language: str) -> MatchLine:
+        """The same line with its amount and status for a reader of `language`."""
+        status_text = i18n.translations(language).gettext(self.status_text)
+        return replace(self, status_text=status_text, language=language)
 
     @property
     def matched(self) -> bool:

@@ -14,6 +14,7 @@ from campaigns.campaign.models import Campaign
 from campaigns.donations.models import SETTLED, Donation, MessageStatus
 from campaigns.giving.timeago import relative_time
 from campaigns.nonprofits.models import Nonprofit
+from service import i18n
 from service.db import for_no_key_update
 from service.pagination import Cursor, newest_first
 
@@ -72,9 +73,14 @@ class Supporter:
         """Whether the wall shows words of the donor's own (a name or a message) to report."""
         return self.shown_message is not None or self.display_name != ANONYMOUS
 
-    def ago(self, now: datetime | None) -> str:
+    def ago(self, now: datetime | None, language: str = i18n.DEFAULT_LANGUAGE) -> str:
         """When the gift was made, for people ("2 hours ago"); empty without a clock reading."""
-        return relative_time(self.created_at, now) if now is not None else ""
+        return relative_time(self.created_at, now, language) if now is not None else ""
+
+    def name_in(self, language: str) -> str:
+        """display_name for a reader of `language` ("Anonymous" / "Anoniem")."""
+        name = self.display_name
+        return i18n.translations(language).gettext(ANONYMOUS) if name == ANONYMOUS else name
 
 
 async def get_campaign_with_nonprofit(session: AsyncSession, slug: str) -> tuple[Campaign, Nonprofit] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 
@@ -83,6 +83,24 @@ class CampaignView:
         """The challenges a page shows, with their sentence."""
         return [(c, text) for c, text in self.challenge_texts if text]
 
+    def texts_in(self, language: str) -> dict[str, str]:
+        """progress_texts for a reader of `language` (the page's progress block)."""
+        return progress_texts(self.progress, language)
+
+    def days_left_in(self, language: str) -> str | None:
+        """ "3 days left" / "nog 3 dagen"."""
+        return days_left_text(self.campaign.ends_at, now=self.now, language=language) if self.now else None
+
+    def challenge_lines_in(self, language: str) -> list[tuple[ChallengeProgress, str]]:
+        lines = [(c, challenge_text(c, language)) for c in self.challenges]
+        return [(c, text) for c, text in lines if text]
+
+    def closed_reason_in(self, language: str) -> str | None:
+        """Why the campaign takes no gifts now, for a reader of `language` (None while it does)."""
+        if self.closed_reason is None or self.now is None:
+            return self.closed_reason
+        return closed_reason(self.campaign, self.nonprofit, now=self.now, language=language)
+
 
 @dataclass(frozen=True)
 class DonationProgress:
@@ -95,6 +113,10 @@ class DonationProgress:
     @property
     def confirmed(self) -> bool:
         return self.donation.status in _SHAREABLE
+
+    def in_language(self, language: str) -> DonationProgress:
+        """The same progress with its match lines for a reader of `language`."""
+        return replace(self, matches=[m.in_language(language) for m in self.matches])
 
     @property
     def state(self) -> str:

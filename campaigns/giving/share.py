@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from campaigns.matching.quotes import Offer
 from campaigns.sharing.qr import qr_data_uri
-from service.money import format_money
+from service import i18n
 
 _DOUBLED_BPS = 10_000
 
@@ -56,29 +56,48 @@ def last_day(ends_at: datetime) -> datetime:
     return ends_at - timedelta(microseconds=1)
 
 
-def match_words(offer: Offer) -> str:
+def match_words(offer: Offer, language: str = i18n.DEFAULT_LANGUAGE) -> str:
     """ "every gift is doubled until Friday 12 December", "every gift is matched 2:1 (up to
     €50.00 a gift) until ...": the live offer in words, for a sentence."""
-    how = "doubled" if offer.ratio_bps == _DOUBLED_BPS else f"matched {offer.ratio_text}"
-    cap = ""
+    _ = i18n.translations(language).gettext
+    day = i18n.format_date(last_day(offer.ends_at), language, format="EEEE d MMMM")
+    cap = None
     if offer.per_donation_cap_minor is not None:
-        cap = f" (up to {format_money(offer.per_donation_cap_minor, offer.currency)} a gift)"
-    day = last_day(offer.ends_at)
-    return f"every gift is {how}{cap} until {day:%A} {day.day} {day:%B}"
+        cap = i18n.format_money(offer.per_donation_cap_minor, offer.currency, language)
+    if offer.ratio_bps == _DOUBLED_BPS:
+        if cap:
+            return _("every gift is doubled (up to %(cap)s a gift) until %(day)s") % {"cap": cap, "day": day}
+        return _("every gift is doubled until %(day)s") % {"day": day}
+    values = {"ratio": offer.ratio_text, "cap": cap, "day": day}
+    if cap:
+        return _("every gift is matched %(ratio)s (up to %(cap)s a gift) until %(day)s") % values
+    return _("every gift is matched %(ratio)s until %(day)s") % values
 
 
-def share_text(*, title: str, organisation: str, offer: Offer | None, supporter: bool) -> str:
+def share_text(
+    *,
+    title: str,
+    organisation: str,
+    offer: Offer | None,
+    supporter: bool,
+    language: str = i18n.DEFAULT_LANGUAGE,
+) -> str:
     """A donor's words after giving ("I just gave to ..."), or anyone's from the campaign page."""
+    _ = i18n.translations(language).gettext
+    names = {"title": title, "organisation": organisation}
     opening = (
-        f"I just gave to {title} ({organisation})." if supporter else f"Support {title} ({organisation})."
-    )
-    match = f" {_sentence(match_words(offer))}." if offer else ""
-    closing = " Will you join me?" if supporter else ""
+        _("I just gave to %(title)s (%(organisation)s).")
+        if supporter
+        else _("Support %(title)s (%(organisation)s).")
+    ) % names
+    match = f" {_sentence(match_words(offer, language))}." if offer else ""
+    closing = " " + _("Will you join me?") if supporter else ""
     return opening + match + closing
 
 
-def share_subject(*, title: str, supporter: bool) -> str:
-    return f"I just gave to {title}" if supporter else f"Support {title}"
+def share_subject(*, title: str, supporter: bool, language: str = i18n.DEFAULT_LANGUAGE) -> str:
+    _ = i18n.translations(language).gettext
+    return (_("I just gave to %(title)s") if supporter else _("Support %(title)s")) % {"title": title}
 
 
 def _sentence(words: str) -> str:
@@ -113,10 +132,13 @@ def share_tools(
     supporter: bool,
     image_url: str | None = None,
     with_qr: bool = False,
+    language: str = i18n.DEFAULT_LANGUAGE,
 ) -> ShareTools:
     offer = best_offer(offers)
-    text = share_text(title=title, organisation=organisation, offer=offer, supporter=supporter)
-    subject = share_subject(title=title, supporter=supporter)
+    text = share_text(
+        title=title, organisation=organisation, offer=offer, supporter=supporter, language=language
+    )
+    subject = share_subject(title=title, supporter=supporter, language=language)
     return ShareTools(
         url=url,
         title=title,

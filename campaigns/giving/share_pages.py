@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from campaigns.giving import og_card, service
 from campaigns.giving.share import ShareTools, share_tools
+from service import i18n
 from service.web.context import database
 from service.web.etags import etag_matches
 from service.web.urls import public_url_for
@@ -29,7 +30,13 @@ def og_image_url(request: Request, view: service.CampaignView) -> str:
 
 
 def share_context(
-    request: Request, view: service.CampaignView, *, url: str, supporter: bool = False, with_qr: bool = False
+    request: Request,
+    view: service.CampaignView,
+    *,
+    url: str,
+    supporter: bool = False,
+    with_qr: bool = False,
+    language: str = i18n.DEFAULT_LANGUAGE,
 ) -> ShareTools:
     """What giving/_share.html shows for `url`: the campaign's canonical link on its page, the
     donor's own link (with its QR code) on the thank-you page."""
@@ -41,22 +48,28 @@ def share_context(
         supporter=supporter,
         image_url=og_image_url(request, view),
         with_qr=with_qr,
+        language=language,
     )
 
 
-def campaign_share(request: Request, view: service.CampaignView) -> ShareTools:
+def campaign_share(
+    request: Request, view: service.CampaignView, language: str = i18n.DEFAULT_LANGUAGE
+) -> ShareTools:
     url = public_url_for(request, "giving:campaign", slug=view.campaign.slug)
-    return share_context(request, view, url=url)
+    return share_context(request, view, url=url, language=language)
 
 
 def supporter_share(
-    request: Request, view: service.CampaignView, share_code: str | None
+    request: Request,
+    view: service.CampaignView,
+    share_code: str | None,
+    language: str = i18n.DEFAULT_LANGUAGE,
 ) -> ShareTools | None:
     """The donor's own link (None until the payment went through), with its QR code."""
     if share_code is None:
         return None
     url = public_url_for(request, "sharing:follow", code=share_code)
-    return share_context(request, view, url=url, supporter=True, with_qr=True)
+    return share_context(request, view, url=url, supporter=True, with_qr=True, language=language)
 
 
 async def og_image(request: Request) -> Response:

@@ -16,11 +16,15 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from campaigns.campaign.story import render_story
+from campaigns.giving import languages
+from campaigns.giving.progress import N_
+from service import i18n
 from service.web.context import settings
+from service.web.language import gettext_for, template_context
 from service.web.pages import STATIC_DIR, TEMPLATES_DIR, templates
 
 BUILT_IN = TEMPLATES_DIR / "giving"
-_TITLES = {"privacy": "Privacy notice", "terms": "Terms of use"}
+_TITLES = {"privacy": N_("Privacy notice"), "terms": N_("Terms of use")}
 # The text changes only when the operator edits the file: caches may keep it a few minutes.
 _PAGE_CACHE = "public, max-age=300"
 _FAVICON_CACHE = "public, max-age=86400"
@@ -37,15 +41,31 @@ def _rendered(path: Path, mtime_ns: int, size: int) -> str:
     return render_story(path.read_text(encoding="utf-8"))
 
 
+def in_language(path: Path, language: str) -> Path:
+    """`privacy.nl.md` beside `privacy.md` when there is one: the document in `language`.
+    The operator's files follow the same rule (GOODLOOP_PRIVACY_MARKDOWN=/etc/privacy.md
+    is served to Dutch readers as /etc/privacy.nl.md when that file exists)."""
+    if language == i18n.SOURCE_LANGUAGE:
+        return path
+    translated = path.with_name(f"{path.stem}.{language}{path.suffix}")
+    return translated if translated.is_file() else path
+
+
 def _legal_page(request: Request, kind: str, operator_file: Path | None) -> Response:
-    path = operator_file or BUILT_IN / f"{kind}.md"
+    lang = languages.page_language(request, None)
+    path = in_language(operator_file or BUILT_IN / f"{kind}.md", lang)
     response = templates.TemplateResponse(
         request,
         "giving/legal.html",
-        {"title": _TITLES[kind], "body_html": document_html(path), "built_in": operator_file is None},
+        {
+            **template_context(lang),
+            "title": gettext_for(lang)(_TITLES[kind]),
+            "body_html": document_html(path),
+            "built_in": operator_file is None,
+        },
     )
     response.headers["Cache-Control"] = _PAGE_CACHE
-    return response
+    return languages.localise(request, response, lang)
 
 
 async def privacy(request: Request) -> Response:

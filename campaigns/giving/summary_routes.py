@@ -21,6 +21,7 @@ from starlette.responses import Response
 
 from campaigns.campaign.errors import CampaignNotFound
 from campaigns.giving import service
+from campaigns.giving.progress import texts_by_language
 from campaigns.matching.challenges import ChallengeProgress
 from campaigns.nonprofits.models import NonprofitStatus
 from service.web.api import error_response
@@ -91,6 +92,10 @@ class CampaignSummaryOut(BaseModel):
     closed_reason: str | None = Field(description="why it takes no gifts now (null while it does)")
     match_offers: list[MatchOfferOut]
     challenges: list[ChallengeOut]
+    texts: dict[str, dict[str, str]] = Field(
+        description="the *_text fields (and announce_text, a short sentence for screen readers) in "
+        'each language the site speaks: {"nl": {"total_text": "€ 1.250,00", ...}, "en": {...}}'
+    )
 
 
 def _challenge_out(challenge: ChallengeProgress, text: str | None) -> ChallengeOut:
@@ -144,6 +149,7 @@ def summary_out(request: Request, view: service.CampaignView) -> CampaignSummary
             for o in view.match_offers
         ],
         challenges=[_challenge_out(c, text) for c, text in view.challenge_texts],
+        texts=texts_by_language(progress),
     )
 
 

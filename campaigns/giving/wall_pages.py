@@ -16,21 +16,24 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.campaign.errors import CampaignNotFound
-from campaigns.giving import repository, updates, wall
+from campaigns.giving import languages, repository, updates, wall
 from campaigns.giving.availability import is_public
+from campaigns.giving.progress import N_
 from campaigns.giving.repository import Supporter
 from campaigns.moderation.models import ReportReason
 from service.errors import NotFound, RateLimited
 from service.pagination import InvalidCursor
 from service.web import tokens
 from service.web.context import client_address, database, enforce_rate_limit, settings
+from service.web.language import gettext_for, template_context
 from service.web.pages import templates
 
+# Translated in the template (`_(label)`).
 REASON_LABELS = {
-    ReportReason.OFFENSIVE: "Hateful, violent or abusive",
-    ReportReason.SPAM: "Spam, a scam or an advert",
-    ReportReason.IMPERSONATION: "It pretends to be someone it is not",
-    ReportReason.OTHER: "Something else",
+    ReportReason.OFFENSIVE: N_("Hateful, violent or abusive"),
+    ReportReason.SPAM: N_("Spam, a scam or an advert"),
+    ReportReason.IMPERSONATION: N_("It pretends to be someone it is not"),
+    ReportReason.OTHER: N_("Something else"),
 }
 # Like the campaign page: the same for every visitor, briefly cacheable by shared caches.
 PUBLIC_CACHE = "public, max-age=15, stale-while-revalidate=60"
@@ -44,12 +47,15 @@ class MessageReportForm(BaseModel):
     email: EmailStr | None = None
 
 
-def _field_message(field: str) -> str:
-    return {
-        "reason": "choose what is wrong",
-        "message": "keep it under 2,000 characters",
-        "email": "enter a valid email address, or leave it empty",
-    }.get(field, "this value is not valid")
+_FIELD_MESSAGES = {
+    "reason": N_("choose what is wrong"),
+    "message": N_("keep it under 2,000 characters"),
+    "email": N_("enter a valid email address, or leave it empty"),
+}
+
+
+def _field_message(field: str, language: str) -> str:
+    return gettext_for(language)(_FIELD_MESSAGES.get(field, N_("this value is not valid")))
 
 
 async def supporters_page(request: Request) -> Response:
@@ -68,10 +74,11 @@ async def supporters_page(request: Request) -> Response:
         except InvalidCursor:
             page = await wall.wall_page(session, campaign_id=found[0].id, limit=wall.PAGE_SIZE, cursor=None)
         now = session.now()
-    context = {"campaign": found[0], "page": page, "view": {"now": now}}
+    lang = languages.page_language(request, found[0].default_language)
+    context = {**template_context(lang), "campaign": found[0], "page": page, "view": {"now": now}}
     response = templates.TemplateResponse(request, "giving/supporters.html", context)
     response.headers["Cache-Control"] = PUBLIC_CACHE
-    return response
+    return languages.localise(request, response, lang)
 
 
 async def updates_page(request: Request) -> Response:
@@ -86,11 +93,12 @@ async def updates_page(request: Request) -> Response:
             campaign, page = await updates.public_updates(
                 session, slug=slug, limit=wall.PAGE_SIZE, cursor=None
             )
+    lang = languages.page_language(request, campaign.default_language)
     response = templates.TemplateResponse(
-        request, "giving/updates.html", {"campaign": campaign, "page": page}
+        request, "giving/updates.html", {**template_context(lang), "campaign": campaign, "page": page}
     )
     response.headers["Cache-Control"] = PUBLIC_CACHE
-    return response
+    return languages.localise(request, response, lang)
 
 
 def _subject(slug: str, donation_id: uuid.UUID) -> str:
@@ -108,7 +116,9 @@ def _report_page(
 ) -> Response:
     slug: str = request.path_params["slug"]
     donation_id: uuid.UUID = request.path_params["donation_id"]
+    lang = languages.page_language(request, None)
     context: dict[str, Any] = {
+        **template_context(lang),
         "slug": slug,
         "donation_id": donation_id,
         "supporter": supporter,
@@ -123,7 +133,7 @@ def _report_page(
     )
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    return languages.localise(request, response, lang)
 
 
 async def report_message_page(request: Request) -> Response:
@@ -140,14 +150,18 @@ async def submit_message_report(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=10, max_part_size=8 * 1024)
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     config = settings(request)
+    lang = languages.page_language(request, None)
+    _ = gettext_for(lang)
     if not tokens.form_token_valid(config.secret_key, values.get("form_token"), _subject(slug, donation_id)):
-        errors = {"form": "This form expired. Please send your report again."}
+        errors = {"form": _("This form expired. Please send your report again.")}
         # 403 like every other form without its anti-forgery token (the reporter sees the message).
         return _report_page(request, None, values=values, errors=errors, status_code=403, sent=False)
     try:
         data = MessageReportForm.model_validate({**values, "email": values.get("email") or None})
     except ValidationError as e:
-        errors = {str(err["loc"][0]): _field_message(str(err["loc"][0])) for err in e.errors() if err["loc"]}
+        errors = {
+            str(err["loc"][0]): _field_message(str(err["loc"][0]), lang) for err in e.errors() if err["loc"]
+        }
         return _report_page(request, None, values=values, errors=errors, status_code=422, sent=False)
     try:
         await enforce_rate_limit(request, wall.REPORT_MESSAGE_LIMIT_PER_CLIENT, client_address(request))
@@ -168,7 +182,7 @@ async def submit_message_report(request: Request) -> Response:
         response.headers["Retry-After"] = str(e.retry_after_s)
         return response
     except NotFound:
-        errors = {"form": "This message is not on a public campaign any more."}
+        errors = {"form": _("This message is not on a public campaign any more.")}
         return _report_page(request, None, values=values, errors=errors, status_code=404, sent=False)
     return _report_page(request, None, values={}, errors={}, status_code=200, sent=True)
 

@@ -19,14 +19,22 @@ from campaigns.moderation.models import ReportReason
 from service.errors import NotFound, RateLimited
 from service.web import tokens
 from service.web.context import client_address, database, enforce_rate_limit, settings
+from service.web.language import gettext_for, page_language, remember, template_context
 from service.web.pages import templates
 
+
+def N_(message: str) -> str:
+    """Marks a message for the catalog; translated where it is shown."""
+    return message
+
+
+# Translated in the template (`_(label)`).
 REASON_LABELS = {
-    ReportReason.MISLEADING: "The story or the use of the money looks untrue",
-    ReportReason.IMPERSONATION: "It pretends to be someone it is not",
-    ReportReason.OFFENSIVE: "Hateful, violent or abusive content",
-    ReportReason.SPAM: "Spam, a scam or faked engagement",
-    ReportReason.OTHER: "Something else",
+    ReportReason.MISLEADING: N_("The story or the use of the money looks untrue"),
+    ReportReason.IMPERSONATION: N_("It pretends to be someone it is not"),
+    ReportReason.OFFENSIVE: N_("Hateful, violent or abusive content"),
+    ReportReason.SPAM: N_("Spam, a scam or faked engagement"),
+    ReportReason.OTHER: N_("Something else"),
 }
 
 
@@ -51,7 +59,9 @@ def _page(
     status_code: int,
     sent: bool,
 ) -> Response:
+    lang = page_language(request)
     context: dict[str, Any] = {
+        **template_context(lang),
         "slug": slug,
         "reasons": REASON_LABELS,
         "values": values,
@@ -61,6 +71,8 @@ def _page(
     }
     response = templates.TemplateResponse(request, "moderation/report.html", context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Language"] = lang
+    remember(request, response)
     return response
 
 
@@ -74,14 +86,18 @@ async def submit_report(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=10, max_part_size=8 * 1024)
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     config = settings(request)
+    lang = page_language(request)
+    _ = gettext_for(lang)
     if not tokens.form_token_valid(config.secret_key, values.get("form_token"), _token_subject(slug)):
-        errors = {"form": "This form expired. Please send your report again."}
+        errors = {"form": _("This form expired. Please send your report again.")}
         # 403 like every other form without its anti-forgery token (the reporter sees the message).
         return _page(request, slug, values=values, errors=errors, status_code=403, sent=False)
     try:
         data = ReportForm.model_validate({**values, "email": values.get("email") or None})
     except ValidationError as e:
-        errors = {str(err["loc"][0]): _field_message(str(err["loc"][0])) for err in e.errors() if err["loc"]}
+        errors = {
+            str(err["loc"][0]): _(_field_message(str(err["loc"][0]))) for err in e.errors() if err["loc"]
+        }
         return _page(request, slug, values=values, errors=errors, status_code=422, sent=False)
     try:
         await enforce_rate_limit(request, reports.REPORT_LIMIT_PER_CLIENT, client_address(request))
@@ -99,17 +115,17 @@ async def submit_report(request: Request) -> Response:
         response.headers["Retry-After"] = str(e.retry_after_s)
         return response
     except NotFound:
-        errors = {"form": "There is no public campaign at this address."}
+        errors = {"form": _("There is no public campaign at this address.")}
         return _page(request, slug, values=values, errors=errors, status_code=404, sent=False)
     return _page(request, slug, values={}, errors={}, status_code=200, sent=True)
 
 
 def _field_message(field: str) -> str:
     return {
-        "reason": "choose what is wrong",
-        "message": "tell us in 10 to 2,000 characters what you saw",
-        "email": "enter a valid email address, or leave it empty",
-    }.get(field, "this value is not valid")
+        "reason": N_("choose what is wrong"),
+        "message": N_("tell us in 10 to 2,000 characters what you saw"),
+        "email": N_("enter a valid email address, or leave it empty"),
+    }.get(field, N_("this value is not valid"))
 
 
 routes = [

@@ -20,11 +20,19 @@ from stripe.params.checkout._session_create_params import (
 )
 
 from campaigns.recurring.models import Interval
+from service import i18n
 
 Frequency = Literal["once", "monthly", "yearly"]
 
 _INTERVALS: dict[str, Interval] = {"monthly": Interval.MONTH, "yearly": Interval.YEAR}
-_EVERY = {Interval.MONTH: "Monthly", Interval.YEAR: "Yearly"}
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalog; translated where it is used."""
+    return message
+
+
+_GIFT = {Interval.MONTH: N_("Monthly gift to %(title)s"), Interval.YEAR: N_("Yearly gift to %(title)s")}
 
 
 def interval_of(frequency: str) -> str | None:
@@ -33,8 +41,10 @@ def interval_of(frequency: str) -> str | None:
     return interval.value if interval else None
 
 
-def product_name(campaign_title: str, *, interval: str) -> str:
-    return f"{_EVERY[Interval(interval)]} gift to {campaign_title}"[:250]
+def product_name(campaign_title: str, *, interval: str, language: str = i18n.DEFAULT_LANGUAGE) -> str:
+    """What Stripe Checkout calls the subscription, in the donor's language."""
+    gettext = i18n.translations(language).gettext
+    return (gettext(_GIFT[Interval(interval)]) % {"title": campaign_title})[:250]
 
 
 def line_item(currency: str, charged_minor: int, *, interval: str, name: str) -> SessionCreateParamsLineItem:

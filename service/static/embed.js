@@ -13,6 +13,10 @@
 //   data-goodloop-label  the button's text (default: the link's own text, else "Donate")
 //   data-goodloop-size   small, medium (default) or large
 //
+// The form speaks the host page's language: `data-goodloop-lang="nl"` (or "en") on the script
+// tag, else the page's own <html lang>, when it is one Goodloop speaks; otherwise the frame
+// follows the visitor's browser. This script's own few words follow the same choice.
+//
 // The form may only be framed on the sites the campaign lists (its allowed embed origins). On
 // any other site the dialog says so and links to the campaign page instead of showing a broken
 // frame: the script asks /embed/SLUG/origins before it builds the frame, and a frame that does
@@ -40,9 +44,40 @@
   ].join(" ");
   var origins = {};
   var current = null;
+  var WORDS = {
+    en: {
+      donate: "Donate",
+      refused: "This donation form can't be shown on this site.",
+      instead: "Give on the campaign page instead",
+      close: "Close",
+      open: "Open the donation page"
+    },
+    nl: {
+      donate: "Doneer",
+      refused: "Dit donatieformulier kan op deze site niet worden getoond.",
+      instead: "Geef in plaats daarvan op de campagnepagina",
+      close: "Sluiten",
+      open: "Open de donatiepagina"
+    }
+  };
+
+  function spoken(value) {
+    var primary = (value || "").trim().slice(0, 2).toLowerCase();
+    return Object.prototype.hasOwnProperty.call(WORDS, primary) ? primary : "";
+  }
+
+  var LANG = spoken(script && script.getAttribute("data-goodloop-lang")) || spoken(document.documentElement.lang);
+  var words = WORDS[LANG || spoken(navigator.language) || "en"];
+
+  function withLanguage(url) {
+    if (!LANG) {
+      return url;
+    }
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + "lang=" + LANG;
+  }
 
   function campaignUrl(slug) {
-    return base + "/c/" + encodeURIComponent(slug);
+    return withLanguage(base + "/c/" + encodeURIComponent(slug));
   }
 
   function allowedOrigins(slug) {
@@ -103,7 +138,7 @@
     if (label) {
       link.textContent = label;
     } else if (!link.textContent.trim()) {
-      link.textContent = "Donate";
+      link.textContent = words.donate;
     }
     css(link, {
       display: "inline-block",
@@ -148,7 +183,7 @@
     var box = element("div", { padding: "24px 20px", font: "16px/1.5 " + FONT, color: DARK });
     box.setAttribute("role", "alert");
     box.setAttribute("data-goodloop-refused", slug);
-    box.appendChild(element("p", { margin: "0 0 12px" }, "This donation form can't be shown on this site."));
+    box.appendChild(element("p", { margin: "0 0 12px" }, words.refused));
     var link = element(
       "a",
       {
@@ -161,7 +196,7 @@
         textAlign: "center",
         textDecoration: "none"
       },
-      "Give on the campaign page instead"
+      words.instead
     );
     link.href = campaignUrl(slug);
     link.target = "_blank";
@@ -198,7 +233,9 @@
   function addFrame(state) {
     var frame = element("iframe", { display: "block", width: "100%", height: "100%", border: "0" });
     var here = window.location.href.split("#")[0];
-    frame.src = base + "/embed/" + encodeURIComponent(state.slug) + "?return_to=" + encodeURIComponent(here);
+    frame.src = withLanguage(
+      base + "/embed/" + encodeURIComponent(state.slug) + "?return_to=" + encodeURIComponent(here)
+    );
     frame.title = state.title;
     frame.setAttribute("sandbox", SANDBOX);
     state.frame = frame;
@@ -267,7 +304,7 @@
 
   function open(link, slug) {
     close();
-    var title = link.textContent.trim() || "Donate";
+    var title = link.textContent.trim() || words.donate;
     var phone = window.innerWidth < 480;
     var overlay = element("div", {
       position: "fixed",
@@ -313,12 +350,12 @@
       "\u00d7"
     );
     shut.type = "button";
-    shut.setAttribute("aria-label", "Close");
+    shut.setAttribute("aria-label", words.close);
     shut.addEventListener("click", close);
     header.appendChild(shut);
     var body = element("div", { flex: "1 1 auto", minHeight: "0" });
     var footer = element("div", { padding: "8px 16px", borderTop: "1px solid #d9dee7", font: "14px/1.4 " + FONT });
-    var fallback = element("a", { color: "#0b6b4f" }, "Open the donation page");
+    var fallback = element("a", { color: "#0b6b4f" }, words.open);
     fallback.href = campaignUrl(slug);
     fallback.target = "_blank";
     fallback.rel = "noopener";

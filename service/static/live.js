@@ -5,6 +5,11 @@
 // text ready to show (amounts already formatted), so nothing here formats money; new entries
 // are built with textContent only, never from HTML. The article's data-live-state says which
 // way it is following ("open" or "polling").
+//
+// Languages: every event and the summary carry `texts` per language ({"nl": {...}, "en": {...}});
+// the page takes those of its own <html lang>. Screen readers: the numbers change silently; one
+// short sentence (announce_text, "€ 1.250,00 opgehaald van € 5.000,00") goes to the polite live
+// region #progress-announce, at most once every ANNOUNCE_MS, so a busy campaign is not chatty.
 (function () {
   "use strict";
 
@@ -18,6 +23,36 @@
   var MAX_ERRORS = 3;
   var MAX_SUPPORTERS = 50;
   var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  var lang = document.documentElement.getAttribute("lang") || "en";
+  var ANNOUNCE_MS = 30000;
+  var lastAnnounced = 0;
+  var pendingAnnouncement = null;
+  var announceTimer = 0;
+
+  function inLanguage(payload) {
+    // The texts of the page's language, else the payload's own (English) ones.
+    var texts = payload && payload.texts;
+    return texts && texts[lang] ? texts[lang] : payload;
+  }
+
+  function announce(text) {
+    var region = document.getElementById("progress-announce");
+    if (!region || typeof text !== "string") {
+      return;
+    }
+    pendingAnnouncement = text;
+    var wait = lastAnnounced + ANNOUNCE_MS - Date.now();
+    if (announceTimer) {
+      return; // the latest sentence goes out when the quiet time is over
+    }
+    announceTimer = window.setTimeout(function () {
+      announceTimer = 0;
+      lastAnnounced = Date.now();
+      if (region.textContent !== pendingAnnouncement) {
+        region.textContent = pendingAnnouncement;
+      }
+    }, Math.max(wait, 0));
+  }
 
   function setText(id, text) {
     var element = document.getElementById(id);
@@ -27,18 +62,25 @@
   }
 
   function applyProgress(progress) {
-    setText("raised", progress.raised_text);
-    setText("matched", progress.matched_text);
-    setText("total", progress.total_text);
-    setText("percent", progress.percent_text);
-    setText("donor-count", progress.donors_text);
+    var texts = inLanguage(progress);
+    var total = document.getElementById("total");
+    var moved = !!total && typeof texts.total_text === "string" && total.textContent !== texts.total_text;
+    setText("raised", texts.raised_text);
+    setText("matched", texts.matched_text);
+    setText("total", texts.total_text);
+    setText("percent", texts.percent_text);
+    setText("donor-count", texts.donors_text);
     var bar = document.getElementById("progress-bar");
     if (bar && typeof progress.goal_minor === "number" && typeof progress.total_minor === "number") {
-      var percent = typeof progress.percent === "number" ? progress.percent : 0;
+      var percentText = typeof texts.percent_text === "string" ? texts.percent_text : progress.percent + "%";
+      var label = bar.getAttribute("data-label") || "%(percent)s of the goal raised";
       bar.max = progress.goal_minor;
       bar.value = Math.min(progress.total_minor, progress.goal_minor);
-      bar.textContent = percent + "%";
-      bar.setAttribute("aria-label", percent + "% of the goal raised");
+      bar.textContent = percentText;
+      bar.setAttribute("aria-label", label.replace("%(percent)s", percentText));
+    }
+    if (moved) {
+      announce(texts.announce_text);
     }
   }
 
@@ -65,15 +107,18 @@
     if (supporter.id) {
       item.id = "gift-" + supporter.id;
     }
+    var texts = supporter.texts && supporter.texts[lang];
     var line = element("p", "supporter-line");
-    line.appendChild(element("strong", "supporter-name", supporter.name));
-    if (supporter.amount_text) {
+    line.appendChild(element("strong", "supporter-name", texts ? texts.name : supporter.name));
+    var amount = texts ? texts.amount_text : supporter.amount_text && "gave " + supporter.amount_text;
+    if (amount) {
       line.appendChild(document.createTextNode(" "));
-      line.appendChild(element("span", "supporter-amount", "gave " + supporter.amount_text));
+      line.appendChild(element("span", "supporter-amount", amount));
     }
-    if (supporter.when_text) {
+    var when = texts ? texts.when_text : supporter.when_text;
+    if (when) {
       line.appendChild(document.createTextNode(" "));
-      line.appendChild(element("span", "hint", "· " + supporter.when_text));
+      line.appendChild(element("span", "hint", "· " + when));
     }
     item.appendChild(line);
     if (supporter.message) {

@@ -69,6 +69,13 @@
       return;
     }
     var label = button.textContent;
+    // The page's language: the words come from data- attributes the server translated
+    // (data-copied, data-copied-status, data-select-status), English when a page gives none.
+    var copiedLabel = button.getAttribute("data-copied") || "Copied";
+    var copiedStatus = button.getAttribute("data-copied-status") || "Copied to the clipboard.";
+    var selectStatus =
+      button.getAttribute("data-select-status") ||
+      "Selected: press Ctrl+C (or long-press and choose Copy) to copy.";
     var timer = null;
     var status = statusFor(button, id);
     button.hidden = false;
@@ -77,12 +84,12 @@
       copy(field, text.trim()).then(function (copied) {
         window.clearTimeout(timer);
         if (copied) {
-          button.textContent = "Copied";
+          button.textContent = copiedLabel;
           button.classList.add("copied");
-          status.textContent = "Copied to the clipboard.";
+          status.textContent = copiedStatus;
         } else {
           selectAll(field);
-          status.textContent = "Selected: press Ctrl+C (or long-press and choose Copy) to copy.";
+          status.textContent = selectStatus;
         }
         timer = window.setTimeout(function () {
           button.textContent = label;

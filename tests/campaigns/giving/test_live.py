@@ -178,6 +178,13 @@ class TestStream:
             await api.aclose()
 
         assert first["raised_minor"] == 0 and first["donors_count"] == 0
+        # Every open page picks the texts of its own language (live.js).
+        texts = supporter.pop("texts")
+        assert texts["en"] == {"name": "Ada Lovelace", "amount_text": "gave €25.00", "when_text": "just now"}
+        assert texts["nl"] == {"name": "Ada Lovelace", "amount_text": "gaf €\xa025,00", "when_text": "zojuist"}
+        assert progress["texts"]["nl"]["raised_text"] == "€\xa025,00"
+        assert progress["texts"]["nl"]["donors_text"] == "1 donateur"
+        assert progress["texts"]["en"]["announce_text"] == "€25.00 raised of €100.00"
         assert supporter == {
             "id": str(payment.donation_id),
             "name": "Ada Lovelace",
@@ -213,6 +220,8 @@ class TestStream:
             await api.aclose()
 
         assert supporter["name"] == "Anonymous"
+        assert supporter["texts"]["nl"]["name"] == "Anoniem"
+        assert supporter["texts"]["nl"]["amount_text"] is None
         assert supporter["amount_text"] is None
         assert supporter["message"] == "Keep going!"
 
