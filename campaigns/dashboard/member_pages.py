@@ -130,6 +130,8 @@ async def _members_page(
         "values": values or {"role": MemberRole.EDITOR.value},
         "errors": errors or {},
         "invite": invite,
+        # Invitations are POSTed to addresses without a page: the language switch links here.
+        "here": path_for(request, "dashboard:members"),
     }
     return render(request, "dashboard/members.html", context, status_code)
 

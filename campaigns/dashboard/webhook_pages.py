@@ -337,6 +337,8 @@ async def _endpoint_page(
         "next_cursor": cursor,
         "status_filter": status.value if status else "",
         "statuses": _STATUSES,
+        # Rolls, tests and replays are POSTed to addresses without a page: the switch links here.
+        "here": path_for(request, "dashboard:webhook", endpoint_id=endpoint.id),
     }
     return render(request, "dashboard/webhook.html", context, status_code)
 

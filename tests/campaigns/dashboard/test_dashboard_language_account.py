@@ -195,6 +195,22 @@ class TestTheLanguageSwitch:
         page = (await client.get("/dashboard/login?next=x&lang=en")).text
         assert 'href="?next=x&amp;lang=nl"' in page
 
+    async def test_a_page_answering_a_post_links_to_a_page_that_exists(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # The invitation form posts to /dashboard/members/invite, which has no GET page.
+        await helpers.signed_in_org(client)
+        invited = await submit(
+            client,
+            "/dashboard/members/invite",
+            {"email": "sam@harbor-relief.org", "role": "editor", "submission": "s1"},
+            page="/dashboard/members",
+        )
+        assert invited.status_code == 200, invited.text
+        assert 'href="/dashboard/members?lang=nl"' in invited.text
+        switched = await client.get("/dashboard/members?lang=nl")
+        assert switched.status_code == 200 and html_lang(switched.text) == "nl"
+
     async def test_a_choice_is_remembered_on_the_next_pages(self, client: httpx.AsyncClient) -> None:
         await helpers.signed_in_org(client)
         await client.get("/dashboard/members?lang=nl", headers=EN)
