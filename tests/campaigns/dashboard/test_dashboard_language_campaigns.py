@@ -4,6 +4,7 @@ and refusals included, and amounts are written the language's way."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -58,7 +59,7 @@ MODULES = [
         "connect_pages",
         "forms",
     )
-]
+] + ["campaigns/exports/web.py"]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 
 
@@ -76,6 +77,12 @@ async def in_language(client: httpx.AsyncClient, language: str) -> None:
     response = await client.get("/dashboard/campaigns", params={"lang": language})
     assert response.status_code == 200
     assert f'<html lang="{language}">' in response.text
+
+
+def error_detail(page: str) -> str:
+    found = re.search(r'<p class="error-detail" data-error="[a-z_]+">(.*?)</p>', page, re.S)
+    assert found is not None, page
+    return html.unescape(found.group(1))
 
 
 def flashes(page: str) -> list[str]:
@@ -204,6 +211,26 @@ class TestCampaignPages:
         assert '<option value="email">E-mail</option>' in page
         assert [f.split(": ")[0] for f in flashes(page)] == ["Nieuwe link voor E-mail"]
         assert "<td>E-mail</td>" in page and ">live</span>" in page
+
+
+class TestExportsInDutch:
+    async def test_a_refused_filter_is_explained_in_dutch_and_lang_is_no_filter(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        await helpers.signed_in_org(client)
+
+        refused = await client.get("/dashboard/exports/matches.csv", params={"status": "nope", "lang": "nl"})
+        repeated = await client.get(
+            "/dashboard/exports/donations.csv?lang=nl&since=2026-01-01&since=2026-02-01"
+        )
+        download = await client.get("/dashboard/exports/donations.csv", params={"lang": "nl"})
+
+        assert refused.status_code == 400 and '<html lang="nl">' in refused.text
+        assert "Er klopt iets niet" in refused.text and "lang" not in error_detail(refused.text)
+        assert error_detail(refused.text).startswith("Status: Kies een van")
+        assert repeated.status_code == 400
+        assert error_detail(repeated.text) == "Since: geef deze parameter maar één keer op."
+        assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
 
 
 class TestCoverInDutch:
