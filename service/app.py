@@ -33,6 +33,7 @@ from campaigns.exports import fundraiser_routes as export_fundraiser_routes
 from campaigns.exports import routes as export_routes
 from campaigns.fundraising import nonprofit_routes as fundraising_nonprofit_routes
 from campaigns.fundraising import routes as fundraising_routes
+from campaigns.fundraising import service as fundraising
 from campaigns.giving import embed_pages as giving_embed_pages
 from campaigns.giving import fast_pages as giving_fast_pages
 from campaigns.giving import fundraiser_pages as giving_fundraiser_pages
@@ -143,6 +144,7 @@ def worker_jobs(
         notification_digest.JOB,
         notification_purge.JOB,
         portal_signin.JOB,
+        fundraising.PURGE_JOB,
         webhook_dispatch.job(settings),
         idempotency.JOB,
     )

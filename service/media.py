@@ -20,8 +20,9 @@ from starlette.routing import Route
 
 from service.web.context import settings
 
-# The only names that exist: a whitelist, so no path (`..`, `/etc`, `%2f`) reaches the disk.
-_NAME = re.compile(r"covers/[0-9a-f]{64}-[0-9]{1,4}\.(webp|jpg)")
+# The only names that exist (campaign covers, fundraisers' photos): a whitelist, so no path
+# (`..`, `/etc`, `%2f`) reaches the disk.
+_NAME = re.compile(r"(covers|photos)/[0-9a-f]{64}-[0-9]{1,4}\.(webp|jpg)")
 _MEDIA_TYPES = {"webp": "image/webp", "jpg": "image/jpeg"}
 CACHE_FOREVER = "public, max-age=31536000, immutable"
 
@@ -71,7 +72,7 @@ async def media_file(request: Request) -> Response:
         raise HTTPException(404)
     return FileResponse(
         store.path(name),
-        media_type=_MEDIA_TYPES[match.group(1)],
+        media_type=_MEDIA_TYPES[match.group(2)],
         headers={"Cache-Control": CACHE_FOREVER, "X-Content-Type-Options": "nosniff"},
     )
 

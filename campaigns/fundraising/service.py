@@ -45,6 +45,11 @@ Nonprofit and moderators (C):
   .of_team(id): donors, raised_minor, ...); `fundraiser_out(f)` -> FundraiserOut (schemas).
 - `attributed_donations(session, fundraiser_id=)`: every donation through a page (any status).
 
+Safety: `report_page(session, campaign_slug=, fundraiser_slug=, reason=ReportReason, message=,
+reporter_email=, client_hash=)` files a public report about a live page (campaign_reports with
+fundraiser_id; rate limit it at the edge like the campaign report form).
+Worker: `PURGE_JOB` drops links and sessions a day past their end.
+
 Checkout (campaigns.giving.checkout): `attribution_for_checkout(session, campaign_id=,
 fundraiser_slug=)` -> Attribution (FundraiserNotLive, 422) and `attribute_donation(...)`.
 
@@ -57,7 +62,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -104,7 +109,12 @@ from campaigns.fundraising.starting import (
     confirm_email,
     start_fundraiser,
 )
+from campaigns.moderation import service as moderation
+from campaigns.moderation.models import CampaignReport, ReportReason
+from service.db import Database
 from service.i18n import N_
+from service.unit_of_work import UnitOfWork
+from service.worker import Job
 
 SESSION_COOKIE = "gl_fundraiser"
 ACCEPTED_MESSAGE = N_(
@@ -114,6 +124,7 @@ ACCEPTED_MESSAGE = N_(
 
 __all__ = [
     "ACCEPTED_MESSAGE",
+    "PURGE_JOB",
     "SESSION_COOKIE",
     "Attribution",
     "CampaignTally",
@@ -152,6 +163,7 @@ __all__ = [
     "public_team",
     "recent_donations",
     "remove_photo",
+    "report_page",
     "request_manage_link",
     "session_owner",
     "set_photo",
@@ -185,3 +197,39 @@ async def attributed_donations(session: AsyncSession, *, fundraiser_id: uuid.UUI
             .order_by(Donation.created_at, Donation.id)
         )
     ).all()
+
+
+async def report_page(
+    session: AsyncSession,
+    *,
+    campaign_slug: str,
+    fundraiser_slug: str,
+    reason: ReportReason,
+    message: str,
+    reporter_email: str | None,
+    client_hash: str | None,
+) -> CampaignReport:
+    """A visitor reports a live page: it joins the campaign's moderation queue, naming the page."""
+    view = await public_fundraiser(session, campaign_slug=campaign_slug, fundraiser_slug=fundraiser_slug)
+    return await moderation.report_campaign(
+        session,
+        slug=campaign_slug,
+        reason=reason,
+        message=message,
+        reporter_email=reporter_email,
+        client_hash=client_hash,
+        fundraiser_id=view.fundraiser.id,
+    )
+
+
+async def _purge(database: Database) -> int:
+    async with database.transaction() as session:
+        return await purge_expired(session)
+
+
+async def purge_expired(session: UnitOfWork) -> int:
+    """Drop links and sessions a day past their end (the worker's chore)."""
+    return await access.purge_expired(session)
+
+
+PURGE_JOB = Job("purge_fundraiser_links", _purge, timedelta(hours=1))

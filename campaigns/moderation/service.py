@@ -39,7 +39,10 @@ async def report_campaign(
     message: str,
     reporter_email: str | None,
     client_hash: str | None,
+    fundraiser_id: uuid.UUID | None = None,
 ) -> CampaignReport:
+    """A report about the campaign, or about a supporter's fundraiser page of it (`fundraiser_id`,
+    checked by campaigns.fundraising, which calls this with its own page's id)."""
     campaign = await session.scalar(
         sa.select(Campaign).where(Campaign.slug == slug, Campaign.status.in_(REPORTABLE))
     )
@@ -51,6 +54,7 @@ async def report_campaign(
         message=message,
         reporter_email=reporter_email,
         client_hash=client_hash,
+        fundraiser_id=fundraiser_id,
     )
     session.add(report)
     await session.flush()
