@@ -57,6 +57,8 @@ async def sign_up(request: Request) -> Response:
         "nonprofit": result.nonprofit,
         "api_key": result.api_key_plaintext,
         "api_key_prefix": result.api_key.prefix,
+        # The key is shown once, on the answer to the sign-up POST: the switch goes on to the overview.
+        "here": path_for(request, "dashboard:home"),
     }
     return render(request, "dashboard/signed_up.html", context)
 

@@ -108,6 +108,7 @@ class TestEveryPageInBothLanguages:
         assert html_lang(signed_up.text) == "nl"
         assert "Je account is klaar en je bent aangemeld." in signed_up.text
         assert "Kopieer hem nu." in signed_up.text
+        assert 'href="/dashboard?lang=en"' in signed_up.text
 
     async def test_a_webhook_endpoint_page_in_dutch(self, client: httpx.AsyncClient) -> None:
         await helpers.signed_in_org(client)
