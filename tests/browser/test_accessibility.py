@@ -58,6 +58,7 @@ class Scene:
     host_url: str
     fundraiser_slug: str
     team_slug: str
+    fundraiser_id: uuid.UUID
 
     def db(self) -> Database:
         return Database.from_url(self.database_url)
@@ -110,7 +111,7 @@ def host_page(base: str) -> Starlette:
     return Starlette(routes=[Route("/", page)])
 
 
-async def _fundraiser(database: Database, campaign_slug: str) -> tuple[str, str]:
+async def _fundraiser(database: Database, campaign_slug: str) -> tuple[str, str, uuid.UUID]:
     """A live fundraiser page in a new team, its email confirmed as the emailed link would."""
     async with database.transaction() as session:
         started = await fundraising.start_fundraiser(
@@ -139,7 +140,7 @@ async def _fundraiser(database: Database, campaign_slug: str) -> tuple[str, str]
         assert confirmed is not None
         team = await session.get(FundraiserTeam, confirmed.fundraiser.team_id)
         assert team is not None
-        return confirmed.fundraiser.slug, team.slug
+        return confirmed.fundraiser.slug, team.slug, confirmed.fundraiser.id
 
 
 async def _build(url: str, database_url: str, host_url: str) -> Scene:
@@ -173,7 +174,7 @@ async def _build(url: str, database_url: str, host_url: str) -> Scene:
             assert program.status_code == 201, program.text
             thanks_path = await _give(http, campaign["slug"], amount_minor=2_500, email=DONOR)
         match_id = await _wait_for_match(database)
-        fundraiser_slug, team_slug = await _fundraiser(database, campaign["slug"])
+        fundraiser_slug, team_slug, fundraiser_id = await _fundraiser(database, campaign["slug"])
         return Scene(
             url=url,
             database_url=database_url,
@@ -186,6 +187,7 @@ async def _build(url: str, database_url: str, host_url: str) -> Scene:
             host_url=host_url,
             fundraiser_slug=fundraiser_slug,
             team_slug=team_slug,
+            fundraiser_id=fundraiser_id,
         )
     finally:
         await database.dispose()
@@ -332,6 +334,14 @@ PAGES: list[tuple[str, str, Callable[[Page, Scene, str], None]]] = [
     ("dashboard-campaign-form-errors", "member", campaign_form_with_errors),
     ("dashboard-messages", "member", visit(lambda s: f"/dashboard/campaigns/{s.campaign_id}/messages")),
     ("dashboard-updates", "member", visit(lambda s: f"/dashboard/campaigns/{s.campaign_id}/updates")),
+    ("dashboard-fundraisers", "member", visit(lambda s: "/dashboard/fundraisers")),
+    (
+        "dashboard-campaign-fundraisers",
+        "member",
+        visit(lambda s: f"/dashboard/campaigns/{s.campaign_id}/fundraisers"),
+    ),
+    ("dashboard-fundraiser", "member", visit(lambda s: f"/dashboard/fundraisers/{s.fundraiser_id}")),
+    ("dashboard-fundraiser-end", "member", visit(lambda s: f"/dashboard/fundraisers/{s.fundraiser_id}/end")),
     ("dashboard-members", "member", visit(lambda s: "/dashboard/members")),
     ("dashboard-api-keys", "member", visit(lambda s: "/dashboard/api-keys")),
     ("dashboard-matches", "member", visit(lambda s: "/dashboard/matches")),
@@ -410,6 +420,22 @@ TARGETS = """() => {
     return small;
 }"""
 
+# Text that does not fit its box at 390 px runs into its neighbour or is cut off (reflow, WCAG
+# 1.4.10): Dutch words are longer than English ones.
+OVERFLOWING = """() => {
+    const found = [];
+    for (const el of document.querySelectorAll('label, button, .button, a, th, td, legend, h1, h2, h3, p')) {
+        const style = getComputedStyle(el);
+        // Visually hidden text (1px, clipped) is for screen readers only.
+        if (style.display === 'inline' || el.closest('[hidden]') || el.clientWidth <= 1) continue;
+        if (el.closest('pre, .code-block, [tabindex="0"]')) continue;
+        if (el.scrollWidth > el.clientWidth + 1) {
+            found.push(`${el.outerHTML.slice(0, 100)}: ${el.scrollWidth}px of text in ${el.clientWidth}px`);
+        }
+    }
+    return found;
+}"""
+
 # The embed is measured on its own page; the host page around it is not ours.
 DONOR_PAGES = [
     p
@@ -421,7 +447,7 @@ DONOR_PAGES = [
 @pytest.mark.browser
 class TestTapTargets:
     @pytest.mark.parametrize(("name", "who", "open_page"), DONOR_PAGES, ids=[p[0] for p in DONOR_PAGES])
-    def test_every_target_on_the_donor_pages_is_at_least_24_px_on_a_phone(
+    def test_every_target_is_at_least_24_px_and_no_text_overflows_on_a_phone(
         self,
         visitors: Visitors,
         scene: Scene,
@@ -434,6 +460,8 @@ class TestTapTargets:
             open_page(page, scene, "nl")
             small: list[str] = page.evaluate(TARGETS)
             assert small == [], f"{name}: targets under 24x24 px at 390x844:\n" + "\n".join(small)
+            overflowing: list[str] = page.evaluate(OVERFLOWING)
+            assert overflowing == [], f"{name}: text wider than its box at 390 px:\n" + "\n".join(overflowing)
         finally:
             page.close()
 
