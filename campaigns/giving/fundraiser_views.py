@@ -128,17 +128,15 @@ class FundraiserPage:
 
 
 _MILESTONE_TEXTS = {
-    "first_donor": "The first donor gave",
-    "ten_donors": "10 people gave",
-    "goal_reached": "Goal reached",
+    "first_donor": N_("The first donor gave"),
+    "ten_donors": N_("10 people gave"),
+    "goal_reached": N_("Goal reached"),
 }
 
 
 def milestone_texts(milestones: Sequence[leaderboard.Milestone], lang: str) -> tuple[Milestone, ...]:
     """Milestones reached, oldest first, in words: only what was reached, nothing counts down."""
-    _ = gettext_for(lang)
-    # The msgids, for extraction: _("The first donor gave") _("10 people gave") _("Goal reached")
-    return tuple(Milestone(m.kind, _(_MILESTONE_TEXTS[m.kind])) for m in milestones)
+    return tuple(Milestone(m.kind, i18n.translate(_MILESTONE_TEXTS[m.kind], lang)) for m in milestones)
 
 
 def card_of(

@@ -213,6 +213,9 @@ class TestPeerToPeer:
         expect(page.locator("html")).to_have_attribute("lang", "nl")
         expect(page.locator("#fundraiser-donors")).to_have_text("2 donateurs")
         expect(page.locator("#fundraiser-raised")).to_have_text(re.compile(r"€\s35,00"))
+        expect(page.locator(".milestone[data-milestone=first_donor]")).to_contain_text(
+            "De eerste donateur gaf"
+        )
         shoot(page, "page-nl")
         wide = context(browser, DESKTOP)
         desk = wide.new_page()
