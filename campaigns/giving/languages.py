@@ -21,6 +21,7 @@ import functools
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
+from babel import Locale
 from babel.numbers import format_decimal
 from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
@@ -120,3 +121,9 @@ def localise(request: Request, response: Response, language: str) -> Response:
         response.headers["Cache-Control"] = "private, no-store"
     remember(request, response)
     return response
+
+
+def country_name(code: str, language: str) -> str:
+    """ "Ierland" / "Ireland" for "IE": Babel's name of the country in `language`."""
+    names = Locale.parse(i18n.babel_locale(language)).territories
+    return str(names.get(code.upper(), code))

@@ -40,6 +40,7 @@ from service.web.context import (
 )
 from service.web.forms import AmountError, to_major_text, to_minor
 from service.web.language import gettext_for, remember, template_context
+from service.web.messages import N_
 from service.web.microcache import CachedPage
 from service.web.middleware import DEFAULT_CSP
 from service.web.pages import templates
@@ -148,9 +149,11 @@ async def campaign_context(request: Request, slug: str, *, language: str | None 
         "campaign": campaign,
         "canonical_url": canonical,
         "alternates": languages.alternate_links(canonical),
+        "country": languages.country_name(view.nonprofit.country, lang),
         "share": share_pages.campaign_share(request, view, lang),
         "form_token": tokens.form_token(config.secret_key, campaign.slug),
-        "suggested": [to_major_text(a, campaign.currency) for a in campaign.suggested_amounts_minor],
+        # Radio values in the language's own writing ("25,00" in nl), which to_minor reads back.
+        "suggested": [to_major_text(a, campaign.currency, lang) for a in campaign.suggested_amounts_minor],
         "fee_rate": languages.percent_text(RATE_BPS, lang),
         "values": {},
         "errors": {},
@@ -179,9 +182,10 @@ def _form_data(values: Mapping[str, str], currency_code: str) -> dict[str, Any]:
     """The form as the API's CheckoutIn; an amount that is not exact raises AmountError."""
     text = values.get("custom_amount", "").strip() or values.get("amount", "").strip()
     if not text:
-        raise AmountError("choose or type an amount")
+        raise AmountError(N_("choose or type an amount"))
     try:
-        amount_minor = to_minor(text, currency(currency_code))
+        # In the page's language (the form posts it): "12,50" in Dutch, "12.50" in English.
+        amount_minor = to_minor(text, currency(currency_code), i18n.normalise(values.get("language")))
     except MoneyError as e:
         raise AmountError(str(e)) from e
     return {

@@ -21,11 +21,7 @@ from campaigns.campaign.models import Campaign
 from campaigns.matching.challenges import ChallengeProgress
 from campaigns.matching.models import Match, MatchingProgram, MatchQuote, MatchStatus
 from service import i18n
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalog; it is translated where it is shown (`_` at the edge)."""
-    return message
+from service.web.messages import N_
 
 
 @dataclass(frozen=True)

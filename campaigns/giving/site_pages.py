@@ -17,10 +17,10 @@ from starlette.routing import Route
 
 from campaigns.campaign.story import render_story
 from campaigns.giving import languages
-from campaigns.giving.progress import N_
 from service import i18n
 from service.web.context import settings
 from service.web.language import gettext_for, template_context
+from service.web.messages import N_
 from service.web.pages import STATIC_DIR, TEMPLATES_DIR, templates
 
 BUILT_IN = TEMPLATES_DIR / "giving"

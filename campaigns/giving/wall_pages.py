@@ -18,7 +18,6 @@ from starlette.routing import Route
 from campaigns.campaign.errors import CampaignNotFound
 from campaigns.giving import languages, repository, updates, wall
 from campaigns.giving.availability import is_public
-from campaigns.giving.progress import N_
 from campaigns.giving.repository import Supporter
 from campaigns.moderation.models import ReportReason
 from service.errors import NotFound, RateLimited
@@ -26,6 +25,7 @@ from service.pagination import InvalidCursor
 from service.web import tokens
 from service.web.context import client_address, database, enforce_rate_limit, settings
 from service.web.language import gettext_for, template_context
+from service.web.messages import N_
 from service.web.pages import templates
 
 # Translated in the template (`_(label)`).

@@ -20,13 +20,8 @@ from service.errors import NotFound, RateLimited
 from service.web import tokens
 from service.web.context import client_address, database, enforce_rate_limit, settings
 from service.web.language import gettext_for, page_language, remember, template_context
+from service.web.messages import N_
 from service.web.pages import templates
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalog; translated where it is shown."""
-    return message
-
 
 # Translated in the template (`_(label)`).
 REASON_LABELS = {

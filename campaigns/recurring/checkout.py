@@ -21,15 +21,11 @@ from stripe.params.checkout._session_create_params import (
 
 from campaigns.recurring.models import Interval
 from service import i18n
+from service.web.messages import N_
 
 Frequency = Literal["once", "monthly", "yearly"]
 
 _INTERVALS: dict[str, Interval] = {"monthly": Interval.MONTH, "yearly": Interval.YEAR}
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalog; translated where it is used."""
-    return message
 
 
 _GIFT = {Interval.MONTH: N_("Monthly gift to %(title)s"), Interval.YEAR: N_("Yearly gift to %(title)s")}

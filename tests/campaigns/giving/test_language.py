@@ -36,7 +36,9 @@ def html_lang(page: httpx.Response) -> str:
 
 async def set_default_language(database: Database, slug: str, language: str) -> None:
     async with database.transaction() as session:
-        await session.execute(sa.update(Campaign).where(Campaign.slug == slug).values(default_language=language))
+        await session.execute(
+            sa.update(Campaign).where(Campaign.slug == slug).values(default_language=language)
+        )
 
 
 async def get(client: httpx.AsyncClient, path: str, **headers: str) -> httpx.Response:
@@ -90,7 +92,9 @@ class TestCampaignPageLanguage:
         assert html_lang(page) == "en"
         assert "gl_lang=en" in page.headers["set-cookie"]
 
-    async def test_the_browser_language_gives_dutch(self, client: httpx.AsyncClient, database: Database) -> None:
+    async def test_the_browser_language_gives_dutch(
+        self, client: httpx.AsyncClient, database: Database
+    ) -> None:
         slug = (await live(client, database))["slug"]
 
         page = await get(client, f"/c/{slug}", **{"Accept-Language": "nl-BE,nl;q=0.9,en;q=0.5"})
@@ -107,6 +111,7 @@ class TestCampaignPageLanguage:
         english = await get(client, f"/c/{slug}", **{"Accept-Language": "en-GB"})
 
         assert html_lang(german) == "nl" and ">Doneer</button>" in german.text
+        assert '<dd id="org-country">Ierland</dd>' in german.text
         assert html_lang(english) == "en" and ">Donate</button>" in english.text
 
     async def test_hreflang_alternates_are_absolute_public_urls(
@@ -122,7 +127,7 @@ class TestCampaignPageLanguage:
             "en": f"http://testserver/c/{slug}?lang=en",
             "x-default": f"http://testserver/c/{slug}",
         }
-        assert f'<a href="?lang=en" hreflang="en" lang="en" rel="alternate">English</a>' in page.text
+        assert '<a href="?lang=en" hreflang="en" lang="en" rel="alternate">English</a>' in page.text
 
 
 @pytest.fixture
@@ -132,8 +137,6 @@ async def cached_client(settings: Settings, database: Database) -> AsyncIterator
         transport = httpx.ASGITransport(app=app, client=("203.0.113.61", 1234))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
-
-
 
 
 class TestPageCache:
@@ -246,7 +249,9 @@ class TestOtherPages:
             )
         ).json()
         [call] = stripe_double.checkout_calls()
-        success = call.params["success_url"].replace("{CHECKOUT_SESSION_ID}", next(iter(stripe_double.sessions)))
+        success = call.params["success_url"].replace(
+            "{CHECKOUT_SESSION_ID}", next(iter(stripe_double.sessions))
+        )
         await confirm(database, body["donation_id"])
 
         dutch = await get(client, success)
@@ -274,15 +279,45 @@ class TestCheckoutLocale:
 
         await client.post(
             f"/c/{campaign['slug']}/donate",
-            data={"form_token": form_token_in(page.text), "currency": "eur", "amount": "25.00", "language": "nl"},
+            data={
+                "form_token": form_token_in(page.text),
+                "currency": "eur",
+                "amount": "25,00",
+                "language": "nl",
+            },
         )
 
         [call] = stripe_double.checkout_calls()
         assert call.params["locale"] == "nl"
-        assert call.params["line_items[0][price_data][product_data][name]"] == f"Donatie aan {campaign['title']}"
+        assert (
+            call.params["line_items[0][price_data][product_data][name]"] == f"Donatie aan {campaign['title']}"
+        )
+
+    async def test_a_dutch_reader_types_a_decimal_comma(
+        self, client: httpx.AsyncClient, database: Database, stripe_double: StripeDouble
+    ) -> None:
+        campaign = await live(client, database)
+        page = await get(client, f"/c/{campaign['slug']}?lang=nl")
+
+        answer = await client.post(
+            f"/c/{campaign['slug']}/donate",
+            data={
+                "form_token": form_token_in(page.text),
+                "currency": "eur",
+                "custom_amount": "12,50",
+                "language": "nl",
+            },
+        )
+
+        assert answer.status_code == 303
+        [call] = stripe_double.checkout_calls()
+        assert call.params["line_items[0][price_data][unit_amount]"] == "1250"
+        assert 'value="25,00"' in page.text, "the suggested amounts are written the Dutch way"
 
     @pytest.mark.parametrize(
-        ("asked", "locale"), [({"language": "en"}, "en"), ({}, "en"), ({"language": "nl"}, "nl")], ids=["en", "none", "nl"]
+        ("asked", "locale"),
+        [({"language": "en"}, "en"), ({}, "en"), ({"language": "nl"}, "nl")],
+        ids=["en", "none", "nl"],
     )
     async def test_the_api_checkout_sends_the_donors_language(
         self,
