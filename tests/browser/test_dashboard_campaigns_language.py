@@ -147,5 +147,15 @@ class TestCampaignSideInDutch:
                 "Voor je gereserveerd; na de wachttijd"
             )
             look(page, "matches", screen)
+
+            page.goto(f"{scene.url}/dashboard/campaigns/{scene.campaign_id}/updates")
+            page.locator("#update-body").fill("Dankzij jullie hebben **300 kinderen** een warme jas.")
+            page.get_by_role("button", name="Update plaatsen").click()
+            expect(page.locator(".flash")).to_contain_text("Update geplaatst.")
+            look(page, "updates", screen)
+
+            page.goto(f"{scene.url}/dashboard/campaigns/{scene.campaign_id}/messages")
+            expect(page.get_by_role("navigation", name="Berichten filteren")).to_be_visible()
+            look(page, "messages", screen)
         finally:
             context.close()
