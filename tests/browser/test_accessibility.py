@@ -35,7 +35,7 @@ from service.auth.models import AdminRole
 from service.db import Database, utcnow
 from service.settings import SANDBOX_API_KEY, SANDBOX_PATH
 from tests import builders, databases
-from tests.browser.axe import PHONE, audit_context, axe_script, report, run_axe
+from tests.browser.axe import PHONE, audit_context, report, run_axe
 from tests.browser.test_donor_flows import run_async
 from tests.campaigns.giving.sandboxed import sandbox_settings
 from tests.live_server import free_port, serve, serve_asgi
@@ -195,7 +195,6 @@ async def _build(url: str, database_url: str, host_url: str) -> Scene:
 
 @pytest.fixture(scope="module")
 def scene(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
-    axe_script()
     folder = tmp_path_factory.mktemp("a11y")
     database_url = databases.copy_sqlite_template(sqlite_template, folder)
     port = free_port()
