@@ -85,6 +85,12 @@ def error_detail(page: str) -> str:
     return html.unescape(found.group(1))
 
 
+def snippet(page: str, id_: str) -> str:
+    found = re.search(rf'id="{id_}" readonly>(.*?)</textarea>', page, re.S)
+    assert found is not None, page
+    return html.unescape(found.group(1))
+
+
 def flashes(page: str) -> list[str]:
     return re.findall(r'<p class="flash" role="status">(.*?)</p>', page, re.S)
 
@@ -231,6 +237,25 @@ class TestExportsInDutch:
         assert repeated.status_code == 400
         assert error_detail(repeated.text) == "Since: geef deze parameter maar één keer op."
         assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
+
+
+class TestShareSnippets:
+    @pytest.mark.parametrize(
+        ("default_language", "title", "label"),
+        [("nl", "Doneer aan", "Doneer"), ("en", "Donate to", "Donate")],
+    )
+    async def test_snippets_speak_the_campaigns_language_not_the_members(
+        self, client: httpx.AsyncClient, database: Database, default_language: str, title: str, label: str
+    ) -> None:
+        campaign = await live(client, database, title='Coats "for" kids', default_language=default_language)
+        await helpers.log_in(client, campaign["_org"].email)
+        await in_language(client, "en" if default_language == "nl" else "nl")
+
+        page = (await client.get(f"/dashboard/campaigns/{campaign['id']}")).text
+
+        iframe, button = snippet(page, "snippet-iframe"), snippet(page, "snippet-button")
+        assert f'title="{title} Coats &quot;for&quot; kids"' in iframe
+        assert f'data-goodloop-label="{label}">{label}</a>' in button
 
 
 class TestCoverInDutch:
