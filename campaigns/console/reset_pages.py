@@ -11,6 +11,7 @@ PAGES = ResetPages(
     forgot_template="console/forgot_password.html",
     reset_template="console/reset_password.html",
     login_route="console:login",
+    language="en",
 )
 
 routes = PAGES.routes()

@@ -36,6 +36,8 @@ class ResetPages:
     reset_template: str
     login_route: str
     """Where a person goes after setting a new password, e.g. `dashboard:login`."""
+    language: str | None = None
+    """The pages' one language (the console is English only), else the reader's (the dashboard)."""
 
     def _forgot(
         self,
@@ -47,7 +49,7 @@ class ResetPages:
         status: int = 200,
     ) -> Response:
         context = {"values": values, "errors": errors, "sent": sent}
-        return render(request, self.forgot_template, context, status)
+        return render(request, self.forgot_template, context, status, language=self.language)
 
     async def forgot_page(self, request: Request) -> Response:
         return self._forgot(request, values={}, errors={})
@@ -71,7 +73,8 @@ class ResetPages:
         return self._forgot(request, values=values, errors={}, sent=True)
 
     def _reset(self, request: Request, context: Mapping[str, object], status: int = 200) -> Response:
-        response = render(request, self.reset_template, {"errors": {}, "invalid": False, **context}, status)
+        context = {"errors": {}, "invalid": False, **context}
+        response = render(request, self.reset_template, context, status, language=self.language)
         response.headers.update(NO_REFERRER)
         return response
 
@@ -102,7 +105,7 @@ class ResetPages:
             return self._reset(request, {"token": token, "errors": e.fields}, 422)
         # Signed out everywhere, this browser too: it signs in with the new password.
         request.session.clear()
-        _ = gettext_for(page_language(request))
+        _ = gettext_for(self.language or page_language(request))
         flash(
             request,
             _(

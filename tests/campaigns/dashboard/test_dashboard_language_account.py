@@ -274,3 +274,17 @@ class TestNumbersAndDates:
         nl = (await client.get("/dashboard/members", headers=NL)).text
         assert re.search(r"lid sinds \d{1,2} [a-z]{3}\.? \d{4}", nl), nl
         assert "laatst aangemeld" in nl
+
+
+class TestTheSharedResetPages:
+    async def test_the_consoles_reset_pages_stay_english(self, client: httpx.AsyncClient) -> None:
+        # campaigns.notifications.reset_web serves both areas; the console is English only.
+        forgot = await client.get("/admin/forgot-password?lang=nl", headers=NL)
+        assert forgot.status_code == 200
+        assert html_lang(forgot.text) == "en"
+        used = await client.get("/admin/reset-password/not-a-token", headers=NL)
+        assert html_lang(used.text) == "en"
+        assert "Deze link" not in used.text
+
+    async def test_the_dashboards_reset_pages_follow_the_reader(self, client: httpx.AsyncClient) -> None:
+        assert html_lang((await client.get("/dashboard/forgot-password", headers=NL)).text) == "nl"
