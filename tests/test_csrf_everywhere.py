@@ -149,6 +149,8 @@ async def scene(
         "nonprofit_id": org.id,
         "api_key_id": str(api_key_id),
         "token": httpx.URL(invite.json()["accept_url"]).path.rsplit("/", 1)[-1],
+        # A fundraiser page that does not exist: the form token is checked before the page is looked up.
+        "fundraiser_slug": "no-such-page",
         "code": "new_nonprofit",
         "action": "pause",
         "gift_id": "00000000-0000-4000-8000-000000000001",

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from campaigns.giving import (
     fundraiser_manage_pages,
+    fundraiser_report_pages,
     fundraiser_start_pages,
     fundraiser_views,
     pages,
@@ -130,7 +131,8 @@ async def fundraiser_page(request: Request) -> Response:
             "description": service.story_text(card.story_html) or card.title,
             "image_url": _image(request, view, card),
             "image_alt": card.photo_alt or card.title,
-            "report_url": path_for(request, "moderation:report", slug=slug) + f"?fundraiser={card.slug}",
+            "report_url": path_for(request, "giving:fundraiser_report", slug=slug, fundraiser_slug=card.slug)
+            + f"?lang={lang}",
             **donate_form_context(request, view),
         }
         return _cacheable(request, "giving/fundraiser.html", context, lang)
@@ -178,6 +180,7 @@ routes = [
         "/c/{slug:str}/f/{fundraiser_slug:str}", fundraiser_page, methods=["GET"], name="giving:fundraiser"
     ),
     Route("/c/{slug:str}/t/{team_slug:str}", team_page, methods=["GET"], name="giving:team"),
+    *fundraiser_report_pages.routes,
     *fundraiser_start_pages.routes,
     *fundraiser_manage_pages.routes,
 ]

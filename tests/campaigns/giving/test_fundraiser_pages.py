@@ -6,6 +6,7 @@ PostgreSQL (the `db_url` fixture)."""
 from __future__ import annotations
 
 import html
+import io
 import re
 import uuid
 from pathlib import Path
@@ -14,8 +15,10 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 
 from campaigns.fundraising.models import Fundraiser, FundraiserStatus
+from campaigns.moderation.models import CampaignReport
 from campaigns.nonprofits.models import Nonprofit
 from service.db import Database
 from service.settings import Settings
@@ -340,3 +343,71 @@ class TestEditingByEmail:
         assert forged.status_code == 403
         [made] = await fundraisers(database)
         assert made.title == "I'm running 10 km for warm coats"
+
+
+def png(width: int = 640, height: int = 400) -> bytes:
+    image = Image.new("RGB", (width, height), (200, 80, 40))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class TestPhotoAndReports:
+    async def test_the_fundraiser_uploads_a_photo_that_the_page_shows(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        slug = campaign["slug"]
+        path = await started_and_confirmed(client, database, smtp_server, slug)
+        await TestEditingByEmail().sign_in(client, database, smtp_server, slug, SUPPORTER)
+        editor = await client.get(f"/c/{slug}/fundraisers/manage?lang=en")
+        csrf = token_in(editor.text, "csrf_token")
+
+        refused = await client.post(
+            f"/c/{slug}/fundraisers/manage/photo",
+            data={"csrf_token": csrf, "alt": "Rosa at the finish"},
+            files={"image": ("photo.png", b"not an image", "image/png")},
+        )
+        uploaded = await client.post(
+            f"/c/{slug}/fundraisers/manage/photo",
+            data={"csrf_token": csrf, "alt": "Rosa at the finish"},
+            files={"image": ("photo.png", png(), "image/png")},
+        )
+
+        assert refused.status_code == 422
+        assert 'id="image-error"' in refused.text
+        assert uploaded.status_code == 303, uploaded.text
+        page = await client.get(path + "?lang=en")
+        photo = re.search(r'id="fundraiser-photo"[^>]*src="(/media/photos/[^"]+\.jpg)"', page.text)
+        assert photo is not None, page.text
+        assert 'alt="Rosa at the finish"' in page.text
+        assert (await client.get(photo.group(1))).headers["content-type"] == "image/jpeg"
+
+    async def test_a_visitor_reports_a_live_page_to_the_moderation_queue(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        slug = campaign["slug"]
+        path = await started_and_confirmed(client, database, smtp_server, slug)
+        page = await client.get(path + "?lang=en")
+        report_link = re.search(r'href="([^"]+/report\?lang=en)"[^>]*id="report-fundraiser"', page.text)
+        assert report_link is not None
+        form = await client.get(html.unescape(report_link.group(1)))
+
+        forged = await client.post(
+            report_link.group(1), data={"form_token": "forged", "reason": "impersonation"}
+        )
+        sent = await client.post(
+            html.unescape(report_link.group(1)),
+            data={
+                "form_token": token_in(form.text),
+                "reason": "impersonation",
+                "message": "Not the real Rosa.",
+            },
+        )
+
+        assert forged.status_code == 403
+        assert sent.status_code == 200
+        assert 'id="report-sent"' in sent.text
+        [made] = await fundraisers(database)
+        async with database.transaction() as session:
+            reports = (await session.scalars(sa.select(CampaignReport))).all()
+        assert [(r.fundraiser_id, r.reason.value) for r in reports] == [(made.id, "impersonation")]
