@@ -381,6 +381,13 @@ class TestNoSeriousViolations:
             # <html lang> names the language the text is in (WCAG 3.1.1); the console is English only.
             written_in = "en" if name.startswith("console") else lang
             assert page.evaluate("document.documentElement.lang") == written_in, page.url
+            # A repeated id points a label, aria-describedby or skip link at the wrong element.
+            repeated: list[str] = page.evaluate(
+                """() => { const seen = {}; for (const el of document.querySelectorAll('[id]'))
+                    seen[el.id] = (seen[el.id] || 0) + 1;
+                    return Object.keys(seen).filter(id => seen[id] > 1); }"""
+            )
+            assert repeated == [], f"{name} ({lang}): ids used more than once: {repeated}"
             violations = run_axe(page)
             print(report(f"{name} ({lang}) {page.url}", violations))
             blocking = [v for v in violations if v.blocking]

@@ -97,7 +97,7 @@ class TestOverviewPage:
 
         page = (await client.get("/admin")).text
 
-        assert tile_value(page, "raised-eur") == "€25.00"
+        assert tile_value(page, "raised-eur-tile") == "€25.00"
         assert status_row(page, "held_for_review") == ("€20.00", "1")
         assert status_row(page, "approved") == ("€5.00", "1")
         assert tile_value(page, "backlog-held-matches") == "1"
