@@ -12,8 +12,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from campaigns.campaign.models import Campaign
 from campaigns.fundraising import repository
 from campaigns.fundraising.errors import FundraiserNotLive
 from campaigns.fundraising.models import FundraiserDonation, FundraiserStatus
@@ -33,7 +35,8 @@ async def attribution_for_checkout(
 ) -> Attribution:
     """The live fundraiser of this campaign a checkout named; FundraiserNotLive (422) otherwise."""
     fundraiser = await repository.get_by_slug(session, campaign_id=campaign_id, slug=fundraiser_slug.strip())
-    if fundraiser is None or fundraiser.status is not FundraiserStatus.LIVE:
+    enabled = await session.scalar(sa.select(Campaign.fundraisers_enabled).where(Campaign.id == campaign_id))
+    if fundraiser is None or fundraiser.status is not FundraiserStatus.LIVE or not enabled:
         raise FundraiserNotLive(N_("This fundraiser page is not taking donations."))
     return Attribution(
         fundraiser_id=fundraiser.id, team_id=fundraiser.team_id, share_link_id=fundraiser.share_link_id

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from campaigns.campaign.errors import CampaignNotFound
 from campaigns.campaign.models import Campaign, CampaignStatus
 from campaigns.donations.models import SETTLED, Donation
 from campaigns.fundraising import leaderboard, repository
@@ -50,8 +51,12 @@ class TeamView:
 
 
 async def public_campaign(session: AsyncSession, *, campaign_slug: str) -> tuple[Campaign, Nonprofit]:
+    """A public campaign with peer-to-peer on. Switching it off takes every page, team and board
+    offline without touching their status, so switching it on again brings them back."""
     found = await repository.campaign_with_nonprofit(session, slug=campaign_slug)
     if found is None or found[0].status in _NOT_PUBLIC:
+        raise CampaignNotFound(N_("There is no such campaign."))
+    if not found[0].fundraisers_enabled:
         raise FundraiserNotFound(N_("There is no such fundraiser page."))
     return found
 

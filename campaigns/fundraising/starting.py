@@ -158,7 +158,12 @@ async def confirm_email(session: UnitOfWork, *, token: str) -> Confirmed | None:
         return None
     now = session.now()
     fundraiser.confirmed_at = now
-    waits = campaign.fundraisers_need_approval or bool(fundraiser.screen_flags)
+    # Peer-to-peer switched off since the page was started: the nonprofit decides.
+    waits = (
+        campaign.fundraisers_need_approval
+        or bool(fundraiser.screen_flags)
+        or not campaign.fundraisers_enabled
+    )
     fundraiser.status = FundraiserStatus.PENDING_APPROVAL if waits else FundraiserStatus.LIVE
     # The fundraiser is a person matching can recognise: their address joins the identity
     # clusters, so their own gifts (under this address, or a card or device it later shares)

@@ -179,3 +179,26 @@ class TestOnlyLivePages:
             f"/api/v1/public/campaigns/{campaign['slug']}/fundraisers/{uuid.uuid4().hex}"
         )
         assert unknown.status_code == 404
+        no_campaign = await client.get("/api/v1/public/campaigns/no-such-campaign/leaderboard")
+        assert no_campaign.status_code == 404 and no_campaign.json()["error"] == "campaign_not_found"
+
+    async def test_switching_peer_to_peer_off_takes_pages_offline_and_on_brings_them_back(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer
+    ) -> None:
+        campaign = await p2p_campaign(client, database)
+        page = await live_page(client, database, smtp_server, campaign["slug"])
+        url = f"/api/v1/public/campaigns/{campaign['slug']}/fundraisers/{page.slug}"
+        switch = f"/api/v1/campaigns/{campaign['id']}"
+        headers = campaign["_org"].headers
+
+        off = await client.patch(switch, json={"fundraisers_enabled": False}, headers=headers)
+        assert off.status_code == 200, off.text
+        assert (await client.get(url)).status_code == 404
+        refused = await client.post(
+            f"/api/v1/public/campaigns/{campaign['slug']}/checkout",
+            json={"amount_minor": 2500, "currency": "eur", "fundraiser": page.slug},
+        )
+        assert refused.status_code == 422 and refused.json()["error"] == "fundraiser_not_live"
+
+        await client.patch(switch, json={"fundraisers_enabled": True}, headers=headers)
+        assert (await client.get(url)).status_code == 200
