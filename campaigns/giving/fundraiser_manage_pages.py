@@ -116,7 +116,7 @@ async def _editor(
     current = {
         "title": card.title,
         "story": card.story_markdown,
-        "goal": to_major_text(card.goal_minor, card.currency),
+        "goal": to_major_text(card.goal_minor, card.currency, lang),
         "team_choice": "join" if card.team else "none",
         "team_join": card.team.slug if card.team else "",
     }
@@ -235,8 +235,8 @@ async def save(request: Request) -> Response:
     _ = gettext_for(lang)
     try:
         goal = goal_minor(values.get("goal", ""), view.campaign.currency, lang)
-    except AmountError:
-        errors = {"goal": _("Type your goal as an amount, such as 500, or leave it empty.")}
+    except AmountError as e:
+        errors = {"goal": str(e)}
         return await _editor(request, view, card, values=values, errors=errors, status_code=422)
     try:
         await fundraiser_views.edit_fundraiser(

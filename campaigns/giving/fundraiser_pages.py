@@ -12,8 +12,10 @@ like a page that never existed.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_decimal
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -63,13 +65,15 @@ def _cacheable(request: Request, template: str, context: dict[str, Any], lang: s
     return CachedPage(page.body, page.status_code, (*page.headers, ("Content-Language", lang)))
 
 
-def donate_form_context(request: Request, view: service.CampaignView) -> dict[str, Any]:
-    """What giving/_donate_form.html needs, as the campaign page gives it."""
+def donate_form_context(request: Request, view: service.CampaignView, lang: str) -> dict[str, Any]:
+    """What giving/_donate_form.html needs, as the campaign page gives it, in `lang`: the
+    suggested amounts are radio values the donate form reads back in the page's language."""
     campaign = view.campaign
+    rate = format_decimal(Decimal(RATE_BPS) / 100, locale=i18n.babel_locale(lang))
     return {
         "form_token": tokens.form_token(settings(request).secret_key, campaign.slug),
-        "suggested": [to_major_text(a, campaign.currency) for a in campaign.suggested_amounts_minor],
-        "fee_rate": f"{RATE_BPS / 100:g}%",
+        "suggested": [to_major_text(a, campaign.currency, lang) for a in campaign.suggested_amounts_minor],
+        "fee_rate": f"{rate}%",
         "values": {},
         "errors": {},
     }
@@ -133,7 +137,7 @@ async def fundraiser_page(request: Request) -> Response:
             "image_alt": card.photo_alt or card.title,
             "report_url": path_for(request, "giving:fundraiser_report", slug=slug, fundraiser_slug=card.slug)
             + f"?lang={lang}",
-            **donate_form_context(request, view),
+            **donate_form_context(request, view, lang),
         }
         return _cacheable(request, "giving/fundraiser.html", context, lang)
 

@@ -96,18 +96,17 @@ async def start_page(request: Request) -> Response:
 
 
 def goal_minor(text: str, currency_code: str, lang: str) -> int | None:
-    """The optional goal as typed (`25`, `1250.50`, or `1.250,50` in Dutch); AmountError."""
-    cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
-    if not cleaned:
+    """The optional goal as typed in the page's language (`1250.50`, or `1.250,50` in Dutch);
+    AmountError with a sentence in that language (the other language's separator is refused,
+    never guessed: a goal must not come out a hundred times off)."""
+    if not text.strip():
         return None
-    # Thousands separators go, the decimal separator becomes a point.
-    cleaned = cleaned.replace(".", "").replace(",", ".") if lang == "nl" else cleaned.replace(",", "")
     try:
-        amount = to_minor(cleaned, currency(currency_code))
+        amount = to_minor(text, currency(currency_code), lang)
     except MoneyError as e:
         raise AmountError(str(e)) from e
     if amount <= 0:
-        raise AmountError("a goal is more than zero")
+        raise AmountError(gettext_for(lang)("Type your goal as an amount, such as 500, or leave it empty."))
     return amount
 
 
@@ -126,11 +125,8 @@ async def submit_start(request: Request) -> Response:
     fundraiser_views.require_fundraisers(view)
     try:
         goal = goal_minor(values.get("goal", ""), view.campaign.currency, lang)
-    except AmountError:
-        errors = {
-            **fundraiser_views.field_errors(view, values),
-            "goal": _("Type your goal as an amount, such as 500, or leave it empty."),
-        }
+    except AmountError as e:
+        errors = {**fundraiser_views.field_errors(view, values), "goal": str(e)}
         return await _form(request, view, values=values, errors=errors, status_code=422)
     try:
         await limits.enforce_creation_limits(request, values.get("email", ""))

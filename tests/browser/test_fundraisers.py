@@ -29,6 +29,7 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 SUPPORTER = "runner@example.org"
 CONFIRM_EMAIL = re.compile("Confirm your fundraiser page")
+SIGN_IN_EMAIL = re.compile("Your sign-in link for your fundraiser page")
 
 
 @pytest.fixture
@@ -207,6 +208,24 @@ class TestPeerToPeer:
         until_donors(page, page.locator("#fundraiser-donors"), 2)
         expect(page.locator("#team-members .board-donors").first).to_have_attribute("data-donors", "2")
         shoot(page, "team-en")
+
+        # The fundraiser edits their page: a sign-in link by email, a button, then the editor.
+        page.goto(share_url + "?lang=en")
+        page.get_by_role("link", name="Is this your page? Edit it").click()
+        page.get_by_label("Your email").fill(SUPPORTER)
+        page.get_by_role("button", name="Email me a sign-in link").click()
+        expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+        open_mail(page, site, SIGN_IN_EMAIL)
+        text = page.locator(".mailbox-part pre").first.text_content() or ""
+        link = re.search(rf"http://\S+/c/{slug}/fundraisers/sign-in/\S+", text)
+        assert link, text
+        page.goto(link.group(0))
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        expect(page.get_by_role("heading", name="Edit your fundraiser")).to_be_visible()
+        page.get_by_label("Title of your page").fill("I'm running 21 km for warm coats")
+        page.get_by_role("button", name="Save changes").click()
+        expect(page.get_by_label("Title of your page")).to_have_value("I'm running 21 km for warm coats")
+        shoot(page, "manage-en")
 
         # The same pages in Dutch, and on a desktop screen.
         page.goto(share_url + "?lang=nl")

@@ -411,3 +411,34 @@ class TestPhotoAndReports:
         async with database.transaction() as session:
             reports = (await session.scalars(sa.select(CampaignReport))).all()
         assert [(r.fundraiser_id, r.reason.value) for r in reports] == [(made.id, "impersonation")]
+
+
+class TestDutchAmounts:
+    async def test_the_dutch_editor_writes_and_reads_the_goal_with_a_decimal_comma(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        slug = campaign["slug"]
+        await started_and_confirmed(client, database, smtp_server, slug)
+        await TestEditingByEmail().sign_in(client, database, smtp_server, slug, SUPPORTER)
+        editor = await client.get(f"/c/{slug}/fundraisers/manage?lang=nl")
+        assert 'value="100,00"' in editor.text
+
+        saved = await client.post(
+            f"/c/{slug}/fundraisers/manage?lang=nl",
+            data={
+                "csrf_token": token_in(editor.text, "csrf_token"),
+                "title": "Ik loop 10 km voor warme jassen",
+                "goal": "100,00",
+                "team_choice": "none",
+            },
+        )
+        english_point = await client.post(
+            f"/c/{slug}/fundraisers/manage?lang=nl",
+            data={"csrf_token": token_in(editor.text, "csrf_token"), "title": "Ik loop", "goal": "100.50"},
+        )
+
+        assert saved.status_code == 303, saved.text
+        assert english_point.status_code == 422
+        assert "komma" in english_point.text
+        [made] = await fundraisers(database)
+        assert made.goal_minor == 10_000
