@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from campaigns.engagement.recorder import recorder
-from campaigns.giving import checkout, languages, limits, service, share_pages
+from campaigns.giving import checkout, fundraiser_views, languages, limits, service, share_pages
 from campaigns.giving.embedding import return_link
 from campaigns.giving.errors import DonationNotFound, DonationsClosed, PaymentProviderUnavailable
 from campaigns.giving.fees import RATE_BPS
@@ -165,6 +165,10 @@ async def campaign_page(request: Request) -> Response:
 
     async def render() -> CachedPage:
         context = await campaign_context(request, slug)
+        # B (#15): "Start a fundraiser" and the leaderboard, when peer-to-peer is on.
+        context["fundraisers"] = await fundraiser_views.campaign_board(
+            request, context["view"], context.get("lang", "en")
+        )
         return cacheable_page(request, "giving/campaign.html", context, 200, None)
 
     page = await page_cache(request).get_or_render(("campaign", slug, languages.requested(request)), render)
