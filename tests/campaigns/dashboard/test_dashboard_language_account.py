@@ -201,6 +201,7 @@ class TestTheLanguageSwitch:
     ) -> None:
         # The invitation form posts to /dashboard/members/invite, which has no GET page.
         await helpers.signed_in_org(client)
+        await client.get("/dashboard/members?lang=nl")
         invited = await submit(
             client,
             "/dashboard/members/invite",
@@ -209,8 +210,11 @@ class TestTheLanguageSwitch:
         )
         assert invited.status_code == 200, invited.text
         assert 'href="/dashboard/members?lang=nl"' in invited.text
-        switched = await client.get("/dashboard/members?lang=nl")
-        assert switched.status_code == 200 and html_lang(switched.text) == "nl"
+        # The copy button's script speaks the page's language too (service/static/share.js).
+        assert 'data-copied="Gekopieerd" data-copied-status="Gekopieerd naar het klembord."' in invited.text
+        assert 'href="/dashboard/members?lang=en"' in invited.text
+        switched = await client.get("/dashboard/members?lang=en")
+        assert switched.status_code == 200 and html_lang(switched.text) == "en"
 
     async def test_a_choice_is_remembered_on_the_next_pages(self, client: httpx.AsyncClient) -> None:
         await helpers.signed_in_org(client)
