@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.campaign.models import Campaign
 from campaigns.fundraising import repository
 from campaigns.fundraising.errors import FundraiserNotLive
-from campaigns.fundraising.models import FundraiserDonation, FundraiserStatus
+from campaigns.fundraising.models import Fundraiser, FundraiserDonation, FundraiserStatus
 from service.i18n import N_
 
 
@@ -38,6 +38,26 @@ async def attribution_for_checkout(
     enabled = await session.scalar(sa.select(Campaign.fundraisers_enabled).where(Campaign.id == campaign_id))
     if fundraiser is None or fundraiser.status is not FundraiserStatus.LIVE or not enabled:
         raise FundraiserNotLive(N_("This fundraiser page is not taking donations."))
+    return Attribution(
+        fundraiser_id=fundraiser.id, team_id=fundraiser.team_id, share_link_id=fundraiser.share_link_id
+    )
+
+
+async def attribution_for_link(
+    session: AsyncSession, *, campaign_id: uuid.UUID, link_id: uuid.UUID
+) -> Attribution | None:
+    """The live fundraiser whose share link referred a gift made elsewhere (a visitor who came
+    through `/s/{code}` and gave on the campaign page): the gift still counts for them."""
+    fundraiser = await session.scalar(
+        sa.select(Fundraiser).where(
+            Fundraiser.share_link_id == link_id, Fundraiser.campaign_id == campaign_id
+        )
+    )
+    if fundraiser is None or fundraiser.status is not FundraiserStatus.LIVE:
+        return None
+    enabled = await session.scalar(sa.select(Campaign.fundraisers_enabled).where(Campaign.id == campaign_id))
+    if not enabled:
+        return None
     return Attribution(
         fundraiser_id=fundraiser.id, team_id=fundraiser.team_id, share_link_id=fundraiser.share_link_id
     )

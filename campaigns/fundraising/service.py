@@ -51,7 +51,8 @@ fundraiser_id; rate limit it at the edge like the campaign report form).
 Worker: `PURGE_JOB` drops links and sessions a day past their end.
 
 Checkout (campaigns.giving.checkout): `attribution_for_checkout(session, campaign_id=,
-fundraiser_slug=)` -> Attribution (FundraiserNotLive, 422) and `attribute_donation(...)`.
+fundraiser_slug=)` -> Attribution (FundraiserNotLive, 422); without one, `attribution_for_link(session,
+campaign_id=, link_id=)` for a gift a fundraiser's share link referred; then `attribute_donation(...)`.
 
 Routes the emails link to (part B serves them): `giving:fundraiser_confirm` (slug, token),
 `giving:fundraiser_sign_in` (slug, token), `giving:fundraiser` (slug, fundraiser_slug),
@@ -70,7 +71,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.donations.models import Donation
 from campaigns.fundraising import access
 from campaigns.fundraising.access import Owner, session_owner
-from campaigns.fundraising.attribution import Attribution, attribute_donation, attribution_for_checkout
+from campaigns.fundraising.attribution import (
+    Attribution,
+    attribute_donation,
+    attribution_for_checkout,
+    attribution_for_link,
+)
 from campaigns.fundraising.decisions import approve, end, get_for_actor, hide, list_for_nonprofit, unhide
 from campaigns.fundraising.leaderboard import CampaignTally, Entry, Milestone, Tally
 from campaigns.fundraising.managing import (
@@ -148,6 +154,7 @@ __all__ = [
     "attribute_donation",
     "attributed_donations",
     "attribution_for_checkout",
+    "attribution_for_link",
     "campaign_leaderboard",
     "confirm_email",
     "confirm_link_usable",

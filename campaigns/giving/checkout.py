@@ -199,6 +199,11 @@ async def create_pending_donation(
     )
     session.add(donation)
     await session.flush()
+    if attribution is None and referral_link_id is not None:
+        # Came through a fundraiser's share link and gave on the campaign page: theirs too.
+        attribution = await fundraising.attribution_for_link(
+            session, campaign_id=campaign.id, link_id=referral_link_id
+        )
     if attribution is not None:
         await fundraising.attribute_donation(
             session, donation_id=donation.id, campaign_id=campaign.id, attribution=attribution

@@ -154,3 +154,28 @@ class TestReferralPolicies:
         assert friend_match is not None and friend_match.amount_minor == 500
         assert friend_match.referrer_cluster_id == fundraiser_cluster
         assert own_match is None or own_match.amount_minor == 0
+
+
+class TestShareLink:
+    async def test_a_gift_on_the_campaign_page_after_the_fundraisers_share_link_counts_for_them(
+        self, client: httpx.AsyncClient, database: Database, settings: Settings, smtp_server: SmtpServer
+    ) -> None:
+        campaign = await p2p_campaign(client, database)
+        page = await live_page(client, database, smtp_server, campaign["slug"])
+        shown = (
+            await client.get(f"/api/v1/public/campaigns/{campaign['slug']}/fundraisers/{page.slug}")
+        ).json()
+        followed = await client.get(shown["share_url"].removeprefix("http://testserver"))
+        assert followed.status_code in (302, 303, 307), followed.text
+        referral = {k: v for k, v in followed.cookies.items() if k.startswith("gl_ref_")}
+        assert referral
+
+        donation_id = await give(
+            client, database, settings, campaign["slug"], email="via@example.org", cookies=referral
+        )
+
+        assert (await _donation(database, donation_id)).referral_link_id == page.share_link_id
+        after = (
+            await client.get(f"/api/v1/public/campaigns/{campaign['slug']}/fundraisers/{page.slug}")
+        ).json()
+        assert after["donors"] == 1
