@@ -4,10 +4,13 @@ and errors, the nl | en switch, and a member's saved language."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import httpx
 import pytest
 
+from campaigns.dashboard.recurring_pages import CampaignRow
+from campaigns.recurring.schemas import CampaignRecurringFigures
 from tests import builders
 from tests.campaigns.dashboard import helpers
 from tests.campaigns.dashboard.helpers import field_error, form_error, submit
@@ -292,3 +295,33 @@ class TestTheSharedResetPages:
 
     async def test_the_dashboards_reset_pages_follow_the_reader(self, client: httpx.AsyncClient) -> None:
         assert html_lang((await client.get("/dashboard/forgot-password", headers=NL)).text) == "nl"
+
+
+class TestChurnAsTheLanguageWritesIt:
+    @pytest.mark.parametrize(
+        ("language", "bps", "shown"),
+        [("nl", 1250, "12,50%"), ("en", 1250, "12.50%"), ("nl", 10_000, "100,00%"), ("en", 7, "0.07%")],
+    )
+    def test_basis_points_become_a_percentage(self, language: str, bps: int, shown: str) -> None:
+        figures = CampaignRecurringFigures(
+            campaign_id=uuid.UUID(int=1),
+            currency="eur",
+            active_donors=8,
+            mrr_minor=20_000,
+            canceled_last_30_days=1,
+            active_30_days_ago=8,
+            churn_bps=bps,
+        )
+        assert CampaignRow("Winter", figures, language).churn_text == shown
+
+    def test_no_churn_yet_is_left_to_the_page(self) -> None:
+        figures = CampaignRecurringFigures(
+            campaign_id=uuid.UUID(int=1),
+            currency="eur",
+            active_donors=0,
+            mrr_minor=0,
+            canceled_last_30_days=0,
+            active_30_days_ago=0,
+            churn_bps=None,
+        )
+        assert CampaignRow("Winter", figures, "nl").churn_text == ""
