@@ -236,13 +236,14 @@ class TestRefusedSite:
             message = page.get_by_role("alert")
             expect(message).to_contain_text(REFUSED)
             link = message.get_by_role("link", name="Give on the campaign page instead")
-            expect(link).to_have_attribute("href", f"{goodloop.url}/c/{slug}")
+            # In the host page's language (its <html lang="en">), as the form would have been.
+            expect(link).to_have_attribute("href", f"{goodloop.url}/c/{slug}?lang=en")
             expect(link).to_have_attribute("target", "_blank")
             expect(page.locator("[data-goodloop-modal] iframe")).to_have_count(0)
             shot(page, "refused-" + ("phone" if viewport == PHONE else "desktop"))
             with ctx.expect_page() as opened:
                 link.click()
-            expect(opened.value).to_have_url(f"{goodloop.url}/c/{slug}")
+            expect(opened.value).to_have_url(f"{goodloop.url}/c/{slug}?lang=en")
         assert not any("frame-ancestors" in text for text in console), console
         ctx.close()
 
