@@ -89,3 +89,43 @@ class TestDonorPagesInBothLanguages:
                     no_sideways_scroll(page)
             context.close()
         assert errors == [], errors
+
+
+@pytest.mark.browser
+def test_a_dutch_page_follows_a_gift_in_dutch_and_announces_it_once_politely(
+    browser: Browser, site: Site
+) -> None:
+    slug = site.live_campaign(origins=[])
+    watcher = browser.new_context(viewport=SIZES["phone"], reduced_motion="reduce")
+    page = watcher.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{site.url}/c/{slug}?lang=nl")
+    expect(page.locator("#donor-count")).to_have_text("0 donateurs")
+    expect(page.locator("article.campaign")).to_have_attribute("data-live-state", "open")
+    announce = page.locator("#progress-announce")
+    expect(announce).to_have_attribute("aria-live", "polite")
+    expect(announce).to_have_text("")
+
+    donor = new_context(browser, "desktop", init_script="")
+    giving = donor.new_page()
+    giving.goto(f"{site.url}/c/{slug}?lang=en")
+    giving.get_by_label("€25.00", exact=True).check()
+    giving.get_by_role("button", name="Donate", exact=True).click()
+    giving.get_by_role("button", name="Pay", exact=True).click()
+    expect(giving).to_have_url(re.compile(rf"/c/{slug}/thanks\?donation="))
+
+    expect(page.locator("#donor-count")).to_have_text("1 donateur", timeout=30_000)
+    expect(page.locator("#total")).to_have_text(f"€{NBSP}25,00")
+    newest = page.locator("#supporter-list > li.supporter").first
+    expect(newest.locator(".supporter-name")).to_have_text("Anoniem")
+    expect(newest.locator(".supporter-amount")).to_have_text(f"gaf €{NBSP}25,00")
+    expect(newest).not_to_have_class(re.compile("supporter-new"))  # no arrival animation
+    # One sentence for screen readers, not every digit that changed.
+    expect(announce).to_have_text(re.compile(rf"^€{NBSP}25,00 opgehaald van €{NBSP}[\d.]+,00$"))
+    expect(page.locator("#progress-bar")).to_have_attribute(
+        "aria-label", re.compile(r"van het doel opgehaald$")
+    )
+    donor.close()
+    watcher.close()
+    assert errors == [], errors
