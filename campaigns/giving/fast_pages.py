@@ -12,6 +12,13 @@ that went viral: one pass over the raw request headers instead of Starlette's He
 cookie parser, and the cached page's header list (Content-Length first, as Response writes
 it) built once per cached page rather than once per view. tests/campaigns/giving/
 test_fast_path.py compares both paths byte for byte, first visits and returning visitors.
+
+The cache key carries the language the request asks for (campaigns/giving/languages.py: the
+last `lang` in the query, the `gl_lang` cookie, Accept-Language; None for the campaign's
+default), read here from the raw query string and headers in the same pass; Accept-Language
+is negotiated once per distinct header (an LRU), so a view costs no Babel or gettext work. A
+`?lang=` the cookie does not hold yet goes the normal way, which remembers it (Set-Cookie).
+tests/campaigns/giving/test_language.py compares both paths in both languages.
 """
 
 from __future__ import annotations
