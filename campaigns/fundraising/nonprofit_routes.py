@@ -19,13 +19,16 @@ from starlette.responses import Response
 
 from campaigns.campaign import service as campaigns
 from campaigns.campaign.models import Campaign
+from campaigns.donations.schemas import donation_out
 from campaigns.fundraising import decisions, nonprofit_views
 from campaigns.fundraising.models import Fundraiser, FundraiserStatus
 from campaigns.fundraising.nonprofit_schemas import (
     DecisionIn,
+    FundraiserDonationList,
     FundraiserList,
     FundraiserListQuery,
     NonprofitFundraiserOut,
+    OffsetQuery,
     TeamBriefOut,
     TeamList,
     TeamOut,
@@ -99,6 +102,22 @@ async def _one(
     campaign = await session.get(Campaign, fundraiser.campaign_id)
     assert campaign is not None
     return _page_out(request, campaign.slug, page)
+
+
+async def list_fundraiser_donations(request: Request) -> Response:
+    fundraiser_id: uuid.UUID = request.path_params["fundraiser_id"]
+    query = parse_query(request, OffsetQuery)
+    async with database(request).transaction() as session:
+        actor = await api_actor(request, session)
+        fundraiser = await decisions.get_for_actor(session, actor=actor, fundraiser_id=fundraiser_id)
+        found = await nonprofit_views.donations_of(
+            session, fundraiser_id=fundraiser.id, limit=query.limit + 1, offset=query.offset
+        )
+    body = FundraiserDonationList(
+        data=[donation_out(d) for d in found[: query.limit]],
+        next_offset=query.offset + query.limit if len(found) > query.limit else None,
+    )
+    return json_response(body)
 
 
 def decision_endpoint(action: str) -> Endpoint:
@@ -196,6 +215,18 @@ def build() -> ApiRoutes:
             TAG,
             response=NonprofitFundraiserOut,
             errors=(401, 404),
+        ),
+    )
+    api.add(
+        list_fundraiser_donations,
+        Operation(
+            "GET",
+            "/fundraisers/{fundraiser_id:uuid}/donations",
+            "The donations made through one fundraiser page, oldest first",
+            TAG,
+            query=OffsetQuery,
+            response=FundraiserDonationList,
+            errors=(400, 401, 404, 422),
         ),
     )
     for action, summary in _DECISIONS.items():

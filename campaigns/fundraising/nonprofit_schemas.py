@@ -8,6 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from campaigns.donations.schemas import DonationOut
 from campaigns.fundraising.models import FundraiserStatus
 from campaigns.fundraising.schemas import FundraiserOut
 
@@ -18,6 +19,18 @@ class FundraiserListQuery(BaseModel):
     status: FundraiserStatus | None = None
     limit: int = Field(default=50, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=1_000_000, description="how many pages to skip (newest first)")
+
+
+class OffsetQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=50, ge=1, le=100)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
+
+
+class FundraiserDonationList(BaseModel):
+    data: list[DonationOut] = Field(description="gifts through the page, any status, oldest first")
+    next_offset: int | None
 
 
 class TeamBriefOut(BaseModel):

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from campaigns.donations.models import Donation
 from campaigns.fundraising import reading, repository
 from campaigns.fundraising.leaderboard import Tally
-from campaigns.fundraising.models import Fundraiser, FundraiserTeam
+from campaigns.fundraising.models import Fundraiser, FundraiserDonation, FundraiserTeam
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,18 @@ async def teams_of(
     )
     tally = await reading.totals_of(session, campaign_id=campaign_id, nonprofit_id=nonprofit_id)
     return [TeamNumbers(team, int(count), tally.of_team(team.id)) for team, count in rows]
+
+
+async def donations_of(
+    session: AsyncSession, *, fundraiser_id: uuid.UUID, limit: int, offset: int
+) -> Sequence[Donation]:
+    """Gifts through one page (any status), oldest first; the caller checked the page is its own."""
+    rows = await session.scalars(
+        sa.select(Donation)
+        .join(FundraiserDonation, FundraiserDonation.donation_id == Donation.id)
+        .where(FundraiserDonation.fundraiser_id == fundraiser_id)
+        .order_by(Donation.created_at, Donation.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return rows.all()

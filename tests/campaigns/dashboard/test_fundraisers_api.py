@@ -80,6 +80,32 @@ class TestReads:
         )
         assert team["page_url"].endswith(f"/c/{scene.campaign['slug']}/t/{team['slug']}")
 
+    async def test_a_pages_donations_oldest_first_in_pages(
+        self, client: httpx.AsyncClient, scene: Scene
+    ) -> None:
+        url = f"/api/v1/fundraisers/{scene.runner.id}/donations"
+
+        everything = await client.get(url, headers=scene.org.headers)
+        first = await client.get(url, params={"limit": 2}, headers=scene.org.headers)
+        rest = await client.get(url, params={"limit": 2, "offset": 2}, headers=scene.org.headers)
+        theirs = await client.get(
+            f"/api/v1/fundraisers/{scene.other_page.id}/donations", headers=scene.org.headers
+        )
+
+        assert everything.status_code == 200
+        gifts = everything.json()["data"]
+        assert [g["id"] for g in gifts] == scene.gifts
+        assert [(g["donor_name"], g["anonymous"], g["amount_minor"]) for g in gifts] == [
+            ("Joe Bloggs", False, 2500),
+            ("Joe B.", False, 1000),
+            ("Secret Sam", True, 5000),
+        ]
+        assert [g["id"] for g in first.json()["data"]] == scene.gifts[:2] and first.json()["next_offset"] == 2
+        assert [g["id"] for g in rest.json()["data"]] == scene.gifts[2:] and rest.json()[
+            "next_offset"
+        ] is None
+        assert theirs.status_code == 404
+
     async def test_another_organisations_pages_and_campaigns_are_not_found(
         self, client: httpx.AsyncClient, scene: Scene
     ) -> None:
@@ -175,6 +201,7 @@ class TestDecisions:
         assert "get" in paths["/api/v1/campaigns/{campaign_id}/fundraisers"]
         assert "get" in paths["/api/v1/campaigns/{campaign_id}/teams"]
         assert "get" in paths["/api/v1/fundraisers/{fundraiser_id}"]
+        assert "get" in paths["/api/v1/fundraisers/{fundraiser_id}/donations"]
         for action in ("approve", "hide", "unhide", "end"):
             assert "post" in paths[f"/api/v1/fundraisers/{{fundraiser_id}}/{action}"]
         assert "get" in paths["/api/v1/exports/fundraisers.csv"]
