@@ -12,6 +12,7 @@ from typing import Any
 
 from campaigns import facts
 from campaigns.donations import hooks as donation_hooks
+from campaigns.fundraising import milestone_mail as fundraising_milestones
 from campaigns.giving import live as giving_live
 from campaigns.integrations import deliveries as integration_deliveries
 from campaigns.integrations import events as integration_events
@@ -31,6 +32,7 @@ FACT_LISTENERS: tuple[facts.FactListener, ...] = (
     integration_deliveries.fan_out,
     receipt_issuing,
     notification_listener.LISTENER,
+    fundraising_milestones,
 )
 """Who hears every announced fact, in this order (campaigns/facts.py): one tuple, built once, so
 every call of wire() plugs the same object."""

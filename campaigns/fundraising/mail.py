@@ -1,7 +1,8 @@
 """The fundraiser's emails, in their language, queued in the unit that makes their cause true.
 
 Keys name the cause, so a retried unit queues nothing twice: `fundraiser:confirm:{link}`,
-`fundraiser:sign-in:{link}`, `fundraiser:{id}:live` (after the nonprofit's approval).
+`fundraiser:sign-in:{link}`, `fundraiser:{id}:live` (after the nonprofit's approval),
+`fundraiser:{id}:first-donor` (the page's first confirmed gift; the UNIQUE key sends it once).
 Links point at the giving pages part B serves: `giving:fundraiser_confirm` and
 `giving:fundraiser_sign_in` (slug, token), `giving:fundraiser` (slug, fundraiser_slug).
 """
@@ -54,3 +55,11 @@ async def queue_live(session: UnitOfWork, *, fundraiser: Fundraiser, campaign: C
     await outbox.enqueue(
         session, key=f"fundraiser:{fundraiser.id}:live", email=rendered.email(to=fundraiser.email)
     )
+
+
+async def queue_first_donor(session: UnitOfWork, *, fundraiser: Fundraiser, campaign: Campaign) -> None:
+    key = f"fundraiser:{fundraiser.id}:first-donor"
+    rendered = compose(
+        AREA, "first_donor", language=fundraiser.language, fundraiser=fundraiser, campaign=campaign
+    )
+    await outbox.enqueue(session, key=key, email=rendered.email(to=fundraiser.email))

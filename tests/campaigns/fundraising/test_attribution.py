@@ -24,6 +24,7 @@ from tests.campaigns.fundraising.helpers import (
     give,
     leaderboard,
     live_page,
+    mail_to,
     p2p_campaign,
     pay,
 )
@@ -179,3 +180,22 @@ class TestShareLink:
             await client.get(f"/api/v1/public/campaigns/{campaign['slug']}/fundraisers/{page.slug}")
         ).json()
         assert after["donors"] == 1
+
+
+class TestFirstDonorEmail:
+    async def test_the_fundraiser_hears_of_their_first_donor_once(
+        self, client: httpx.AsyncClient, database: Database, settings: Settings, smtp_server: SmtpServer
+    ) -> None:
+        campaign = await p2p_campaign(client, database)
+        page = await live_page(
+            client, database, smtp_server, campaign["slug"], email="first@example.org", language="nl"
+        )
+        await give(
+            client, database, settings, campaign["slug"], email="x1@example.org"
+        )  # not through the page
+
+        await give(client, database, settings, campaign["slug"], email="x2@example.org", fundraiser=page.slug)
+        await give(client, database, settings, campaign["slug"], email="x3@example.org", fundraiser=page.slug)
+
+        subjects = [s for s, _, _ in await mail_to(smtp_server, database, "first@example.org")]
+        assert subjects.count("Je inzamelingsactie heeft haar eerste donateur") == 1
