@@ -27,7 +27,7 @@ from starlette.routing import Route
 from campaigns.campaign.errors import ImageTooLarge, InvalidImage
 from campaigns.campaign.web import UPLOAD_BODY_BYTES, read_cover_form
 from campaigns.fundraising import limits
-from campaigns.giving import fundraiser_session, fundraiser_views, service
+from campaigns.giving import fundraiser_actions, fundraiser_session, fundraiser_views, service
 from campaigns.giving.fundraiser_start_pages import (
     FORM_FIELDS,
     button_page,
@@ -159,7 +159,7 @@ async def ask_for_link(request: Request) -> Response:
         return _ask_page(request, view, values=values, errors=errors, status_code=422)
     try:
         await limits.enforce_sign_in_limits(request, email)
-        await fundraiser_views.send_sign_in_link(database(request), view=view, email=email, language=lang)
+        await fundraiser_actions.send_sign_in_link(database(request), view=view, email=email, language=lang)
     except ValidationFailed as e:
         return _ask_page(request, view, values=values, errors=e.fields, status_code=422)
     except RateLimited as e:
@@ -204,7 +204,7 @@ async def sign_in(request: Request) -> Response:
     view = await _campaign(request)
     lang = _language(request, view)
     _ = gettext_for(lang)
-    opened = await fundraiser_views.spend_sign_in_link(
+    opened = await fundraiser_actions.spend_sign_in_link(
         database(request), view=view, token=str(request.path_params["token"])
     )
     if opened is None:
@@ -239,7 +239,7 @@ async def save(request: Request) -> Response:
         errors = {"goal": str(e)}
         return await _editor(request, view, card, values=values, errors=errors, status_code=422)
     try:
-        await fundraiser_views.edit_fundraiser(
+        await fundraiser_actions.edit_fundraiser(
             database(request),
             view=view,
             session_token=fundraiser_session.token(request),
@@ -265,7 +265,7 @@ async def upload_photo(request: Request) -> Response:
     values = {"alt": alt if isinstance(alt, str) else ""}
     try:
         data, alt_text = await read_cover_form(form)
-        await fundraiser_views.set_photo(
+        await fundraiser_actions.set_photo(
             database(request),
             store=media_store(request),
             view=view,
@@ -287,7 +287,7 @@ async def upload_photo(request: Request) -> Response:
 async def sign_out(request: Request) -> Response:
     await read_form(request)
     view = await _campaign(request)
-    await fundraiser_views.sign_out(database(request), session_token=fundraiser_session.token(request))
+    await fundraiser_actions.sign_out(database(request), session_token=fundraiser_session.token(request))
     response = redirect(_manage_url(request, view, _language(request, view)))
     fundraiser_session.clear_cookie(request, response, view.campaign.slug)
     return response

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from campaigns.fundraising import limits
-from campaigns.giving import fundraiser_views, service
+from campaigns.giving import fundraiser_actions, fundraiser_views, service
 from service.errors import RateLimited, ValidationFailed
 from service.money import MoneyError, currency
 from service.web import tokens
@@ -126,11 +126,11 @@ async def submit_start(request: Request) -> Response:
     try:
         goal = goal_minor(values.get("goal", ""), view.campaign.currency, lang)
     except AmountError as e:
-        errors = {**fundraiser_views.field_errors(view, values), "goal": str(e)}
+        errors = {**fundraiser_actions.field_errors(view, values), "goal": str(e)}
         return await _form(request, view, values=values, errors=errors, status_code=422)
     try:
         await limits.enforce_creation_limits(request, values.get("email", ""))
-        await fundraiser_views.start_fundraiser(
+        await fundraiser_actions.start_fundraiser(
             database(request), view=view, values=values, goal_minor=goal, language=lang
         )
     except ValidationFailed as e:
@@ -211,7 +211,7 @@ async def confirm(request: Request) -> Response:
     slug, token = request.path_params["slug"], str(request.path_params["token"])
     view = await _campaign(request, slug)
     _ = gettext_for(_language(request, view))
-    confirmed = await fundraiser_views.confirm_fundraiser(database(request), view=view, token=token)
+    confirmed = await fundraiser_actions.confirm_fundraiser(database(request), view=view, token=token)
     if confirmed is None:
         return message_page(
             request,

@@ -9,27 +9,20 @@ language (`gettext_for`), amounts with Babel (`i18n.format_money`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-import anyio
-import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
-from campaigns.campaign.cover import prepare_cover
 from campaigns.campaign.models import Campaign
-from campaigns.fundraising import access, leaderboard, managing, photos, reading, safety, starting
-from campaigns.fundraising.errors import SignInRequired, TeamNotFound
-from campaigns.fundraising.models import Fundraiser, FundraiserStatus, FundraiserTeam, photo_file_name
+from campaigns.fundraising import access, leaderboard, managing, reading
+from campaigns.fundraising.models import Fundraiser, FundraiserTeam, photo_file_name
 from campaigns.giving.repository import Supporter
 from campaigns.giving.service import CampaignView
 from service import i18n
-from service.db import Database
-from service.errors import NotFound, ValidationFailed
+from service.errors import NotFound
 from service.i18n import N_
-from service.media import MediaStore
 from service.unit_of_work import UnitOfWork
 from service.web import context
 from service.web.language import gettext_for
@@ -265,85 +258,6 @@ async def campaign_teams(session: AsyncSession, campaign: Campaign) -> list[Team
     return sorted((TeamRef(t.slug, t.name) for t in teams), key=lambda t: t.name.casefold())
 
 
-_FORM_FIELD_OF = {"goal_minor": "goal"}
-
-
-def form_errors(fields: Mapping[str, str], values: Mapping[str, str]) -> dict[str, str]:
-    """The use case's field names as the form's (`goal_minor` -> `goal`, `team` -> the team
-    field the supporter used)."""
-    team_field = "team_join" if values.get("team_choice") == "join" else "team_name"
-    return {
-        (team_field if key == "team" else _FORM_FIELD_OF.get(key, key)): text for key, text in fields.items()
-    }
-
-
-def field_errors(view: CampaignView, values: Mapping[str, str]) -> dict[str, str]:
-    """What the use case would refuse in the typed fields, so a form with a bad goal also names
-    its other mistakes at once (the use case checks again)."""
-    errors = starting.check_page(
-        name=values.get("name", ""),
-        title=values.get("title", ""),
-        goal_minor=None,
-        currency=view.campaign.currency,
-        organisation_names=[view.nonprofit.name, view.campaign.title],
-    )
-    if "email" in values and safety.normalise_email(values["email"]) is None:
-        errors["email"] = N_("Enter an email address like name@example.org.")
-    return form_errors(errors, values)
-
-
-def team_choice(values: Mapping[str, str]) -> starting.TeamChoice | None:
-    choice = values.get("team_choice")
-    if choice == "join":
-        return starting.TeamChoice(join_slug=values.get("team_join", "").strip())
-    if choice == "create":
-        return starting.TeamChoice(create_name=values.get("team_name", ""))
-    return None
-
-
-async def start_fundraiser(
-    database: Database,
-    *,
-    view: CampaignView,
-    values: Mapping[str, str],
-    goal_minor: int | None,
-    language: str,
-) -> None:
-    """Start the page and queue its confirmation email (one unit); ValidationFailed by field."""
-    data = starting.NewFundraiser(
-        name=values.get("name", ""),
-        email=values.get("email", ""),
-        title=values.get("title", ""),
-        story_markdown=values.get("story", "").replace("\r\n", "\n"),
-        goal_minor=goal_minor,
-        team=team_choice(values),
-        language=language,
-    )
-    try:
-        async with database.transaction() as session:
-            await starting.start_fundraiser(session, campaign_slug=view.campaign.slug, data=data)
-    except ValidationFailed as e:
-        raise ValidationFailed(form_errors(e.fields, values)) from e
-    except TeamNotFound as e:
-        raise ValidationFailed({"team_join": e.detail}) from e
-
-
-@dataclass(frozen=True)
-class ConfirmedPage:
-    slug: str
-    live: bool
-
-
-async def confirm_fundraiser(database: Database, *, view: CampaignView, token: str) -> ConfirmedPage | None:
-    async with database.transaction() as session:
-        confirmed = await starting.confirm_email(session, token=token)
-    if confirmed is None:
-        return None
-    return ConfirmedPage(
-        slug=confirmed.fundraiser.slug, live=confirmed.fundraiser.status is FundraiserStatus.LIVE
-    )
-
-
 def require_fundraisers(view: CampaignView) -> None:
     """Peer-to-peer must be on for the campaign, and the campaign taking gifts; else 404 (an
     impersonating page for a campaign without peer-to-peer is refused, #15)."""
@@ -376,98 +290,3 @@ async def _team_of(session: AsyncSession, fundraiser: Fundraiser) -> FundraiserT
     if fundraiser.team_id is None:
         return None
     return await session.get(FundraiserTeam, fundraiser.team_id)
-
-
-async def send_sign_in_link(database: Database, *, view: CampaignView, email: str, language: str) -> None:
-    """Queue a sign-in link (the same for every address: no enumeration); ValidationFailed."""
-    async with database.transaction() as session:
-        await managing.request_manage_link(
-            session, campaign_slug=view.campaign.slug, email=email, language=language
-        )
-
-
-@dataclass(frozen=True)
-class SessionOpened:
-    token: str
-    lifetime: timedelta
-
-
-async def spend_sign_in_link(database: Database, *, view: CampaignView, token: str) -> SessionOpened | None:
-    """Spend the link and open a session; None when the link is unknown, used, expired or of
-    another campaign's pages."""
-    async with database.transaction() as session:
-        signed_in = await managing.sign_in(session, token=token)
-    if signed_in is None or signed_in.owner.campaign_id != view.campaign.id:
-        return None
-    return SessionOpened(token=signed_in.token, lifetime=access.SESSION_LIFETIME)
-
-
-async def sign_out(database: Database, *, session_token: str | None) -> None:
-    async with database.transaction() as session:
-        await managing.sign_out(session, token=session_token)
-
-
-async def _owner(session: UnitOfWork, *, campaign: Campaign, session_token: str | None) -> access.Owner:
-    owner = await access.session_owner(session, token=session_token, now=session.now())
-    if owner is None or owner.campaign_id != campaign.id:
-        raise SignInRequired("sign in again to change your page")
-    return owner
-
-
-async def edit_fundraiser(
-    database: Database,
-    *,
-    view: CampaignView,
-    session_token: str | None,
-    card: FundraiserCard,
-    values: Mapping[str, str],
-    goal_minor: int | None,
-) -> None:
-    """Save the editor's fields; ValidationFailed by the form's field names."""
-    choice = values.get("team_choice")
-    team = team_choice(values)
-    in_team = card.team.slug if card.team else None
-    changes = managing.PageChanges(
-        title=values.get("title", ""),
-        story_markdown=values.get("story", "").replace("\r\n", "\n"),
-        goal_minor=goal_minor,
-        clear_goal=goal_minor is None,
-        team=None if team is not None and team.join_slug is not None and team.join_slug == in_team else team,
-        leave_team=choice == "none",
-    )
-    try:
-        async with database.transaction() as session:
-            owner = await _owner(session, campaign=view.campaign, session_token=session_token)
-            await managing.update_page(session, owner=owner, fundraiser_slug=card.slug, changes=changes)
-    except ValidationFailed as e:
-        raise ValidationFailed(form_errors(e.fields, values)) from e
-    except TeamNotFound as e:
-        raise ValidationFailed({"team_join": e.detail}) from e
-
-
-# Decoding a photo takes a CPU for a fraction of a second: two at a time per process.
-_PREPARING = anyio.CapacityLimiter(2)
-
-
-async def set_photo(
-    database: Database,
-    *,
-    store: MediaStore,
-    view: CampaignView,
-    session_token: str | None,
-    card: FundraiserCard,
-    data: bytes,
-    alt: str,
-) -> None:
-    """Check the owner first, then decode, re-encode and write the files off the event loop,
-    then point the page at them (docs/architecture.md "Uploads"); InvalidImage, ImageTooLarge."""
-    async with database.transaction() as session:
-        owner = await _owner(session, campaign=view.campaign, session_token=session_token)
-        await photos.photo_page(session, owner=owner, fundraiser_slug=card.slug)
-    prepared = await anyio.to_thread.run_sync(prepare_cover, data, limiter=_PREPARING)
-    await anyio.to_thread.run_sync(photos.store_photo, store, prepared)
-    async with database.transaction() as session:
-        owner = await _owner(session, campaign=view.campaign, session_token=session_token)
-        await photos.set_photo(
-            session, owner=owner, store=store, fundraiser_slug=card.slug, prepared=prepared, alt=alt
-        )
