@@ -18,13 +18,13 @@ from collections import OrderedDict
 from dataclasses import astuple, dataclass
 
 import anyio.to_thread
+from babel.numbers import format_decimal
 from PIL import Image, ImageDraw, ImageFont
 
 from campaigns.giving.progress import campaign_progress
 from campaigns.giving.service import CampaignView
 from campaigns.giving.share import best_offer, match_words
-from service import fonts
-from service.money import format_money
+from service import fonts, i18n
 
 WIDTH, HEIGHT = 1200, 630
 # Part of every ETag: a change to the drawing makes new cards, also for unchanged facts.
@@ -52,6 +52,8 @@ class CardFacts:
     matched_minor: int
     donors_count: int
     offer: str | None
+    language: str = i18n.DEFAULT_LANGUAGE
+    """The card's words and money in this language (the page's og:image names it: ?lang=)."""
 
     @property
     def total_minor(self) -> int:
@@ -67,7 +69,7 @@ class CardFacts:
         return f'"{self.version}"'
 
 
-def card_facts(view: CampaignView) -> CardFacts:
+def card_facts(view: CampaignView, language: str = i18n.DEFAULT_LANGUAGE) -> CardFacts:
     progress = campaign_progress(view.campaign)
     offer = best_offer(view.match_offers)
     return CardFacts(
@@ -78,7 +80,8 @@ def card_facts(view: CampaignView) -> CardFacts:
         raised_minor=progress.raised_minor,
         matched_minor=progress.matched_minor,
         donors_count=progress.donors_count,
-        offer=match_words(offer) if offer else None,
+        offer=match_words(offer, language) if offer else None,
+        language=language,
     )
 
 
@@ -182,7 +185,12 @@ def _offer_banner(draw: ImageDraw.ImageDraw, offer: str, top: int) -> int:
 
 
 def _progress_block(draw: ImageDraw.ImageDraw, facts: CardFacts) -> None:
-    money = functools.partial(format_money, currency_code=facts.currency)
+    translations = i18n.translations(facts.language)
+    _ = translations.gettext
+
+    def money(amount_minor: int) -> str:
+        return i18n.format_money(amount_minor, facts.currency, facts.language)
+
     goal = max(facts.goal_minor, 1)
     percent = min(100, max(0, facts.total_minor) * 100 // goal)
     top = _FOOT_TOP
@@ -190,7 +198,13 @@ def _progress_block(draw: ImageDraw.ImageDraw, facts: CardFacts) -> None:
     total_text = money(facts.total_minor)
     draw.text((_LEFT, top + 50), total_text, font=total_face, fill=_INK, anchor="ls")
     of_x = _LEFT + _width(draw, total_text, total_face) + 14
-    draw.text((of_x, top + 50), f"raised of {money(goal)}", font=of_face, fill=_MUTED, anchor="ls")
+    draw.text(
+        (of_x, top + 50),
+        _("raised of %(goal)s") % {"goal": money(goal)},
+        font=of_face,
+        fill=_MUTED,
+        anchor="ls",
+    )
     draw.text((WIDTH - _RIGHT, top + 50), f"{percent}%", font=font(52, bold=True), fill=_ACCENT, anchor="rs")
     bar_top, bar_height = top + 74, 30
     draw.rounded_rectangle(
@@ -202,12 +216,20 @@ def _progress_block(draw: ImageDraw.ImageDraw, facts: CardFacts) -> None:
         draw.rounded_rectangle(
             (_LEFT, bar_top, right, bar_top + bar_height), radius=bar_height // 2, fill=_ACCENT
         )
-    donors = {0: "Be the first to give", 1: "1 donor"}.get(
-        facts.donors_count, f"{facts.donors_count:,} donors"
+    count = format_decimal(facts.donors_count, locale=i18n.babel_locale(facts.language))
+    donors = (
+        _("Be the first to give")
+        if facts.donors_count == 0
+        else translations.ngettext("%(count)s donor", "%(count)s donors", facts.donors_count)
+        % {"count": count}
     )
     detail = donors
     if facts.matched_minor > 0:
-        detail += f" · {money(facts.raised_minor)} given + {money(facts.matched_minor)} matched"
+        split = _("%(raised)s given + %(matched)s matched") % {
+            "raised": money(facts.raised_minor),
+            "matched": money(facts.matched_minor),
+        }
+        detail += f" · {split}"
     draw.text((_LEFT, bar_top + bar_height + 48), detail, font=font(32), fill=_MUTED, anchor="ls")
 
 
@@ -226,7 +248,8 @@ def draw_card(facts: CardFacts) -> bytes:
     for line in lines:
         draw.text((_LEFT, y), line, font=face, fill=_INK, anchor="lt")
         y += step
-    [organisation], _ = fit_lines(draw, f"by {facts.organisation}", organisation_face, _TEXT_WIDTH, 1)
+    byline = i18n.translations(facts.language).gettext("by %(name)s") % {"name": facts.organisation}
+    [organisation], _ = fit_lines(draw, byline, organisation_face, _TEXT_WIDTH, 1)
     draw.text((_LEFT, y + 8), organisation, font=organisation_face, fill=_MUTED, anchor="lt")
     if facts.offer:
         _offer_banner(draw, facts.offer, y + 64)

@@ -22,11 +22,13 @@ from service.web.urls import public_url_for
 OG_CACHE = "public, max-age=300, stale-while-revalidate=3600"
 
 
-def og_image_url(request: Request, view: service.CampaignView) -> str:
+def og_image_url(request: Request, view: service.CampaignView, language: str = i18n.DEFAULT_LANGUAGE) -> str:
     """Absolute (crawlers fetch it from elsewhere), with the card's version: networks keep
-    images by URL, so new totals need a new URL to be seen at all."""
-    version = og_card.card_facts(view).version
-    return public_url_for(request, "giving:og_image", slug=view.campaign.slug) + f"?v={version[:12]}"
+    images by URL, so new totals need a new URL to be seen at all. A Dutch page's card is
+    drawn in Dutch (`&lang=nl`; crawlers send no language of their own)."""
+    version = og_card.card_facts(view, language).version
+    url = public_url_for(request, "giving:og_image", slug=view.campaign.slug) + f"?v={version[:12]}"
+    return url if language == i18n.DEFAULT_LANGUAGE else f"{url}&lang={language}"
 
 
 def share_context(
@@ -46,7 +48,7 @@ def share_context(
         organisation=view.nonprofit.name,
         offers=view.match_offers,
         supporter=supporter,
-        image_url=og_image_url(request, view),
+        image_url=og_image_url(request, view, language),
         with_qr=with_qr,
         language=language,
     )
@@ -75,7 +77,8 @@ def supporter_share(
 async def og_image(request: Request) -> Response:
     async with database(request).transaction() as session:
         view = await service.campaign_view(session, slug=request.path_params["slug"], now=session.now())
-    facts = og_card.card_facts(view)
+    language = i18n.normalise(request.query_params.get("lang")) or i18n.DEFAULT_LANGUAGE
+    facts = og_card.card_facts(view, language)
     headers = {"ETag": facts.etag, "Cache-Control": OG_CACHE}
     if etag_matches(request, facts.etag):
         return Response(status_code=304, headers=headers)

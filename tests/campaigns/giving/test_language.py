@@ -270,6 +270,26 @@ class TestOtherPages:
         assert status.status_code == 200 and status.json()["state"] == "processing"
 
 
+class TestOpenGraphCard:
+    async def test_a_dutch_page_shares_a_card_drawn_in_dutch(
+        self, client: httpx.AsyncClient, database: Database
+    ) -> None:
+        slug = (await live(client, database))["slug"]
+
+        dutch = await get(client, f"/c/{slug}?lang=nl")
+        english = await get(client, f"/c/{slug}?lang=en")
+        nl_image = re.search(r'<meta property="og:image" content="([^"]+)">', dutch.text)
+        en_image = re.search(r'<meta property="og:image" content="([^"]+)">', english.text)
+        assert nl_image is not None and en_image is not None
+        nl_card = await get(client, nl_image.group(1).replace("&amp;", "&"))
+        en_card = await get(client, en_image.group(1))
+
+        assert nl_image.group(1).endswith("&amp;lang=nl") and "lang=" not in en_image.group(1)
+        assert (nl_card.status_code, en_card.status_code) == (200, 200)
+        assert nl_card.headers["etag"] != en_card.headers["etag"]
+        assert nl_card.content != en_card.content
+
+
 class TestCheckoutLocale:
     async def test_the_donate_form_opens_checkout_in_the_pages_language(
         self, client: httpx.AsyncClient, database: Database, stripe_double: StripeDouble
