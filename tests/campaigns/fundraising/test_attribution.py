@@ -198,4 +198,4 @@ class TestFirstDonorEmail:
         await give(client, database, settings, campaign["slug"], email="x3@example.org", fundraiser=page.slug)
 
         subjects = [s for s, _, _ in await mail_to(smtp_server, database, "first@example.org")]
-        assert subjects.count("Je inzamelingsactie heeft haar eerste donateur") == 1
+        assert subjects.count("Je inzamelingsactie heeft de eerste donateur") == 1
