@@ -19,6 +19,7 @@ from campaigns.campaign.models import Campaign
 from campaigns.donations.models import Donation, DonationStatus
 from campaigns.fundraising import service as fundraising
 from campaigns.fundraising.models import Fundraiser, FundraiserStatus, FundraiserTeam
+from campaigns.moderation.models import CampaignReport
 from service.web.messages import N_
 
 STATUS_LABELS: dict[FundraiserStatus, str] = {
@@ -51,6 +52,8 @@ class FundraiserRow:
     campaign: Campaign
     team: FundraiserTeam | None
     tally: fundraising.Tally
+    open_reports: int = 0
+    """Visitors' reports about the page that no moderator has closed yet (how many, not who)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ async def rows_for(
     campaign_ids = {f.campaign_id for f in fundraisers}
     campaigns = await _by_id(session, Campaign, nonprofit_id, campaign_ids)
     teams = await _by_id(session, FundraiserTeam, nonprofit_id, {f.team_id for f in fundraisers if f.team_id})
+    reports = await _open_reports(session, [f.id for f in fundraisers])
     tallies = {
         cid: await fundraising.totals_of(session, campaign_id=cid, nonprofit_id=nonprofit_id)
         for cid in campaign_ids
@@ -79,6 +83,7 @@ async def rows_for(
             campaign=campaigns[f.campaign_id],
             team=teams.get(f.team_id) if f.team_id else None,
             tally=tallies[f.campaign_id].of_fundraiser(f.id),
+            open_reports=reports.get(f.id, 0),
         )
         for f in fundraisers
         if f.campaign_id in campaigns
@@ -102,6 +107,17 @@ async def campaigns_of(session: AsyncSession, *, nonprofit_id: uuid.UUID) -> lis
         .limit(200)
     )
     return list(rows)
+
+
+async def _open_reports(session: AsyncSession, fundraiser_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    if not fundraiser_ids:
+        return {}
+    rows = await session.execute(
+        sa.select(CampaignReport.fundraiser_id, sa.func.count())
+        .where(CampaignReport.fundraiser_id.in_(fundraiser_ids), CampaignReport.resolved_at.is_(None))
+        .group_by(CampaignReport.fundraiser_id)
+    )
+    return {fid: int(n) for fid, n in rows.all() if fid is not None}
 
 
 _Row = TypeVar("_Row", Campaign, FundraiserTeam)

@@ -10,6 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from campaigns.fundraising.models import Fundraiser, FundraiserStatus
+from campaigns.moderation import service as moderation
+from campaigns.moderation.models import ReportReason
 from service import audit
 from service.db import Database
 from service.settings import Settings
@@ -111,6 +113,29 @@ class TestDetail:
         # As in the API: the nonprofit sees who gave, and that they asked to be anonymous in public.
         assert "Secret Sam" in texts[2] and "(gave anonymously)" in texts[2]
         assert "(gave anonymously)" not in texts[0]
+
+    async def test_open_reports_are_counted_not_shown(
+        self, client: httpx.AsyncClient, database: Database, scene: Scene
+    ) -> None:
+        for message in ("Not Anna.", "Fake page."):
+            async with database.transaction() as session:
+                await moderation.report_campaign(
+                    session,
+                    slug=scene.campaign["slug"],
+                    reason=ReportReason.IMPERSONATION,
+                    message=message,
+                    reporter_email="reporter@example.org",
+                    client_hash=None,
+                    fundraiser_id=scene.runner.id,
+                )
+
+        listed = await client.get(f"/dashboard/campaigns/{scene.campaign['id']}/fundraisers?lang=nl")
+        detail = await client.get(f"/dashboard/fundraisers/{scene.runner.id}?lang=en")
+
+        assert "2 meldingen" in row_of(listed.text, scene.runner.id)
+        assert "Visitors reported this page 2 times." in detail.text
+        assert "reporter@example.org" not in detail.text and "Fake page." not in detail.text
+        assert "meldingen" not in row_of(listed.text, scene.waiting.id)
 
     async def test_another_organisations_page_is_not_found(
         self, client: httpx.AsyncClient, scene: Scene
