@@ -508,3 +508,32 @@ class TestLiveProgress:
             assert moving == [], f"animations run although the reader asked for reduced motion: {moving}"
         finally:
             context.close()
+
+
+@pytest.mark.browser
+class TestTheAuditSeesViolations:
+    """The audit can fail: a field without a label, on the page and inside the embed's frame,
+    is reported as critical."""
+
+    UNLABELLED = "() => document.querySelector('main').insertAdjacentHTML('beforeend', '<input type=text>')"
+
+    def test_an_unlabelled_field_on_the_page(self, visitors: Visitors, scene: Scene) -> None:
+        page = visitors.donor.new_page()
+        try:
+            visit(lambda s: "/privacy")(page, scene, "en")
+            page.evaluate(self.UNLABELLED)
+            found = {(v.rule, v.impact) for v in run_axe(page)}
+            assert ("label", "critical") in found, found
+        finally:
+            page.close()
+
+    def test_an_unlabelled_field_inside_the_embed_frame(self, visitors: Visitors, scene: Scene) -> None:
+        page = visitors.donor.new_page()
+        try:
+            embed_in_site(page, scene, "en")
+            frame = next(f for f in page.frames if "/embed/" in f.url)
+            frame.evaluate(self.UNLABELLED)
+            found = {(v.rule, v.impact) for v in run_axe(page)}
+            assert ("label", "critical") in found, found
+        finally:
+            page.close()
