@@ -8,6 +8,7 @@ Every violation (moderate and minor too) is printed so it can be fixed: run with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -35,7 +37,7 @@ from service.auth.models import AdminRole
 from service.db import Database, utcnow
 from service.settings import SANDBOX_API_KEY, SANDBOX_PATH
 from tests import builders, databases
-from tests.browser.axe import PHONE, audit_context, report, run_axe
+from tests.browser.axe import PHONE, audit_context, axe_script, report, run_axe
 from tests.browser.test_donor_flows import run_async
 from tests.campaigns.giving.sandboxed import sandbox_settings
 from tests.live_server import free_port, serve, serve_asgi
@@ -537,3 +539,17 @@ class TestTheAuditSeesViolations:
             assert ("label", "critical") in found, found
         finally:
             page.close()
+
+    def test_the_pages_csp_refuses_the_injected_script_outside_the_audit_context(
+        self, browser: Browser, scene: Scene
+    ) -> None:
+        """Why the audit context bypasses the CSP: our pages run no inline script, not even axe."""
+        context = browser.new_context(viewport=PHONE)
+        try:
+            page = context.new_page()
+            page.goto(scene.url + "/privacy")
+            with contextlib.suppress(PlaywrightError):  # refused outright, or loaded and not run
+                page.add_script_tag(path=str(axe_script()))
+            assert page.evaluate("typeof window.axe") == "undefined"
+        finally:
+            context.close()
