@@ -99,13 +99,13 @@ class CatalogError(RuntimeError):
     """A translation catalog that does not parse: the app refuses to start with it."""
 
 
-def check_catalogs(language: str | None = None) -> int:
+def check_catalogs(language: str | None = None, *, root: Path = LOCALE_DIR) -> int:
     """Parse and compile every catalog (of `language`, or of every language) now, so a broken
     .po fails `goodloop serve` and the app factory loudly instead of a page at first use.
     Returns how many catalogs were checked; raises CatalogError naming the file."""
     checked = 0
     for lang in (language,) if language else LANGUAGES:
-        for po in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
+        for po in sorted((root / lang / "LC_MESSAGES").glob("*.po")):
             try:
                 _compiled(po, lang, strict=True)
             except Exception as e:
