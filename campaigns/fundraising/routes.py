@@ -7,6 +7,7 @@ whatever the address (no enumeration); the page goes public only after the email
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,9 +25,15 @@ from campaigns.fundraising.schemas import (
 from campaigns.fundraising.starting import NewFundraiser, TeamChoice
 from campaigns.fundraising.web import fundraiser_public_out, leaderboard_out, team_public_out
 from service.web.api import ApiRoutes, Operation, json_response, parse_json, parse_query
-from service.web.context import database
+from service.web.context import database, page_cache
+from service.web.microcache import CachedPage
 
 TAG = "fundraising"
+_PUBLIC_JSON = (
+    ("Content-Type", "application/json"),
+    ("Cache-Control", "public, max-age=15, stale-while-revalidate=60"),
+    ("Access-Control-Allow-Origin", "*"),
+)
 
 
 class LeaderboardQuery(BaseModel):
@@ -78,20 +85,32 @@ async def get_public_team(request: Request) -> Response:
 
 
 async def get_public_leaderboard(request: Request) -> Response:
+    """Rendered at most once per process per microcache interval (GOODLOOP_PAGE_CACHE_SECONDS)
+    and cacheable by shared caches for 15 s, like the campaign summary: a board on a viral page
+    is read far more often than it changes."""
     query = parse_query(request, LeaderboardQuery)
-    async with database(request).transaction() as session:
-        campaign, entries = await service.campaign_leaderboard(
-            session, campaign_slug=request.path_params["slug"], of=query.of, by=query.by
+    slug: str = request.path_params["slug"]
+
+    async def render() -> CachedPage:
+        async with database(request).transaction() as session:
+            campaign, entries = await service.campaign_leaderboard(
+                session, campaign_slug=slug, of=query.of, by=query.by
+            )
+        out = leaderboard_out(
+            request,
+            campaign_slug=campaign.slug,
+            currency=campaign.currency,
+            of=query.of,
+            by=query.by,
+            entries=entries,
         )
-    out = leaderboard_out(
-        request,
-        campaign_slug=campaign.slug,
-        currency=campaign.currency,
-        of=query.of,
-        by=query.by,
-        entries=entries,
+        body = json.dumps(out.model_dump(mode="json"), separators=(",", ":")).encode()
+        return CachedPage(body=body, status_code=200, headers=_PUBLIC_JSON)
+
+    page = await page_cache(request).get_or_render(
+        ("fundraising:leaderboard", slug, query.of, query.by), render
     )
-    return json_response(out)
+    return Response(page.body, status_code=page.status_code, headers=dict(page.headers))
 
 
 def build() -> ApiRoutes:

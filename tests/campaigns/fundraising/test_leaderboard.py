@@ -155,6 +155,8 @@ class TestCap:
         assert len(board) == 50
         assert [e["rank"] for e in board] == list(range(1, 51))
         assert teams == []
+        cached = await client.get(f"/api/v1/public/campaigns/{campaign['slug']}/leaderboard")
+        assert cached.headers["cache-control"].startswith("public, max-age=15")
         refused = await client.get(
             f"/api/v1/public/campaigns/{campaign['slug']}/leaderboard", params={"of": "people"}
         )
