@@ -235,6 +235,7 @@ class Visitors:
     member: BrowserContext
     admin: BrowserContext
     portal: BrowserContext
+    desktop: BrowserContext
 
 
 @pytest.fixture(scope="module")
@@ -244,6 +245,7 @@ def visitors(browser: Browser, scene: Scene) -> Iterator[Visitors]:
         member=audit_context(browser),
         admin=audit_context(browser, {"width": 1280, "height": 900}),
         portal=audit_context(browser),
+        desktop=audit_context(browser, {"width": 1280, "height": 900}),
     )
     try:
         page = made.member.new_page()
@@ -259,7 +261,7 @@ def visitors(browser: Browser, scene: Scene) -> Iterator[Visitors]:
         page.close()
         yield made
     finally:
-        for context in (made.donor, made.member, made.admin, made.portal):
+        for context in (made.donor, made.member, made.admin, made.portal, made.desktop):
             context.close()
 
 
@@ -305,6 +307,9 @@ def report_form_with_errors(page: Page, scene: Scene, lang: str) -> None:
 # (name, who visits, how the page is opened)
 PAGES: list[tuple[str, str, Callable[[Page, Scene, str], None]]] = [
     ("campaign", "donor", visit(lambda s: f"/c/{s.slug}")),
+    ("campaign-desktop", "desktop", visit(lambda s: f"/c/{s.slug}")),
+    ("thanks-desktop", "desktop", visit(lambda s: s.thanks_path)),
+    ("fundraiser-desktop", "desktop", visit(lambda s: f"/c/{s.slug}/f/{s.fundraiser_slug}")),
     ("embed", "donor", visit(lambda s: f"/embed/{s.slug}")),
     ("embed-in-site", "donor", embed_in_site),
     ("thanks", "donor", visit(lambda s: s.thanks_path)),
