@@ -41,7 +41,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from service import i18n
+from service.i18n import N_, Message, translate
+
+__all__ = ["EXTRACTION_KEYWORDS", "N_", "Message", "translate", "translate_all"]
 
 # Babel keyword spec (babel.messages.extract.DEFAULT_KEYWORDS style): name -> argument positions.
 EXTRACTION_KEYWORDS: dict[str, Any] = {
@@ -50,48 +52,6 @@ EXTRACTION_KEYWORDS: dict[str, Any] = {
     "ngettext": (1, 2),
     "N_": None,
 }
-
-
-class Message(str):
-    """English text that remembers its msgid and values, for translation at the edge."""
-
-    msgid: str
-    values: Mapping[str, object]
-
-    def __new__(cls, msgid: str, values: Mapping[str, object] | None = None) -> Message:
-        values = dict(values or {})
-        english = msgid % values if values else msgid
-        made = super().__new__(cls, english)
-        made.msgid = msgid
-        made.values = values
-        return made
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Pickling (exceptions cross threads and processes) keeps the msgid and values.
-        return (Message, (self.msgid, dict(self.values)))
-
-
-def N_(message: str, /, **values: object) -> str:
-    """Mark `message` for extraction; English now, translated later by `translate`."""
-    return Message(message, values)
-
-
-def translate(message: str, language: str | None, /) -> str:
-    """`message` (a Message from N_, or constant English text) in `language` (English if unknown)."""
-    lang = i18n.normalise(language) or i18n.DEFAULT_LANGUAGE
-    catalog = i18n.translations(lang)
-    if isinstance(message, Message):
-        text = catalog.gettext(message.msgid)
-        if not message.values:
-            return text
-        values = {k: translate(v, lang) if isinstance(v, Message) else v for k, v in message.values.items()}
-        try:
-            return text % values
-        except (KeyError, ValueError, TypeError):
-            # A translation whose placeholders do not match (tests/test_translations.py fails
-            # on it) must not turn a refused form into a 500: fall back to English.
-            return str(message)
-    return catalog.gettext(message) if message else message
 
 
 def translate_all(messages: Mapping[str, Any], language: str | None) -> dict[str, Any]:
