@@ -162,7 +162,7 @@ async def audit_log_page(request: Request, admin: Admin) -> Response:
         "pretty": pretty,
         "changes": changes,
     }
-    return render(request, "console/audit_log.html", context)
+    return render(request, "console/audit_log.html", context, language="en")
 
 
 routes: list[BaseRoute] = [Route("/audit-log", audit_log_page, methods=["GET"], name="audit_log")]

@@ -138,7 +138,9 @@ def admin_page(*roles: AdminRole) -> Callable[[AdminEndpoint], Endpoint]:
                 try:
                     require_role(admin, *roles)
                 except Forbidden as e:
-                    return render(request, "console/forbidden.html", {"admin": admin, "error": e}, 403)
+                    return render(
+                        request, "console/forbidden.html", {"admin": admin, "error": e}, 403, language="en"
+                    )
             return await endpoint(request, admin)
 
         return guarded

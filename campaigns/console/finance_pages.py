@@ -81,7 +81,7 @@ async def finance_page(request: Request, admin: Admin) -> Response:
         "cursor": cursor,
         "next_cursor": next_cursor(payouts, PAGE_SIZE),
     }
-    return render(request, "console/finance.html", context)
+    return render(request, "console/finance.html", context, language="en")
 
 
 async def _nonprofit_names(session: Any, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:

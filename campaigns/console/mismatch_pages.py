@@ -52,7 +52,7 @@ async def mismatches_page(request: Request, admin: Admin) -> Response:
         "cursor": cursor,
         "next_cursor": next_cursor(rows, PAGE_SIZE),
     }
-    return render(request, "console/payment_mismatches.html", context)
+    return render(request, "console/payment_mismatches.html", context, language="en")
 
 
 routes: list[BaseRoute] = [

@@ -159,4 +159,4 @@ async def overview_page(request: Request, admin: Admin) -> Response:
     async with database(request).transaction() as session:
         context = await load_overview(session, now=now)
     context |= {"admin": admin, "now": now, "age": age, "status_labels": STATUS_LABELS}
-    return render(request, "console/overview.html", context)
+    return render(request, "console/overview.html", context, language="en")

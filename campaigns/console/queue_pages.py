@@ -126,7 +126,7 @@ async def _render_nonprofits(
         "values": values or {},
         "page_errors": orphan_errors(errors or {}, shown),
     }
-    return render(request, "console/nonprofits.html", context, status_code)
+    return render(request, "console/nonprofits.html", context, status_code, language="en")
 
 
 @admin_page(AdminRole.REVIEWER)
@@ -259,7 +259,7 @@ async def _render_campaigns(
         "values": values or {},
         "page_errors": orphan_errors(errors or {}, context["shown"]),
     }
-    return render(request, "console/campaigns.html", context, status_code)
+    return render(request, "console/campaigns.html", context, status_code, language="en")
 
 
 @admin_page(AdminRole.REVIEWER)

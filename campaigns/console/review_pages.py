@@ -76,7 +76,13 @@ async def _queue_page(
         "next_query": query_string(parsed.values, cursor=page.next_cursor or ""),
         "export_query": export_query(parsed.filters, now=now),
     }
-    return render(request, "console/review_queue.html", context, status_code if not parsed.errors else 422)
+    return render(
+        request,
+        "console/review_queue.html",
+        context,
+        status_code if not parsed.errors else 422,
+        language="en",
+    )
 
 
 def _match_ids(form: FormData) -> tuple[list[uuid.UUID], list[str]]:
@@ -139,7 +145,7 @@ async def _detail_page(
         "values": values or {},
         "errors": errors or {},
     }
-    return render(request, "console/review_detail.html", context, status_code)
+    return render(request, "console/review_detail.html", context, status_code, language="en")
 
 
 def _note(values: Mapping[str, str], *, required: bool) -> tuple[str | None, dict[str, str]]:

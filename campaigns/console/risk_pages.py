@@ -53,7 +53,7 @@ async def _page(
         "values": values or {},
         "errors": errors or {},
     }
-    return render(request, "console/risk.html", context, status_code)
+    return render(request, "console/risk.html", context, status_code, language="en")
 
 
 def _whole(raw: str, *, most: int) -> int | None:

@@ -46,7 +46,7 @@ async def login_page(request: Request) -> Response:
         admin = await current_admin(request, session)
     if admin is not None:
         return redirect(next_url)
-    return render(request, LOGIN_TEMPLATE, {"values": {}, "errors": {}, "next": next_url})
+    return render(request, LOGIN_TEMPLATE, {"values": {}, "errors": {}, "next": next_url}, language="en")
 
 
 async def login(request: Request) -> Response:
@@ -58,7 +58,7 @@ async def login(request: Request) -> Response:
         await SIGN_IN.check(request, email)
     except RateLimited as e:
         context = {"values": values, "errors": {"form": e.detail}, "next": next_url}
-        response = render(request, LOGIN_TEMPLATE, context, 429)
+        response = render(request, LOGIN_TEMPLATE, context, 429, language="en")
         response.headers["Retry-After"] = str(e.retry_after_s)
         return response
     try:
@@ -66,7 +66,7 @@ async def login(request: Request) -> Response:
             admin = await authenticate_admin_password(session, email=email, password=form.get("password", ""))
     except DomainError as e:
         context = {"values": values, "errors": {"form": e.detail}, "next": next_url}
-        return render(request, LOGIN_TEMPLATE, context, e.status_code)
+        return render(request, LOGIN_TEMPLATE, context, e.status_code, language="en")
     await start_admin_session(request, admin)
     response = redirect(next_url)
     SIGN_IN.remember(request, response, email)

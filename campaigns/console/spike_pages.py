@@ -51,7 +51,7 @@ async def _page(
         "outcome": outcome,
         "errors": errors or {},
     }
-    return render(request, TEMPLATE, context, status_code)
+    return render(request, TEMPLATE, context, status_code, language="en")
 
 
 @admin_page(*DECIDERS)
