@@ -25,6 +25,7 @@ from service import catalogs, i18n
 MUST_PASS = frozenset(
     {
         "templates",
+        "templates/dashboard",
         "templates/fundraising",
         "templates/giving",
         "templates/integrations",
@@ -32,8 +33,10 @@ MUST_PASS = frozenset(
         "templates/notifications",
         "templates/portal",
         "templates/receipts",
+        "templates/recurring",
         "python/campaigns",
         "python/campaigns.campaign",
+        "python/campaigns.dashboard",
         "python/campaigns.donations",
         "python/campaigns.engagement",
         "python/campaigns.exports",
@@ -69,6 +72,10 @@ MUST_PASS_CATALOGS = frozenset(
         "integrations",
         "giving",
         "fundraising",
+        "dashboard_account",
+        "dashboard_campaigns",
+        "fundraiser_pages",
+        "fundraising_dashboard",
     }
 )
 

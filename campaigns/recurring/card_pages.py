@@ -24,6 +24,7 @@ from stripe.params.billing_portal import SessionCreateParams as PortalSessionPar
 from campaigns.campaign.models import Campaign
 from campaigns.recurring import repository, service
 from campaigns.recurring.models import STOPPED
+from service.i18n import N_
 from service.stripe_gateway import request_options
 from service.unit_of_work import UnitOfWork
 from service.web.context import database, stripe_client
@@ -40,23 +41,26 @@ class _Found:
     problem: str | None
 
 
+# Marked for the catalog (N_); the template translates them into the page's language.
 _PROBLEMS = {
     "ready": (
-        "Update your card",
-        "Your last payment for this monthly or yearly gift did not go through. Stripe's secure page "
-        "lets you change the card; Goodloop never sees its number.",
+        N_("Update your card"),
+        N_(
+            "Your last payment for this monthly or yearly gift did not go through. Stripe's secure page "
+            "lets you change the card; Goodloop never sees its number."
+        ),
     ),
     "unknown": (
-        "This link does not work",
-        "The link is not valid or has expired. The latest email about your gift has a new one.",
+        N_("This link does not work"),
+        N_("The link is not valid or has expired. The latest email about your gift has a new one."),
     ),
     "stopped": (
-        "This gift has stopped",
-        "This recurring gift is no longer running, so there is no card to update.",
+        N_("This gift has stopped"),
+        N_("This recurring gift is no longer running, so there is no card to update."),
     ),
     "unavailable": (
-        "Stripe is not available",
-        "Stripe's page could not be opened right now; nothing changed. Please try again in a minute.",
+        N_("Stripe is not available"),
+        N_("Stripe's page could not be opened right now; nothing changed. Please try again in a minute."),
     ),
 }
 
