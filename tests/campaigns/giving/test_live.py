@@ -181,7 +181,11 @@ class TestStream:
         # Every open page picks the texts of its own language (live.js).
         texts = supporter.pop("texts")
         assert texts["en"] == {"name": "Ada Lovelace", "amount_text": "gave €25.00", "when_text": "just now"}
-        assert texts["nl"] == {"name": "Ada Lovelace", "amount_text": "gaf €\xa025,00", "when_text": "zojuist"}
+        assert texts["nl"] == {
+            "name": "Ada Lovelace",
+            "amount_text": "gaf €\xa025,00",
+            "when_text": "zojuist",
+        }
         assert progress["texts"]["nl"]["raised_text"] == "€\xa025,00"
         assert progress["texts"]["nl"]["donors_text"] == "1 donateur"
         assert progress["texts"]["en"]["announce_text"] == "€25.00 raised of €100.00"
