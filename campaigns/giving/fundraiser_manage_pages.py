@@ -7,8 +7,9 @@
   links and must not spend them); its POST spends the link (campaigns.fundraising) and sets
   the fundraiser's own cookie (`fundraiser_session`: HttpOnly, SameSite=Lax, scoped to this
   campaign's manage pages).
-- `POST .../manage` saves, `POST .../manage/photo` uploads a photo with the campaign cover's
-  rules and storage (campaigns.campaign.web: decoded and re-encoded off the event loop,
+- `POST .../manage` saves, `POST .../manage/photo` uploads a photo: the form is read with the
+  campaign cover's rules (campaigns.campaign.web.read_cover_form), then fundraiser_actions
+  stores it through campaigns.fundraising.photos (decoded and re-encoded off the event loop,
   content-addressed files written before the row points at them), `POST .../manage/sign-out`.
 
 Session pages: every POST is CSRF-checked against the session's token (read_form) before
@@ -27,6 +28,7 @@ from starlette.routing import Route
 from campaigns.campaign.errors import ImageTooLarge, InvalidImage
 from campaigns.campaign.web import UPLOAD_BODY_BYTES, read_cover_form
 from campaigns.fundraising import limits
+from campaigns.fundraising.errors import IllegalFundraiserTransition, SignInRequired
 from campaigns.giving import fundraiser_actions, fundraiser_session, fundraiser_views, service
 from campaigns.giving.fundraiser_start_pages import (
     FORM_FIELDS,
@@ -67,10 +69,14 @@ async def _own_pages(request: Request, view: service.CampaignView) -> list[Fundr
 
 
 def _chosen(pages: list[FundraiserCard], slug: str | None) -> FundraiserCard | None:
-    """The page to edit: the one named (only among the address's own), else the newest."""
+    """The page to edit: the one named (only among the address's own), else the newest when
+    none is named. A named page that is not the address's own gives None: editing another
+    page than the one the form was for would be a surprise (the caller shows the manage page)."""
     if not pages:
         return None
-    return next((card for card in pages if card.slug == slug), pages[0])
+    if not slug:
+        return pages[0]
+    return next((card for card in pages if card.slug == slug), None)
 
 
 def _ask_page(
@@ -141,9 +147,11 @@ async def manage_page(request: Request) -> Response:
     view = await _campaign(request)
     fundraiser_views.require_fundraisers(view)
     pages = await _own_pages(request, view)
+    if not pages:
+        return _ask_page(request, view, values={}, errors={})
     card = _chosen(pages, request.query_params.get("page"))
     if card is None:
-        return _ask_page(request, view, values={}, errors={})
+        return redirect(_manage_url(request, view, _language(request, view)))
     return await _editor(request, view, card, pages=pages)
 
 
@@ -202,6 +210,7 @@ async def sign_in_page(request: Request) -> Response:
 async def sign_in(request: Request) -> Response:
     await read_form(request)
     view = await _campaign(request)
+    fundraiser_views.require_fundraisers(view)
     lang = _language(request, view)
     _ = gettext_for(lang)
     opened = await fundraiser_actions.spend_sign_in_link(
@@ -228,6 +237,7 @@ async def save(request: Request) -> Response:
     form = form_values(await read_form(request))
     values = {k: v for k, v in form.items() if k in FORM_FIELDS}
     view = await _campaign(request)
+    fundraiser_views.require_fundraisers(view)
     card = _chosen(await _own_pages(request, view), form.get("page"))
     lang = _language(request, view)
     if card is None:
@@ -249,12 +259,19 @@ async def save(request: Request) -> Response:
         )
     except ValidationFailed as e:
         return await _editor(request, view, card, values=values, errors=e.fields, status_code=422)
+    except IllegalFundraiserTransition:
+        # A hidden or ended page is not editable (campaigns.fundraising.managing).
+        errors = {"form": _("This page can no longer be changed.")}
+        return await _editor(request, view, card, values=values, errors=errors, status_code=409)
+    except SignInRequired:
+        return redirect(_manage_url(request, view, lang))
     return redirect(_manage_url(request, view, lang) + f"&page={card.slug}#saved")
 
 
 async def upload_photo(request: Request) -> Response:
     form = await read_form(request, max_files=1)
     view = await _campaign(request)
+    fundraiser_views.require_fundraisers(view)
     page = form.get("page")
     card = _chosen(await _own_pages(request, view), page if isinstance(page, str) else None)
     lang = _language(request, view)
@@ -276,6 +293,11 @@ async def upload_photo(request: Request) -> Response:
         )
     except ValidationFailed as e:
         return await _editor(request, view, card, photo_values=values, photo_errors=e.fields, status_code=422)
+    except IllegalFundraiserTransition:
+        errors = {"image": _("This page can no longer be changed.")}
+        return await _editor(request, view, card, photo_values=values, photo_errors=errors, status_code=409)
+    except SignInRequired:
+        return redirect(_manage_url(request, view, lang))
     except (InvalidImage, ImageTooLarge) as e:
         errors = {"image": _("This file cannot be used as a photo: %(reason)s.", reason=e.detail)}
         return await _editor(

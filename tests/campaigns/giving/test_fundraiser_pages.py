@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from campaigns.campaign.models import Campaign
 from campaigns.fundraising.models import Fundraiser, FundraiserStatus
 from campaigns.moderation.models import CampaignReport
 from campaigns.nonprofits.models import Nonprofit
@@ -328,6 +329,73 @@ class TestEditingByEmail:
 
         assert signed_in.status_code == 303
         assert 'id="fundraiser-edit-form"' not in editor.text
+
+    async def edit(self, client: httpx.AsyncClient, slug: str, **fields: str) -> httpx.Response:
+        editor = await client.get(f"/c/{slug}/fundraisers/manage?lang=en")
+        data = {
+            "csrf_token": token_in(editor.text, "csrf_token"),
+            "title": "Edited title",
+            "story": "Edited.",
+            "goal": "",
+            "team_choice": "none",
+            **fields,
+        }
+        return await client.post(f"/c/{slug}/fundraisers/manage?lang=en", data=data)
+
+    async def test_saving_after_peer_to_peer_is_switched_off_is_refused(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        slug = campaign["slug"]
+        await started_and_confirmed(client, database, smtp_server, slug)
+        await self.sign_in(client, database, smtp_server, slug, SUPPORTER)
+        editor = await client.get(f"/c/{slug}/fundraisers/manage?lang=en")
+        async with database.transaction() as session:
+            await session.execute(sa.update(Campaign).values(fundraisers_enabled=False))
+
+        saved = await client.post(
+            f"/c/{slug}/fundraisers/manage?lang=en",
+            data={
+                "csrf_token": token_in(editor.text, "csrf_token"),
+                "title": "Edited",
+                "team_choice": "none",
+            },
+        )
+
+        assert saved.status_code == 404
+        [made] = await fundraisers(database)
+        assert made.title == "I'm running 10 km for warm coats"
+
+    async def test_a_page_slug_that_is_not_the_owners_edits_nothing(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        slug = campaign["slug"]
+        await started_and_confirmed(client, database, smtp_server, slug)
+        await self.sign_in(client, database, smtp_server, slug, SUPPORTER)
+
+        saved = await self.edit(client, slug, page="someone-elses-page")
+
+        assert saved.status_code == 303
+        assert httpx.URL(saved.headers["location"]).path == f"/c/{slug}/fundraisers/manage"
+        [made] = await fundraisers(database)
+        assert made.title == "I'm running 10 km for warm coats"
+
+    async def test_saving_a_hidden_page_says_so_in_the_form(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        slug = campaign["slug"]
+        await started_and_confirmed(client, database, smtp_server, slug)
+        await self.sign_in(client, database, smtp_server, slug, SUPPORTER)
+        async with database.transaction() as session:
+            await session.execute(sa.update(Fundraiser).values(status=FundraiserStatus.HIDDEN))
+
+        saved = await self.edit(client, slug)
+
+        # The editor again, with the reason above the form (not a bare error page).
+        assert saved.status_code == 409, saved.text
+        assert 'id="fundraiser-edit-form"' in saved.text
+        assert "This page can no longer be changed." in saved.text
+        [made] = await fundraisers(database)
+        assert made.title == "I'm running 10 km for warm coats"
 
     async def test_a_post_without_the_session_token_changes_nothing(
         self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
