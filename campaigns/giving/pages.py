@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from campaigns.engagement.recorder import recorder
+from campaigns.fundraising.errors import FundraiserNotLive
 from campaigns.giving import checkout, fundraiser_views, languages, limits, service, share_pages
 from campaigns.giving.embedding import return_link
 from campaigns.giving.errors import DonationNotFound, DonationsClosed, PaymentProviderUnavailable
@@ -238,6 +239,15 @@ async def donate(request: Request) -> Response:
         return response
     except (DonationsClosed, PaymentProviderUnavailable) as e:
         return await _form_page(request, slug, values, {"form": e.detail}, e.status_code)
+    except FundraiserNotLive as e:
+        # The page was hidden or ended after the donor opened it: the form again, without the
+        # page, so pressing Donate once more gives to the campaign itself.
+        kept = {k: v for k, v in values.items() if k != "fundraiser"}
+        message = _(
+            "The fundraiser page you came from no longer takes gifts. "
+            "Press Donate again to give to the campaign itself."
+        )
+        return await _form_page(request, slug, kept, {"form": message}, e.status_code)
     recorder(request).record_checkout_started(slug)
     return RedirectResponse(started.checkout_url, status_code=303)
 

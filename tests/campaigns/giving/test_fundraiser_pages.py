@@ -222,6 +222,32 @@ class TestTheFundraiserPage:
         assert "0 donors" in page.text
         assert "https://checkout.stripe.com" in page.headers["content-security-policy"]
 
+    async def test_a_gift_from_a_page_hidden_a_moment_ago_comes_back_to_the_campaign_form(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        path = await started_and_confirmed(client, database, smtp_server, campaign["slug"])
+        [made] = await fundraisers(database)
+        page = await client.get(path + "?lang=en")
+        async with database.transaction() as session:
+            await session.execute(sa.update(Fundraiser).values(status=FundraiserStatus.HIDDEN))
+
+        gift = await client.post(
+            f"/c/{campaign['slug']}/donate",
+            data={
+                "form_token": token_in(page.text),
+                "fundraiser": made.slug,
+                "currency": campaign["currency"],
+                "language": "en",
+                "custom_amount": "25",
+                "email": "donor@example.org",
+            },
+        )
+
+        assert gift.status_code == 422, gift.text
+        assert "The fundraiser page you came from no longer takes gifts." in gift.text
+        assert 'name="fundraiser"' not in gift.text
+        assert 'action="/c/' in gift.text
+
     async def test_it_reads_in_dutch(
         self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
     ) -> None:
