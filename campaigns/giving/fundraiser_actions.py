@@ -174,7 +174,8 @@ async def edit_fundraiser(
         raise ValidationFailed({"team_join": e.detail}) from e
 
 
-# Decoding a photo takes a CPU for a fraction of a second: two at a time per process.
+# Decoding a photo takes a CPU for a fraction of a second: two fundraiser photos at a time per
+# process (a limiter of its own beside the campaign cover's, so up to four decodes in all).
 _PREPARING = anyio.CapacityLimiter(2)
 
 

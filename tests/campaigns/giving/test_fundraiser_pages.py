@@ -259,6 +259,7 @@ class TestTheFundraiserPage:
         assert "Rosa Runner ontvangt of beheert het geld nooit" in page.text
         assert "0 donateurs" in page.text
         assert "€\xa00,00" in page.text
+        assert "2,9%" in page.text and "2.9%" not in page.text
 
     async def test_a_hidden_page_is_gone(
         self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
