@@ -97,9 +97,21 @@ class ConfirmedPage:
     live: bool
 
 
+class _OtherCampaign(Exception):
+    """A link of another campaign's page opened under this campaign's URL: rolls back, so
+    the link stays unspent for its own URL."""
+
+
 async def confirm_fundraiser(database: Database, *, view: CampaignView, token: str) -> ConfirmedPage | None:
-    async with database.transaction() as session:
-        confirmed = await starting.confirm_email(session, token=token)
+    """Confirm the page; None when the link is unknown, used, expired or of another campaign's
+    page (then nothing is spent or confirmed)."""
+    try:
+        async with database.transaction() as session:
+            confirmed = await starting.confirm_email(session, token=token)
+            if confirmed is not None and confirmed.fundraiser.campaign_id != view.campaign.id:
+                raise _OtherCampaign
+    except _OtherCampaign:
+        return None
     if confirmed is None:
         return None
     return ConfirmedPage(
@@ -123,10 +135,16 @@ class SessionOpened:
 
 async def spend_sign_in_link(database: Database, *, view: CampaignView, token: str) -> SessionOpened | None:
     """Spend the link and open a session; None when the link is unknown, used, expired or of
-    another campaign's pages."""
-    async with database.transaction() as session:
-        signed_in = await managing.sign_in(session, token=token)
-    if signed_in is None or signed_in.owner.campaign_id != view.campaign.id:
+    another campaign's pages (then the link is not spent: the campaign is checked before the
+    transaction commits)."""
+    try:
+        async with database.transaction() as session:
+            signed_in = await managing.sign_in(session, token=token)
+            if signed_in is not None and signed_in.owner.campaign_id != view.campaign.id:
+                raise _OtherCampaign
+    except _OtherCampaign:
+        return None
+    if signed_in is None:
         return None
     return SessionOpened(token=signed_in.token, lifetime=access.SESSION_LIFETIME)
 

@@ -23,6 +23,7 @@ from campaigns.moderation.models import CampaignReport
 from campaigns.nonprofits.models import Nonprofit
 from service.db import Database
 from service.settings import Settings
+from tests import builders
 from tests.campaigns.giving.helpers import live
 from tests.conftest import TEST_SECRET_KEY
 from tests.mail_server import SmtpServer, parts
@@ -194,6 +195,58 @@ class TestStartingAPage:
         [made] = await fundraisers(database)
         assert made.status is FundraiserStatus.PENDING_APPROVAL
         assert (await client.get(f"/c/{slug}/f/{made.slug}")).status_code == 404
+
+
+class TestLinksOfAnotherCampaign:
+    async def test_a_confirm_link_under_another_campaigns_url_confirms_nothing_and_stays_good(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        other = await builders.live_campaign(
+            client, campaign["_org"], campaign["_admin"], fundraisers_enabled=True
+        )
+        slug = campaign["slug"]
+        assert (await start(client, slug)).status_code == 303
+        link = await emailed_link(smtp_server, database, f"/c/{slug}/fundraisers/confirm/")
+        button = await client.get(link)
+        csrf = token_in(button.text, "csrf_token")
+
+        wrong = await client.post(
+            link.replace(f"/c/{slug}/", f"/c/{other['slug']}/"), data={"csrf_token": csrf}
+        )
+
+        assert wrong.status_code != 303
+        [made] = await fundraisers(database)
+        assert made.status is FundraiserStatus.PENDING_EMAIL
+        right = await client.post(link, data={"csrf_token": csrf})
+        assert right.status_code == 303
+        assert httpx.URL(right.headers["location"]).path == f"/c/{slug}/f/{made.slug}"
+
+    async def test_a_sign_in_link_under_another_campaigns_url_is_not_spent(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        other = await builders.live_campaign(
+            client, campaign["_org"], campaign["_admin"], fundraisers_enabled=True
+        )
+        slug = campaign["slug"]
+        await started_and_confirmed(client, database, smtp_server, slug)
+        ask = await client.get(f"/c/{slug}/fundraisers/manage?lang=en")
+        await client.post(
+            f"/c/{slug}/fundraisers/manage/link?lang=en",
+            data={"csrf_token": token_in(ask.text, "csrf_token"), "email": SUPPORTER},
+        )
+        link = await emailed_link(smtp_server, database, f"/c/{slug}/fundraisers/sign-in/")
+        button = await client.get(link)
+        csrf = token_in(button.text, "csrf_token")
+
+        wrong = await client.post(
+            link.replace(f"/c/{slug}/", f"/c/{other['slug']}/"), data={"csrf_token": csrf}
+        )
+        right = await client.post(link, data={"csrf_token": csrf})
+
+        assert wrong.status_code == 410
+        assert right.status_code == 303, right.text
+        editor = await client.get(f"/c/{slug}/fundraisers/manage?lang=en")
+        assert 'id="fundraiser-edit-form"' in editor.text
 
 
 class TestTheFundraiserPage:
