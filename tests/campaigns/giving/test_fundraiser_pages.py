@@ -273,6 +273,9 @@ class TestTheFundraiserPage:
         assert '<meta property="og:title" content="I&#39;m running 10 km for warm coats">' in page.text
         assert "<strong>Join me!</strong>" in page.text
         assert "0 donors" in page.text
+        # The list of gifts is not headed by a count it may contradict (members and flagged
+        # gifts are listed but not counted as donors).
+        assert "Gifts through this page" in page.text and "people gave" not in page.text
         assert "https://checkout.stripe.com" in page.headers["content-security-policy"]
 
     async def test_a_gift_from_a_page_hidden_a_moment_ago_comes_back_to_the_campaign_form(
