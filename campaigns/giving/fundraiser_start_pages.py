@@ -128,6 +128,10 @@ async def submit_start(request: Request) -> Response:
     except AmountError as e:
         errors = {**fundraiser_actions.field_errors(view, values), "goal": str(e)}
         return await _form(request, view, values=values, errors=errors, status_code=422)
+    # Typos first: a form sent back for a missing title does not use up the address's few
+    # tries (the limits count pages that could be started).
+    if errors := fundraiser_actions.field_errors(view, values):
+        return await _form(request, view, values=values, errors=errors, status_code=422)
     try:
         await limits.enforce_creation_limits(request, values.get("email", ""))
         await fundraiser_actions.start_fundraiser(

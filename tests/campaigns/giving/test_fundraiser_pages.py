@@ -133,6 +133,15 @@ class TestStartingAPage:
         assert "Harbour Runners" in response.text
         assert await fundraisers(database) == []
 
+    async def test_forms_sent_back_for_typos_do_not_use_up_the_addresss_tries(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
+    ) -> None:
+        for _ in range(4):
+            refused = await start(client, campaign["slug"], title="")
+            assert refused.status_code == 422, refused.text
+
+        assert (await start(client, campaign["slug"])).status_code == 303
+
     async def test_a_dutch_goal_with_a_decimal_comma_is_understood(
         self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
     ) -> None:
