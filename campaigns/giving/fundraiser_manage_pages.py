@@ -118,7 +118,9 @@ async def _editor(
 ) -> Response:
     lang = _language(request, view)
     async with database(request).transaction() as session:
-        teams = await fundraiser_views.campaign_teams(session, view.campaign)
+        own_team = card.team.slug if card.team else ""
+        asked = (values or {}).get("team_join", "")
+        teams = await fundraiser_views.campaign_teams(session, view.campaign, include=[own_team, asked])
     current = {
         "title": card.title,
         "story": card.story_markdown,

@@ -72,7 +72,9 @@ async def _form(
     status_code: int = 200,
 ) -> Response:
     async with database(request).transaction() as session:
-        teams = await fundraiser_views.campaign_teams(session, view.campaign)
+        teams = await fundraiser_views.campaign_teams(
+            session, view.campaign, include=[values.get("team_join", "")]
+        )
     context: dict[str, Any] = {
         "campaign": view.campaign,
         "nonprofit": view.nonprofit,

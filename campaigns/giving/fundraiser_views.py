@@ -12,12 +12,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from campaigns.campaign.models import Campaign
 from campaigns.fundraising import access, leaderboard, managing, reading
-from campaigns.fundraising.models import Fundraiser, FundraiserTeam, photo_file_name
+from campaigns.fundraising.models import Fundraiser, FundraiserStatus, FundraiserTeam, photo_file_name
 from campaigns.giving.repository import Supporter
 from campaigns.giving.service import CampaignView
 from service import i18n
@@ -249,12 +250,30 @@ def board_entries(
     )
 
 
-async def campaign_teams(session: AsyncSession, campaign: Campaign) -> list[TeamRef]:
-    """The campaign's teams with a live page, a new fundraiser may join (start and edit forms)."""
-    entries = await leaderboard.leaderboard(
-        session, campaign_id=campaign.id, nonprofit_id=campaign.nonprofit_id, of="teams"
+# Enough for any real campaign's list of teams; a plain query, not the leaderboard (no tally
+# per request on the public start form, and no top-50 cut that would drop a page's own team).
+TEAM_CHOICES_LIMIT = 500
+
+
+async def campaign_teams(
+    session: AsyncSession, campaign: Campaign, *, include: Sequence[str] = ()
+) -> list[TeamRef]:
+    """The campaign's teams with a live page, a new fundraiser may join (start and edit forms),
+    plus the teams named in `include` (the page's own team, the `?team=` link's) so the form
+    can always offer the choice it shows as made."""
+    live_team = sa.select(Fundraiser.team_id).where(
+        Fundraiser.campaign_id == campaign.id, Fundraiser.status == FundraiserStatus.LIVE
     )
-    teams = [e.subject for e in entries if isinstance(e.subject, FundraiserTeam)]
+    slugs = [slug for slug in include if slug]
+    wanted: sa.ColumnElement[bool] = FundraiserTeam.id.in_(live_team)
+    if slugs:
+        wanted = sa.or_(wanted, FundraiserTeam.slug.in_(slugs))
+    teams = await session.scalars(
+        sa.select(FundraiserTeam)
+        .where(FundraiserTeam.campaign_id == campaign.id, wanted)
+        .order_by(FundraiserTeam.name, FundraiserTeam.id)
+        .limit(TEAM_CHOICES_LIMIT)
+    )
     return sorted((TeamRef(t.slug, t.name) for t in teams), key=lambda t: t.name.casefold())
 
 

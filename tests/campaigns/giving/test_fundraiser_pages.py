@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from campaigns.campaign.models import Campaign
-from campaigns.fundraising.models import Fundraiser, FundraiserStatus
+from campaigns.fundraising.models import Fundraiser, FundraiserStatus, FundraiserTeam
 from campaigns.moderation.models import CampaignReport
 from campaigns.nonprofits.models import Nonprofit
 from service.db import Database
@@ -433,6 +433,31 @@ class TestEditingByEmail:
             **fields,
         }
         return await client.post(f"/c/{slug}/fundraisers/manage?lang=en", data=data)
+
+    async def test_the_editor_offers_the_pages_own_team_even_without_a_live_page_in_it(
+        self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer
+    ) -> None:
+        campaign = await live(client, database, fundraisers_enabled=True, fundraisers_need_approval=True)
+        slug = campaign["slug"]
+        assert (await start(client, slug)).status_code == 303
+        link = await emailed_link(smtp_server, database, f"/c/{slug}/fundraisers/confirm/")
+        button = await client.get(link)
+        await client.post(link, data={"csrf_token": token_in(button.text, "csrf_token")})
+        await self.sign_in(client, database, smtp_server, slug, SUPPORTER)
+        [made] = await fundraisers(database)
+        assert made.status is FundraiserStatus.PENDING_APPROVAL
+        async with database.transaction() as session:
+            team_slug = await session.scalar(
+                sa.select(FundraiserTeam.slug).where(FundraiserTeam.id == made.team_id)
+            )
+
+        editor = await client.get(f"/c/{slug}/fundraisers/manage?lang=en")
+        start_form = await client.get(f"/c/{slug}/fundraisers/new?lang=en&team={team_slug}")
+
+        assert f'value="{team_slug}"' in editor.text
+        assert f'value="{team_slug}"' in start_form.text
+        saved = await self.edit(client, slug, team_choice="join", team_join=str(team_slug))
+        assert saved.status_code == 303, saved.text
 
     async def test_saving_after_peer_to_peer_is_switched_off_is_refused(
         self, client: httpx.AsyncClient, database: Database, smtp_server: SmtpServer, campaign: dict[str, Any]
