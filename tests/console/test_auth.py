@@ -237,7 +237,10 @@ class TestRoleGuard:
     @pytest.mark.parametrize(
         ("role", "links"),
         [
-            (AdminRole.REVIEWER, ["overview", "nonprofits", "campaigns", "matches", "risk", "audit-log"]),
+            (
+                AdminRole.REVIEWER,
+                ["overview", "nonprofits", "campaigns", "fundraisers", "matches", "risk", "audit-log"],
+            ),
             (
                 AdminRole.FINANCE,
                 ["overview", "matches", "finance", "payment-mismatches", "risk", "audit-log"],
@@ -248,6 +251,7 @@ class TestRoleGuard:
                     "overview",
                     "nonprofits",
                     "campaigns",
+                    "fundraisers",
                     "matches",
                     "finance",
                     "payment-mismatches",
