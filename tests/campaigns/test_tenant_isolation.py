@@ -13,7 +13,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from campaigns.fundraising.models import Fundraiser, FundraiserStatus
 from campaigns.matching.models import Match
+from campaigns.sharing.models import ShareLink, ShareLinkKind
 from service.app import api_routes
 from service.auth.models import AdminRole
 from service.db import Database
@@ -73,6 +75,30 @@ async def two_orgs(client: httpx.AsyncClient, database: Database, settings: Sett
         donation_id = await session.scalar(
             sa.select(Match.donation_id).where(Match.id == uuid.UUID(match_id))
         )
+        # A supporter's page on B's campaign, live (its path to live is tested in
+        # tests/campaigns/fundraising/); here only whose it is matters.
+        link = ShareLink(
+            campaign_id=uuid.UUID(b_campaign["id"]), code="tenantfr1", kind=ShareLinkKind.FUNDRAISER
+        )
+        session.add(link)
+        await session.flush()
+        fundraiser = Fundraiser(
+            campaign_id=uuid.UUID(b_campaign["id"]),
+            nonprofit_id=uuid.UUID(b.id),
+            slug="b-runner",
+            name="B Runner",
+            email="runner@example.org",
+            language="en",
+            title="Running for B",
+            story_markdown="Story",
+            story_html="<p>Story</p>",
+            currency="eur",
+            status=FundraiserStatus.LIVE,
+            share_link_id=link.id,
+        )
+        session.add(fundraiser)
+        await session.flush()
+        fundraiser_id = str(fundraiser.id)
     return {
         "a": a,
         "b": b,
@@ -85,6 +111,7 @@ async def two_orgs(client: httpx.AsyncClient, database: Database, settings: Sett
         "delivery_id": delivery.json()["id"],
         "member_id": member_id,
         "invite_id": invite.json()["id"],
+        "fundraiser_id": fundraiser_id,
     }
 
 
@@ -114,7 +141,15 @@ async def test_another_orgs_resource_is_not_found(
     path = "/api/v1" + op.path.replace("{campaign_id:uuid}", two_orgs["campaign_id"]).replace(
         "{api_key_id:uuid}", two_orgs["api_key_id"]
     ).replace("{match_id:uuid}", two_orgs["match_id"])
-    for name in ("donation_id", "update_id", "endpoint_id", "delivery_id", "member_id", "invite_id"):
+    for name in (
+        "donation_id",
+        "update_id",
+        "endpoint_id",
+        "delivery_id",
+        "member_id",
+        "invite_id",
+        "fundraiser_id",
+    ):
         path = path.replace(f"{{{name}:uuid}}", two_orgs[name])
     assert "{" not in path, f"add the resource for {op.path} to this test"
     before_campaign = (
@@ -171,6 +206,7 @@ def test_every_nonprofit_operation_is_covered() -> None:
         "delivery_id",
         "member_id",
         "invite_id",
+        "fundraiser_id",
     )
     assert {p for op in with_ids for p in filled if p in op.path} == set(filled)
     for op in with_ids:
