@@ -133,9 +133,15 @@ async def _forget_files_after_commit(
     )
     if shared:
         return
+    delete_after_commit(session, store, file_names(old_key, old_widths))
+
+
+def delete_after_commit(session: UnitOfWork, store: MediaStore, names: list[str]) -> None:
+    """Delete an image's files once the unit commits (never before: a rollback keeps them);
+    shared by campaign covers and fundraisers' photos."""
 
     def delete_files() -> None:
-        for name in file_names(old_key, old_widths):
+        for name in names:
             store.delete(name)
 
     session.after_commit(delete_files)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from campaigns.campaign.cover import PreparedCover
-from campaigns.campaign.covers import check_alt
+from campaigns.campaign.covers import check_alt, delete_after_commit
 from campaigns.fundraising.access import Owner
 from campaigns.fundraising.errors import IllegalFundraiserTransition
 from campaigns.fundraising.managing import own_page
@@ -92,9 +92,4 @@ async def _forget_files_after_commit(
     )
     if shared:
         return
-
-    def delete_files() -> None:
-        for name in file_names(old_key, old_widths):
-            store.delete(name)
-
-    session.after_commit(delete_files)
+    delete_after_commit(session, store, file_names(old_key, old_widths))
