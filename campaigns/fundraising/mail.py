@@ -5,6 +5,8 @@ Keys name the cause, so a retried unit queues nothing twice: `fundraiser:confirm
 `fundraiser:{id}:first-donor` (the page's first confirmed gift; the UNIQUE key sends it once).
 Links point at the giving pages part B serves: `giving:fundraiser_confirm` and
 `giving:fundraiser_sign_in` (slug, token), `giving:fundraiser` (slug, fundraiser_slug).
+The two link keys' prefixes are in service.mail.retention.SENSITIVE_KEY_PREFIXES: the outbox
+blanks those bodies once sent or given up, so no copy of a link outlives its delivery.
 """
 
 from __future__ import annotations

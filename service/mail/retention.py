@@ -6,12 +6,13 @@ bodies and attachments are personal data nobody needs once the message left: aft
 RETAIN_BODIES they are emptied (the worker job `purge_mail_bodies`, hourly). Queued rows are
 never touched.
 
-Messages carrying a one-time link (a password reset, a donor's sign-in, an invitation: the
-database keeps only the link token's SHA-256) must not keep the link in the outbox either:
-their text and HTML are replaced by SENSITIVE_REMOVED the moment they are recorded sent or
-given up (service.mail.sender.record). They are recognised by their outbox key, which starts
-with one of SENSITIVE_KEY_PREFIXES (no column says so); a new email with a one-time link
-gets a key with one of these prefixes, or a new prefix here.
+Messages carrying a one-time link (a password reset, a donor's sign-in, an invitation, a
+fundraiser's email confirmation or sign-in: the database keeps only the link token's SHA-256)
+must not keep the link in the outbox either: their text and HTML are replaced by
+SENSITIVE_REMOVED the moment they are recorded sent or given up (service.mail.sender.record).
+They are recognised by their outbox key, which starts with one of SENSITIVE_KEY_PREFIXES (no
+column says so); a new email with a one-time link gets a key with one of these prefixes, or a
+new prefix here.
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ from service.worker import Job
 RETAIN_BODIES = timedelta(days=30)
 BATCH = 500
 PURGED = "(removed after 30 days)"
-SENSITIVE_KEY_PREFIXES = ("password_reset:", "portal:sign-in:", "invite:")
+SENSITIVE_KEY_PREFIXES = (
+    "password_reset:",
+    "portal:sign-in:",
+    "invite:",
+    # A fundraiser's email confirmation and sign-in links (campaigns.fundraising.mail).
+    "fundraiser:confirm:",
+    "fundraiser:sign-in:",
+)
 SENSITIVE_REMOVED = "(removed once sent: it held a one-time link)"
 
 
