@@ -1,5 +1,5 @@
-"""What moderators review among supporters' pages (#15): pages visitors reported, pages the
-keyword screen flagged that are public anyway, and pages taken down (hidden), each with its
+"""What moderators review among supporters' pages (#15): pages visitors reported (not ended), pages
+the keyword screen flagged that are public anyway, and pages taken down (hidden), each with its
 campaign, organisation and open reports. Reads, plus closing a page's reports once decided."""
 
 from __future__ import annotations
@@ -90,9 +90,12 @@ async def resolve_page_reports(
 
 
 async def _open_reports(session: AsyncSession) -> dict[uuid.UUID, list[CampaignReport]]:
+    # An ended page is closed for good: nothing is left to decide, so its reports (a stale tab's
+    # late report, or one left open before ending closed them) must not hold a place in the queue.
     rows = await session.scalars(
         sa.select(CampaignReport)
-        .where(CampaignReport.fundraiser_id.is_not(None), CampaignReport.resolved_at.is_(None))
+        .join(Fundraiser, Fundraiser.id == CampaignReport.fundraiser_id)
+        .where(CampaignReport.resolved_at.is_(None), Fundraiser.status != FundraiserStatus.ENDED)
         .order_by(CampaignReport.created_at.desc(), CampaignReport.id)
         .limit(1000)
     )

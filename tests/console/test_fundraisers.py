@@ -97,6 +97,24 @@ class TestQueue:
         assert f'id="fundraiser-{flagged.id}"' in section(page.text, "flagged")
         assert "wire transfer" in section(page.text, "flagged")
 
+    async def test_an_ended_page_leaves_the_reported_queue(
+        self, client: httpx.AsyncClient, database: Database, scene: Scene
+    ) -> None:
+        await report(database, scene, scene.waiting, "Not a real runner.")
+        ended = await client.post(
+            f"/api/v1/fundraisers/{scene.runner.id}/end", json={"note": "Scam"}, headers=scene.org.headers
+        )
+        assert ended.status_code == 200, ended.text
+        # A visitor's tab still showed the page: the report arrives after it ended.
+        await report(database, scene, scene.runner, "This is not Anna, it copies her photo.")
+        await signed_in_admin(client, database)
+
+        page = await client.get("/admin/fundraisers")
+
+        assert page.status_code == 200
+        assert f'id="fundraiser-{scene.waiting.id}"' in section(page.text, "reported")
+        assert str(scene.runner.id) not in page.text
+
     async def test_only_reviewers_open_it(self, client: httpx.AsyncClient, database: Database) -> None:
         await signed_in_admin(client, database, role=AdminRole.FINANCE)
 
