@@ -30,6 +30,7 @@ from service.app import create_app
 from service.auth.models import AdminRole
 from service.db import Database
 from service.settings import Settings
+from tests import databases
 from tests.builders import AdminUser, insert_admin
 from tests.campaigns.matching.helpers import World, make_program, make_world_with_org
 from tests.payouts.helpers import Sandbox
@@ -142,7 +143,8 @@ async def deadlocks(url: str) -> int:
     seconds): callers close the app's connections first, and every other backend is waited out
     until it has left or sat idle past that interval, so the figure is whole. A connection left
     open by an earlier test in the session (the database is shared) has long flushed, and must
-    not keep this loop waiting; the wait is bounded besides.
+    not keep this loop waiting; the wait is bounded besides. The suite's resetting connection
+    (tests/databases.py) runs between tests only, never in the storm.
 
     Each poll is a transaction of its own (autocommit): inside one transaction pg_stat_activity
     is read once and now() stands still, so the loop would see the first answer for a minute.
@@ -156,9 +158,11 @@ async def deadlocks(url: str) -> int:
                     sa.text(
                         "SELECT count(*) FROM pg_stat_activity "
                         "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                        "AND application_name <> :resetter "
                         "AND NOT (state = 'idle' "
                         "AND state_change < clock_timestamp() - interval '11 seconds')"
-                    )
+                    ),
+                    {"resetter": databases.RESET_APPLICATION_NAME},
                 )
                 if not busy:
                     break
