@@ -1,5 +1,13 @@
 """The fundraisers export (#15): one row per supporter's page, with what it raised and how many
-distinct donors it brought, counted as the leaderboard counts them (campaigns.fundraising)."""
+distinct donors it brought, counted as the leaderboard counts them (campaigns.fundraising).
+
+- Each campaign's tally is counted once per download, when its first row is read, and kept for
+  the download's later pages (TallyingReader): counting walks all of a campaign's gifts, so
+  counting again per page of 500 rows would repeat that walk, and every row of one campaign
+  is counted as of the same moment, so its numbers add up.
+- An address not confirmed yet (`confirmed_at` unset) is left blank: anyone can type any
+  address into the start form, and the nonprofit must not receive one nobody has verified.
+"""
 
 from __future__ import annotations
 
@@ -33,14 +41,14 @@ class FundraiserRow:
     tally: fundraising.Tally
 
 
-async def fetch_page(
+async def _page_rows(
     session: AsyncSession,
     *,
     filters: FundraiserExportQuery,
     nonprofit_id: uuid.UUID | None,
     after: Position | None,
     limit: int,
-) -> Sequence[FundraiserRow]:
+) -> list[tuple[Fundraiser, str, str, str | None]]:
     query = (
         sa.select(Fundraiser, Campaign.title, Nonprofit.name, FundraiserTeam.name)
         .join(Campaign, Campaign.id == Fundraiser.campaign_id)
@@ -58,18 +66,51 @@ async def fetch_page(
     if filters.until is not None:
         query = query.where(Fundraiser.created_at < filters.until)
     query = after_position(query, Fundraiser.created_at, Fundraiser.id, after).limit(limit)
-    found = (await session.execute(query)).all()
-    # One tally per campaign on the page: the same counting as the leaderboard and dashboard.
-    tallies = {
-        (f.campaign_id, f.nonprofit_id): await fundraising.totals_of(
-            session, campaign_id=f.campaign_id, nonprofit_id=f.nonprofit_id
+    return [(f, title, name, team) for f, title, name, team in await session.execute(query)]
+
+
+class TallyingReader:
+    """One download's page reader: each campaign's tally counted at its first row, then kept."""
+
+    def __init__(self) -> None:
+        self._tallies: dict[uuid.UUID, fundraising.CampaignTally] = {}
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        filters: FundraiserExportQuery,
+        nonprofit_id: uuid.UUID | None,
+        after: Position | None,
+        limit: int,
+    ) -> Sequence[FundraiserRow]:
+        found = await _page_rows(
+            session, filters=filters, nonprofit_id=nonprofit_id, after=after, limit=limit
         )
-        for f in {row[0].campaign_id: row[0] for row in found}.values()
-    }
-    return [
-        FundraiserRow(f, title, name, team, tallies[(f.campaign_id, f.nonprofit_id)].of_fundraiser(f.id))
-        for f, title, name, team in found
-    ]
+        for f in {row[0].campaign_id: row[0] for row in found}.values():
+            if f.campaign_id not in self._tallies:
+                # The same counting as the leaderboard and the dashboard.
+                self._tallies[f.campaign_id] = await fundraising.totals_of(
+                    session, campaign_id=f.campaign_id, nonprofit_id=f.nonprofit_id
+                )
+        return [
+            FundraiserRow(f, title, name, team, self._tallies[f.campaign_id].of_fundraiser(f.id))
+            for f, title, name, team in found
+        ]
+
+
+async def fetch_page(
+    session: AsyncSession,
+    *,
+    filters: FundraiserExportQuery,
+    nonprofit_id: uuid.UUID | None,
+    after: Position | None,
+    limit: int,
+) -> Sequence[FundraiserRow]:
+    """One page on its own (a download reads through a TallyingReader instead)."""
+    return await TallyingReader()(
+        session, filters=filters, nonprofit_id=nonprofit_id, after=after, limit=limit
+    )
 
 
 def _money(minor: int | None, row: FundraiserRow) -> Amount | None:
@@ -86,7 +127,7 @@ COLUMNS: tuple[Column[FundraiserRow], ...] = (
     Column("slug", lambda r: r.fundraiser.slug),
     Column("status", lambda r: r.fundraiser.status.value),
     Column("name", lambda r: r.fundraiser.name),
-    Column("email", lambda r: r.fundraiser.email),
+    Column("email", lambda r: r.fundraiser.email if r.fundraiser.confirmed_at is not None else None),
     Column("title", lambda r: r.fundraiser.title),
     Column("team", lambda r: r.team_name),
     Column("goal", lambda r: _money(r.fundraiser.goal_minor, r)),
@@ -105,4 +146,5 @@ EXPORT: Export[FundraiserExportQuery, FundraiserRow] = Export(
     columns=COLUMNS,
     fetch_page=fetch_page,
     position=lambda r: Position(r.fundraiser.created_at, r.fundraiser.id),
+    new_reader=TallyingReader,
 )

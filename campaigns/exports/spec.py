@@ -64,6 +64,9 @@ class Export(Generic[FiltersT, RowT]):
     columns: Sequence[Column[RowT]]
     fetch_page: FetchPage[FiltersT, RowT]
     position: Callable[[RowT], Position]
+    new_reader: Callable[[], FetchPage[FiltersT, RowT]] | None = None
+    """For an export whose pages share work worth doing once per download (the fundraisers'
+    per-campaign tallies): a fresh page reader for each download, used instead of fetch_page."""
 
     def columns_for(self, audience: Audience) -> list[Column[RowT]]:
         return [c for c in self.columns if audience is Audience.ADMIN or not c.admin_only]
@@ -89,9 +92,10 @@ async def stream_csv(
     encoder = CsvEncoder()
     yield encoder.encode([[c.header for c in columns]])
     after: Position | None = None
+    fetch_page = export.new_reader() if export.new_reader is not None else export.fetch_page
     while True:
         async with database.transaction() as session:
-            rows = await export.fetch_page(
+            rows = await fetch_page(
                 session, filters=filters, nonprofit_id=nonprofit_id, after=after, limit=page_size
             )
         if rows:

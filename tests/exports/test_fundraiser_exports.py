@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import httpx
 import pytest
+from sqlalchemy import event
 
+from campaigns.exports import fundraisers
+from campaigns.exports.spec import Audience, stream_csv
 from service import audit
 from service.db import Database
 from service.settings import Settings
 from tests.campaigns.dashboard.fundraisers_scene import Scene, build_scene, gift
-from tests.campaigns.fundraising.helpers import live_page
+from tests.campaigns.fundraising.helpers import live_page, start
 from tests.campaigns.giving.conftest import app, stripe_double
 from tests.exports.builders import header, parse_csv
 from tests.mail_server import SmtpServer
@@ -68,6 +76,63 @@ class TestFundraisersCsv:
         assert [r["fundraiser_id"] for r in parse_csv(live_only)] == [str(scene.runner.id)]
         assert parse_csv(other) == []
         assert bad.status_code == 422
+
+
+@contextmanager
+def statements_reading_gifts(database: Database) -> Iterator[list[str]]:
+    """The SQL statements that read the gifts made through pages (what a tally walks)."""
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "fundraiser_donations" in statement:
+            seen.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", note)
+
+
+async def download(database: Database, scene: Scene, *, page_size: int) -> tuple[bytes, int]:
+    """The fundraisers CSV read `page_size` rows a page, and how often the gifts were read."""
+    with statements_reading_gifts(database) as seen:
+        stream = stream_csv(
+            database,
+            fundraisers.EXPORT,
+            filters=fundraisers.FundraiserExportQuery(),
+            nonprofit_id=uuid.UUID(scene.org.id),
+            audience=Audience.NONPROFIT,
+            page_size=page_size,
+        )
+        body = b"".join([chunk async for chunk in stream])
+    return body, len(seen)
+
+
+class TestFundraisersCsvSafety:
+    async def test_an_address_nobody_confirmed_is_left_blank(
+        self, client: httpx.AsyncClient, scene: Scene
+    ) -> None:
+        started = await start(client, scene.campaign["slug"], email="typed.by.anyone@example.org")
+        assert started.status_code == 202, started.text
+
+        response = await client.get("/api/v1/exports/fundraisers.csv", headers=scene.org.headers)
+
+        emails = {(r["status"], r["email"], r["confirmed_at"] == "") for r in parse_csv(response)}
+        assert emails == {
+            ("pending_email", "", True),
+            ("pending_approval", "piet@example.org", False),
+            ("live", "anna@example.org", False),
+        }
+
+    async def test_each_campaign_is_counted_once_per_download(self, database: Database, scene: Scene) -> None:
+        whole, counted_whole = await download(database, scene, page_size=500)
+        paged, counted_paged = await download(database, scene, page_size=1)
+
+        assert paged == whole  # the same bytes, whatever the page size
+        assert whole.count(b"\r\n") == 1 + 2  # the header, the runner and the waiting page
+        assert counted_whole > 0
+        assert counted_paged == counted_whole  # not once per page of rows
 
 
 class TestFundraiserDonationsCsv:
