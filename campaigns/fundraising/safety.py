@@ -3,9 +3,15 @@
 - Name, title and story run through moderation's keyword screen; a flagged page is kept and
   waits for the nonprofit (like a flagged message on the wall), it is never refused outright,
   because the screen flags and people decide.
-- A title that is only the nonprofit's name or the campaign's title is refused: a supporter's
-  page must not read as the organisation's own (impersonation). Compared case-, space- and
-  punctuation-insensitively after NFKC, so "HARBOR  trust!" is "Harbor Trust".
+- A title or a fundraiser's name that is only the nonprofit's name or the campaign's title is
+  refused: a supporter's page must not read as the organisation's own (impersonation); "Sam
+  runs for Water Aid" is fine. Both sides are compared as a reader sees them (`skeleton`), so
+  look-alike letters cannot get around the rule: NFKC (full-width and mathematical letters),
+  accents dropped, Cyrillic/Greek look-alikes mapped to the Latin letter they pass for (the
+  Unicode confusables data, as packaged by confusable-homoglyphs), case folded, everything that
+  is not a letter or digit dropped (spaces, dots, zero-width characters), and the digits and
+  letter pairs that pass for one another in Latin itself (0/o, 1/l/i, rn/m) made one. So
+  "W.a.t.e.r A.i.d", "W\u0430ter Aid" (a Cyrillic a) and "WATER\u200bAID" are all "Water Aid".
 - The story is Markdown rendered like a campaign story, then cleaned again without images: a
   stranger's page must not load pictures from anywhere (tracking pixels); the photo is the one
   image, uploaded and re-encoded here.
@@ -13,6 +19,9 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
+import json
 import re
 import unicodedata
 
@@ -30,15 +39,51 @@ _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00
 MAX_EMAIL_LENGTH = 320
 
 
-def folded(text: str) -> str:
-    """Letters and digits only, case-folded: what a reader takes the words to say."""
-    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
+# Within Latin itself, what passes for what in most fonts (after case folding).
+_LATIN_LOOKALIKES = (("rn", "m"), ("0", "o"), ("1", "l"), ("i", "l"))
 
 
-def impersonates(title: str, *, organisation_names: list[str]) -> bool:
-    """The title is nothing but one of the organisation's own names."""
-    wanted = folded(title)
-    return bool(wanted) and any(wanted == folded(name) for name in organisation_names if folded(name))
+@functools.cache
+def _latin_lookalikes() -> dict[str, str]:
+    """Each non-ASCII character that passes for one ASCII letter or digit, and that character.
+
+    Read from the Unicode confusables data as the pinned confusable-homoglyphs package ships it
+    (a JSON file; its Python API answers other questions), once per process.
+    """
+    data = importlib.resources.files("confusable_homoglyphs").joinpath("confusables.json")
+    groups: dict[str, list[dict[str, str]]] = json.loads(data.read_text(encoding="utf-8"))
+    found: dict[str, str] = {}
+    for char, homoglyphs in groups.items():
+        if len(char) != 1 or char.isascii():
+            continue
+        latin = [h["c"] for h in homoglyphs if len(h["c"]) == 1 and h["c"].isascii() and h["c"].isalnum()]
+        if latin:
+            found[char] = latin[0]
+    return found
+
+
+def _as_latin(text: str) -> str:
+    lookalikes = _latin_lookalikes()
+    return "".join(lookalikes.get(char, char) for char in text)
+
+
+def skeleton(text: str) -> str:
+    """What a reader takes the words to say: the same skeleton for text that looks the same."""
+    composed = unicodedata.normalize("NFKC", text)
+    unaccented = "".join(c for c in unicodedata.normalize("NFD", composed) if unicodedata.category(c) != "Mn")
+    # Upper-case look-alikes first (Greek Eta passes for H, its lower case for n), then again
+    # after folding for letters that only fold into a look-alike.
+    folded = _as_latin(_as_latin(unaccented).casefold())
+    letters = _NOT_WORD.sub("", folded)
+    for seen, meant in _LATIN_LOOKALIKES:
+        letters = letters.replace(seen, meant)
+    return letters
+
+
+def impersonates(text: str, *, organisation_names: list[str]) -> bool:
+    """The title or name is nothing but one of the organisation's own names, however spelt."""
+    wanted = skeleton(text)
+    return bool(wanted) and any(wanted == skeleton(name) for name in organisation_names if skeleton(name))
 
 
 def normalise_email(text: str) -> str | None:

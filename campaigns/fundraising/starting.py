@@ -75,6 +75,9 @@ def check_page(
     errors: dict[str, str] = {}
     if not name.strip():
         errors["name"] = N_("Tell donors who you are.")
+    elif safety.impersonates(name, organisation_names=organisation_names):
+        # The name stands on the page as who raises the money: it must not pass as the nonprofit.
+        errors["name"] = N_("Your name cannot be only the organisation's or campaign's name: use your own.")
     if len(title.strip()) < 3:
         errors["title"] = N_("Give your page a title of at least 3 characters.")
     elif safety.impersonates(title, organisation_names=organisation_names):
