@@ -12,6 +12,7 @@ from typing import Any
 
 from campaigns import facts
 from campaigns.donations import hooks as donation_hooks
+from campaigns.fundraising import attribution as fundraising_attribution
 from campaigns.fundraising import milestone_mail as fundraising_milestones
 from campaigns.giving import live as giving_live
 from campaigns.integrations import deliveries as integration_deliveries
@@ -26,6 +27,7 @@ from campaigns.payouts import clawbacks
 from campaigns.payouts import repository as payout_repository
 from campaigns.plugs import Plug
 from campaigns.receipts import issuing as receipt_issuing
+from campaigns.recurring import hooks as recurring_hooks
 
 FACT_LISTENERS: tuple[facts.FactListener, ...] = (
     integration_events.store,
@@ -45,7 +47,9 @@ PLUGS: tuple[Plug[Any], ...] = (
     donation_hooks.receipts,
     matching_hooks.clawbacks,
     matching_hooks.transfers,
+    matching_hooks.fundraiser_links,
     nonprofit_hooks.invite_mail,
+    recurring_hooks.attribution,
 )
 """Every plug of the domain; wire() fills each (tests/test_architecture.py checks it)."""
 
@@ -65,5 +69,9 @@ def wire() -> None:
     matching_hooks.clawbacks.plug(clawbacks)
     # An appeal of a rejected match is refused once its transfer went out.
     matching_hooks.transfers.plug(payout_repository)
+    # A hidden or ended fundraiser page earns no referral match, decided when the gift settles.
+    matching_hooks.fundraiser_links.plug(fundraising_attribution)
+    # A recurring gift made through a fundraiser's page counts for it at every installment.
+    recurring_hooks.attribution.plug(fundraising_attribution)
     # The nonprofits API's invitations are emailed by notifications.
     nonprofit_hooks.invite_mail.plug(notification_invites.INVITE_EMAILS)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.campaign.models import Campaign
-from campaigns.donations.models import Donation, DonationStatus
+from campaigns.donations.models import SETTLED, Donation, DonationStatus
 from campaigns.fundraising import service as fundraising
 from campaigns.fundraising.models import Fundraiser, FundraiserStatus, FundraiserTeam
 from campaigns.moderation.models import CampaignReport
@@ -40,10 +40,6 @@ DONATION_STATUS_LABELS: dict[DonationStatus, str] = {
     DonationStatus.PARTIALLY_REFUNDED: N_("partly refunded"),
     DonationStatus.DISPUTED: N_("disputed"),
 }
-
-# A gift the nonprofit has been paid for, or may still be (the dashboard's own donations views
-# count the same ones): the totals count only these.
-_SETTLED = frozenset({DonationStatus.CONFIRMED, DonationStatus.PARTIALLY_REFUNDED, DonationStatus.DISPUTED})
 
 
 @dataclass(frozen=True)
@@ -95,7 +91,9 @@ def gift_rows(donations: Iterable[Donation]) -> list[GiftRow]:
 
 
 def settled(gifts: Iterable[GiftRow]) -> list[GiftRow]:
-    return [g for g in gifts if g.donation.status in _SETTLED]
+    # One definition for every fundraiser total and count (the page, the leaderboard, the tallies
+    # beside this list): a disputed gift is money the nonprofit may lose, so it counts nowhere.
+    return [g for g in gifts if g.donation.status in SETTLED]
 
 
 async def campaigns_of(session: AsyncSession, *, nonprofit_id: uuid.UUID) -> list[Campaign]:

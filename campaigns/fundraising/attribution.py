@@ -5,6 +5,13 @@ pending donation, and `attribute_donation` right after, in the same transaction:
 exactly when the donation does. The fundraiser's share link becomes the donation's referral
 link, ahead of any referral cookie, because the donor chose the page they gave on; the
 matching policies that reward referrals read it like any other referral.
+
+A page earns only while it is live (and its campaign has peer-to-peer on): a gift through a
+hidden or ended page's share link keeps no referral and counts for no fundraiser
+(`referral_through_link`); matching asks again when the gift settles (`link_earns`, plugged into
+campaigns.matching.hooks.fundraiser_links); each later installment of a recurring gift counts for
+the page its first gift came through (`attribute_installment`, plugged into
+campaigns.recurring.hooks.attribution).
 """
 
 from __future__ import annotations
@@ -38,9 +45,7 @@ async def attribution_for_checkout(
     enabled = await session.scalar(sa.select(Campaign.fundraisers_enabled).where(Campaign.id == campaign_id))
     if fundraiser is None or fundraiser.status is not FundraiserStatus.LIVE or not enabled:
         raise FundraiserNotLive(N_("This fundraiser page is not taking donations."))
-    return Attribution(
-        fundraiser_id=fundraiser.id, team_id=fundraiser.team_id, share_link_id=fundraiser.share_link_id
-    )
+    return _attribution(fundraiser)
 
 
 async def attribution_for_link(
@@ -48,16 +53,75 @@ async def attribution_for_link(
 ) -> Attribution | None:
     """The live fundraiser whose share link referred a gift made elsewhere (a visitor who came
     through `/s/{code}` and gave on the campaign page): the gift still counts for them."""
-    fundraiser = await session.scalar(
-        sa.select(Fundraiser).where(
-            Fundraiser.share_link_id == link_id, Fundraiser.campaign_id == campaign_id
-        )
+    return (await referral_through_link(session, campaign_id=campaign_id, link_id=link_id)).attribution
+
+
+@dataclass(frozen=True)
+class LinkReferral:
+    link_id: uuid.UUID | None
+    """The referral the gift keeps: None for a fundraiser's link whose page is not live."""
+    attribution: Attribution | None
+    """The live fundraiser the link is the share link of, if any."""
+
+
+async def referral_through_link(
+    session: AsyncSession, *, campaign_id: uuid.UUID, link_id: uuid.UUID | None
+) -> LinkReferral:
+    """What a referral link (cookie or code) gives a gift on the campaign page.
+
+    A hidden or ended page, or a campaign that turned peer-to-peer off, must not keep earning
+    through links already shared: such a link refers nothing (no referral bonus, no engagement
+    tier credit) and counts for no fundraiser; the gift itself still goes to the campaign.
+    """
+    if link_id is None:
+        return LinkReferral(None, None)
+    fundraiser = await session.scalar(sa.select(Fundraiser).where(Fundraiser.share_link_id == link_id))
+    if fundraiser is None:
+        return LinkReferral(link_id, None)  # another kind of link: sharing's rules apply
+    if fundraiser.campaign_id != campaign_id or not await _takes_gifts(session, fundraiser):
+        return LinkReferral(None, None)
+    return LinkReferral(link_id, _attribution(fundraiser))
+
+
+async def link_earns(session: AsyncSession, *, link_id: uuid.UUID) -> bool:
+    """Whether a fundraiser's share link may earn a referral match now (campaigns.matching asks
+    at settlement, through matching.hooks.fundraiser_links): only while its page is live. A
+    page hidden between the donor's checkout and Stripe's confirmation earns nothing."""
+    fundraiser = await session.scalar(sa.select(Fundraiser).where(Fundraiser.share_link_id == link_id))
+    return fundraiser is not None and await _takes_gifts(session, fundraiser)
+
+
+async def attribute_installment(
+    session: AsyncSession, *, installment_id: uuid.UUID, first_donation_id: uuid.UUID
+) -> None:
+    """A recurring gift's later installment counts for the page its first gift came through
+    (campaigns.recurring asks through recurring.hooks.attribution), while that page is live,
+    with the page's team at the time of this installment. The donor is one identity, so they
+    stay one distinct donor; every installment's amount is raised."""
+    first = await session.get(FundraiserDonation, first_donation_id)
+    if first is None:
+        return
+    fundraiser = await session.get(Fundraiser, first.fundraiser_id)
+    if fundraiser is None or not await _takes_gifts(session, fundraiser):
+        return
+    await attribute_donation(
+        session,
+        donation_id=installment_id,
+        campaign_id=first.campaign_id,
+        attribution=_attribution(fundraiser),
     )
-    if fundraiser is None or fundraiser.status is not FundraiserStatus.LIVE:
-        return None
-    enabled = await session.scalar(sa.select(Campaign.fundraisers_enabled).where(Campaign.id == campaign_id))
-    if not enabled:
-        return None
+
+
+async def _takes_gifts(session: AsyncSession, fundraiser: Fundraiser) -> bool:
+    if fundraiser.status is not FundraiserStatus.LIVE:
+        return False
+    enabled = await session.scalar(
+        sa.select(Campaign.fundraisers_enabled).where(Campaign.id == fundraiser.campaign_id)
+    )
+    return bool(enabled)
+
+
+def _attribution(fundraiser: Fundraiser) -> Attribution:
     return Attribution(
         fundraiser_id=fundraiser.id, team_id=fundraiser.team_id, share_link_id=fundraiser.share_link_id
     )

@@ -51,8 +51,9 @@ fundraiser_id; rate limit it at the edge like the campaign report form).
 Worker: `PURGE_JOB` drops links and sessions a day past their end.
 
 Checkout (campaigns.giving.checkout): `attribution_for_checkout(session, campaign_id=,
-fundraiser_slug=)` -> Attribution (FundraiserNotLive, 422); without one, `attribution_for_link(session,
-campaign_id=, link_id=)` for a gift a fundraiser's share link referred; then `attribute_donation(...)`.
+fundraiser_slug=)` -> Attribution (FundraiserNotLive, 422); without one, `referral_through_link(session,
+campaign_id=, link_id=)` -> LinkReferral(link_id, attribution) for a gift a share link referred (a
+hidden or ended page's link keeps no referral); then `attribute_donation(...)`.
 
 Routes the emails link to (part B serves them): `giving:fundraiser_confirm` (slug, token),
 `giving:fundraiser_sign_in` (slug, token), `giving:fundraiser` (slug, fundraiser_slug),
@@ -73,9 +74,11 @@ from campaigns.fundraising import access
 from campaigns.fundraising.access import Owner, session_owner
 from campaigns.fundraising.attribution import (
     Attribution,
+    LinkReferral,
     attribute_donation,
     attribution_for_checkout,
     attribution_for_link,
+    referral_through_link,
 )
 from campaigns.fundraising.decisions import approve, end, get_for_actor, hide, list_for_nonprofit, unhide
 from campaigns.fundraising.leaderboard import CampaignTally, Entry, Milestone, Tally
@@ -141,6 +144,7 @@ __all__ = [
     "FundraiserStatus",
     "FundraiserTeam",
     "FundraiserView",
+    "LinkReferral",
     "Milestone",
     "NewFundraiser",
     "Owner",
@@ -169,6 +173,7 @@ __all__ = [
     "public_fundraiser",
     "public_team",
     "recent_donations",
+    "referral_through_link",
     "remove_photo",
     "report_page",
     "request_manage_link",

@@ -167,13 +167,19 @@ async def create_pending_donation(
     )
     cookie = request.referral_cookies.get(referral.cookie_name(campaign.id))
     first_touch = referral.read_referral(secret_key, cookie, campaign_id=campaign.id)
-    referral_link_id = (
-        attribution.share_link_id
-        if attribution is not None
-        else await sharing.referral_link_id(
-            session, campaign_id=campaign.id, link_id=first_touch, code=request.ref_code
+    if attribution is not None:
+        referral_link_id: uuid.UUID | None = attribution.share_link_id
+    else:
+        # Came through a fundraiser's share link and gave on the campaign page: theirs too, while
+        # the page is live; a hidden or ended page's link refers nothing (fundraising decides).
+        through_link = await fundraising.referral_through_link(
+            session,
+            campaign_id=campaign.id,
+            link_id=await sharing.referral_link_id(
+                session, campaign_id=campaign.id, link_id=first_touch, code=request.ref_code
+            ),
         )
-    )
+        referral_link_id, attribution = through_link.link_id, through_link.attribution
     destination = nonprofit.stripe_account_id if nonprofit.charges_enabled else None
     donation = Donation(
         id=uuid.uuid4(),
@@ -199,11 +205,6 @@ async def create_pending_donation(
     )
     session.add(donation)
     await session.flush()
-    if attribution is None and referral_link_id is not None:
-        # Came through a fundraiser's share link and gave on the campaign page: theirs too.
-        attribution = await fundraising.attribution_for_link(
-            session, campaign_id=campaign.id, link_id=referral_link_id
-        )
     if attribution is not None:
         await fundraising.attribute_donation(
             session, donation_id=donation.id, campaign_id=campaign.id, attribution=attribution

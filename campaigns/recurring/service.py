@@ -31,7 +31,7 @@ from campaigns import facts
 from campaigns.donations import settlement
 from campaigns.donations.models import Donation, DonationStatus
 from campaigns.donations.repository import DonationRef, lock_donation
-from campaigns.recurring import mail, repository
+from campaigns.recurring import hooks, mail, repository
 from campaigns.recurring.models import (
     STOPPED,
     Interval,
@@ -290,6 +290,10 @@ async def _new_installment(session: UnitOfWork, gift: RecurringGift, invoice: In
     session.add(donation)
     await session.flush()
     await _number(session, gift, donation, number=number)
+    # A gift made through a fundraiser's page keeps counting for it, installment by installment.
+    await hooks.attribution().attribute_installment(
+        session, installment_id=donation.id, first_donation_id=gift.first_donation_id
+    )
     return donation
 
 
