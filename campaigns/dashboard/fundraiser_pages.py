@@ -1,5 +1,6 @@
 """The nonprofit's fundraiser pages (#15): supporters' pages per campaign, each one's gifts, and
-the decisions on them (approve, hide, unhide, end), plus their CSV downloads.
+the decisions on them (approve, hide, unhide, end; hide, unhide and end with an optional note
+for the audit log), plus their CSV downloads.
 
 Thin: the fundraising service holds tenant isolation (another organisation's page is a 404),
 the roles (an editor decides, a viewer looks) and the audit log; a refused decision (the page
@@ -48,6 +49,9 @@ class Decision:
     label: str
     done: str
     takes_note: bool
+    done_pending: str | None = None
+    """What to say when the page waits for approval afterwards (unhiding a page hidden before
+    it was approved returns it there)."""
 
 
 DECISIONS: dict[str, tuple[Decide, Decision]] = {
@@ -61,7 +65,12 @@ DECISIONS: dict[str, tuple[Decide, Decision]] = {
     ),
     "unhide": (
         fundraising.unhide,
-        Decision(label=N_("Show again"), done=N_("%(title)s is live again."), takes_note=False),
+        Decision(
+            label=N_("Show again"),
+            done=N_("%(title)s is live again."),
+            takes_note=True,
+            done_pending=N_("%(title)s is no longer hidden and waits for your approval."),
+        ),
     ),
     "end": (
         fundraising.end,
@@ -207,7 +216,10 @@ def decision_endpoint(action: str) -> Endpoint:
             )
         lang = page_language(request)
         title = f"\u201c{fundraiser.title}\u201d"
-        flash(request, gettext_for(lang)(str(decision.done), title=title))
+        done = decision.done
+        if decision.done_pending and fundraiser.status is FundraiserStatus.PENDING_APPROVAL:
+            done = decision.done_pending
+        flash(request, gettext_for(lang)(str(done), title=title))
         if form.get("return_to") == "list":
             return redirect(path_for(request, "dashboard:fundraisers", campaign_id=fundraiser.campaign_id))
         return redirect(path_for(request, "dashboard:fundraiser", fundraiser_id=fundraiser_id))

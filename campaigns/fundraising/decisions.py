@@ -4,6 +4,8 @@ The status machine (one function moves along its edges, `_move`):
 
     pending_email -> pending_approval -> live -> hidden -> live (unhide)
     pending_email -> live (no approval asked, nothing flagged)
+    pending_approval -> hidden -> pending_approval (unhide: back where it was hidden from)
+    live -> pending_approval (the owner changed what the nonprofit approved: managing)
     pending_approval | live | hidden -> ended (final)
 
 A member (editor or owner) or API key acts only on its own organisation's pages (another's is
@@ -14,7 +16,7 @@ decision is audit-logged and announced as a fact in the same unit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 import sqlalchemy as sa
@@ -25,6 +27,7 @@ from campaigns.fundraising import mail, repository
 from campaigns.fundraising.errors import FundraiserNotFound, IllegalFundraiserTransition
 from campaigns.fundraising.models import Fundraiser, FundraiserStatus
 from campaigns.fundraising.schemas import fundraiser_out
+from campaigns.moderation.models import CampaignReport
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.models import MemberRole
 from service import audit
@@ -36,8 +39,8 @@ S = FundraiserStatus
 _EDGES: Final[dict[FundraiserStatus, frozenset[FundraiserStatus]]] = {
     S.PENDING_EMAIL: frozenset({S.PENDING_APPROVAL, S.LIVE, S.ENDED}),
     S.PENDING_APPROVAL: frozenset({S.LIVE, S.HIDDEN, S.ENDED}),
-    S.LIVE: frozenset({S.HIDDEN, S.ENDED}),
-    S.HIDDEN: frozenset({S.LIVE, S.ENDED}),
+    S.LIVE: frozenset({S.PENDING_APPROVAL, S.HIDDEN, S.ENDED}),
+    S.HIDDEN: frozenset({S.LIVE, S.PENDING_APPROVAL, S.ENDED}),
     S.ENDED: frozenset(),
 }
 DecidingActor = Actor | Admin
@@ -75,7 +78,7 @@ async def list_for_nonprofit(
 
 async def approve(session: UnitOfWork, *, actor: DecidingActor, fundraiser_id: uuid.UUID) -> Fundraiser:
     """A page waiting for approval goes live; its fundraiser hears by email."""
-    fundraiser = await _decide(session, actor, fundraiser_id, to=S.LIVE, only_from={S.PENDING_APPROVAL})
+    fundraiser, _ = await _decide(session, actor, fundraiser_id, to=S.LIVE, only_from={S.PENDING_APPROVAL})
     fundraiser.approved_at = session.now()
     await _record(session, actor, fundraiser, "fundraiser.approve", facts.FUNDRAISER_APPROVED)
     campaign = await session.get(Campaign, fundraiser.campaign_id)
@@ -87,30 +90,42 @@ async def approve(session: UnitOfWork, *, actor: DecidingActor, fundraiser_id: u
 async def hide(
     session: UnitOfWork, *, actor: DecidingActor, fundraiser_id: uuid.UUID, note: str | None = None
 ) -> Fundraiser:
-    """Take a page down (reversible): no page, no leaderboard place, no new gifts through it."""
-    fundraiser = await _decide(
+    """Take a page down (reversible): no page, no leaderboard place, no new gifts through it.
+    Its open reports stay open: hiding is a step, moderators still see what was reported."""
+    fundraiser, was = await _decide(
         session, actor, fundraiser_id, to=S.HIDDEN, only_from={S.LIVE, S.PENDING_APPROVAL}
     )
     fundraiser.hidden_at = session.now()
+    fundraiser.hidden_from = was
     await _record(session, actor, fundraiser, "fundraiser.hide", facts.FUNDRAISER_HIDDEN, note=note)
     return fundraiser
 
 
-async def unhide(session: UnitOfWork, *, actor: DecidingActor, fundraiser_id: uuid.UUID) -> Fundraiser:
-    """Put a hidden page back."""
-    fundraiser = await _decide(session, actor, fundraiser_id, to=S.LIVE, only_from={S.HIDDEN})
+async def unhide(
+    session: UnitOfWork, *, actor: DecidingActor, fundraiser_id: uuid.UUID, note: str | None = None
+) -> Fundraiser:
+    """Put a hidden page back where it was hidden from: live, or still waiting for approval
+    (showing a page again never stands in for approving it)."""
+    fundraiser, _ = await _decide(session, actor, fundraiser_id, to=_return_of, only_from={S.HIDDEN})
     fundraiser.hidden_at = None
-    if fundraiser.approved_at is None:
-        fundraiser.approved_at = session.now()
-    await _record(session, actor, fundraiser, "fundraiser.unhide", facts.FUNDRAISER_UNHIDDEN)
+    fundraiser.hidden_from = None
+    await _record(session, actor, fundraiser, "fundraiser.unhide", facts.FUNDRAISER_UNHIDDEN, note=note)
     return fundraiser
+
+
+def _return_of(fundraiser: Fundraiser) -> FundraiserStatus:
+    """Where a hidden page goes back to. A page hidden before `hidden_from` was kept goes live
+    only when the nonprofit had approved it; otherwise it waits for approval."""
+    if fundraiser.hidden_from in (S.LIVE, S.PENDING_APPROVAL):
+        return fundraiser.hidden_from
+    return S.LIVE if fundraiser.approved_at is not None else S.PENDING_APPROVAL
 
 
 async def end(
     session: UnitOfWork, *, actor: DecidingActor, fundraiser_id: uuid.UUID, note: str | None = None
 ) -> Fundraiser:
     """Close a page for good; the gifts it brought still count for the campaign."""
-    fundraiser = await _decide(
+    fundraiser, _ = await _decide(
         session,
         actor,
         fundraiser_id,
@@ -118,8 +133,42 @@ async def end(
         only_from={S.PENDING_EMAIL, S.PENDING_APPROVAL, S.LIVE, S.HIDDEN},
     )
     fundraiser.ended_at = session.now()
+    fundraiser.hidden_from = None
     await _record(session, actor, fundraiser, "fundraiser.end", facts.FUNDRAISER_ENDED, note=note)
+    await _close_reports(session, actor, fundraiser, note=note)
     return fundraiser
+
+
+async def _close_reports(
+    session: UnitOfWork, actor: DecidingActor, fundraiser: Fundraiser, *, note: str | None
+) -> int:
+    """An ended page is gone for good, so what was reported about it is dealt with: its open
+    reports close with the decision's note (audited), whoever ended it (dashboard, API or
+    console). A hidden page's reports stay open (hiding is reversible)."""
+    reason = note or "The page was ended."
+    result = await session.execute(
+        sa.update(CampaignReport)
+        .where(CampaignReport.fundraiser_id == fundraiser.id, CampaignReport.resolved_at.is_(None))
+        .values(
+            resolved_at=session.now(),
+            resolved_by_admin_id=actor.id if isinstance(actor, Admin) else None,
+            resolution_note=reason,
+        )
+        .returning(CampaignReport.id)
+    )
+    closed = len(result.all())
+    if closed:
+        await audit.record(
+            session,
+            actor=actor,
+            action="fundraiser.reports_resolved",
+            subject_type="fundraiser",
+            subject_id=str(fundraiser.id),
+            nonprofit_id=fundraiser.nonprofit_id,
+            after={"resolved": closed},
+            note=reason,
+        )
+    return closed
 
 
 async def _decide(
@@ -127,12 +176,16 @@ async def _decide(
     actor: DecidingActor,
     fundraiser_id: uuid.UUID,
     *,
-    to: FundraiserStatus,
+    to: FundraiserStatus | Callable[[Fundraiser], FundraiserStatus],
     only_from: set[FundraiserStatus],
-) -> Fundraiser:
+) -> tuple[Fundraiser, FundraiserStatus]:
+    """Move the locked page along one edge; returns it and the status it came from."""
     if isinstance(actor, Actor):
         actor.require(MemberRole.EDITOR)
     fundraiser = await get_for_actor(session, actor=actor, fundraiser_id=fundraiser_id, lock=True)
+    if callable(to):
+        to = to(fundraiser)
+    was = fundraiser.status
     if fundraiser.status not in only_from or to not in _EDGES[fundraiser.status]:
         raise IllegalFundraiserTransition(
             N_(
@@ -142,7 +195,7 @@ async def _decide(
             )
         )
     fundraiser.status = to
-    return fundraiser
+    return fundraiser, was
 
 
 async def _record(

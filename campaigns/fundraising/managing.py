@@ -3,6 +3,13 @@
 See campaigns.fundraising.access for the links and sessions. Edits run the same checks as a new
 page: the keyword screen (a page that newly trips it goes back to waiting for the nonprofit),
 the impersonation rule, the goal's bounds. A page that was hidden or ended cannot be edited.
+
+Approval holds for what the nonprofit approved: on a campaign that approves each page, a live
+page whose title, story or photo changes goes back to `pending_approval` (off the public site,
+its leaderboard place and the checkout) until the nonprofit approves it again, so nothing a
+supporter writes is public unapproved. Goal and team change at once (they say nothing in the
+supporter's own words; a new team's name runs through the screen). Without approval, edits
+publish at once, as they were approved by nobody in the first place.
 """
 
 from __future__ import annotations
@@ -126,6 +133,9 @@ async def update_page(
     )
     if errors:
         raise ValidationFailed(errors)
+    rewritten = title != fundraiser.title or (
+        changes.story_markdown is not None and changes.story_markdown != fundraiser.story_markdown
+    )
     fundraiser.title = title
     fundraiser.goal_minor = goal
     if changes.story_markdown is not None:
@@ -144,8 +154,18 @@ async def update_page(
         # New words the screen flags: the page waits for the nonprofit again.
         fundraiser.status = FundraiserStatus.PENDING_APPROVAL
     fundraiser.screen_flags = flags
+    if rewritten:
+        hold_for_approval(fundraiser, campaign)
     await session.flush()
     return fundraiser
+
+
+def hold_for_approval(fundraiser: Fundraiser, campaign: Campaign) -> None:
+    """A live page whose words or photo changed waits for the nonprofit again when the campaign
+    approves each page: the approved version is what it approved, not what the owner typed
+    since."""
+    if fundraiser.status is FundraiserStatus.LIVE and campaign.fundraisers_need_approval:
+        fundraiser.status = FundraiserStatus.PENDING_APPROVAL
 
 
 async def sign_out(session: UnitOfWork, *, token: str | None) -> None:

@@ -91,6 +91,11 @@ class Fundraiser(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hidden_from: Mapped[FundraiserStatus | None] = mapped_column(
+        str_enum(FundraiserStatus, "fundraiser_hidden_from")
+    )
+    """The status a hidden page had when it was hidden: unhiding returns it there (a page hidden
+    before its approval never goes live by being shown again)."""
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def photo_file(self, width: int, extension: str) -> str:

@@ -2,7 +2,7 @@
 
 - `GET /campaigns/{id}/fundraisers` (filter by status, newest first, offset pages),
   `GET /fundraisers/{id}`, `GET /campaigns/{id}/teams`;
-- `POST /fundraisers/{id}/approve|hide|unhide|end` (hide and end take an optional note).
+- `POST /fundraisers/{id}/approve|hide|unhide|end` (hide, unhide and end take an optional note).
 
 Another organisation's campaign or page is a 404, never a 403: ids are not confirmed. The
 decisions are the fundraising service's (roles, the status machine, the audit log, facts).
@@ -123,14 +123,16 @@ async def list_fundraiser_donations(request: Request) -> Response:
 def decision_endpoint(action: str) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         fundraiser_id: uuid.UUID = request.path_params["fundraiser_id"]
-        # Only hiding and ending take a note (the audit log keeps it); the others take no body.
+        # Hiding, showing again and ending take a note (the audit log keeps it); approving no body.
         note = (await parse_json(request, DecisionIn)).note if action in _WITH_NOTE else None
         async with database(request).transaction() as session:
             actor = await api_actor(request, session)
             if action == "approve":
                 fundraiser = await decisions.approve(session, actor=actor, fundraiser_id=fundraiser_id)
             elif action == "unhide":
-                fundraiser = await decisions.unhide(session, actor=actor, fundraiser_id=fundraiser_id)
+                fundraiser = await decisions.unhide(
+                    session, actor=actor, fundraiser_id=fundraiser_id, note=note
+                )
             elif action == "hide":
                 fundraiser = await decisions.hide(
                     session, actor=actor, fundraiser_id=fundraiser_id, note=note
@@ -172,12 +174,12 @@ async def list_teams(request: Request) -> Response:
     return json_response(body)
 
 
-_WITH_NOTE = frozenset({"hide", "end"})
+_WITH_NOTE = frozenset({"hide", "unhide", "end"})
 _DECISIONS = {
     "approve": "Approve a page waiting for approval: it goes live and its fundraiser is told",
     "hide": "Hide a page (reversible): no page, no leaderboard place, no new gifts through it",
-    "unhide": "Put a hidden page back",
-    "end": "End a page for good; the gifts it brought still count for the campaign",
+    "unhide": "Put a hidden page back where it was hidden from: live, or waiting for approval",
+    "end": "End a page for good (its open reports close); the gifts it brought still count",
 }
 
 

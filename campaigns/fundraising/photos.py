@@ -4,6 +4,11 @@ The edge runs, in order: `photo_page` (the owner may change this page; first tra
 `campaigns.campaign.cover.prepare_cover` (decode, check, re-encode; in a thread), `store_photo`
 (every file written, atomic renames), then `set_photo` (its own transaction). Files of the photo
 it replaced are deleted after that commit, unless another page shows the same image.
+
+A new photo is a change like a new title: on a campaign that approves each page, a live page
+goes back to waiting for approval (managing.hold_for_approval). Removing the photo adds nothing
+to approve. How often a page and a network may upload is the edge's
+(campaigns.fundraising.limits.enforce_photo_limits), counted before the image is decoded.
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ import sqlalchemy as sa
 
 from campaigns.campaign.cover import PreparedCover
 from campaigns.campaign.covers import check_alt, delete_after_commit
+from campaigns.campaign.models import Campaign
 from campaigns.fundraising.access import Owner
 from campaigns.fundraising.errors import IllegalFundraiserTransition
-from campaigns.fundraising.managing import own_page
+from campaigns.fundraising.managing import hold_for_approval, own_page
 from campaigns.fundraising.models import Fundraiser, FundraiserStatus, photo_file_name
 from service.i18n import N_
 from service.media import MediaStore
@@ -28,9 +34,11 @@ def file_names(key: str, widths: list[int]) -> list[str]:
     return [photo_file_name(key, width, ext) for width in widths for ext in EXTENSIONS]
 
 
-async def photo_page(session: UnitOfWork, *, owner: Owner, fundraiser_slug: str) -> Fundraiser:
+async def photo_page(
+    session: UnitOfWork, *, owner: Owner, fundraiser_slug: str, lock: bool = False
+) -> Fundraiser:
     """The owner's page whose photo may change now (not once hidden or ended)."""
-    fundraiser = await own_page(session, owner=owner, fundraiser_slug=fundraiser_slug)
+    fundraiser = await own_page(session, owner=owner, fundraiser_slug=fundraiser_slug, lock=lock)
     if fundraiser.status in (FundraiserStatus.HIDDEN, FundraiserStatus.ENDED):
         raise IllegalFundraiserTransition(N_("This page can no longer be changed."))
     return fundraiser
@@ -51,7 +59,7 @@ async def set_photo(
     prepared: PreparedCover,
     alt: str,
 ) -> Fundraiser:
-    fundraiser = await photo_page(session, owner=owner, fundraiser_slug=fundraiser_slug)
+    fundraiser = await photo_page(session, owner=owner, fundraiser_slug=fundraiser_slug, lock=True)
     missing = [name for name in file_names(prepared.key, prepared.widths) if not store.exists(name)]
     if missing:
         raise RuntimeError(f"photo files missing before the page points at them: {missing}")
@@ -60,6 +68,9 @@ async def set_photo(
     fundraiser.photo_alt = check_alt(alt)
     fundraiser.photo_height = prepared.height
     fundraiser.photo_widths = prepared.widths
+    campaign = await session.get(Campaign, fundraiser.campaign_id)
+    assert campaign is not None
+    hold_for_approval(fundraiser, campaign)
     await session.flush()
     return fundraiser
 

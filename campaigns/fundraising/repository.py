@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -104,3 +106,31 @@ async def list_for_nonprofit(
         query = query.where(Fundraiser.status == status)
     query = query.order_by(Fundraiser.created_at.desc(), Fundraiser.id).limit(limit).offset(offset)
     return (await session.scalars(query)).all()
+
+
+async def recent_unconfirmed(
+    session: AsyncSession, *, campaign_id: uuid.UUID, email: str, title: str, since: datetime
+) -> Fundraiser | None:
+    """The newest page still waiting for its email with this address and title, started since."""
+    return await session.scalar(
+        sa.select(Fundraiser)
+        .where(
+            Fundraiser.campaign_id == campaign_id,
+            Fundraiser.email == email,
+            Fundraiser.title == title,
+            Fundraiser.status == FundraiserStatus.PENDING_EMAIL,
+            Fundraiser.created_at >= since,
+        )
+        .order_by(Fundraiser.created_at.desc(), Fundraiser.id)
+        .limit(1)
+    )
+
+
+async def serialise_starts(session: AsyncSession, *, campaign_id: uuid.UUID, email: str) -> None:
+    """Until commit, one start at a time for an address in a campaign (PostgreSQL: a transaction
+    advisory lock, taken before any row lock; SQLite's BEGIN IMMEDIATE already serialises)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"fundraiser-start:{campaign_id}:{email}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    await session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

@@ -5,6 +5,12 @@ the confirmation email goes into the outbox in the same unit. The public answer 
 whether the address already has pages (no enumeration): every accepted request does the same
 work. Confirming moves the page to `live`, or to `pending_approval` when the campaign asks for
 approval or the keyword screen flagged the page.
+
+A form sent twice (a double click, a retried API call) starts one page: a page still waiting for
+its email, with the same address and title in the same campaign, started in the last
+`REPEAT_WINDOW`, is the answer again, and nothing is created or emailed a second time. Starts
+of one address in one campaign run one at a time (repository.serialise_starts), so two
+requests arriving together cannot both miss each other.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +39,8 @@ from service.unit_of_work import UnitOfWork
 
 MAX_GOAL_MINOR = 100_000_000
 """A page's goal is at most a million in major units: anything above is a typo or a stunt."""
+REPEAT_WINDOW = timedelta(minutes=10)
+"""How long a start with the same address and title is taken as the same form sent again."""
 
 
 @dataclass(frozen=True)
@@ -111,13 +120,19 @@ async def start_fundraiser(session: UnitOfWork, *, campaign_slug: str, data: New
     if errors:
         raise ValidationFailed(errors)
     assert email is not None
+    name, title = " ".join(data.name.split()), " ".join(data.title.split())
+    await repository.serialise_starts(session, campaign_id=campaign.id, email=email)
+    repeated = await repository.recent_unconfirmed(
+        session, campaign_id=campaign.id, email=email, title=title, since=session.now() - REPEAT_WINDOW
+    )
+    if repeated is not None:
+        return repeated
     language = data.language if data.language in ("nl", "en") else campaign.default_language
     fundraiser_id = uuid.uuid4()
     team_id = await _team_for(session, campaign, fundraiser_id=fundraiser_id, choice=data.team)
     link = await sharing.create_fundraiser_link(
         session, campaign_id=campaign.id, owner_email_digest=identity.email_key(email)[1]
     )
-    name, title = " ".join(data.name.split()), " ".join(data.title.split())
     fundraiser = Fundraiser(
         id=fundraiser_id,
         campaign_id=campaign.id,

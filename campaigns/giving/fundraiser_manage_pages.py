@@ -11,6 +11,11 @@
   campaign cover's rules (campaigns.campaign.web.read_cover_form), then fundraiser_actions
   stores it through campaigns.fundraising.photos (decoded and re-encoded off the event loop,
   content-addressed files written before the row points at them), `POST .../manage/sign-out`.
+  Uploads are rate limited per page and per network before the image is decoded
+  (campaigns.fundraising.limits.enforce_photo_limits).
+- On a campaign that approves each page, the editor says before saving that a new title, story
+  or photo takes a live page off the site until the nonprofit approves it again
+  (campaigns.fundraising.managing.hold_for_approval).
 
 Session pages: every POST is CSRF-checked against the session's token (read_form) before
 anything else, so a forged post learns nothing.
@@ -134,6 +139,8 @@ async def _editor(
         "pages": pages or [card],
         "teams": teams,
         "status_text": _status_text(card, lang),
+        "need_approval": view.campaign.fundraisers_need_approval and card.status == "live",
+        "nonprofit": view.nonprofit,
         "page_url": path_for(
             request, "giving:fundraiser", slug=view.campaign.slug, fundraiser_slug=card.slug
         ),
@@ -283,6 +290,7 @@ async def upload_photo(request: Request) -> Response:
     alt = form.get("alt")
     values = {"alt": alt if isinstance(alt, str) else ""}
     try:
+        await limits.enforce_photo_limits(request, card.id)
         data, alt_text = await read_cover_form(form)
         await fundraiser_actions.set_photo(
             database(request),
@@ -300,6 +308,13 @@ async def upload_photo(request: Request) -> Response:
         return await _editor(request, view, card, photo_values=values, photo_errors=errors, status_code=409)
     except SignInRequired:
         return redirect(_manage_url(request, view, lang))
+    except RateLimited as e:
+        errors = {"image": _("Too many photos were uploaded; wait a while and try again.")}
+        response = await _editor(
+            request, view, card, photo_values=values, photo_errors=errors, status_code=429
+        )
+        response.headers["Retry-After"] = str(e.retry_after_s)
+        return response
     except (InvalidImage, ImageTooLarge) as e:
         errors = {"image": _("This file cannot be used as a photo: %(reason)s.", reason=e.detail)}
         return await _editor(
