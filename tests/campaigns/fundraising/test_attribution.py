@@ -11,8 +11,7 @@ import sqlalchemy as sa
 
 from campaigns.donations.models import Donation
 from campaigns.fundraising.models import Fundraiser, FundraiserDonation, FundraiserStatus
-from campaigns.matching import identity
-from campaigns.matching.models import Match
+from campaigns.matching.models import DonationCluster, Match
 from campaigns.sharing.models import ShareLink, ShareLinkKind
 from service.auth.models import AdminRole
 from service.db import Database, utcnow
@@ -141,20 +140,38 @@ class TestReferralPolicies:
             client, database, settings, campaign["slug"], email="friend@example.org", fundraiser=page.slug
         )
         own = await give(
-            client, database, settings, campaign["slug"], email="fia@example.org", fundraiser=page.slug
+            client,
+            database,
+            settings,
+            campaign["slug"],
+            email="fia@example.org",
+            card="card-of-fia",
+            fundraiser=page.slug,
+        )
+        # The fundraiser again, under an invented address, with the same card.
+        sock = await give(
+            client,
+            database,
+            settings,
+            campaign["slug"],
+            email="not-fia@example.net",
+            card="card-of-fia",
+            fundraiser=page.slug,
         )
 
         async with database.transaction() as session:
-            fundraiser_cluster = await identity.lookup_cluster(
-                session, [identity.email_key("fia@example.org")]
+            matches = {
+                d: await session.scalar(sa.select(Match).where(Match.donation_id == uuid.UUID(d)))
+                for d in (friend, own, sock)
+            }
+            # Who the fundraiser is, as matching found out from their own gift.
+            fundraiser_cluster = await session.scalar(
+                sa.select(DonationCluster.cluster_id).where(DonationCluster.donation_id == uuid.UUID(own))
             )
-            friend_match = await session.scalar(
-                sa.select(Match).where(Match.donation_id == uuid.UUID(friend))
-            )
-            own_match = await session.scalar(sa.select(Match).where(Match.donation_id == uuid.UUID(own)))
+        friend_match = matches[friend]
         assert friend_match is not None and friend_match.amount_minor == 500
-        assert friend_match.referrer_cluster_id == fundraiser_cluster
-        assert own_match is None or own_match.amount_minor == 0
+        assert fundraiser_cluster is not None and friend_match.referrer_cluster_id == fundraiser_cluster
+        assert [m.amount_minor if m else 0 for m in (matches[own], matches[sock])] == [0, 0]
 
 
 class TestShareLink:

@@ -86,6 +86,40 @@ class TestDistinctDonors:
         assert shown["donors"] == 1
         assert shown["raised"]["amount_minor"] == 4 * 2500
 
+    async def test_a_fundraiser_giving_with_one_card_under_many_emails_and_their_own_counts_once(
+        self, client: httpx.AsyncClient, database: Database, settings: Settings, smtp_server: SmtpServer
+    ) -> None:
+        campaign = await p2p_campaign(client, database)
+        slug = campaign["slug"]
+        honest = await live_page(
+            client, database, smtp_server, slug, name="Honest Hanna", title="Running for coats"
+        )
+        page = await live_page(
+            client, database, smtp_server, slug, email="fia@example.org", name="Fia", title="Fia swims"
+        )
+        for n in range(2):
+            await give(client, database, settings, slug, email=f"pal{n}@example.org", fundraiser=honest.slug)
+        # Each gift from a new browser: their own address (twice, spelled differently, the second
+        # time with another card), then invented addresses with the first card.
+        gifts = [
+            ("fia@example.org", "card-of-fia"),
+            (" FIA@Example.org", "card-of-fias-partner"),
+            ("swimmer1@example.net", "card-of-fia"),
+            ("swimmer2@example.net", "card-of-fia"),
+            ("swimmer3@example.net", "card-of-fia"),
+        ]
+        for email, card in gifts:
+            await give(client, database, settings, slug, email=email, card=card, fundraiser=page.slug)
+        await give(client, database, settings, slug, email="friend@example.org", fundraiser=page.slug)
+
+        board = await leaderboard(client, slug)
+
+        assert [(e["slug"], e["donors"]) for e in board] == [(honest.slug, 2), (page.slug, 2)]
+        assert board[1]["raised"]["amount_minor"] == 6 * 2500
+        assert (
+            board[0]["slug"] == honest.slug
+        )  # reached two donors first; five gifts of one person do not win
+
     async def test_donors_excluded_from_matching_do_not_count_toward_a_rank(
         self, client: httpx.AsyncClient, database: Database, settings: Settings, smtp_server: SmtpServer
     ) -> None:
