@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from campaigns.engagement.recorder import recorder
@@ -83,14 +83,29 @@ def cacheable_page(
 ) -> CachedPage:
     """The part of a page that is the same for every visitor (cacheable)."""
     rendered = templates.TemplateResponse(request, template, context, status_code=status_code)
+    return _cached_page(request, bytes(rendered.body), context, status_code, frame_ancestors)
+
+
+async def cacheable_page_in_slices(
+    request: Request, template: str, context: dict[str, Any], status_code: int, frame_ancestors: str | None
+) -> CachedPage:
+    """cacheable_page, the template rendered in slices that let the cached copy's views run
+    in between (service.web.pages._Templates.render_in_slices): for a hot page's re-render."""
+    body = (await templates.render_in_slices(request, template, context)).encode("utf-8")
+    return _cached_page(request, body, context, status_code, frame_ancestors)
+
+
+def _cached_page(
+    request: Request, body: bytes, context: dict[str, Any], status_code: int, frame_ancestors: str | None
+) -> CachedPage:
     headers = {
-        "Content-Type": rendered.headers["content-type"],
+        "Content-Type": f"{HTMLResponse.media_type}; charset={HTMLResponse.charset}",
         "Content-Language": str(context.get("lang", i18n.DEFAULT_LANGUAGE)),
         "Content-Security-Policy": page_csp(settings(request), frame_ancestors=frame_ancestors or "'none'"),
     }
     if frame_ancestors is None:
         headers["X-Frame-Options"] = "DENY"
-    return CachedPage(body=bytes(rendered.body), status_code=status_code, headers=tuple(headers.items()))
+    return CachedPage(body=body, status_code=status_code, headers=tuple(headers.items()))
 
 
 def for_visitor(request: Request, page: CachedPage) -> Response:
@@ -170,7 +185,7 @@ async def campaign_page(request: Request) -> Response:
         context["fundraisers"] = await fundraiser_views.campaign_board(
             request, context["view"], context.get("lang", "en")
         )
-        return cacheable_page(request, "giving/campaign.html", context, 200, None)
+        return await cacheable_page_in_slices(request, "giving/campaign.html", context, 200, None)
 
     page = await page_cache(request).get_or_render(("campaign", slug, languages.requested(request)), render)
     count_view(request, slug)
