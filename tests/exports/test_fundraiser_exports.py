@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import event
 
-from campaigns.exports import fundraisers
+from campaigns.exports import donations, fundraiser_donations, fundraisers
 from campaigns.exports.spec import Audience, stream_csv
 from service import audit
 from service.db import Database
@@ -225,3 +225,56 @@ class TestFundraiserDonationsCsv:
             downloads = await audit.list_entries(session, action="export.download")
         assert sorted(e.subject_id for e in downloads) == ["fundraiser-donations", "fundraisers"]
         assert {str(e.nonprofit_id) for e in downloads} == {scene.other_org.id}
+
+
+class TestSharedDonationShape:
+    """The fundraiser donations CSV is the donations CSV's row with the page in the middle."""
+
+    def test_the_columns_are_the_donations_columns_around_the_page(self) -> None:
+        def headers(export: Any, audience: Audience) -> list[str]:
+            return [c.header for c in export.columns_for(audience)]
+
+        gift = [
+            "amount",
+            "fee_cover",
+            "refunded",
+            "currency",
+            "status",
+            "anonymous",
+            "donor_name",
+            "donor_email",
+        ]
+        page = ["fundraiser_id", "fundraiser", "fundraiser_title", "team"]
+        lead = [
+            "donation_id",
+            "created_at",
+            "confirmed_at",
+            "nonprofit_id",
+            "nonprofit",
+            "campaign_id",
+            "campaign",
+        ]
+
+        assert headers(donations.EXPORT, Audience.ADMIN) == [
+            *lead,
+            *gift,
+            "referral_code",
+            "referral_channel",
+        ]
+        assert headers(fundraiser_donations.EXPORT, Audience.ADMIN) == [*lead, *page, *gift]
+        assert headers(fundraiser_donations.EXPORT, Audience.NONPROFIT) == [
+            h for h in [*lead, *page, *gift] if h not in ("nonprofit_id", "nonprofit")
+        ]
+
+    async def test_a_gift_reads_the_same_in_both_files(self, client: httpx.AsyncClient, scene: Scene) -> None:
+        every = parse_csv(await client.get("/api/v1/exports/donations.csv", headers=scene.org.headers))
+        through_pages = parse_csv(
+            await client.get("/api/v1/exports/fundraiser-donations.csv", headers=scene.org.headers)
+        )
+
+        by_id = {row["donation_id"]: row for row in every}
+        assert [r["donation_id"] for r in through_pages] == scene.gifts
+        for row in through_pages:
+            shared = {k: v for k, v in row.items() if k in by_id[row["donation_id"]]}
+            assert len(shared) == len(row) - 4  # all but the page's four columns
+            assert shared == {k: by_id[row["donation_id"]][k] for k in shared}
