@@ -5,7 +5,7 @@ Stripe sandbox over HTTP, as tests/campaigns/recurring/test_sandbox_recurring.py
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -16,6 +16,7 @@ from campaigns.donations.models import Donation, DonationStatus
 from campaigns.fundraising import service as fundraising
 from campaigns.fundraising.models import FundraiserDonation, FundraiserStatus
 from campaigns.fundraising.starting import NewFundraiser, TeamChoice
+from campaigns.recurring.models import RecurringGift
 from service.db import Database
 from tests.campaigns.fundraising.helpers import p2p_campaign
 from tests.campaigns.giving.sandboxed import Served, served
@@ -72,13 +73,13 @@ class TestMonthlyGiftThroughAPage:
 
         await served.control(http, f"sessions/{first.stripe_checkout_session_id}/pay")
         probe = lambda: gift_and_installments(database, first_id)  # noqa: E731
-        gift, _ = await eventually(probe, lambda f: _confirmed(f[1]) >= 1)
+        gift, _ = await eventually(probe, _paid(1))
         assert gift is not None
         for n in (2, 3):
             await served.control(
                 http, f"subscriptions/{gift.stripe_subscription_id}/renew", {"outcome": "succeed"}
             )
-            _, donations = await eventually(probe, lambda f, n=n: _confirmed(f[1]) >= n)
+            _, donations = await eventually(probe, _paid(n))
         assert [d.status for d in donations] == [DonationStatus.CONFIRMED] * 3
 
         async with database.transaction() as session:
@@ -96,8 +97,8 @@ class TestMonthlyGiftThroughAPage:
         assert (team["donors"], team["raised"]["amount_minor"]) == (1, 3 * 1000)
 
 
-def _confirmed(donations: list[Donation]) -> int:
-    return len([d for d in donations if d.status is DonationStatus.CONFIRMED])
+def _paid(n: int) -> Callable[[tuple[RecurringGift | None, list[Donation]]], bool]:
+    return lambda found: len([d for d in found[1] if d.status is DonationStatus.CONFIRMED]) >= n
 
 
 async def _get(http: httpx.AsyncClient, url: str) -> dict[str, Any]:
