@@ -28,6 +28,7 @@ from typing import Any
 from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from campaigns.engagement.recorder import EngagementRecorder
 from campaigns.giving import languages, pages
@@ -37,6 +38,7 @@ from service.web import tokens
 from service.web.context import forwarded_client
 from service.web.fast_path import FastRoute
 from service.web.microcache import MicroCache
+from service.web.middleware import WITH_SECURITY_HEADERS, RawHeader, security_headers
 
 RawHeaders = list[tuple[bytes, bytes]]
 
@@ -44,13 +46,30 @@ _DEVICE = tokens.DEVICE_COOKIE.encode("latin-1")
 
 
 class _CachedPageResponse(Response):
-    """A Response whose header list is given whole (no init_headers per view)."""
+    """A Response whose header list is given whole (no init_headers per view), the security
+    headers included: its start message tells RequestContextMiddleware so
+    (middleware.WITH_SECURITY_HEADERS), which then only adds the request id."""
 
-    def __init__(self, body: bytes, status_code: int, raw_headers: RawHeaders) -> None:
+    def __init__(
+        self, body: bytes, status_code: int, raw_headers: RawHeaders, security: tuple[RawHeader, ...]
+    ) -> None:
         self.body = body
         self.status_code = status_code
         self.background = None
         self.raw_headers = raw_headers
+        self._security = security
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Response.__call__ for an http request without a background task, plus the marker.
+        await send(
+            {
+                "type": "http.response.start",
+                "status": self.status_code,
+                "headers": self.raw_headers,
+                WITH_SECURITY_HEADERS: self._security,
+            }
+        )
+        await send({"type": "http.response.body", "body": self.body})
 
 
 async def cached_campaign_page(request: Request) -> Response | None:
@@ -102,7 +121,11 @@ async def cached_campaign_page(request: Request) -> Response | None:
     headers = page.response_headers.copy()
     headers += pages.visitor_headers(page.status_code, device, secure=config.is_production)
     headers += languages.language_headers(in_url=asked is not None)
-    return _CachedPageResponse(page.body, page.status_code, headers)
+    # The visitor's headers (Cache-Control, Set-Cookie, Vary) are none of the security headers,
+    # so what the middleware would append depends on the page alone: worked out once per page.
+    security = security_headers(hsts=config.is_production)
+    headers += page.security_suffix(security)
+    return _CachedPageResponse(page.body, page.status_code, headers, security)
 
 
 def _route(name: str) -> Route:

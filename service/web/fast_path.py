@@ -56,13 +56,20 @@ class PageFastPathMiddleware:
         # One child per route, looked up once: `.labels()` costs a lock and a dict per call.
         self._hits = {id(fast): FAST_PATH_HITS.labels(fast.route.path) for fast in self.routes}
         self._session_marker = f"{session_cookie}=".encode("latin-1")
+        # The path up to its first parameter, which every path the route matches starts with
+        # (a request under a root path takes the normal way).
+        self._prefixed = tuple((fast, fast.route.path.split("{", 1)[0]) for fast in self.routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not self._brings_session(scope):
+        if scope["type"] == "http":
             method = scope["method"]
-            for fast in self.routes:
-                if method != fast.method:
+            path = scope["path"]
+            for fast, prefix in self._prefixed:
+                # The route's fixed start first: most requests are for other pages.
+                if method != fast.method or not path.startswith(prefix):
                     continue
+                if self._brings_session(scope):
+                    break
                 match, child_scope = fast.route.matches(scope)
                 if match is not Match.FULL:
                     continue

@@ -25,6 +25,7 @@ from functools import cached_property
 from starlette.responses import Response
 
 from service.logging import get_logger
+from service.web.middleware import with_security_headers
 
 log = get_logger("goodloop.microcache")
 
@@ -48,6 +49,24 @@ class CachedPage:
         """All the headers Response(body, status_code) + raw_headers sends (Content-Length
         first, as Response writes it), built once per cached page; copy before appending."""
         return Response(self.body, status_code=self.status_code).raw_headers + self.raw_headers
+
+    def security_suffix(self, defaults: tuple[tuple[bytes, bytes], ...]) -> list[tuple[bytes, bytes]]:
+        """What RequestContextMiddleware appends to response_headers (+ headers whose names are
+        none of the security headers'): the defaults the page lacks, worked out once per page
+        (service.web.middleware.with_security_headers). Raises if the merge would rather drop
+        one of the page's own headers (X-Frame-Options without a Content-Security-Policy)."""
+        suffix = self._suffixes.get(defaults)
+        if suffix is None:
+            own = self.response_headers
+            merged = with_security_headers(own, defaults)
+            if merged[: len(own)] != own:
+                raise ValueError("the security headers replace one of the page's own")
+            suffix = self._suffixes[defaults] = merged[len(own) :]
+        return suffix
+
+    @cached_property
+    def _suffixes(self) -> dict[tuple[tuple[bytes, bytes], ...], list[tuple[bytes, bytes]]]:
+        return {}
 
 
 @dataclass(frozen=True)
