@@ -1,7 +1,8 @@
 """Moderators review supporters' pages (#15) at /admin/fundraisers: reported pages first, then
 public pages the keyword screen flagged, then hidden ones. They hide (reversible), show again
 or end a page, always with a reason; the fundraising service audits the decision, and the
-page's open reports are closed with the same reason.
+page's open reports are closed with the same reason (by the service itself when a page ends).
+Ended pages leave the queue (campaigns.console.fundraiser_queue).
 """
 
 from __future__ import annotations
@@ -88,12 +89,14 @@ async def _apply(
     session: UnitOfWork, admin: Admin, action: str, fundraiser_id: uuid.UUID, reason: str
 ) -> Fundraiser:
     """The service decides and audits; the page's open reports close with the same reason."""
+    if action == "end":
+        # Ending closes the page's open reports itself, whoever ends it (fundraising.end).
+        return await fundraising.end(session, actor=admin, fundraiser_id=fundraiser_id, note=reason)
     if action == "hide":
         fundraiser = await fundraising.hide(session, actor=admin, fundraiser_id=fundraiser_id, note=reason)
-    elif action == "end":
-        fundraiser = await fundraising.end(session, actor=admin, fundraiser_id=fundraiser_id, note=reason)
     else:
-        fundraiser = await fundraising.unhide(session, actor=admin, fundraiser_id=fundraiser_id)
+        fundraiser = await fundraising.unhide(session, actor=admin, fundraiser_id=fundraiser_id, note=reason)
+    # A moderator who hid a page, or showed it again, has dealt with what was reported about it.
     await fundraiser_queue.resolve_page_reports(session, admin=admin, fundraiser=fundraiser, note=reason)
     return fundraiser
 

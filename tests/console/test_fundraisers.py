@@ -167,6 +167,57 @@ class TestDecisions:
         assert again.status_code == 409
         assert await page_state(database, scene.runner.id) == (FundraiserStatus.ENDED, 0)
 
+    async def test_ending_a_reported_page_closes_its_reports_once_with_the_reason(
+        self, client: httpx.AsyncClient, database: Database, scene: Scene
+    ) -> None:
+        await report(database, scene, scene.runner, "Impersonation.")
+        admin = await signed_in_admin(client, database)
+
+        ended = await submit(
+            client, f"/admin/fundraisers/{scene.runner.id}/end", {"reason": "Scam"}, page="/admin/fundraisers"
+        )
+
+        assert ended.status_code == 303
+        assert await page_state(database, scene.runner.id) == (FundraiserStatus.ENDED, 0)
+        async with database.transaction() as session:
+            entries = await audit.list_entries(
+                session, subject_type="fundraiser", subject_id=str(scene.runner.id)
+            )
+            [closed] = (
+                await session.scalars(
+                    sa.select(CampaignReport).where(CampaignReport.fundraiser_id == scene.runner.id)
+                )
+            ).all()
+        resolved = [e for e in entries if e.action == "fundraiser.reports_resolved"]
+        assert [(e.note, e.actor_id) for e in resolved] == [("Scam", str(admin.id))]
+        assert (closed.resolution_note, closed.resolved_by_admin_id) == ("Scam", admin.id)
+
+    async def test_showing_a_page_again_keeps_the_reason_in_the_audit_log(
+        self, client: httpx.AsyncClient, database: Database, scene: Scene
+    ) -> None:
+        await signed_in_admin(client, database)
+        await submit(
+            client,
+            f"/admin/fundraisers/{scene.runner.id}/hide",
+            {"reason": "Checking"},
+            page="/admin/fundraisers",
+        )
+
+        shown = await submit(
+            client,
+            f"/admin/fundraisers/{scene.runner.id}/unhide",
+            {"reason": "The organisation vouched for her"},
+            page="/admin/fundraisers",
+        )
+
+        assert shown.status_code == 303
+        assert await page_state(database, scene.runner.id) == (FundraiserStatus.LIVE, 0)
+        async with database.transaction() as session:
+            entries = await audit.list_entries(
+                session, subject_type="fundraiser", subject_id=str(scene.runner.id)
+            )
+        assert {e.action: e.note for e in entries}["fundraiser.unhide"] == "The organisation vouched for her"
+
     @pytest.mark.parametrize("reason", ["", "no"])
     async def test_a_reason_is_required(
         self, client: httpx.AsyncClient, database: Database, scene: Scene, reason: str
