@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,6 +27,66 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     PostgreSQL, Chromium, a CLI subprocess or a live server, so a third worker on two cores
     cut the suite from 12.6 to 9.3 minutes here."""
     return len(os.sched_getaffinity(0)) + 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) + 1
+
+
+SLOW_TESTS: dict[str, float] = {
+    # Seconds each took in a CI run (--durations), by node id prefix. A module named whole keeps
+    # its tests together (the audit shares one browser and one seeded app).
+    "tests/browser/test_accessibility.py": 240,
+    "tests/test_api_fuzz.py::test_api_never_answers_500_and_matches_its_schema[postgresql-negative]": 90,
+    "tests/test_api_fuzz.py::test_api_never_answers_500_and_matches_its_schema[sqlite-negative]": 90,
+    "tests/campaigns/matching/test_concurrency.py::TestRaceForTheLastOfThePool": 80,
+    "tests/test_api_fuzz.py::test_api_never_answers_500_and_matches_its_schema[sqlite-positive]": 60,
+    "tests/webhooks/test_resilience.py::TestWorkerKilled": 60,
+    "tests/service/mail/test_worker_process.py": 70,
+    "tests/test_api_fuzz.py::test_api_never_answers_500_and_matches_its_schema[postgresql-positive]": 45,
+    "tests/sim/test_season.py::TestViralDay": 75,
+    "tests/sim/test_season.py::TestSeason": 45,
+    "tests/sim/test_season.py::TestClock": 35,
+    "tests/test_code_quality.py": 45,
+    "tests/campaigns/matching/test_properties.py::TestSeasons": 45,
+    "tests/webhooks/test_bad_input.py::TestBadInput": 55,
+    "tests/campaigns/matching/test_histories.py::TestHistoriesWithMatching": 35,
+}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The slowest tests first, spread over the workers.
+
+    `--dist worksteal` hands each worker a contiguous share of the collection and lets an idle
+    worker steal the tail of the longest queue. In collection order the slow tests sat deep in
+    the shares (the fuzzers, simulator and code quality all in the last one), started minutes
+    late and ran one after another there, ending the run alone. Here each share starts with its
+    part of them (longest first, onto the share with the least so far), and the quick tests
+    follow in their usual order, which the others steal."""
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 0))
+    if workers > 1 and config.getoption("dist", None) == "worksteal":
+        items[:] = slow_first(items, workers)
+
+
+def slow_first(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
+    slow: dict[str, list[pytest.Item]] = {}
+    rest: list[pytest.Item] = []
+    for item in items:
+        key = next((prefix for prefix in SLOW_TESTS if item.nodeid.startswith(prefix)), None)
+        (rest if key is None else slow.setdefault(key, [])).append(item)
+    heads: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    for key in sorted(slow, key=lambda k: -SLOW_TESTS[k]):
+        least = loads.index(min(loads))
+        heads[least] += slow[key]
+        loads[least] += SLOW_TESTS[key]
+    # The shares worksteal hands out at the start (xdist.scheduler.worksteal.check_schedule).
+    ordered: list[pytest.Item] = []
+    left, quick = len(items), iter(rest)
+    for worker in range(workers):
+        share = left // (workers - worker)
+        left -= share
+        ordered += heads[worker]
+        ordered += itertools.islice(quick, max(0, share - len(heads[worker])))
+    ordered += quick
+    return ordered
 
 
 @pytest.fixture(scope="session", autouse=True)
