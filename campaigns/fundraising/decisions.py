@@ -1,6 +1,6 @@
 """The nonprofit's and moderators' decisions on a page, and the nonprofit's view of its pages.
 
-The status machine (one function moves along its edges, `_move`):
+The status machine (decisions move along its edges through `_decide`):
 
     pending_email -> pending_approval -> live -> hidden -> live (unhide)
     pending_email -> live (no approval asked, nothing flagged)

@@ -6,8 +6,10 @@ Edges own the transaction (`database.transaction()` gives the UnitOfWork every c
 Starting and confirming (the "start a fundraiser" form and `POST .../fundraisers`):
 - `start_fundraiser(uow, campaign_slug=, data=NewFundraiser(name, email, title, story_markdown,
   goal_minor, team=TeamChoice(join_slug=|create_name=), language))` -> Fundraiser (pending_email);
-  queues the confirmation email. Raises FundraisersDisabled (409, peer-to-peer off or campaign
-  not live), ValidationFailed (422, fields name/email/title/goal_minor/team), TeamNotFound (404).
+  queues the confirmation email. The same address and title again within `REPEAT_WINDOW` (10 min)
+  while the first still waits for its email is the first page again: nothing new, nothing sent.
+  Raises FundraisersDisabled (409, peer-to-peer off or campaign not live), ValidationFailed
+  (422, fields name/email/title/goal_minor/team), TeamNotFound (404).
   Rate limits are the edge's: `campaigns.fundraising.limits.enforce_creation_limits(request, email)`.
   Answer the same whatever the address (the API says `ACCEPTED_MESSAGE`).
 - `confirm_link_usable(uow, token=, now=)` -> bool (GET shows a button; mail scanners)
@@ -21,10 +23,14 @@ Managing (no password; the sign-in link's page and the manage page):
 - `session_owner(uow, token=, now=)` -> Owner(campaign_id, email) | None; `sign_out(uow, token=)`
 - `my_pages(uow, owner=)`; `own_page(uow, owner=, fundraiser_slug=)`;
   `update_page(uow, owner=, fundraiser_slug=, changes=PageChanges(...))`
-- Photo (same rules as the cover): `photo_page`, then `campaigns.campaign.cover.prepare_cover`
-  (in a thread), `store_photo(store, prepared)`, then `set_photo(uow, owner=, store=,
-  fundraiser_slug=, prepared=, alt=)`; `remove_photo(...)`. Files: Fundraiser.photo_file(w, ext)
-  (`photos/{key}-{w}.{webp|jpg}` in the media store, served by `media:file`).
+- On a campaign that approves each page, a new title, story or photo takes a live page back to
+  pending_approval (`managing.hold_for_approval`); goal and team change at once.
+- Photo (same rules as the cover; the edge limits uploads with
+  `limits.enforce_photo_limits(request, fundraiser_id)` first): `photo_page`, then
+  `campaigns.campaign.cover.prepare_cover` (in a thread), `store_photo(store, prepared)`, then
+  `set_photo(uow, owner=, store=, fundraiser_slug=, prepared=, alt=)`; `remove_photo(...)`.
+  Files: Fundraiser.photo_file(w, ext) (`photos/{key}-{w}.{webp|jpg}` in the media store,
+  served by `media:file`).
 
 Public reads (pages and the public API; only live pages of public campaigns):
 - `public_fundraiser(session, campaign_slug=, fundraiser_slug=)` -> FundraiserView(campaign,
@@ -39,8 +45,10 @@ Public reads (pages and the public API; only live pages of public campaigns):
 Nonprofit and moderators (C):
 - `list_for_nonprofit(uow, actor=, campaign_id=, status=, limit=, offset=)`,
   `get_for_actor(uow, actor=Actor|Admin, fundraiser_id=)` (another organisation's: 404)
-- `approve`, `hide(note=)`, `unhide`, `end(note=)` (uow, actor=Actor|Admin, fundraiser_id=):
-  audit-logged, facts fundraiser.approved/hidden/unhidden/ended; IllegalFundraiserTransition (409)
+- `approve`, `hide(note=)`, `unhide(note=)`, `end(note=)` (uow, actor=Actor|Admin, fundraiser_id=):
+  audit-logged, facts fundraiser.approved/hidden/unhidden/ended; IllegalFundraiserTransition (409).
+  `unhide` returns the page where it was hidden from (live, or still waiting for approval);
+  `end` closes the page's open reports (audited `fundraiser.reports_resolved`), `hide` does not.
 - `totals_of(session, campaign_id=, nonprofit_id=)` -> CampaignTally (.of_fundraiser(id),
   .of_team(id): donors, raised_minor, ...); `fundraiser_out(f)` -> FundraiserOut (schemas).
 - `attributed_donations(session, fundraiser_id=)`: every donation through a page (any status).
