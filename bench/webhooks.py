@@ -35,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -304,6 +305,89 @@ class Pipeline:
     lag_p99_s: float
     rows_per_donation: float = 0.0
     """Rows inserted, updated or deleted per donation, from intake to processed (pg_stat)."""
+    retried: int = 0
+    """Events processed on a later attempt (not_yet_known: they arrived before their cause)."""
+    cpu: str = ""
+    """Where the CPU went while the events were processed (CpuShares.text)."""
+
+
+def _proc_cpu_s(pid: int) -> float:
+    """utime + stime of one process so far, in seconds (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_cpu_s() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, every core (from /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(values) - idle) / tick, sum(values) / tick
+
+
+class CpuShares:
+    """CPU used by the web process, each worker and this database's PostgreSQL backends, against
+    the whole machine, between start() and stop(): shows who had the cores while it ran."""
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self.pids: dict[str, int] = {}
+        self._start: dict[str, float] = {}
+        self._machine = (0.0, 0.0)
+        self._sampler: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._seen: dict[int, float] = {}
+        self.text = ""
+
+    def start(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self._start = {name: _proc_cpu_s(pid) for name, pid in pids.items()}
+        self._machine = _machine_cpu_s()
+        self._seen = {}
+        self._sampler = threading.Thread(target=self._sample_postgres, daemon=True)
+        self._sampler.start()
+
+    def _backends(self) -> dict[int, float]:
+        """CPU seconds so far of each PostgreSQL backend connected to this database."""
+        found = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    command = (entry / "cmdline").read_bytes().decode(errors="replace")
+                except OSError:
+                    continue
+                if command.startswith("postgres:") and f" {self.database} " in command:
+                    found[int(entry.name)] = _proc_cpu_s(int(entry.name))
+        return found
+
+    def _sample_postgres(self) -> None:
+        # Backends come and go with the pools: each one's CPU is kept at its highest reading,
+        # less what it had used before start().
+        base = self._backends()
+        while True:
+            for pid, seconds in self._backends().items():
+                used = seconds - base.get(pid, 0.0)
+                self._seen[pid] = max(self._seen.get(pid, 0.0), used)
+            if self._stop.wait(0.5):
+                return
+
+    def stop(self) -> None:
+        busy0, total0 = self._machine
+        used = {name: _proc_cpu_s(pid) - self._start[name] for name, pid in self.pids.items()}
+        self._stop.set()
+        if self._sampler is not None:
+            self._sampler.join()
+        used["postgres"] = sum(self._seen.values())
+        busy1, total1 = _machine_cpu_s()
+        busy, total = busy1 - busy0, total1 - total0
+        parts = ", ".join(f"{name} {seconds:.1f}" for name, seconds in used.items())
+        others = busy - sum(used.values())
+        self.text = (
+            f"CPU s over {total:.0f} core-s: {parts}, everything else {others:.1f}, idle {total - busy:.1f}"
+        )
 
 
 def rows_written(database_url: str) -> int:
@@ -331,28 +415,53 @@ async def inbox_figures(database_url: str, *, from_first: str = "received_at") -
     try:
         async with database.transaction() as session:
             rows = (
-                await session.execute(sa.select(WebhookEvent.received_at, WebhookEvent.processed_at))
+                await session.execute(
+                    sa.select(WebhookEvent.received_at, WebhookEvent.processed_at, WebhookEvent.attempts)
+                )
             ).all()
     finally:
         await database.dispose()
-    done = [(r, p) for r, p in rows if p is not None]
+    done = [(r, p) for r, p, _ in rows if p is not None]
+    attempts = [a for _, p, a in rows if p is not None]
     if not done:
         return Pipeline(0, 0.0, 0.0)
     first = min(r for r, _ in done) if from_first == "received_at" else min(p for _, p in done)
     span = (max(p for _, p in done) - first).total_seconds()
     lags = [(p - r).total_seconds() for r, p in done]
-    return Pipeline(len(done), len(done) / span if span else 0.0, p99(lags) if len(lags) > 1 else 0.0)
+    retried = sum(1 for a in attempts if a > 1)
+    return Pipeline(
+        len(done), len(done) / span if span else 0.0, p99(lags) if len(lags) > 1 else 0.0, retried=retried
+    )
 
 
 def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """One `goodloop worker` process (no readiness probe: it has no port)."""
-    return subprocess.Popen(
+    """One `goodloop worker` process, returned once it logged "worker started" (it has no port
+    to probe): importing the app takes seconds, tens of them on a loaded machine, and a worker
+    still importing while the deliveries arrive would put its start-up into the live figure."""
+    process = subprocess.Popen(
         [str(BIN / "goodloop"), "worker"],
         env=env,
         cwd=ROOT,
-        stdout=log_file("worker"),
+        stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+    started = threading.Event()
+
+    def relay() -> None:
+        assert process.stdout is not None
+        sink = log_file("worker")
+        for line in process.stdout:
+            if b'"worker started"' in line:
+                started.set()
+            if sink is not subprocess.DEVNULL:
+                sink.write(line)
+        started.set()  # it ended: stop() reports how
+
+    threading.Thread(target=relay, daemon=True).start()
+    if not started.wait(300):
+        process.kill()
+        raise SystemExit("goodloop worker did not start")
+    return process
 
 
 def wait_processed(database_url: str, count: int) -> None:
@@ -385,15 +494,19 @@ def measure_pipeline(
     port = free_port()
     server = start([str(BIN / "goodloop"), "serve", "--no-worker", "--port", str(port)], env, port)
     running = [start_worker(env) for _ in range(workers)] if live else []
+    cpu = CpuShares(make_url(database_url).database or "")
     try:
-        time.sleep(2)  # the workers' startup is not part of the figure
+        if live:
+            cpu.start({"web": server.pid, **{f"worker{i + 1}": w.pid for i, w in enumerate(running)}})
         target = Target(f"http://127.0.0.1:{port}/webhooks/stripe", env["BASELINE_DSN"], "webhook_events")
         for wave in waves:
             fire(target, wave)
         if not running:
             stop(server)
             running = [start_worker(env) for _ in range(workers)]
+            cpu.start({f"worker{i + 1}": w.pid for i, w in enumerate(running)})
         wait_processed(database_url, len(deliveries))
+        cpu.stop()
     finally:
         for worker in running:
             stop(worker)
@@ -403,7 +516,7 @@ def measure_pipeline(
     time.sleep(1)
     rows = (rows_written(database_url) - before) / len(payments)
     figures = asyncio.run(inbox_figures(database_url, from_first="received_at" if live else "processed_at"))
-    return dataclasses.replace(figures, rows_per_donation=rows)
+    return dataclasses.replace(figures, rows_per_donation=rows, cpu=cpu.text)
 
 
 async def check_exactly_once(database_url: str, *, events: int, donations: int) -> None:
@@ -521,7 +634,9 @@ def report_pipelines(pipelines: dict[str, Pipeline], counts: list[int]) -> None:
             f"  live:  {live.events_per_s:8.0f} events/s from first receipt to last processed, "
             f"lag p99 {live.lag_p99_s * 1000:.0f} ms"
         )
+        print(f"         {live.retried} events retried (not_yet_known); {live.cpu}")
         print(f"  burst: {burst.events_per_s:8.0f} events/s draining a full inbox")
+        print(f"         {burst.retried} events retried; {burst.cpu}")
         print(f"  rows written per donation (3 events in, processed): {burst.rows_per_donation:.1f}")
     if len(counts) > 1:
         n = counts[-1]

@@ -14,6 +14,8 @@ info dict (docs/architecture.md, "Unit of work and clock"):
   last, under their locks, so no caller has to remember it;
 - the cause of a clawback that the webhook registry is applying (campaigns.payouts.causes);
 - whether any matching program exists (campaigns.matching.repository);
+- a batch's reads of settings its handlers do not change (`remembered`): only while the
+  webhook processor runs a batch, which may announce hundreds of facts of one nonprofit;
 - work that must wait for the commit (metrics counts): run only once the commit succeeded.
 
 `finish()` runs before the commit: queued ledger postings are written (the ledger registers its
@@ -27,9 +29,9 @@ get their `created_at` / `updated_at` (columns made by service.db's `created_at_
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +41,7 @@ from service.clock import Clock, SystemClock
 
 Finisher = Callable[["UnitOfWork"], Awaitable[None]]
 AfterCommit = Callable[[], None]
+T = TypeVar("T")
 
 STAMP_ON_INSERT = "stamp_on_insert"
 STAMP_ON_UPDATE = "stamp_on_update"
@@ -76,6 +79,8 @@ class UnitOfWork(AsyncSession):
         self.clawback_cause: str | None = None
         # campaigns.matching.repository
         self.any_matching_program: bool | None = None
+        # remembered(): None except inside a webhook batch (webhooks.processor)
+        self.batch_reads: dict[Hashable, object] | None = None
         self._finishers: list[Finisher] = []
         self._queued_writes: list[Finisher] = []
         self._after_commit: list[AfterCommit] = []
@@ -99,6 +104,21 @@ class UnitOfWork(AsyncSession):
         """Run `work` once the commit succeeded; dropped if the unit rolls back."""
         self._after_commit.append(work)
 
+    async def remembered(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        """`load()`, read once per batch when the webhook processor turned batch reads on.
+
+        For settings a fact listener reads per fact and no webhook handler writes (a
+        nonprofit's receipt issuer, members' email choices, webhook endpoints): a batch
+        confirming hundreds of gifts of one nonprofit reads each once instead of per gift.
+        Anywhere else (routes, commands, the one-by-one path) every call loads afresh, so a
+        unit that changes such a setting and then announces a fact sees its own change.
+        """
+        if self.batch_reads is None:
+            return await load()
+        if key not in self.batch_reads:
+            self.batch_reads[key] = await load()
+        return cast(T, self.batch_reads[key])
+
     def forget_caches(self) -> None:
         """After rolling back to a savepoint: what the rolled-back work posted or cached is gone.
 
@@ -110,6 +130,7 @@ class UnitOfWork(AsyncSession):
         self.ledger_posted_keys = set()
         self.ledger_deferred = None
         self.ledger_limited_accounts = {}
+        self.batch_reads = None
 
     async def finish(self) -> None:
         """The unit's own work before commit: queued writes, the finishers, queued writes again."""

@@ -105,6 +105,9 @@ async def _process_together(
         try:
             events = [StripeEvent.from_payload(row.payload) for row in rows]
             await _lock_batch(session, events, remember=True)
+            # Fact listeners read each nonprofit's settings once per batch, not once per gift
+            # (UnitOfWork.remembered); this path never rolls back to a savepoint.
+            session.batch_reads = {}
             ledger.defer_postings(session)
             await link_sessions_first(session, events)
             for event in events:

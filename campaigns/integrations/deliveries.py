@@ -84,16 +84,17 @@ class DeliveryFanOut:
     """The FactListener that queues the fact's event for each subscribed endpoint."""
 
     async def on_fact(self, session: UnitOfWork, fact: facts.Fact) -> None:
+        # The endpoints first: most nonprofits have none, and then the stored event need not
+        # be read back. Read once per webhook batch (UnitOfWork.remembered).
+        rows = await session.remembered(
+            ("integrations.endpoints", fact.nonprofit_id),
+            lambda: _enabled_endpoints(session, fact.nonprofit_id),
+        )
+        if not rows:
+            return
         event = await events.event_for(session, fact.key)
         if event is None:
             return
-        rows = (
-            await session.execute(
-                sa.select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
-                    WebhookEndpoint.nonprofit_id == fact.nonprofit_id, WebhookEndpoint.enabled.is_(True)
-                )
-            )
-        ).all()
         targets = [endpoint_id for endpoint_id, wanted in rows if subscribed(wanted, event.type)]
         if not targets:
             return
@@ -120,6 +121,18 @@ class DeliveryFanOut:
             .values(values)
             .on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"])
         )
+
+
+async def _enabled_endpoints(
+    session: UnitOfWork, nonprofit_id: uuid.UUID
+) -> list[tuple[uuid.UUID, list[str]]]:
+    """(id, enabled events) of the nonprofit's enabled endpoints."""
+    rows = await session.execute(
+        sa.select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
+            WebhookEndpoint.nonprofit_id == nonprofit_id, WebhookEndpoint.enabled.is_(True)
+        )
+    )
+    return [(endpoint_id, list(wanted)) for endpoint_id, wanted in rows]
 
 
 fan_out = DeliveryFanOut()

@@ -90,11 +90,7 @@ def _key(recipient: Recipient, fact: facts.Fact) -> str:
 
 
 async def _new_gift(session: UnitOfWork, fact: facts.Fact) -> None:
-    wanted = [
-        r
-        for r in await recipients(session, nonprofit_id=fact.nonprofit_id)
-        if r.gift_emails is GiftEmails.EACH
-    ]
+    wanted = [r for r in await _recipients(session, fact) if r.gift_emails is GiftEmails.EACH]
     donation = await session.get(Donation, fact.subject_id)
     if not wanted or donation is None:
         return
@@ -104,8 +100,18 @@ async def _new_gift(session: UnitOfWork, fact: facts.Fact) -> None:
         await enqueue(session, key=_key(recipient, fact), email=rendered.email(to=recipient.email))
 
 
+async def _recipients(session: UnitOfWork, fact: facts.Fact) -> list[Recipient]:
+    """The nonprofit's members and their choices, read once per webhook batch (a batch confirms
+    many gifts of one nonprofit; UnitOfWork.remembered)."""
+    nonprofit_id = fact.nonprofit_id
+    return await session.remembered(
+        ("notifications.recipients", nonprofit_id),
+        lambda: recipients(session, nonprofit_id=nonprofit_id),
+    )
+
+
 async def _money_news(session: UnitOfWork, fact: facts.Fact) -> None:
-    wanted = [r for r in await recipients(session, nonprofit_id=fact.nonprofit_id) if r.money_emails]
+    wanted = [r for r in await _recipients(session, fact) if r.money_emails]
     if not wanted:
         return
     news = await _news(session, fact)

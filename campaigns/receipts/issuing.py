@@ -84,7 +84,14 @@ async def on_email_learnt(session: UnitOfWork, donation: Donation) -> None:
 
 
 async def issuer_for(session: UnitOfWork, nonprofit_id: uuid.UUID) -> Issuer:
-    """The nonprofit as its receipts name it: the tax profile, else what it signed up with."""
+    """The nonprofit as its receipts name it: the tax profile, else what it signed up with.
+
+    Read once per webhook batch (UnitOfWork.remembered): a batch confirms many gifts of one
+    nonprofit, and a missing tax profile is otherwise a query per gift."""
+    return await session.remembered(("receipts.issuer", nonprofit_id), lambda: _issuer(session, nonprofit_id))
+
+
+async def _issuer(session: UnitOfWork, nonprofit_id: uuid.UUID) -> Issuer:
     profile = await repository.get_tax_profile(session, nonprofit_id)
     if profile is not None:
         return Issuer(
