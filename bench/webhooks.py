@@ -434,34 +434,43 @@ async def inbox_figures(database_url: str, *, from_first: str = "received_at") -
     )
 
 
-def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """One `goodloop worker` process, returned once it logged "worker started" (it has no port
-    to probe): importing the app takes seconds, tens of them on a loaded machine, and a worker
-    still importing while the deliveries arrive would put its start-up into the live figure."""
-    process = subprocess.Popen(
-        [str(BIN / "goodloop"), "worker"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    started = threading.Event()
+def start_workers(env: dict[str, str], count: int) -> list[subprocess.Popen[bytes]]:
+    """`count` `goodloop worker` processes, started together and returned once each logged
+    "worker started" (they have no port to probe). Importing the app takes seconds, tens of
+    them on a loaded machine: a worker still importing while the deliveries arrive would put
+    its start-up into the live figure, and workers started one after the other would let the
+    first drain a backlog alone while the next imports."""
+    processes = [
+        subprocess.Popen(
+            [str(BIN / "goodloop"), "worker"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(count)
+    ]
+    ready = [threading.Event() for _ in processes]
+    for process, started in zip(processes, ready, strict=True):
+        threading.Thread(target=_relay, args=(process, started), daemon=True).start()
+    for process, started in zip(processes, ready, strict=True):
+        if not started.wait(300) or process.poll() is not None:
+            for other in processes:
+                other.kill()
+            raise SystemExit("goodloop worker did not start")
+    return processes
 
-    def relay() -> None:
-        assert process.stdout is not None
-        sink = log_file("worker")
-        for line in process.stdout:
-            if b'"worker started"' in line:
-                started.set()
-            if sink is not subprocess.DEVNULL:
-                sink.write(line)
-        started.set()  # it ended: stop() reports how
 
-    threading.Thread(target=relay, daemon=True).start()
-    if not started.wait(300):
-        process.kill()
-        raise SystemExit("goodloop worker did not start")
-    return process
+def _relay(process: subprocess.Popen[bytes], started: threading.Event) -> None:
+    """Reads a worker's lines (to BENCH_LOG_DIR if set) and says when it started."""
+    assert process.stdout is not None
+    sink = log_file("worker")
+    for line in process.stdout:
+        if b'"worker started"' in line:
+            started.set()
+        if sink is not subprocess.DEVNULL:
+            sink.write(line)
+    started.set()  # it ended: the caller sees it in poll()
 
 
 def wait_processed(database_url: str, count: int) -> None:
@@ -493,7 +502,7 @@ def measure_pipeline(
     deliveries = [delivery for wave in waves for delivery in wave]
     port = free_port()
     server = start([str(BIN / "goodloop"), "serve", "--no-worker", "--port", str(port)], env, port)
-    running = [start_worker(env) for _ in range(workers)] if live else []
+    running = start_workers(env, workers) if live else []
     cpu = CpuShares(make_url(database_url).database or "")
     try:
         if live:
@@ -503,7 +512,7 @@ def measure_pipeline(
             fire(target, wave)
         if not running:
             stop(server)
-            running = [start_worker(env) for _ in range(workers)]
+            running = start_workers(env, workers)
             cpu.start({f"worker{i + 1}": w.pid for i, w in enumerate(running)})
         wait_processed(database_url, len(deliveries))
         cpu.stop()
