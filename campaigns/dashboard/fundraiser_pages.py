@@ -176,6 +176,11 @@ async def _detail_context(session: UnitOfWork, actor: Actor, fundraiser_id: uuid
         "offered": offered(fundraiser.status),
         "decisions": {name: decision for name, (_, decision) in DECISIONS.items()},
         "note_limit": NOTE_LIMIT,
+        "unhide_to": (
+            fundraising.unhide_target(fundraiser).value
+            if fundraiser.status is FundraiserStatus.HIDDEN
+            else None
+        ),
     }
 
 

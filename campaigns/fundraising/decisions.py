@@ -106,14 +106,14 @@ async def unhide(
 ) -> Fundraiser:
     """Put a hidden page back where it was hidden from: live, or still waiting for approval
     (showing a page again never stands in for approving it)."""
-    fundraiser, _ = await _decide(session, actor, fundraiser_id, to=_return_of, only_from={S.HIDDEN})
+    fundraiser, _ = await _decide(session, actor, fundraiser_id, to=unhide_target, only_from={S.HIDDEN})
     fundraiser.hidden_at = None
     fundraiser.hidden_from = None
     await _record(session, actor, fundraiser, "fundraiser.unhide", facts.FUNDRAISER_UNHIDDEN, note=note)
     return fundraiser
 
 
-def _return_of(fundraiser: Fundraiser) -> FundraiserStatus:
+def unhide_target(fundraiser: Fundraiser) -> FundraiserStatus:
     """Where a hidden page goes back to. A page hidden before `hidden_from` was kept goes live
     only when the nonprofit had approved it; otherwise it waits for approval."""
     if fundraiser.hidden_from in (S.LIVE, S.PENDING_APPROVAL):

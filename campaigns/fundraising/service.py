@@ -47,7 +47,8 @@ Nonprofit and moderators (C):
   `get_for_actor(uow, actor=Actor|Admin, fundraiser_id=)` (another organisation's: 404)
 - `approve`, `hide(note=)`, `unhide(note=)`, `end(note=)` (uow, actor=Actor|Admin, fundraiser_id=):
   audit-logged, facts fundraiser.approved/hidden/unhidden/ended; IllegalFundraiserTransition (409).
-  `unhide` returns the page where it was hidden from (live, or still waiting for approval);
+  `unhide` returns the page where it was hidden from (live, or still waiting for approval:
+  `unhide_target(f)` says which);
   `end` closes the page's open reports (audited `fundraiser.reports_resolved`), `hide` does not.
 - `totals_of(session, campaign_id=, nonprofit_id=)` -> CampaignTally (.of_fundraiser(id),
   .of_team(id): donors, raised_minor, ...); `fundraiser_out(f)` -> FundraiserOut (schemas).
@@ -88,7 +89,15 @@ from campaigns.fundraising.attribution import (
     attribution_for_link,
     referral_through_link,
 )
-from campaigns.fundraising.decisions import approve, end, get_for_actor, hide, list_for_nonprofit, unhide
+from campaigns.fundraising.decisions import (
+    approve,
+    end,
+    get_for_actor,
+    hide,
+    list_for_nonprofit,
+    unhide,
+    unhide_target,
+)
 from campaigns.fundraising.leaderboard import CampaignTally, Entry, Milestone, Tally
 from campaigns.fundraising.managing import (
     PageChanges,
@@ -194,6 +203,7 @@ __all__ = [
     "store_photo",
     "totals_of",
     "unhide",
+    "unhide_target",
     "update_page",
 ]
 
