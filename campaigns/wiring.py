@@ -30,6 +30,7 @@ from campaigns.receipts import issuing as receipt_issuing
 from campaigns.recurring import hooks as recurring_hooks
 
 FACT_LISTENERS: tuple[facts.FactListener, ...] = (
+    fundraising_attribution,  # first: a settling gift's dead fundraiser link is gone before anyone reads it
     integration_events.store,
     integration_deliveries.fan_out,
     receipt_issuing,

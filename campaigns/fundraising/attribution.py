@@ -8,10 +8,14 @@ matching policies that reward referrals read it like any other referral.
 
 A page earns only while it is live (and its campaign has peer-to-peer on): a gift through a
 hidden or ended page's share link keeps no referral and counts for no fundraiser
-(`referral_through_link`); matching asks again when the gift settles (`link_earns`, plugged into
-campaigns.matching.hooks.fundraiser_links); each later installment of a recurring gift counts for
-the page its first gift came through (`attribute_installment`, plugged into
-campaigns.recurring.hooks.attribution).
+(`referral_through_link`). When a gift settles, a fundraiser's link that no longer earns is taken
+off the donation (`on_fact`, a fact listener heard before matching runs), so every matching
+reader (referral bonus, engagement tiers' referred donors, risk) sees one answer: a gift checked
+out before its page was hidden, and a recurring gift's installment (which copies the first
+gift's link) paid after the page ended, refer nothing. `link_earns` (plugged into
+campaigns.matching.hooks.fundraiser_links) asks the same question. Each later installment of a
+recurring gift counts for the page its first gift came through (`attribute_installment`, plugged
+into campaigns.recurring.hooks.attribution), also while the page waits for re-approval of an edit.
 """
 
 from __future__ import annotations
@@ -22,11 +26,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from campaigns import facts
 from campaigns.campaign.models import Campaign
+from campaigns.donations.models import Donation
 from campaigns.fundraising import repository
 from campaigns.fundraising.errors import FundraiserNotLive
 from campaigns.fundraising.models import Fundraiser, FundraiserDonation, FundraiserStatus
 from service.i18n import N_
+from service.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -91,18 +98,39 @@ async def link_earns(session: AsyncSession, *, link_id: uuid.UUID) -> bool:
     return fundraiser is not None and await _takes_gifts(session, fundraiser)
 
 
+async def on_fact(session: UnitOfWork, fact: facts.Fact) -> None:
+    """A gift just settled (campaigns.wiring.FACT_LISTENERS, heard before matching reads the
+    donation): a fundraiser's share link whose page no longer earns refers nothing, so it is
+    taken off the donation. Other links keep sharing's rules. Settled once: a replay finds the
+    link already gone."""
+    if fact.type != facts.DONATION_CONFIRMED:
+        return
+    donation = await session.get(Donation, fact.subject_id)  # the settling row: no query
+    if donation is None or donation.referral_link_id is None:
+        return
+    fundraiser = await session.scalar(
+        sa.select(Fundraiser).where(Fundraiser.share_link_id == donation.referral_link_id)
+    )
+    if fundraiser is None:
+        return
+    if fundraiser.campaign_id != donation.campaign_id or not await _takes_gifts(session, fundraiser):
+        donation.referral_link_id = None
+
+
 async def attribute_installment(
     session: AsyncSession, *, installment_id: uuid.UUID, first_donation_id: uuid.UUID
 ) -> None:
     """A recurring gift's later installment counts for the page its first gift came through
-    (campaigns.recurring asks through recurring.hooks.attribution), while that page is live,
-    with the page's team at the time of this installment. The donor is one identity, so they
-    stay one distinct donor; every installment's amount is raised."""
+    (campaigns.recurring asks through recurring.hooks.attribution), while that page is live or,
+    approved before, waits for the nonprofit to approve an edit (the donor's monthly gift is
+    not the edit's fault), with the page's team at the time of this installment. A hidden or
+    ended page gets nothing. The donor is one identity, so they stay one distinct donor; every
+    installment's amount is raised."""
     first = await session.get(FundraiserDonation, first_donation_id)
     if first is None:
         return
     fundraiser = await session.get(Fundraiser, first.fundraiser_id)
-    if fundraiser is None or not await _takes_gifts(session, fundraiser):
+    if fundraiser is None or not await _takes_gifts(session, fundraiser, awaiting_edit=True):
         return
     await attribute_donation(
         session,
@@ -112,8 +140,15 @@ async def attribute_installment(
     )
 
 
-async def _takes_gifts(session: AsyncSession, fundraiser: Fundraiser) -> bool:
-    if fundraiser.status is not FundraiserStatus.LIVE:
+async def _takes_gifts(session: AsyncSession, fundraiser: Fundraiser, *, awaiting_edit: bool = False) -> bool:
+    """Live, on a campaign with peer-to-peer on; with `awaiting_edit`, also a page approved
+    before that waits again only because its owner edited it (managing.hold_for_approval)."""
+    re_approval = (
+        awaiting_edit
+        and fundraiser.status is FundraiserStatus.PENDING_APPROVAL
+        and fundraiser.approved_at is not None
+    )
+    if fundraiser.status is not FundraiserStatus.LIVE and not re_approval:
         return False
     enabled = await session.scalar(
         sa.select(Campaign.fundraisers_enabled).where(Campaign.id == fundraiser.campaign_id)

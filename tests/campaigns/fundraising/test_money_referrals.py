@@ -36,6 +36,8 @@ from tests.webhooks import stripe_events
 from tests.webhooks.builders import deliver, process_all
 
 BONUS_MINOR = 500
+TIER_0_MATCH = 25
+"""1% of a 25.00 gift: what tiers_program gives while no referred donor is counted."""
 
 
 async def referral_program(client: httpx.AsyncClient, database: Database) -> None:
@@ -52,6 +54,33 @@ async def referral_program(client: httpx.AsyncClient, database: Database) -> Non
             "ends_at": (now + timedelta(days=30)).isoformat(),
             "hold_days": 7,
             "policy": {"policy": "referral_bonus", "bonus_minor": BONUS_MINOR},
+        },
+        headers=finance.headers,
+    )
+    assert created.status_code == 201, created.text
+
+
+async def tiers_program(client: httpx.AsyncClient, database: Database) -> None:
+    """A platform program that matches 1% until one referred donor gave, then 1:1: every
+    referred donor it counts shows in the next gift's match."""
+    finance = await insert_admin(database, role=AdminRole.FINANCE)
+    now = utcnow()
+    created = await client.post(
+        "/api/v1/admin/matching-programs",
+        json={
+            "name": "Bring the crowd",
+            "currency": "eur",
+            "budget_minor": 100_000,
+            "starts_at": (now - timedelta(minutes=1)).isoformat(),
+            "ends_at": (now + timedelta(days=30)).isoformat(),
+            "hold_days": 7,
+            "policy": {
+                "policy": "engagement_tiers",
+                "tiers": [
+                    {"min_referred_donors": 0, "ratio_bps": 100},
+                    {"min_referred_donors": 1, "ratio_bps": 10_000},
+                ],
+            },
         },
         headers=finance.headers,
     )
@@ -155,6 +184,30 @@ class TestATakenDownPageEarnsNothing:
         assert donation.status is DonationStatus.CONFIRMED
         assert earned(match) == 0
         assert earned((await donation_and_row(database, control))[2]) == BONUS_MINOR
+
+    async def test_a_page_hidden_before_confirmation_brings_no_referred_donor_to_engagement_tiers(
+        self, client: httpx.AsyncClient, database: Database, settings: Settings, smtp_server: SmtpServer
+    ) -> None:
+        """#15 second review, Y1a: the gift settles without the dead page's link, so the tiers
+        count no referred donor, for it or for anyone after it."""
+        campaign = await p2p_campaign(client, database)
+        slug = campaign["slug"]
+        await tiers_program(client, database)
+        page = await live_page(client, database, smtp_server, slug, email="fia@example.org")
+        started = await checkout(client, slug, email="friend@example.org", fundraiser=page.slug)
+        assert started.status_code == 201, started.text
+        donation_id = started.json()["donation_id"]
+
+        await take_down(database, campaign, page, "hide")
+        await pay(client, database, settings, donation_id, email="friend@example.org")
+        after = await give(client, database, settings, slug, email="next@example.org")
+
+        donation, row, match = await donation_and_row(database, donation_id)
+        assert donation.status is DonationStatus.CONFIRMED
+        assert donation.referral_link_id is None
+        assert row is not None  # it was given on the page while live: it still counts for it
+        assert earned(match) == TIER_0_MATCH
+        assert earned((await donation_and_row(database, after))[2]) == TIER_0_MATCH
 
 
 class TestOneDefinitionOfSettled:
