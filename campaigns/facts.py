@@ -47,6 +47,8 @@ FUNDRAISER_APPROVED: Final = "fundraiser.approved"
 FUNDRAISER_HIDDEN: Final = "fundraiser.hidden"
 FUNDRAISER_UNHIDDEN: Final = "fundraiser.unhidden"
 FUNDRAISER_ENDED: Final = "fundraiser.ended"
+FUNDRAISER_AWAITING_APPROVAL: Final = "fundraiser.awaiting_approval"
+"""A live page went back to waiting for approval: its owner changed what the nonprofit approved."""
 
 TYPES: Final[tuple[str, ...]] = (
     DONATION_CONFIRMED,
@@ -68,6 +70,7 @@ TYPES: Final[tuple[str, ...]] = (
     FUNDRAISER_HIDDEN,
     FUNDRAISER_UNHIDDEN,
     FUNDRAISER_ENDED,
+    FUNDRAISER_AWAITING_APPROVAL,
 )
 """Every type announced today."""
 

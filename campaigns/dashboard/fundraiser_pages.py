@@ -4,7 +4,8 @@ for the audit log), plus their CSV downloads.
 
 Thin: the fundraising service holds tenant isolation (another organisation's page is a 404),
 the roles (an editor decides, a viewer looks) and the audit log; a refused decision (the page
-moved meanwhile) re-renders the page with the reason. Ending is final, so it has its own
+moved meanwhile, or its owner changed it since it was shown: approving sends the
+`content_revision` it showed) re-renders the page with the reason. Ending is final, so it has its own
 confirmation page.
 """
 
@@ -28,7 +29,7 @@ from campaigns.exports import service as exports
 from campaigns.exports.spec import Export
 from campaigns.exports.web import csv_response, parse_page_query
 from campaigns.fundraising import service as fundraising
-from campaigns.fundraising.errors import IllegalFundraiserTransition
+from campaigns.fundraising.errors import FundraiserChanged, IllegalFundraiserTransition
 from campaigns.fundraising.models import Fundraiser, FundraiserStatus
 from campaigns.nonprofits.actors import Actor
 from campaigns.nonprofits.models import MemberRole
@@ -210,12 +211,16 @@ def decision_endpoint(action: str) -> Endpoint:
                 status_code=422,
                 template=template,
             )
-        extra = {"note": note or None} if decision.takes_note else {}
+        extra: dict[str, Any] = {"note": note or None} if decision.takes_note else {}
+        if action == "approve":
+            # The revision the page showed: an edit made since is refused, never approved unseen.
+            shown = form.get("revision", "")
+            extra["expected_revision"] = int(shown) if shown.isdigit() and len(shown) < 10 else None
         try:
             async with database(request).transaction() as session:
                 actor = await require_actor(request, session)
                 fundraiser = await decide(session, actor=actor, fundraiser_id=fundraiser_id, **extra)
-        except IllegalFundraiserTransition as e:
+        except (IllegalFundraiserTransition, FundraiserChanged) as e:
             return await _detail_page(
                 request, fundraiser_id, errors={"form": e.detail}, status_code=e.status_code
             )

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from campaigns import facts
 from campaigns.campaign.models import Campaign
 from campaigns.fundraising import mail, repository
-from campaigns.fundraising.errors import FundraiserNotFound, IllegalFundraiserTransition
+from campaigns.fundraising.errors import FundraiserChanged, FundraiserNotFound, IllegalFundraiserTransition
 from campaigns.fundraising.models import Fundraiser, FundraiserStatus
 from campaigns.fundraising.schemas import fundraiser_out
 from campaigns.moderation.models import CampaignReport
@@ -76,9 +76,22 @@ async def list_for_nonprofit(
     )
 
 
-async def approve(session: UnitOfWork, *, actor: DecidingActor, fundraiser_id: uuid.UUID) -> Fundraiser:
-    """A page waiting for approval goes live; its fundraiser hears by email."""
+async def approve(
+    session: UnitOfWork,
+    *,
+    actor: DecidingActor,
+    fundraiser_id: uuid.UUID,
+    expected_revision: int | None = None,
+) -> Fundraiser:
+    """A page waiting for approval goes live; its fundraiser hears by email.
+
+    `expected_revision` is the page's `content_revision` the reviewer saw: the owner may still
+    edit a page waiting for approval, and approving must never publish an edit nobody read.
+    Checked on the locked row, so an edit cannot slip in between."""
     fundraiser, _ = await _decide(session, actor, fundraiser_id, to=S.LIVE, only_from={S.PENDING_APPROVAL})
+    if expected_revision is not None and expected_revision != fundraiser.content_revision:
+        # The edge's transaction rolls back with this error: the page stays waiting.
+        raise FundraiserChanged(N_("The page changed since you opened it; look again before approving."))
     fundraiser.approved_at = session.now()
     await _record(session, actor, fundraiser, "fundraiser.approve", facts.FUNDRAISER_APPROVED)
     campaign = await session.get(Campaign, fundraiser.campaign_id)
@@ -198,9 +211,18 @@ async def _decide(
     return fundraiser, was
 
 
+async def record_hold(session: UnitOfWork, fundraiser: Fundraiser) -> None:
+    """The owner's edit took a live page back to waiting for approval (managing): logged with
+    the fundraiser as the actor and announced like the nonprofit's own moves."""
+    owner = audit.SystemActor(label=f"fundraiser {fundraiser.email}", actor_id=str(fundraiser.id))
+    await _record(
+        session, owner, fundraiser, "fundraiser.awaiting_approval", facts.FUNDRAISER_AWAITING_APPROVAL
+    )
+
+
 async def _record(
     session: UnitOfWork,
-    actor: DecidingActor,
+    actor: audit.AuditActor,
     fundraiser: Fundraiser,
     action: str,
     fact_type: str,

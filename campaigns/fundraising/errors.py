@@ -34,6 +34,12 @@ class IllegalFundraiserTransition(Conflict):
     code = "illegal_fundraiser_transition"
 
 
+class FundraiserChanged(Conflict):
+    """The page changed after the reviewer opened it: approving would publish what nobody saw."""
+
+    code = "fundraiser_changed"
+
+
 class SignInRequired(DomainError):
     """The fundraiser's session is missing, expired or for another campaign or address."""
 

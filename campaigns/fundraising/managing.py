@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from campaigns.campaign.models import Campaign
-from campaigns.fundraising import access, mail, repository, safety
+from campaigns.fundraising import access, decisions, mail, repository, safety
 from campaigns.fundraising.access import Owner
 from campaigns.fundraising.errors import FundraiserNotFound, FundraisersDisabled, IllegalFundraiserTransition
 from campaigns.fundraising.models import Fundraiser, FundraiserStatus, LinkPurpose
@@ -124,17 +124,23 @@ async def update_page(
         if changes.clear_goal
         else (changes.goal_minor if changes.goal_minor is not None else fundraiser.goal_minor)
     )
+    # A new team's name is the owner's own words on the page like its title; joining a team
+    # the nonprofit already saw is not.
+    new_team = not changes.leave_team and changes.team is not None and changes.team.join_slug is None
     errors = check_page(
         name=fundraiser.name,
         title=title,
         goal_minor=goal,
         currency=fundraiser.currency,
         organisation_names=[nonprofit.name, campaign.title],
+        team_name=changes.team.create_name if new_team and changes.team else None,
     )
     if errors:
         raise ValidationFailed(errors)
-    rewritten = title != fundraiser.title or (
-        changes.story_markdown is not None and changes.story_markdown != fundraiser.story_markdown
+    rewritten = (
+        title != fundraiser.title
+        or (changes.story_markdown is not None and changes.story_markdown != fundraiser.story_markdown)
+        or new_team
     )
     fundraiser.title = title
     fundraiser.goal_minor = goal
@@ -150,22 +156,27 @@ async def update_page(
     flags = safety.screen_page(
         name=fundraiser.name, title=fundraiser.title, story_markdown=fundraiser.story_markdown
     )
-    if flags and flags != fundraiser.screen_flags and fundraiser.status is FundraiserStatus.LIVE:
-        # New words the screen flags: the page waits for the nonprofit again.
-        fundraiser.status = FundraiserStatus.PENDING_APPROVAL
+    # New words the screen flags: the page waits for the nonprofit again, whatever the campaign.
+    flagged = bool(flags) and flags != fundraiser.screen_flags
     fundraiser.screen_flags = flags
     if rewritten:
-        hold_for_approval(fundraiser, campaign)
+        fundraiser.content_revision += 1
+    if rewritten or flagged:
+        await hold_for_approval(session, fundraiser, campaign, always=flagged)
     await session.flush()
     return fundraiser
 
 
-def hold_for_approval(fundraiser: Fundraiser, campaign: Campaign) -> None:
+async def hold_for_approval(
+    session: UnitOfWork, fundraiser: Fundraiser, campaign: Campaign, *, always: bool = False
+) -> None:
     """A live page whose words or photo changed waits for the nonprofit again when the campaign
-    approves each page: the approved version is what it approved, not what the owner typed
-    since."""
-    if fundraiser.status is FundraiserStatus.LIVE and campaign.fundraisers_need_approval:
+    approves each page (`always`: whatever the campaign, for newly flagged words): the approved
+    version is what it approved, not what the owner typed since. The move is audit-logged with
+    the fundraiser as the actor and announced (fundraiser.awaiting_approval)."""
+    if fundraiser.status is FundraiserStatus.LIVE and (always or campaign.fundraisers_need_approval):
         fundraiser.status = FundraiserStatus.PENDING_APPROVAL
+        await decisions.record_hold(session, fundraiser)
 
 
 async def sign_out(session: UnitOfWork, *, token: str | None) -> None:

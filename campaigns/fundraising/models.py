@@ -97,6 +97,9 @@ class Fundraiser(Base):
     """The status a hidden page had when it was hidden: unhiding returns it there (a page hidden
     before its approval never goes live by being shown again)."""
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    content_revision: Mapped[int] = mapped_column(sa.Integer(), default=0, server_default="0")
+    """Counts changes to what the nonprofit approves (title, story, photo, a new team's name):
+    an approval names the revision the reviewer saw, so a later edit is never approved unseen."""
 
     def photo_file(self, width: int, extension: str) -> str:
         assert self.photo_key is not None

@@ -2,7 +2,8 @@
 
 - `GET /campaigns/{id}/fundraisers` (filter by status, newest first, offset pages),
   `GET /fundraisers/{id}`, `GET /campaigns/{id}/teams`;
-- `POST /fundraisers/{id}/approve|hide|unhide|end` (hide, unhide and end take an optional note).
+- `POST /fundraisers/{id}/approve|hide|unhide|end` (hide, unhide and end take an optional note;
+  approve an optional `expected_revision`, a page changed since is 409 `fundraiser_changed`).
 
 Another organisation's campaign or page is a 404, never a 403: ids are not confirmed. The
 decisions are the fundraising service's (roles, the status machine, the audit log, facts).
@@ -23,6 +24,7 @@ from campaigns.donations.schemas import donation_out
 from campaigns.fundraising import decisions, nonprofit_views
 from campaigns.fundraising.models import Fundraiser, FundraiserStatus
 from campaigns.fundraising.nonprofit_schemas import (
+    ApproveIn,
     DecisionIn,
     FundraiserDonationList,
     FundraiserList,
@@ -123,12 +125,17 @@ async def list_fundraiser_donations(request: Request) -> Response:
 def decision_endpoint(action: str) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         fundraiser_id: uuid.UUID = request.path_params["fundraiser_id"]
-        # Hiding, showing again and ending take a note (the audit log keeps it); approving no body.
+        # Hiding, showing again and ending take a note (the audit log keeps it).
         note = (await parse_json(request, DecisionIn)).note if action in _WITH_NOTE else None
+        # Approving names the revision the caller reviewed (optional), so an edit made since is
+        # refused instead of published unseen.
+        expected = (await parse_json(request, ApproveIn)).expected_revision if action == "approve" else None
         async with database(request).transaction() as session:
             actor = await api_actor(request, session)
             if action == "approve":
-                fundraiser = await decisions.approve(session, actor=actor, fundraiser_id=fundraiser_id)
+                fundraiser = await decisions.approve(
+                    session, actor=actor, fundraiser_id=fundraiser_id, expected_revision=expected
+                )
             elif action == "unhide":
                 fundraiser = await decisions.unhide(
                     session, actor=actor, fundraiser_id=fundraiser_id, note=note
@@ -239,7 +246,7 @@ def build() -> ApiRoutes:
                 f"/fundraisers/{{fundraiser_id:uuid}}/{action}",
                 summary,
                 TAG,
-                body=DecisionIn if action in _WITH_NOTE else None,
+                body=DecisionIn if action in _WITH_NOTE else ApproveIn,
                 response=NonprofitFundraiserOut,
                 errors=(400, 401, 403, 404, 409, 422),
             ),

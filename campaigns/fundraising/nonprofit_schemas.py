@@ -61,6 +61,17 @@ class DecisionIn(BaseModel):
     )
 
 
+class ApproveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expected_revision: int | None = Field(
+        default=None,
+        ge=0,
+        le=2_147_483_647,
+        description="the content_revision you reviewed: a later edit is refused (409 fundraiser_changed)",
+    )
+
+
 class TeamOut(BaseModel):
     id: uuid.UUID
     campaign_id: uuid.UUID

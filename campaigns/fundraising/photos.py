@@ -70,7 +70,8 @@ async def set_photo(
     fundraiser.photo_widths = prepared.widths
     campaign = await session.get(Campaign, fundraiser.campaign_id)
     assert campaign is not None
-    hold_for_approval(fundraiser, campaign)
+    fundraiser.content_revision += 1
+    await hold_for_approval(session, fundraiser, campaign)
     await session.flush()
     return fundraiser
 
@@ -86,6 +87,8 @@ async def remove_photo(
     fundraiser.photo_alt = None
     fundraiser.photo_height = None
     fundraiser.photo_widths = None
+    # Nothing new to approve, but not the version a reviewer may have open either.
+    fundraiser.content_revision += 1
     await session.flush()
     return fundraiser
 

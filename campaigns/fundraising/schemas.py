@@ -131,9 +131,15 @@ class FundraiserOut(BaseModel):
     campaign_id: uuid.UUID
     slug: str
     name: str
-    email: str
+    email: str | None = Field(
+        description="the fundraiser's address once they confirmed it; null while unconfirmed"
+    )
     title: str
     story_markdown: str
+    content_revision: int = Field(
+        description="counts changes to the title, story, photo or a new team's name; "
+        "send it as expected_revision when approving"
+    )
     status: FundraiserStatus
     goal_minor: int | None
     currency: str
@@ -152,9 +158,11 @@ def fundraiser_out(fundraiser: Fundraiser) -> FundraiserOut:
         campaign_id=fundraiser.campaign_id,
         slug=fundraiser.slug,
         name=fundraiser.name,
-        email=fundraiser.email,
+        # An address nobody confirmed may be a stranger's, typed in by someone else.
+        email=fundraiser.email if fundraiser.confirmed_at is not None else None,
         title=fundraiser.title,
         story_markdown=fundraiser.story_markdown,
+        content_revision=fundraiser.content_revision,
         status=fundraiser.status,
         goal_minor=fundraiser.goal_minor,
         currency=fundraiser.currency,

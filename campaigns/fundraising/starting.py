@@ -78,10 +78,20 @@ async def open_campaign(session: UnitOfWork, *, campaign_slug: str) -> tuple[Cam
 
 
 def check_page(
-    *, name: str, title: str, goal_minor: int | None, currency: str, organisation_names: list[str]
+    *,
+    name: str,
+    title: str,
+    goal_minor: int | None,
+    currency: str,
+    organisation_names: list[str],
+    team_name: str | None = None,
 ) -> dict[str, str]:
-    """Per-field messages for what a page may not say; empty when it may."""
+    """Per-field messages for what a page may not say (`team_name`: a team it creates); empty
+    when it may."""
     errors: dict[str, str] = {}
+    if team_name is not None and safety.impersonates(team_name, organisation_names=organisation_names):
+        # A team's name stands on the leaderboard like a page's title.
+        errors["team"] = N_("Your team's name cannot be only the organisation's or campaign's name.")
     if not name.strip():
         errors["name"] = N_("Tell donors who you are.")
     elif safety.impersonates(name, organisation_names=organisation_names):
@@ -114,6 +124,7 @@ async def start_fundraiser(session: UnitOfWork, *, campaign_slug: str, data: New
         goal_minor=data.goal_minor,
         currency=campaign.currency,
         organisation_names=[nonprofit.name, campaign.title],
+        team_name=data.team.create_name if data.team and data.team.join_slug is None else None,
     )
     if email is None:
         errors["email"] = N_("Enter an email address like name@example.org.")

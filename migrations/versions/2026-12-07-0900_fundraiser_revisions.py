@@ -8,6 +8,9 @@ Unhiding used to put every page live, even one hidden while it still waited for 
 approval. The page now remembers where it was hidden from. Pages hidden before this revision
 return to `live` only when the nonprofit had approved them; the others wait for approval again
 (NULL here, read by campaigns.fundraising.decisions.unhide): never skip an approval.
+
+fundraisers.content_revision counts changes to what the nonprofit approves (title, story, photo,
+a new team's name); approving names the revision the reviewer saw (decisions.approve).
 """
 
 from collections.abc import Sequence
@@ -38,9 +41,11 @@ def upgrade() -> None:
                 nullable=True,
             )
         )
+        batch.add_column(sa.Column("content_revision", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("fundraisers") as batch:
+        batch.drop_column("content_revision")
         batch.drop_constraint(op.f("ck_fundraisers_fundraiser_hidden_from"), type_="check")
         batch.drop_column("hidden_from")
