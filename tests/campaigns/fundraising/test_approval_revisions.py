@@ -5,6 +5,8 @@ audit-logged and announced; an unconfirmed address is never shown. On SQLite and
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import httpx
@@ -20,6 +22,7 @@ from service.errors import ValidationFailed
 from tests.campaigns.dashboard import helpers as dashboard
 from tests.campaigns.fundraising.helpers import live_page, p2p_campaign, start
 from tests.campaigns.fundraising.test_approval_edits import _approved_page, _edit, _signed_in
+from tests.campaigns.giving.test_fundraiser_pages import start as start_form
 from tests.mail_server import SmtpServer
 
 
@@ -127,6 +130,18 @@ class TestNewTeams:
         assert "team" in started.text
         assert "team" in refused_edit.value.fields
         assert await _status(database, page) is FundraiserStatus.LIVE
+
+    async def test_the_start_form_says_so_next_to_the_team_field(
+        self, client: httpx.AsyncClient, database: Database
+    ) -> None:
+        campaign = await p2p_campaign(client, database)
+
+        refused = await start_form(client, campaign["slug"], team_name=campaign["title"].upper())
+
+        assert refused.status_code == 422
+        assert re.search(
+            r'id="team_name-error">[^<]*team\'s name cannot be only', html.unescape(refused.text)
+        )
 
 
 class TestReHold:
