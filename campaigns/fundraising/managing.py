@@ -7,9 +7,12 @@ the impersonation rule, the goal's bounds. A page that was hidden or ended canno
 Approval holds for what the nonprofit approved: on a campaign that approves each page, a live
 page whose title, story or photo changes goes back to `pending_approval` (off the public site,
 its leaderboard place and the checkout) until the nonprofit approves it again, so nothing a
-supporter writes is public unapproved. Goal and team change at once (they say nothing in the
-supporter's own words; a new team's name runs through the screen). Without approval, edits
-publish at once, as they were approved by nobody in the first place.
+supporter writes is public unapproved. Creating a team is such a change too (its name is the
+supporter's own words; it runs through the screen and the impersonation rule). Goal, joining an
+existing team and leaving one change at once. Without approval, edits publish at once, as they
+were approved by nobody in the first place. Every such change bumps `content_revision` (also on
+a page still waiting), so an approval names the version the reviewer saw; a re-hold is
+audit-logged with the fundraiser as the actor and announced (fundraiser.awaiting_approval).
 """
 
 from __future__ import annotations
