@@ -36,6 +36,7 @@ from typing import Any, TypeVar, cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.orm.attributes import flag_modified
 
 from service.clock import Clock, SystemClock
 
@@ -178,6 +179,10 @@ def _stamp_times(session: Session, _flush: UOWTransaction, _instances: object) -
         for key in keys:
             if not state.attrs[key].history.has_changes():
                 setattr(obj, key, now)
+                # Setting the value the row already holds (a second change at the same instant of
+                # a settable clock, stamped by an earlier flush) records no change, and the
+                # column's onupdate would then write the system's time: always write it.
+                flag_modified(obj, key)
 
 
 @sa.event.listens_for(UnitOfWorkSession, "do_orm_execute")

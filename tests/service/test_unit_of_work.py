@@ -154,6 +154,26 @@ class TestClock:
             )
             assert stamped == later
 
+    async def test_a_second_change_at_the_same_instant_keeps_the_units_time(self, database: Database) -> None:
+        # The first flush stamps updated_at with the clock's instant; a later change in the same
+        # unit at the same instant sets the value the row already holds. Without writing it
+        # anyway, the column's onupdate would stamp the system's time (found by the season
+        # simulator: paid matches dated today).
+        clock = database.clock
+        assert isinstance(clock, SettableClock)
+        _, pending_id = await _campaign_with_gifts(database)
+        later = clock.advance(timedelta(hours=7))
+
+        async with database.transaction() as session:
+            donation = await session.get_one(Donation, pending_id)
+            donation.risk_score = 11
+            await session.flush()
+            donation.risk_score = 13
+
+        async with database.transaction() as session:
+            donation = await session.get_one(Donation, pending_id)
+            assert (donation.risk_score, donation.updated_at) == (13, later)
+
     async def test_an_update_statement_on_a_mapped_class_is_stamped_too(self, database: Database) -> None:
         clock = database.clock
         assert isinstance(clock, SettableClock)
