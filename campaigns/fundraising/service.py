@@ -23,8 +23,10 @@ Managing (no password; the sign-in link's page and the manage page):
 - `session_owner(uow, token=, now=)` -> Owner(campaign_id, email) | None; `sign_out(uow, token=)`
 - `my_pages(uow, owner=)`; `own_page(uow, owner=, fundraiser_slug=)`;
   `update_page(uow, owner=, fundraiser_slug=, changes=PageChanges(...))`
-- On a campaign that approves each page, a new title, story or photo takes a live page back to
-  pending_approval (`managing.hold_for_approval`); goal and team change at once.
+- On a campaign that approves each page, a new title, story, photo or newly created team takes
+  a live page back to pending_approval (`managing.hold_for_approval`); the goal, joining or
+  leaving a team change at once. `decisions.approve(..., expected_revision=)` approves only the
+  `content_revision` the reviewer saw.
 - Photo (same rules as the cover; the edge limits uploads with
   `limits.enforce_photo_limits(request, fundraiser_id)` first): `photo_page`, then
   `campaigns.campaign.cover.prepare_cover` (in a thread), `store_photo(store, prepared)`, then
