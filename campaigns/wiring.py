@@ -48,7 +48,6 @@ PLUGS: tuple[Plug[Any], ...] = (
     donation_hooks.receipts,
     matching_hooks.clawbacks,
     matching_hooks.transfers,
-    matching_hooks.fundraiser_links,
     nonprofit_hooks.invite_mail,
     recurring_hooks.attribution,
 )
@@ -70,8 +69,6 @@ def wire() -> None:
     matching_hooks.clawbacks.plug(clawbacks)
     # An appeal of a rejected match is refused once its transfer went out.
     matching_hooks.transfers.plug(payout_repository)
-    # A hidden or ended fundraiser page earns no referral match, decided when the gift settles.
-    matching_hooks.fundraiser_links.plug(fundraising_attribution)
     # A recurring gift made through a fundraiser's page counts for it at every installment.
     recurring_hooks.attribution.plug(fundraising_attribution)
     # The nonprofits API's invitations are emailed by notifications.

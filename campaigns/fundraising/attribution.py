@@ -12,8 +12,7 @@ hidden or ended page's share link keeps no referral and counts for no fundraiser
 off the donation (`on_fact`, a fact listener heard before matching runs), so every matching
 reader (referral bonus, engagement tiers' referred donors, risk) sees one answer: a gift checked
 out before its page was hidden, and a recurring gift's installment (which copies the first
-gift's link) paid after the page ended, refer nothing. `link_earns` (plugged into
-campaigns.matching.hooks.fundraiser_links) asks the same question. Each later installment of a
+gift's link) paid after the page ended, refer nothing. Each later installment of a
 recurring gift counts for the page its first gift came through (`attribute_installment`, plugged
 into campaigns.recurring.hooks.attribution), also while the page waits for re-approval of an edit.
 """
@@ -90,14 +89,6 @@ async def referral_through_link(
     return LinkReferral(link_id, _attribution(fundraiser))
 
 
-async def link_earns(session: AsyncSession, *, link_id: uuid.UUID) -> bool:
-    """Whether a fundraiser's share link may earn a referral match now (campaigns.matching asks
-    at settlement, through matching.hooks.fundraiser_links): only while its page is live. A
-    page hidden between the donor's checkout and Stripe's confirmation earns nothing."""
-    fundraiser = await session.scalar(sa.select(Fundraiser).where(Fundraiser.share_link_id == link_id))
-    return fundraiser is not None and await _takes_gifts(session, fundraiser)
-
-
 async def on_fact(session: UnitOfWork, fact: facts.Fact) -> None:
     """A gift just settled (campaigns.wiring.FACT_LISTENERS, heard before matching reads the
     donation): a fundraiser's share link whose page no longer earns refers nothing, so it is
@@ -108,12 +99,10 @@ async def on_fact(session: UnitOfWork, fact: facts.Fact) -> None:
     donation = await session.get(Donation, fact.subject_id)  # the settling row: no query
     if donation is None or donation.referral_link_id is None:
         return
-    fundraiser = await session.scalar(
-        sa.select(Fundraiser).where(Fundraiser.share_link_id == donation.referral_link_id)
+    referral = await referral_through_link(
+        session, campaign_id=donation.campaign_id, link_id=donation.referral_link_id
     )
-    if fundraiser is None:
-        return
-    if fundraiser.campaign_id != donation.campaign_id or not await _takes_gifts(session, fundraiser):
+    if referral.link_id is None:
         donation.referral_link_id = None
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.donations.models import SETTLED, Donation
-from campaigns.matching import hooks, identity, repository
+from campaigns.matching import identity, repository
 from campaigns.matching.models import IdentityKind, MatchingProgram, Policy
 from campaigns.matching.policies import (
     EngagementTiersParams,
@@ -119,9 +119,9 @@ async def referrer_cluster(
     """The cluster of the donor whose share link brought this one, when the referral counts.
 
     It counts when the link is another donor's personal link and that donor's gift settled, or a
-    fundraiser's link whose page is live now (campaigns.fundraising: the fundraiser confirmed
-    their address, whose identity key names their cluster); the two are not the same person
-    (cluster), and the new donor had not given to this campaign.
+    fundraiser's link (campaigns.fundraising: the fundraiser confirmed their address, whose
+    identity key names their cluster); the two are not the same person (cluster), and the new
+    donor had not given to this campaign.
     """
     if donation.referral_link_id is None or cluster_id is None:
         return None
@@ -138,13 +138,7 @@ async def referrer_cluster(
 
 
 async def _link_owner_cluster(session: AsyncSession, link: ShareLink) -> uuid.UUID | None:
-    if link.kind is ShareLinkKind.FUNDRAISER:
-        # Asked when the gift settles, not only at checkout: a page hidden or ended since (or
-        # whose link the donor kept from before) earns no referral match.
-        if link.owner_email_digest is None or not await hooks.fundraiser_links().link_earns(
-            session, link_id=link.id
-        ):
-            return None
+    if link.kind is ShareLinkKind.FUNDRAISER and link.owner_email_digest is not None:
         return await identity.lookup_cluster(session, [(IdentityKind.EMAIL, link.owner_email_digest)])
     if link.kind is not ShareLinkKind.SUPPORTER or link.donation_id is None:
         return None

@@ -5,9 +5,6 @@ outbox's work (a transfer reversal), and whether a match's transfer ever went ou
 payouts' own rows. Matching does not import payouts (payouts moves pool money through
 matching's `pool`, so the import would make a cycle): it calls what `campaigns.wiring.wire()`
 plugged in at start-up (campaigns.payouts.clawbacks and campaigns.payouts.repository).
-
-Whether a fundraiser's share link may still earn a referral match is fundraising's to say (a
-page hidden or ended earns nothing): campaigns.fundraising.attribution, plugged the same way.
 """
 
 from __future__ import annotations
@@ -36,12 +33,5 @@ class Transfers(Protocol):
         ...
 
 
-class FundraiserLinks(Protocol):
-    async def link_earns(self, session: AsyncSession, *, link_id: uuid.UUID) -> bool:
-        """Whether the fundraiser page this share link belongs to is live right now."""
-        ...
-
-
 clawbacks: Plug[Clawbacks] = Plug("campaigns.matching.hooks.clawbacks")
 transfers: Plug[Transfers] = Plug("campaigns.matching.hooks.transfers")
-fundraiser_links: Plug[FundraiserLinks] = Plug("campaigns.matching.hooks.fundraiser_links")
