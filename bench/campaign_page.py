@@ -11,7 +11,11 @@ seconds apart (throughput ratio, p99 ratio); the report is the median pair, next
 round's, because the machine is shared and a round's absolute figures swing with its load.
 wrk keeps no cookies, so each of its requests is a first visit (a new device id, a Set-Cookie
 and `Cache-Control: private`: what most views of a shared link are); each round also measures
-returning visitors (wrk sends a device cookie: no new id, `Cache-Control: public`).
+returning visitors (wrk sends a device cookie: no new id, `Cache-Control: public`). Both send
+the Accept-Encoding Chromium sends, as every browser does, so the page goes gzipped
+(service/web/compression.py); a third case sends none (wrk's default, what the runs before
+compression measured: the page uncompressed). Every case is compared with the hello-world run
+of its round, which is sent the browser's headers too.
 Targets (issue #17): throughput >= 0.6x hello-world, p99 <= 2x hello-world's. The page is
 served from the page cache by the fast path (service/web/fast_path.py) after its first render.
 """
@@ -52,6 +56,13 @@ from service.settings import Settings  # noqa: E402
 from tests.databases import drop_postgres_database, fresh_postgres_database  # noqa: E402
 
 SECRET = "bench-secret-key-" + "k" * 40
+# What Chromium sends (and, give or take br and zstd, every browser).
+BROWSER = ["Accept-Encoding: gzip, deflate, br, zstd"]
+CASES = {
+    "campaign": "first visits (gzip)",
+    "returning": "returning visitors (gzip)",
+    "uncompressed": "first visits without Accept-Encoding (uncompressed)",
+}
 RETURNING_DEVICE = "YmVuY2gtcmV0dXJuaW5nLXZpc2l0b3ItZGV2aWNl"
 STORY = "\n\n".join(
     f"## Chapter {i}\n\nEvery winter our volunteers cook **{i * 40} meals** a night for families across the "
@@ -170,15 +181,16 @@ def run_rounds(url: str, args: argparse.Namespace) -> dict[str, list[Load]]:
     hello = [python(), "-m", "uvicorn", "bench.hello:app", "--port", str(hello_port)]
     hello += [*uvicorn_flags(SERVER_OPTIONS), "--log-level", "warning"]
     load = {"connections": args.connections, "seconds": args.seconds}
-    returning = [f"Cookie: gl_device={RETURNING_DEVICE}"]
-    results: dict[str, list[Load]] = {"baseline": [], "campaign": [], "returning": []}
+    returning = [*BROWSER, f"Cookie: gl_device={RETURNING_DEVICE}"]
+    results: dict[str, list[Load]] = {case: [] for case in ("baseline", *CASES)}
     for _ in range(args.rounds):
         with server(hello, env={"PYTHONPATH": str(ROOT)}, ready_path="/", port=hello_port) as base:
-            results["baseline"].append(wrk(base + "/", **load))
+            results["baseline"].append(wrk(base + "/", headers=BROWSER, **load))
         with server(goodloop, env=env, ready_path="/readyz", port=app_port) as base:
             wrk(f"{base}/c/{slug}", connections=args.connections, seconds=2)  # warm-up
-            results["campaign"].append(wrk(f"{base}/c/{slug}", **load))
+            results["campaign"].append(wrk(f"{base}/c/{slug}", headers=BROWSER, **load))
             results["returning"].append(wrk(f"{base}/c/{slug}", headers=returning, **load))
+            results["uncompressed"].append(wrk(f"{base}/c/{slug}", **load))
     return results
 
 
@@ -196,7 +208,7 @@ def report(results: dict[str, list[Load]], where: str, args: argparse.Namespace)
         f"database: {where}; {args.connections} connections, {args.seconds}s per round, {args.rounds} rounds"
     )
     print(f"servers: uvicorn {' '.join(uvicorn_flags(SERVER_OPTIONS))}, one process each")
-    for case, label in (("campaign", "first visits"), ("returning", "returning visitors")):
+    for case, label in CASES.items():
         pairs = list(zip(results["baseline"], results[case], strict=True))
         print(f"GET /c/{{slug}}, {label}:")
         ratios = []

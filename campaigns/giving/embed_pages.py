@@ -43,7 +43,7 @@ async def embed_page(request: Request) -> Response:
 
     page = await page_cache(request).get_or_render(("embed", slug, languages.requested(request)), render)
     count_view(request, slug)
-    return for_visitor(request, page)
+    return for_visitor(request, page, shared=True)
 
 
 async def embed_script(request: Request) -> Response:

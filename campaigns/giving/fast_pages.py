@@ -34,7 +34,7 @@ from campaigns.engagement.recorder import EngagementRecorder
 from campaigns.giving import languages, pages
 from service import i18n
 from service.settings import Settings
-from service.web import tokens
+from service.web import compression, tokens
 from service.web.context import forwarded_client
 from service.web.fast_path import FastRoute
 from service.web.microcache import MicroCache
@@ -80,6 +80,7 @@ async def cached_campaign_page(request: Request) -> Response | None:
     # Request.cookies would read, in one pass.
     user_agent = None
     accept_language = None
+    accept_encoding = None
     cookies: list[bytes] = []
     forwarded: list[str] = []
     for name, value in request.scope["headers"]:
@@ -91,6 +92,9 @@ async def cached_campaign_page(request: Request) -> Response | None:
         elif name == b"accept-language":
             if accept_language is None:
                 accept_language = value.decode("latin-1")
+        elif name == b"accept-encoding":
+            if accept_encoding is None:
+                accept_encoding = value.decode("latin-1")
         elif name == b"x-forwarded-for":
             forwarded.append(value.decode("latin-1"))
     # languages.requested, from the raw request; a `?lang=` the cookie does not hold yet is
@@ -118,14 +122,21 @@ async def cached_campaign_page(request: Request) -> Response | None:
         for cookie in cookies:
             parsed.update(cookie_parser(cookie.decode("latin-1")))
         device = parsed.get(tokens.DEVICE_COOKIE)
-    headers = page.response_headers.copy()
+    # pages.for_visitor(shared=True): gzipped for a browser that takes it.
+    gzipped = page.gzip_body
+    if gzipped is not None and compression.accepts_gzip(accept_encoding):
+        body = gzipped
+        headers = page.gzip_response_headers.copy()
+    else:
+        body = page.body
+        headers = page.response_headers.copy()
     headers += pages.visitor_headers(page.status_code, device, secure=config.is_production)
-    headers += languages.language_headers(in_url=asked is not None)
+    headers += languages.vary_headers(in_url=asked is not None, compressible=gzipped is not None)
     # The visitor's headers (Cache-Control, Set-Cookie, Vary) are none of the security headers,
     # so what the middleware would append depends on the page alone: worked out once per page.
     security = security_headers(hsts=config.is_production)
     headers += page.security_suffix(security)
-    return _CachedPageResponse(page.body, page.status_code, headers, security)
+    return _CachedPageResponse(body, page.status_code, headers, security)
 
 
 def _route(name: str) -> Route:

@@ -141,7 +141,7 @@ async def fundraiser_page(request: Request) -> Response:
         return _cacheable(request, "giving/fundraiser.html", context, lang)
 
     key = ("fundraiser", slug, fundraiser_slug, requested_language(request))
-    return pages.for_visitor(request, await page_cache(request).get_or_render(key, render))
+    return pages.for_visitor(request, await page_cache(request).get_or_render(key, render), shared=True)
 
 
 async def team_page(request: Request) -> Response:
@@ -175,7 +175,7 @@ async def team_page(request: Request) -> Response:
         return _cacheable(request, "giving/team.html", context, lang)
 
     key = ("team", slug, team_slug, requested_language(request))
-    return pages.for_visitor(request, await page_cache(request).get_or_render(key, render))
+    return pages.for_visitor(request, await page_cache(request).get_or_render(key, render), shared=True)
 
 
 routes = [

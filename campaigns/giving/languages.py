@@ -27,6 +27,7 @@ from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 
 from service import i18n
+from service.web import compression
 from service.web.language import COOKIE, QUERY_PARAMETER, remember
 
 VARY = (b"vary", b"Accept-Language, Cookie")
@@ -85,8 +86,18 @@ def remembers(asked_in_url: str | None, cookie: str | None) -> bool:
     return asked_in_url is not None and cookie != asked_in_url
 
 
-def language_headers(*, in_url: bool) -> list[tuple[bytes, bytes]]:
-    """The per-visitor headers about language: Vary, unless the URL chose the language."""
+_VARY_BY_ENCODING = {
+    True: [(b"vary", f"{compression.VARY}".encode("latin-1"))],
+    False: [(b"vary", f"{compression.VARY}, Accept-Language, Cookie".encode("latin-1"))],
+}
+
+
+def vary_headers(*, in_url: bool, compressible: bool) -> list[tuple[bytes, bytes]]:
+    """A cached page's Vary, one header: by language unless the URL chose it, and by
+    Accept-Encoding when the page is sent gzipped to whoever takes it (service/web/
+    compression.py), whichever variant this response is."""
+    if compressible:
+        return _VARY_BY_ENCODING[in_url]
     return [] if in_url else [VARY]
 
 

@@ -29,7 +29,7 @@ from service import i18n
 from service.errors import RateLimited, ValidationFailed
 from service.money import MoneyError, currency
 from service.settings import Settings
-from service.web import tokens
+from service.web import compression, tokens
 from service.web.api import validate
 from service.web.context import (
     client_address,
@@ -75,7 +75,8 @@ def _render(
     status_code: int = 200,
     frame_ancestors: str | None = None,
 ) -> Response:
-    return for_visitor(request, cacheable_page(request, template, context, status_code, frame_ancestors))
+    page = cacheable_page(request, template, context, status_code, frame_ancestors)
+    return for_visitor(request, page, shared=False)
 
 
 def cacheable_page(
@@ -108,10 +109,17 @@ def _cached_page(
     return CachedPage(body=body, status_code=status_code, headers=tuple(headers.items()))
 
 
-def for_visitor(request: Request, page: CachedPage) -> Response:
+def for_visitor(request: Request, page: CachedPage, *, shared: bool) -> Response:
     """The per-visitor part: the device cookie, whether shared caches may keep the page, what
-    its language varies by, and a `?lang=` choice remembered in the language cookie."""
-    response = Response(page.body, status_code=page.status_code)
+    it varies by, and a `?lang=` choice remembered in the language cookie. A `shared` page
+    (the same bytes for every visitor: from the page cache) goes gzipped to a browser that
+    takes it; a page rendered for this request never does (service/web/compression.py)."""
+    gzipped = page.gzip_body if shared else None
+    if gzipped is not None and compression.accepts_gzip(request.headers.get("accept-encoding")):
+        response = Response(gzipped, status_code=page.status_code)
+        response.raw_headers.append(compression.CONTENT_ENCODING)
+    else:
+        response = Response(page.body, status_code=page.status_code)
     response.raw_headers += page.raw_headers
     device = request.cookies.get(tokens.DEVICE_COOKIE)
     asked = i18n.normalise(request.query_params.get("lang"))
@@ -119,7 +127,7 @@ def for_visitor(request: Request, page: CachedPage) -> Response:
     shareable = not languages.remembers(asked, request.cookies.get("gl_lang"))
     secure = settings(request).is_production
     response.raw_headers += visitor_headers(page.status_code, device, secure=secure, shareable=shareable)
-    response.raw_headers += languages.language_headers(in_url=asked is not None)
+    response.raw_headers += languages.vary_headers(in_url=asked is not None, compressible=gzipped is not None)
     remember(request, response)
     return response
 
@@ -189,7 +197,7 @@ async def campaign_page(request: Request) -> Response:
 
     page = await page_cache(request).get_or_render(("campaign", slug, languages.requested(request)), render)
     count_view(request, slug)
-    return for_visitor(request, page)
+    return for_visitor(request, page, shared=True)
 
 
 def count_view(request: Request, slug: str) -> None:

@@ -25,6 +25,7 @@ from functools import cached_property
 from starlette.responses import Response
 
 from service.logging import get_logger
+from service.web import compression
 from service.web.middleware import with_security_headers
 
 log = get_logger("goodloop.microcache")
@@ -50,10 +51,26 @@ class CachedPage:
         first, as Response writes it), built once per cached page; copy before appending."""
         return Response(self.body, status_code=self.status_code).raw_headers + self.raw_headers
 
+    @cached_property
+    def gzip_body(self) -> bytes | None:
+        """The body gzip-compressed, once per cached page (service/web/compression.py), or None
+        when the page is too small to be worth it. Pages whose bytes hold something of one
+        visitor's must not be cached here at all, and so are never compressed (BREACH)."""
+        return compression.compress(self.body) if compression.worth_compressing(self.body) else None
+
+    @cached_property
+    def gzip_response_headers(self) -> list[tuple[bytes, bytes]]:
+        """response_headers for gzip_body: its Content-Length, then Content-Encoding, as
+        pages.for_visitor writes them; copy before appending."""
+        assert self.gzip_body is not None
+        own = Response(self.gzip_body, status_code=self.status_code).raw_headers
+        return [*own, compression.CONTENT_ENCODING, *self.raw_headers]
+
     def security_suffix(self, defaults: tuple[tuple[bytes, bytes], ...]) -> list[tuple[bytes, bytes]]:
         """What RequestContextMiddleware appends to response_headers (+ headers whose names are
         none of the security headers'): the defaults the page lacks, worked out once per page
-        (service.web.middleware.with_security_headers). Raises if the merge would rather drop
+        (service.web.middleware.with_security_headers); the same after gzip_response_headers,
+        which differ from response_headers in no security header's name. Raises if the merge would rather drop
         one of the page's own headers (X-Frame-Options without a Content-Security-Policy)."""
         suffix = self._suffixes.get(defaults)
         if suffix is None:

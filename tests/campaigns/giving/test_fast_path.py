@@ -5,6 +5,7 @@ still gets its request id, security headers, access log line and metrics."""
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import ipaddress
 import re
 from collections.abc import AsyncIterator
@@ -21,7 +22,7 @@ from service.db import Database
 from service.settings import Settings
 from service.web.microcache import CachedPage
 from service.web.tokens import DEVICE_COOKIE
-from tests.campaigns.giving.helpers import live
+from tests.campaigns.giving.helpers import donate_form, live
 
 ROUTE = "/c/{slug:str}"
 DEVICE = "dGhpcy1pcy1hLWRldmljZS1pZA"
@@ -129,6 +130,77 @@ class TestFastPath:
 
         assert answers == [200, 200]
         assert fast_hits() == hits
+
+
+CHROMIUM = "gzip, deflate, br, zstd"
+
+
+async def raw_get(
+    client: httpx.AsyncClient, path: str, *, cookie: str | None, accept_encoding: str | None
+) -> tuple[httpx.Response, bytes]:
+    """The response and its body as sent (not decoded); Accept-Encoding exactly as given."""
+    client.cookies.clear()
+    request = client.build_request("GET", path, headers={"Cookie": cookie} if cookie else {})
+    del request.headers["accept-encoding"]
+    if accept_encoding is not None:
+        request.headers["accept-encoding"] = accept_encoding
+    response = await client.send(request, stream=True)
+    raw = b"".join([chunk async for chunk in response.aiter_raw()])
+    await response.aclose()
+    return response, raw
+
+
+class TestCompressedPages:
+    @pytest.mark.parametrize(
+        "accept_encoding", [CHROMIUM, "identity", None], ids=["gzip", "identity", "none"]
+    )
+    @pytest.mark.parametrize("cookie", [f"{DEVICE_COOKIE}={DEVICE}", None], ids=["returning", "first_visit"])
+    async def test_both_paths_send_the_same_bytes_for_each_encoding(
+        self,
+        cached_client: httpx.AsyncClient,
+        database: Database,
+        cookie: str | None,
+        accept_encoding: str | None,
+    ) -> None:
+        slug = (await live(cached_client, database))["slug"]
+        hits = fast_hits()
+
+        normal, normal_raw = await raw_get(
+            cached_client, f"/c/{slug}", cookie=cookie, accept_encoding=accept_encoding
+        )
+        assert fast_hits() == hits, "a page not cached yet takes the normal path"
+        fast, fast_raw = await raw_get(
+            cached_client, f"/c/{slug}", cookie=cookie, accept_encoding=accept_encoding
+        )
+        _, plain = await raw_get(cached_client, f"/c/{slug}", cookie=cookie, accept_encoding=None)
+
+        assert fast_hits() == hits + 2
+        assert fast_raw == normal_raw
+        assert comparable(fast) == comparable(normal)
+        assert fast.headers["content-length"] == str(len(fast_raw))
+        # Whichever variant this is, shared caches are told the page has two.
+        assert fast.headers["vary"] == "Accept-Encoding, Accept-Language, Cookie"
+        if accept_encoding == CHROMIUM:
+            assert fast.headers["content-encoding"] == "gzip"
+            assert gzip.decompress(fast_raw) == plain
+            assert len(fast_raw) < len(plain) / 3
+        else:
+            assert "content-encoding" not in fast.headers
+            assert fast_raw == plain
+
+    async def test_a_page_rendered_for_one_request_is_never_compressed(
+        self, cached_client: httpx.AsyncClient, database: Database
+    ) -> None:
+        # BREACH: a form page with this request's input in it (and, elsewhere, a session's
+        # token) must not be compressed; only the cached pages, the same for everyone, are.
+        slug = (await live(cached_client, database))["slug"]
+
+        refused = await donate_form(cached_client, slug, amount="0,01", email="donor@example.org")
+
+        assert refused.status_code == 422
+        assert refused.request.headers["accept-encoding"].startswith("gzip")
+        assert "content-encoding" not in refused.headers
+        assert "Accept-Encoding" not in refused.headers.get("vary", "")
 
 
 def views(app_client: httpx.AsyncClient, slug: str) -> int:
