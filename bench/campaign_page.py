@@ -18,12 +18,16 @@ compression measured: the page uncompressed). Every case is compared with the he
 of its round, which is sent the browser's headers too.
 Targets (issue #17): throughput >= 0.6x hello-world, p99 <= 2x hello-world's. The page is
 served from the page cache by the fast path (service/web/fast_path.py) after its first render.
+Each round also serves the page's own first-visit response (headers and gzipped body, captured
+from Goodloop) as a constant from a Starlette route (bench/constant_page.py): the floor, what
+these bytes reach with no per-view work at all, against the same hello-world round.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import statistics
@@ -35,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from bench.load import Load, free_port, python, server, wrk  # noqa: E402
@@ -165,33 +170,55 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url, where, throwaway = database_url(args.database_url, tmp)
         try:
-            results = run_rounds(url, args)
+            results = run_rounds(url, args, tmp)
         finally:
             if throwaway is not None:
                 drop_postgres_database(os.environ["TEST_DATABASE_URL"], throwaway)
     report(results, where, args)
 
 
-def run_rounds(url: str, args: argparse.Namespace) -> dict[str, list[Load]]:
+def run_rounds(url: str, args: argparse.Namespace, tmp: str) -> dict[str, list[Load]]:
     migrate_to_head(url)
     slug = asyncio.run(seed(url, args.donations))
-    app_port, hello_port = free_port(), free_port()
+    app_port, hello_port, constant_port = free_port(), free_port(), free_port()
     env = {"DATABASE_URL": url, "GOODLOOP_SECRET_KEY": SECRET, "GOODLOOP_LOG_FORMAT": "json"}
     goodloop = [python(), "-m", "service.cli", "serve", "--no-worker", "--port", str(app_port)]
     hello = [python(), "-m", "uvicorn", "bench.hello:app", "--port", str(hello_port)]
     hello += [*uvicorn_flags(SERVER_OPTIONS), "--log-level", "warning"]
     load = {"connections": args.connections, "seconds": args.seconds}
     returning = [*BROWSER, f"Cookie: gl_device={RETURNING_DEVICE}"]
-    results: dict[str, list[Load]] = {case: [] for case in ("baseline", *CASES)}
+    captured = Path(tmp) / "page.json"
+    constant = [python(), "-m", "uvicorn", "bench.constant_page:app", "--port", str(constant_port)]
+    constant += [*uvicorn_flags(SERVER_OPTIONS), "--log-level", "warning"]
+    results: dict[str, list[Load]] = {case: [] for case in ("baseline", "floor", *CASES)}
     for _ in range(args.rounds):
         with server(hello, env={"PYTHONPATH": str(ROOT)}, ready_path="/", port=hello_port) as base:
             results["baseline"].append(wrk(base + "/", headers=BROWSER, **load))
         with server(goodloop, env=env, ready_path="/readyz", port=app_port) as base:
             wrk(f"{base}/c/{slug}", connections=args.connections, seconds=2)  # warm-up
+            if not captured.exists():
+                capture_page(f"{base}/c/{slug}", captured)
             results["campaign"].append(wrk(f"{base}/c/{slug}", headers=BROWSER, **load))
             results["returning"].append(wrk(f"{base}/c/{slug}", headers=returning, **load))
             results["uncompressed"].append(wrk(f"{base}/c/{slug}", **load))
+        floor_env = {"PYTHONPATH": str(ROOT), "GOODLOOP_BENCH_PAGE": str(captured)}
+        with server(constant, env=floor_env, ready_path="/", port=constant_port) as base:
+            results["floor"].append(wrk(base + "/", headers=BROWSER, **load))
     return results
+
+
+def capture_page(url: str, into: Path) -> None:
+    """A first visit's response as a browser gets it (gzipped), for bench/constant_page.py:
+    all its headers but the ones uvicorn and Response write themselves (date, content-length)
+    and the request id."""
+    name, value = BROWSER[0].split(": ")
+    skipped = {b"date", b"content-length", b"x-request-id"}
+    with httpx.Client() as client, client.stream("GET", url, headers={name: value}) as response:
+        body = b"".join(response.iter_raw())
+        raw = response.headers.raw
+        headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in raw if n.lower() not in skipped]
+        assert response.headers.get("content-encoding") == "gzip", "the page was not sent gzipped"
+    into.write_text(json.dumps({"status": response.status_code, "headers": headers, "body": body.hex()}))
 
 
 def uvicorn_flags(options: ServerOptions) -> list[str]:
@@ -208,9 +235,10 @@ def report(results: dict[str, list[Load]], where: str, args: argparse.Namespace)
         f"database: {where}; {args.connections} connections, {args.seconds}s per round, {args.rounds} rounds"
     )
     print(f"servers: uvicorn {' '.join(uvicorn_flags(SERVER_OPTIONS))}, one process each")
-    for case, label in CASES.items():
+    floor = "the page's own response as a constant from a Starlette route (bench/constant_page.py)"
+    for case, label in (*CASES.items(), ("floor", floor)):
         pairs = list(zip(results["baseline"], results[case], strict=True))
-        print(f"GET /c/{{slug}}, {label}:")
+        print(f"GET /c/{{slug}}, {label}:" if case != "floor" else f"Floor, {label}:")
         ratios = []
         for i, (baseline, campaign) in enumerate(pairs, 1):
             ratio = campaign.requests_per_s / baseline.requests_per_s
@@ -224,8 +252,15 @@ def report(results: dict[str, list[Load]], where: str, args: argparse.Namespace)
             )
         throughput = statistics.median(r for r, _ in ratios)
         p99 = statistics.median(p for _, p in ratios)
-        print(f"  throughput ratio {throughput:.2f}x of hello-world (median round; target >= 0.60)")
-        print(f"  p99 ratio        {p99:.2f}x of hello-world's p99 (median round; target <= 2.00)")
+        targets = (" target >= 0.60", " target <= 2.00") if case != "floor" else ("", "")
+        print(f"  throughput ratio {throughput:.2f}x of hello-world (median round;{targets[0]})")
+        print(f"  p99 ratio        {p99:.2f}x of hello-world's p99 (median round;{targets[1]})")
+    # What Goodloop's per-view work costs: the page against the same bytes served as a constant.
+    own = statistics.median(
+        page.requests_per_s / constant.requests_per_s
+        for page, constant in zip(results["campaign"], results["floor"], strict=True)
+    )
+    print(f"First visits (gzip) against the floor: {own:.2f}x (median round)")
 
 
 if __name__ == "__main__":
