@@ -87,7 +87,7 @@ def remembers(asked_in_url: str | None, cookie: str | None) -> bool:
 
 
 _VARY_BY_ENCODING = {
-    True: [(b"vary", f"{compression.VARY}".encode("latin-1"))],
+    True: [(b"vary", compression.VARY.encode("latin-1"))],
     False: [(b"vary", f"{compression.VARY}, Accept-Language, Cookie".encode("latin-1"))],
 }
 

