@@ -54,14 +54,6 @@ async def attribution_for_checkout(
     return _attribution(fundraiser)
 
 
-async def attribution_for_link(
-    session: AsyncSession, *, campaign_id: uuid.UUID, link_id: uuid.UUID
-) -> Attribution | None:
-    """The live fundraiser whose share link referred a gift made elsewhere (a visitor who came
-    through `/s/{code}` and gave on the campaign page): the gift still counts for them."""
-    return (await referral_through_link(session, campaign_id=campaign_id, link_id=link_id)).attribution
-
-
 @dataclass(frozen=True)
 class LinkReferral:
     link_id: uuid.UUID | None

@@ -83,7 +83,7 @@ def skeleton(text: str) -> str:
 def impersonates(text: str, *, organisation_names: list[str]) -> bool:
     """The title or name is nothing but one of the organisation's own names, however spelt."""
     wanted = skeleton(text)
-    return bool(wanted) and any(wanted == skeleton(name) for name in organisation_names if skeleton(name))
+    return bool(wanted) and wanted in {skeleton(name) for name in organisation_names}
 
 
 def normalise_email(text: str) -> str | None:

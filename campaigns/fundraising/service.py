@@ -88,7 +88,6 @@ from campaigns.fundraising.attribution import (
     LinkReferral,
     attribute_donation,
     attribution_for_checkout,
-    attribution_for_link,
     referral_through_link,
 )
 from campaigns.fundraising.decisions import (
@@ -177,7 +176,6 @@ __all__ = [
     "attribute_donation",
     "attributed_donations",
     "attribution_for_checkout",
-    "attribution_for_link",
     "campaign_leaderboard",
     "confirm_email",
     "confirm_link_usable",

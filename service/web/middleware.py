@@ -55,7 +55,7 @@ class RequestContextMiddleware:
                     # Merged already (with_security_headers), into a list made for this response.
                     headers = message["headers"]
                 else:
-                    headers = _with_defaults(message.get("headers", ()), defaults)
+                    headers = with_security_headers(message.get("headers", ()), defaults)
                 headers.append(id_header)
                 message["headers"] = headers
             await send(message)
@@ -161,12 +161,6 @@ _DEFAULT_FRAMING = (_raw("Content-Security-Policy", DEFAULT_CSP), _raw("X-Frame-
 WITH_SECURITY_HEADERS = "goodloop.with_security_headers"
 
 
-def with_security_headers(sent: Iterable[RawHeader], defaults: tuple[RawHeader, ...]) -> list[RawHeader]:
-    """What the middleware adds to a response's headers (the defaults it lacks, the framing
-    rule), before the request id; `sent` must hold every header the response will carry."""
-    return _with_defaults(sent, defaults)
-
-
 @functools.cache
 def security_headers(*, hsts: bool) -> tuple[RawHeader, ...]:
     defaults = [
@@ -180,8 +174,10 @@ def security_headers(*, hsts: bool) -> tuple[RawHeader, ...]:
     return tuple(_raw(name, value) for name, value in defaults)
 
 
-def _with_defaults(sent: Iterable[RawHeader], defaults: Iterable[RawHeader]) -> list[RawHeader]:
-    """A new header list (the response may be sent again) with every default it lacks."""
+def with_security_headers(sent: Iterable[RawHeader], defaults: Iterable[RawHeader]) -> list[RawHeader]:
+    """What the middleware sends before the request id: a new header list (the response may be
+    sent again) with every default it lacks and the framing rule; `sent` must hold every header
+    the response will carry."""
     headers = list(sent)
     present = {name.lower() for name, _ in headers}
     headers += [header for header in defaults if header[0] not in present]
