@@ -97,7 +97,7 @@ async def _apply(
     else:
         fundraiser = await fundraising.unhide(session, actor=admin, fundraiser_id=fundraiser_id, note=reason)
     # A moderator who hid a page, or showed it again, has dealt with what was reported about it.
-    await fundraiser_queue.resolve_page_reports(session, admin=admin, fundraiser=fundraiser, note=reason)
+    await fundraising.close_reports(session, actor=admin, fundraiser=fundraiser, note=reason)
     return fundraiser
 
 

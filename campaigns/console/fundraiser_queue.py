@@ -1,6 +1,7 @@
 """What moderators review among supporters' pages (#15): pages visitors reported (not ended), pages
 the keyword screen flagged that are public anyway, and pages taken down (hidden), each with its
-campaign, organisation and open reports. Reads, plus closing a page's reports once decided."""
+campaign, organisation and open reports. Reads only: a decision closes a page's reports through
+the fundraising service (campaigns.fundraising.decisions.close_reports)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,6 @@ from campaigns.campaign.models import Campaign
 from campaigns.fundraising.models import Fundraiser, FundraiserStatus
 from campaigns.moderation.models import CampaignReport
 from campaigns.nonprofits.models import Nonprofit
-from service import audit
-from service.auth.models import Admin
-from service.unit_of_work import UnitOfWork
 
 LIMIT = 50
 
@@ -62,31 +60,6 @@ async def review_queue(session: AsyncSession) -> Queue:
         flagged=items(flagged, shown),
         hidden=items(hidden, shown | {f.id for f, _, _ in flagged}),
     )
-
-
-async def resolve_page_reports(
-    session: UnitOfWork, *, admin: Admin, fundraiser: Fundraiser, note: str
-) -> int:
-    """Close the page's open reports with the moderator's reason (audited); returns how many."""
-    result = await session.execute(
-        sa.update(CampaignReport)
-        .where(CampaignReport.fundraiser_id == fundraiser.id, CampaignReport.resolved_at.is_(None))
-        .values(resolved_at=session.now(), resolved_by_admin_id=admin.id, resolution_note=note)
-        .returning(CampaignReport.id)
-    )
-    resolved = len(result.all())
-    if resolved:
-        await audit.record(
-            session,
-            actor=admin,
-            action="fundraiser.reports_resolved",
-            subject_type="fundraiser",
-            subject_id=str(fundraiser.id),
-            nonprofit_id=fundraiser.nonprofit_id,
-            after={"resolved": resolved},
-            note=note,
-        )
-    return resolved
 
 
 async def _open_reports(session: AsyncSession) -> dict[uuid.UUID, list[CampaignReport]]:

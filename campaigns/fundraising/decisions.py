@@ -148,24 +148,25 @@ async def end(
     fundraiser.ended_at = session.now()
     fundraiser.hidden_from = None
     await _record(session, actor, fundraiser, "fundraiser.end", facts.FUNDRAISER_ENDED, note=note)
-    await _close_reports(session, actor, fundraiser, note=note)
+    # Gone for good, so what was reported about it is dealt with, whoever ended it (dashboard,
+    # API or console). A hidden page's reports stay open (hiding is reversible).
+    await close_reports(session, actor=actor, fundraiser=fundraiser, note=note or "The page was ended.")
     return fundraiser
 
 
-async def _close_reports(
-    session: UnitOfWork, actor: DecidingActor, fundraiser: Fundraiser, *, note: str | None
+async def close_reports(
+    session: UnitOfWork, *, actor: DecidingActor, fundraiser: Fundraiser, note: str
 ) -> int:
-    """An ended page is gone for good, so what was reported about it is dealt with: its open
-    reports close with the decision's note (audited), whoever ended it (dashboard, API or
-    console). A hidden page's reports stay open (hiding is reversible)."""
-    reason = note or "The page was ended."
+    """Close the page's open reports with the decision's reason (audited); returns how many.
+    Ending a page does it itself; the console also does it when a moderator hides a page or
+    shows it again."""
     result = await session.execute(
         sa.update(CampaignReport)
         .where(CampaignReport.fundraiser_id == fundraiser.id, CampaignReport.resolved_at.is_(None))
         .values(
             resolved_at=session.now(),
             resolved_by_admin_id=actor.id if isinstance(actor, Admin) else None,
-            resolution_note=reason,
+            resolution_note=note,
         )
         .returning(CampaignReport.id)
     )
@@ -179,7 +180,7 @@ async def _close_reports(
             subject_id=str(fundraiser.id),
             nonprofit_id=fundraiser.nonprofit_id,
             after={"resolved": closed},
-            note=reason,
+            note=note,
         )
     return closed
 

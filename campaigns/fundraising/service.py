@@ -51,7 +51,8 @@ Nonprofit and moderators (C):
   audit-logged, facts fundraiser.approved/hidden/unhidden/ended; IllegalFundraiserTransition (409).
   `unhide` returns the page where it was hidden from (live, or still waiting for approval:
   `unhide_target(f)` says which);
-  `end` closes the page's open reports (audited `fundraiser.reports_resolved`), `hide` does not.
+  `end` closes the page's open reports (audited `fundraiser.reports_resolved`), `hide` does not;
+  `close_reports(uow, actor=, fundraiser=, note=)` closes them for a moderator's other decisions.
 - `totals_of(session, campaign_id=, nonprofit_id=)` -> CampaignTally (.of_fundraiser(id),
   .of_team(id): donors, raised_minor, ...); `fundraiser_out(f)` -> FundraiserOut (schemas).
 - `attributed_donations(session, fundraiser_id=)`: every donation through a page (any status).
@@ -92,6 +93,7 @@ from campaigns.fundraising.attribution import (
 )
 from campaigns.fundraising.decisions import (
     approve,
+    close_reports,
     end,
     get_for_actor,
     hide,
@@ -177,6 +179,7 @@ __all__ = [
     "attributed_donations",
     "attribution_for_checkout",
     "campaign_leaderboard",
+    "close_reports",
     "confirm_email",
     "confirm_link_usable",
     "end",
