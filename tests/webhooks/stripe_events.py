@@ -14,7 +14,10 @@ import time
 import uuid
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from campaigns.donations.models import Donation
 
 DATA = Path(__file__).parent / "data" / "stripe_objects.json"
 JSON = dict[str, Any]
@@ -99,6 +102,17 @@ class Payment:
         self.currency = currency
         self.destination = destination
         """The connected account a destination charge pays (the donation's destination_account_id)."""
+
+    @classmethod
+    def for_donation(cls, donation: Donation) -> Payment:
+        """The payment of a donation checkout created (its session id, what it charges)."""
+        assert donation.stripe_checkout_session_id is not None
+        return cls(
+            donation_id=donation.id,
+            session_id=donation.stripe_checkout_session_id,
+            amount_minor=donation.charged_minor,
+            currency=donation.currency,
+        )
 
     @property
     def metadata(self) -> dict[str, str]:

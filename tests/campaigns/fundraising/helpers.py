@@ -115,12 +115,7 @@ async def pay(
     async with database.transaction() as session:
         donation = await session.scalar(sa.select(Donation).where(Donation.id == uuid.UUID(donation_id)))
         assert donation is not None and donation.stripe_checkout_session_id is not None
-        payment = stripe_events.Payment(
-            donation_id=donation.id,
-            session_id=donation.stripe_checkout_session_id,
-            amount_minor=donation.charged_minor,
-            currency=donation.currency,
-        )
+        payment = stripe_events.Payment.for_donation(donation)
     fingerprint = card or donation_id.replace("-", "")[:16]
     for evt in (
         stripe_events.event(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
 from typing import Any, Literal
 
 import httpx
@@ -18,7 +17,7 @@ from campaigns.fundraising import service as fundraising
 from campaigns.fundraising.models import Fundraiser, FundraiserDonation
 from campaigns.matching.models import Match
 from service.auth.models import AdminRole
-from service.db import Database, utcnow
+from service.db import Database
 from service.settings import Settings
 from tests.builders import insert_admin
 from tests.campaigns.dashboard import helpers as dashboard
@@ -31,6 +30,7 @@ from tests.campaigns.fundraising.helpers import (
     p2p_campaign,
     pay,
 )
+from tests.campaigns.matching.helpers import program_payload
 from tests.mail_server import SmtpServer
 from tests.webhooks import stripe_events
 from tests.webhooks.builders import deliver, process_all
@@ -42,48 +42,21 @@ TIER_0_MATCH = 25
 
 async def referral_program(client: httpx.AsyncClient, database: Database) -> None:
     """A platform program that gives a bonus for every new donor a referral brought."""
-    finance = await insert_admin(database, role=AdminRole.FINANCE)
-    now = utcnow()
-    created = await client.post(
-        "/api/v1/admin/matching-programs",
-        json={
-            "name": "Bring a friend",
-            "currency": "eur",
-            "budget_minor": 100_000,
-            "starts_at": (now - timedelta(minutes=1)).isoformat(),
-            "ends_at": (now + timedelta(days=30)).isoformat(),
-            "hold_days": 7,
-            "policy": {"policy": "referral_bonus", "bonus_minor": BONUS_MINOR},
-        },
-        headers=finance.headers,
-    )
-    assert created.status_code == 201, created.text
+    policy = {"policy": "referral_bonus", "bonus_minor": BONUS_MINOR}
+    await _program(client, database, program_payload(name="Bring a friend", policy=policy))
 
 
 async def tiers_program(client: httpx.AsyncClient, database: Database) -> None:
     """A platform program that matches 1% until one referred donor gave, then 1:1: every
     referred donor it counts shows in the next gift's match."""
+    tiers = [{"min_referred_donors": 0, "ratio_bps": 100}, {"min_referred_donors": 1, "ratio_bps": 10_000}]
+    policy = {"policy": "engagement_tiers", "tiers": tiers}
+    await _program(client, database, program_payload(name="Bring the crowd", policy=policy))
+
+
+async def _program(client: httpx.AsyncClient, database: Database, payload: dict[str, Any]) -> None:
     finance = await insert_admin(database, role=AdminRole.FINANCE)
-    now = utcnow()
-    created = await client.post(
-        "/api/v1/admin/matching-programs",
-        json={
-            "name": "Bring the crowd",
-            "currency": "eur",
-            "budget_minor": 100_000,
-            "starts_at": (now - timedelta(minutes=1)).isoformat(),
-            "ends_at": (now + timedelta(days=30)).isoformat(),
-            "hold_days": 7,
-            "policy": {
-                "policy": "engagement_tiers",
-                "tiers": [
-                    {"min_referred_donors": 0, "ratio_bps": 100},
-                    {"min_referred_donors": 1, "ratio_bps": 10_000},
-                ],
-            },
-        },
-        headers=finance.headers,
-    )
+    created = await client.post("/api/v1/admin/matching-programs", json=payload, headers=finance.headers)
     assert created.status_code == 201, created.text
 
 
@@ -243,12 +216,7 @@ async def dispute(
     async with database.transaction() as session:
         donation = await session.get(Donation, uuid.UUID(donation_id))
     assert donation is not None and donation.stripe_checkout_session_id is not None
-    payment = stripe_events.Payment(
-        donation_id=donation.id,
-        session_id=donation.stripe_checkout_session_id,
-        amount_minor=donation.charged_minor,
-        currency=donation.currency,
-    )
+    payment = stripe_events.Payment.for_donation(donation)
     assert donation.stripe_charge_id is not None and donation.stripe_payment_intent_id is not None
     payment.charge_id, payment.payment_intent_id = (
         donation.stripe_charge_id,

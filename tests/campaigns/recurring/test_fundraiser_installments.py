@@ -59,31 +59,11 @@ class TestMonthlyGiftThroughAPage:
         campaign = await p2p_campaign(http, database)
         slug = campaign["slug"]
         page_slug, team_slug = await live_page_with_team(database, slug)
-        response = await http.post(
-            f"/api/v1/public/campaigns/{slug}/checkout",
-            json={
-                "amount_minor": 1000,
-                "currency": "eur",
-                "email": "ada@example.org",
-                "frequency": "monthly",
-                "fundraiser": page_slug,
-            },
-        )
-        assert response.status_code == 201, response.text
-        first_id = uuid.UUID(response.json()["donation_id"])
-        async with database.transaction() as session:
-            first = await session.get(Donation, first_id)
-        assert first is not None and first.stripe_checkout_session_id is not None
 
-        await served.control(http, f"sessions/{first.stripe_checkout_session_id}/pay")
-        probe = lambda: gift_and_installments(database, first_id)  # noqa: E731
-        gift, _ = await eventually(probe, _paid(1))
-        assert gift is not None
+        first_id, gift = await _monthly_gift(served, http, database, slug, page_slug)
         for n in (2, 3):
-            await served.control(
-                http, f"subscriptions/{gift.stripe_subscription_id}/renew", {"outcome": "succeed"}
-            )
-            _, donations = await eventually(probe, _paid(n))
+            await _renew(served, http, database, first_id, gift, n)
+        _, donations = await gift_and_installments(database, first_id)
         assert [d.status for d in donations] == [DonationStatus.CONFIRMED] * 3
 
         async with database.transaction() as session:
